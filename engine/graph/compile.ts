@@ -1,0 +1,225 @@
+// Lowers an analysed document to ONNX: the forward pass (shared by inference and training),
+// parameter initialization, and the inference model that export writes.
+import { BATCH, GraphBuilder } from '../onnx/builder.ts';
+import { OPSET, type ModelIR, type Tensor, floatTensor } from '../onnx/model.ts';
+import type { NetworkDocument } from './document.ts';
+import { inferShapes, resolved, type Analysis } from './infer.ts';
+import type { LowerContext, Shape } from './layer.ts';
+import { Rng } from './rng.ts';
+
+export type Mode = 'train' | 'infer';
+
+export interface WeightInfo {
+  /** Tensor name, `<nodeId>.<weight>`. */
+  name: string;
+  nodeId: string;
+  shape: number[];
+  init: 'he' | 'glorot' | 'zeros' | 'ones';
+  fanIn: number;
+  fanOut: number;
+}
+
+export interface StateInfo {
+  name: string;
+  shape: number[];
+  init: 'zeros' | 'ones';
+  /** Train mode: the tensor holding the updated value. */
+  updated?: string;
+}
+
+export interface MaskInfo {
+  name: string;
+  /** Per-sample shape; the batch axis is added at run time. */
+  shape: Shape;
+  rate: number;
+}
+
+export interface Forward {
+  g: GraphBuilder;
+  input: string;
+  logits: string;
+  classes: number;
+  loss: 'cross_entropy' | 'mse';
+  weights: WeightInfo[];
+  states: StateInfo[];
+  masks: MaskInfo[];
+  analysis: Analysis;
+}
+
+export class CompileError extends Error {
+  constructor(readonly analysis: Analysis) {
+    const errs = analysis.problems.filter((p) => p.severity !== 'warning');
+    super(`the network has ${errs.length} problem(s):\n` + errs.map((p) => `  - ${p.nodeId ? `[${p.nodeId}] ` : ''}${p.message}`).join('\n'));
+  }
+}
+
+export function analyseOrThrow(doc: NetworkDocument): Analysis {
+  const a = inferShapes(doc);
+  if (!a.ok) throw new CompileError(a);
+  return a;
+}
+
+/**
+ * Emits the forward pass. In 'train' mode weights and states are graph inputs (the training
+ * step feeds them and returns updated ones); in 'infer' mode they are initializers from `values`.
+ */
+export function lowerForward(doc: NetworkDocument, mode: Mode, values?: Map<string, Float32Array>): Forward {
+  const analysis = analyseOrThrow(doc);
+  const g = new GraphBuilder();
+  const weights: WeightInfo[] = [];
+  const states: StateInfo[] = [];
+  const masks: MaskInfo[] = [];
+  const tensorOf = new Map<string, string>();
+  const live = liveNodes(analysis);
+  const initOf = initPolicy(doc, analysis);
+
+  for (const node of analysis.order) {
+    if (!live.has(node.id)) continue;
+    const { def, params } = resolved(node);
+    const srcs = analysis.inputsOf.get(node.id)!.map((s) => s!);
+    const inShapes = srcs.map((s) => analysis.shapes.get(s)!);
+    const out = analysis.shapes.get(node.id)!;
+    const specs = def.weights?.(params, inShapes, out) ?? [];
+    const stateSpecs = def.states?.(params, inShapes, out) ?? [];
+    const ctx: LowerContext = {
+      g,
+      mode,
+      weight(name) {
+        const spec = specs.find((w) => w.name === name);
+        if (!spec) throw new Error(`${def.type} lowered weight ${name} it did not declare`);
+        const full = `${node.id}.${name}`;
+        if (weights.some((w) => w.name === full)) return full;
+        const init = spec.init === 'fan' ? initOf(node.id) : spec.init;
+        weights.push({ name: full, nodeId: node.id, shape: spec.shape, init, fanIn: spec.fanIn, fanOut: spec.fanOut });
+        if (mode === 'train') return g.input(full, 'float32', spec.shape);
+        return g.initializer(floatTensor(full, spec.shape, valueOf(values, full, spec.shape)));
+      },
+      state(name) {
+        const spec = stateSpecs.find((s) => s.name === name);
+        if (!spec) throw new Error(`${def.type} lowered state ${name} it did not declare`);
+        const full = `${node.id}.${name}`;
+        const info: StateInfo = { name: full, shape: spec.shape, init: spec.init };
+        states.push(info);
+        const value = mode === 'train' ? g.input(full, 'float32', spec.shape) : g.initializer(floatTensor(full, spec.shape, valueOf(values, full, spec.shape)));
+        return { value, update: (t) => void (info.updated = t) };
+      },
+      dropoutMask(shape, rate) {
+        const name = g.input(`${node.id}.mask`, 'float32', [BATCH, ...shape]);
+        masks.push({ name, shape, rate });
+        return name;
+      },
+    };
+    g.scope = node.id;
+    const ins = srcs.map((s) => tensorOf.get(s)!);
+    tensorOf.set(node.id, def.lower(ctx, params, ins, inShapes, out));
+    g.scope = '';
+  }
+  const head = doc.nodes.find((n) => n.id === analysis.outputId)!;
+  return {
+    g,
+    input: tensorOf.get(analysis.inputId!)!,
+    logits: tensorOf.get(head.id)!,
+    classes: analysis.shapes.get(head.id)![0],
+    loss: resolved(head).params.loss as Forward['loss'],
+    weights,
+    states,
+    masks,
+    analysis,
+  };
+}
+
+function valueOf(values: Map<string, Float32Array> | undefined, name: string, shape: number[]): Float32Array {
+  const v = values?.get(name);
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (!v) throw new Error(`no value for ${name}`);
+  if (v.length !== n) throw new Error(`${name} has ${v.length} values, expected ${n} for shape [${shape}]`);
+  return v;
+}
+
+function liveNodes(a: Analysis): Set<string> {
+  const live = new Set<string>([a.outputId!]);
+  const stack = [a.outputId!];
+  while (stack.length) {
+    for (const s of a.inputsOf.get(stack.pop()!) ?? []) {
+      if (s && !live.has(s)) {
+        live.add(s);
+        stack.push(s);
+      }
+    }
+  }
+  return live;
+}
+
+/** He initialization when a ReLU-family activation follows (through BatchNorm, Dropout, pooling), Glorot otherwise. */
+function initPolicy(doc: NetworkDocument, a: Analysis): (nodeId: string) => 'he' | 'glorot' {
+  const consumers = new Map<string, string[]>();
+  for (const [id, srcs] of a.inputsOf) for (const s of srcs) if (s) consumers.set(s, [...(consumers.get(s) ?? []), id]);
+  const byId = new Map(doc.nodes.map((n) => [n.id, n]));
+  return (nodeId) => {
+    let cur = consumers.get(nodeId) ?? [];
+    for (let hops = 0; cur.length === 1 && hops < 8; hops++) {
+      const { def } = resolved(byId.get(cur[0])!);
+      if (def.reluFamily) return 'he';
+      if (!def.transparent) break;
+      cur = consumers.get(cur[0]) ?? [];
+    }
+    return 'glorot';
+  };
+}
+
+/** Fresh parameter and state values, drawn in document order from the seed. */
+export function initialValues(f: Pick<Forward, 'weights' | 'states'>, seed: number): Map<string, Float32Array> {
+  const rng = new Rng(seed);
+  const out = new Map<string, Float32Array>();
+  for (const w of f.weights) {
+    const v = new Float32Array(w.shape.reduce((a, b) => a * b, 1));
+    if (w.init === 'ones') v.fill(1);
+    else if (w.init === 'he') {
+      const std = Math.sqrt(2 / w.fanIn);
+      for (let i = 0; i < v.length; i++) v[i] = rng.normal() * std;
+    } else if (w.init === 'glorot') {
+      const lim = Math.sqrt(6 / (w.fanIn + w.fanOut));
+      for (let i = 0; i < v.length; i++) v[i] = rng.uniform(-lim, lim);
+    }
+    out.set(w.name, v);
+  }
+  for (const s of f.states) out.set(s.name, new Float32Array(s.shape.reduce((a, b) => a * b, 1)).fill(s.init === 'ones' ? 1 : 0));
+  return out;
+}
+
+export interface ModelMeta {
+  classNames: string[];
+  /** Preprocessing recorded for any runtime: how pixels become the input tensor. */
+  scaling?: string;
+  extra?: Record<string, string>;
+}
+
+export const INPUT_NAME = 'input';
+
+/** The inference model: input image batch -> logits and probs, with trained values baked in. */
+export function buildInferenceModel(doc: NetworkDocument, values: Map<string, Float32Array>, meta: ModelMeta): ModelIR {
+  const f = lowerForward(doc, 'infer', values);
+  const { g } = f;
+  if (meta.classNames.length && meta.classNames.length !== f.classes) {
+    throw new Error(`the output head has ${f.classes} classes but ${meta.classNames.length} class names were given`);
+  }
+  const logits = g.op('Identity', [f.logits], {}, [BATCH, f.classes], 'logits');
+  const probs = f.loss === 'cross_entropy' ? g.op('Softmax', [f.logits], { axis: { i: 1 } }, [BATCH, f.classes], 'probs') : g.op('Identity', [f.logits], {}, [BATCH, f.classes], 'probs');
+  g.output(logits);
+  g.output(probs);
+  const inShape = f.analysis.shapes.get(f.analysis.inputId!)!;
+  return {
+    graph: g.graph(doc.name || 'netwright'),
+    opset: OPSET,
+    metadata: {
+      'netwright.format': '1',
+      'netwright.class_names': JSON.stringify(meta.classNames),
+      'netwright.input_shape': JSON.stringify(inShape),
+      'netwright.scaling': meta.scaling ?? 'x/255',
+      'netwright.output': f.loss === 'cross_entropy' ? 'softmax' : 'scores',
+      ...(meta.extra ?? {}),
+    },
+  };
+}
+
+export type { Tensor };

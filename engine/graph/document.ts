@@ -1,0 +1,141 @@
+// The network document: versioned JSON (docs/format.md), validated on load; problems are data.
+import { z } from 'zod';
+import type { Params, Problem } from './layer.ts';
+import { layerDef } from './registry.ts';
+
+export const FORMAT = 'netwright';
+export const FORMAT_VERSION = 1;
+
+const paramValue = z.union([z.number(), z.boolean(), z.string()]);
+
+const nodeSchema = z.object({
+  id: z.string().min(1),
+  type: z.string().min(1),
+  params: z.record(z.string(), paramValue).default({}),
+  position: z.object({ x: z.number(), y: z.number() }).default({ x: 0, y: 0 }),
+  label: z.string().optional(),
+});
+
+const edgeSchema = z.object({
+  id: z.string().min(1),
+  source: z.string().min(1),
+  target: z.string().min(1),
+  /** Input port of the target (0 unless the layer has several inputs). */
+  targetPort: z.number().int().min(0).default(0),
+});
+
+export const trainingSchema = z.object({
+  optimizer: z.enum(['sgd', 'adam', 'adamw']).default('sgd'),
+  lr: z.number().positive().max(10).default(0.01),
+  momentum: z.number().min(0).max(0.999).default(0.9),
+  nesterov: z.boolean().default(false),
+  weightDecay: z.number().min(0).max(1).default(0),
+  beta1: z.number().min(0).max(0.9999).default(0.9),
+  beta2: z.number().min(0).max(0.99999).default(0.999),
+  eps: z.number().positive().max(1).default(1e-8),
+  batchSize: z.number().int().min(1).max(65536).default(64),
+  epochs: z.number().int().min(1).max(100000).default(10),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+  valSplit: z.number().min(0).max(0.9).default(0.1),
+  /** Image folder, absolute or relative to the document's folder. */
+  dataset: z.string().optional(),
+});
+
+export type TrainingSettings = z.infer<typeof trainingSchema>;
+
+export const documentSchema = z.object({
+  format: z.literal(FORMAT),
+  version: z.literal(FORMAT_VERSION),
+  name: z.string().default('untitled'),
+  nodes: z.array(nodeSchema),
+  edges: z.array(edgeSchema),
+  training: trainingSchema.default(trainingSchema.parse({})),
+});
+
+export type NetworkDocument = z.infer<typeof documentSchema>;
+export type DocNode = NetworkDocument['nodes'][number];
+export type DocEdge = NetworkDocument['edges'][number];
+
+export type LoadResult = { ok: true; doc: NetworkDocument; problems: Problem[] } | { ok: false; problems: Problem[] };
+
+/** Parses and validates a document. Structure errors stop the load; param errors are reported per node. */
+export function parseDocument(input: unknown): LoadResult {
+  if (typeof input === 'string') {
+    try {
+      input = JSON.parse(input);
+    } catch (e) {
+      return { ok: false, problems: [{ code: 'json', message: `not valid JSON: ${(e as Error).message}` }] };
+    }
+  }
+  const head = input as { format?: unknown; version?: unknown } | null;
+  if (!head || typeof head !== 'object' || Array.isArray(head)) {
+    return { ok: false, problems: [{ code: 'not-a-document', message: 'expected a JSON object with "format": "netwright"' }] };
+  }
+  if (head.format !== FORMAT) {
+    return { ok: false, problems: [{ code: 'not-a-document', message: `"format" must be "${FORMAT}" (found ${JSON.stringify(head.format)})` }] };
+  }
+  if (typeof head.version === 'number' && head.version > FORMAT_VERSION) {
+    return {
+      ok: false,
+      problems: [{ code: 'future-version', message: `this document is format version ${head.version}, written by a newer Netwright; this version reads up to ${FORMAT_VERSION}. Update Netwright to open it.` }],
+    };
+  }
+  const parsed = documentSchema.safeParse(input);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((i) => ({ code: 'schema', message: `${i.path.join('.') || 'document'}: ${i.message}` })),
+    };
+  }
+  const doc = parsed.data;
+  const problems = [...checkIds(doc), ...doc.nodes.flatMap(checkParams)];
+  if (problems.some((p) => p.code === 'duplicate-id')) return { ok: false, problems };
+  return { ok: true, doc, problems };
+}
+
+function checkIds(doc: NetworkDocument): Problem[] {
+  const out: Problem[] = [];
+  const seen = new Set<string>();
+  for (const n of doc.nodes) {
+    if (seen.has(n.id)) out.push({ nodeId: n.id, code: 'duplicate-id', message: `two nodes have the id "${n.id}"` });
+    seen.add(n.id);
+  }
+  const edges = new Set<string>();
+  for (const e of doc.edges) {
+    if (edges.has(e.id)) out.push({ edgeId: e.id, code: 'duplicate-id', message: `two edges have the id "${e.id}"` });
+    edges.add(e.id);
+  }
+  return out;
+}
+
+/** Unknown layer types, unknown params, and values of the wrong type or out of range. */
+export function checkParams(node: DocNode): Problem[] {
+  const def = layerDef(node.type);
+  if (!def) return [{ nodeId: node.id, code: 'unknown-layer', message: `unknown layer type "${node.type}"` }];
+  const out: Problem[] = [];
+  for (const [k, v] of Object.entries(node.params)) {
+    const spec = def.params[k];
+    const at = { nodeId: node.id, param: k };
+    if (!spec) {
+      out.push({ ...at, code: 'unknown-param', message: `${def.type} has no parameter "${k}"` });
+      continue;
+    }
+    if (spec.kind === 'int' || spec.kind === 'float') {
+      if (typeof v !== 'number' || !Number.isFinite(v)) out.push({ ...at, code: 'param-type', message: `${k} must be a number` });
+      else if (spec.kind === 'int' && !Number.isInteger(v)) out.push({ ...at, code: 'param-type', message: `${k} must be a whole number` });
+      else if (v < spec.min || v > spec.max) out.push({ ...at, code: 'param-range', message: `${k} must be between ${spec.min} and ${spec.max} (is ${v})` });
+    } else if (spec.kind === 'bool') {
+      if (typeof v !== 'boolean') out.push({ ...at, code: 'param-type', message: `${k} must be true or false` });
+    } else if (!spec.options.includes(v as string)) {
+      out.push({ ...at, code: 'param-range', message: `${k} must be one of ${spec.options.join(', ')} (is ${JSON.stringify(v)})` });
+    }
+  }
+  return out;
+}
+
+export function nodeParams(node: DocNode): Params {
+  const def = layerDef(node.type);
+  const out: Params = {};
+  for (const [k, spec] of Object.entries(def?.params ?? {})) out[k] = node.params[k] ?? spec.default;
+  return out;
+}

@@ -1,0 +1,95 @@
+// What a layer module declares. Every layer kind is one module implementing LayerDef;
+// registry.ts lists them. Pure: no Node, no ONNX Runtime, so the renderer can import it.
+import type { GraphBuilder } from '../onnx/builder.ts';
+
+/** A per-sample shape: [C, H, W] for images, [F] for vectors (the batch axis is implicit). */
+export type Shape = number[];
+
+export type ParamValue = number | boolean | string;
+
+export type ParamSpec =
+  | { kind: 'int'; default: number; min: number; max: number; help: string }
+  | { kind: 'float'; default: number; min: number; max: number; help: string }
+  | { kind: 'bool'; default: boolean; help: string }
+  | { kind: 'enum'; default: string; options: readonly string[]; help: string };
+
+export type Params = Record<string, ParamValue>;
+
+export type Category = 'input' | 'convolution' | 'pooling' | 'activation' | 'dense' | 'regularization' | 'merge' | 'output';
+
+/** A problem as data, so the canvas can badge the node and offer the fix. */
+export interface Problem {
+  nodeId?: string;
+  param?: string;
+  edgeId?: string;
+  code: string;
+  message: string;
+  /** Warnings do not stop training; errors do. */
+  severity?: 'error' | 'warning';
+  /** A one-click fix the editor can offer. */
+  fix?: { kind: 'insert-before'; layer: string } | { kind: 'set-param'; param: string; value: ParamValue };
+}
+
+export type InferResult = { shape: Shape } | { problem: Omit<Problem, 'nodeId'> };
+
+export type InitKind = 'he' | 'glorot' | 'zeros' | 'ones';
+
+export interface WeightSpec {
+  name: string;
+  shape: number[];
+  /** 'fan' weights use He or Glorot depending on the activation that follows the layer. */
+  init: 'fan' | 'zeros' | 'ones';
+  fanIn: number;
+  fanOut: number;
+}
+
+/** Non-trainable state carried between steps (BatchNorm running statistics). */
+export interface StateSpec {
+  name: string;
+  shape: number[];
+  init: 'zeros' | 'ones';
+}
+
+export interface LowerContext {
+  g: GraphBuilder;
+  mode: 'train' | 'infer';
+  /** Tensor name holding weight `name` of this node. */
+  weight(name: string): string;
+  /** Tensor names for state `name`: its current value, and where the updated value must be written (train mode). */
+  state(name: string): { value: string; update(newValue: string): void };
+  /** Train mode: a graph input holding a dropout mask (0 or 1/(1-p)) with this per-sample shape. */
+  dropoutMask(shape: Shape, rate: number): string;
+}
+
+export interface LayerDef {
+  type: string;
+  label: string;
+  category: Category;
+  help: string;
+  params: Record<string, ParamSpec>;
+  /** Number of input ports (Input has none). */
+  inputs(p: Params): number;
+  /** One line for the canvas node, e.g. "32 · 3x3 · s1 · same". */
+  summary(p: Params): string;
+  infer(p: Params, inputs: Shape[]): InferResult;
+  weights?(p: Params, inputs: Shape[], out: Shape): WeightSpec[];
+  states?(p: Params, inputs: Shape[], out: Shape): StateSpec[];
+  /** Emits ONNX nodes; returns the output tensor name. Shapes include the batch axis. */
+  lower(ctx: LowerContext, p: Params, inputs: string[], inShapes: Shape[], out: Shape): string;
+  /** Floating-point operations per sample, forward pass (a multiply-add counts 2). */
+  flops(p: Params, inputs: Shape[], out: Shape): number;
+  /** A ReLU-family activation: the weighted layer feeding it gets He initialization. */
+  reluFamily?: boolean;
+  /** Layers that pass the init decision through (BatchNorm, Dropout, pooling). */
+  transparent?: boolean;
+}
+
+export const isImage = (s: Shape): boolean => s.length === 3;
+export const fmtShape = (s: Shape): string => ['N', ...s].join(' x ');
+
+export function num(p: Params, k: string): number {
+  return p[k] as number;
+}
+export function str(p: Params, k: string): string {
+  return p[k] as string;
+}

@@ -1,0 +1,55 @@
+// Element-wise activations: each is a LayerDef made by one factory, lowered to ONNX ops.
+import type { LayerDef, LowerContext, ParamSpec, Params } from '../layer.ts';
+import { num } from '../layer.ts';
+import { prod } from './spatial.ts';
+
+function activation(
+  type: string,
+  help: string,
+  lower: (ctx: LowerContext, p: Params, x: string) => string,
+  opts: { params?: Record<string, ParamSpec>; reluFamily?: boolean; summary?: (p: Params) => string; flopsPerValue?: number } = {},
+): LayerDef {
+  return {
+    type,
+    label: type,
+    category: 'activation',
+    help,
+    params: opts.params ?? {},
+    reluFamily: opts.reluFamily,
+    inputs: () => 1,
+    summary: opts.summary ?? (() => ''),
+    infer: (_p, [x]) => ({ shape: x }),
+    lower: (ctx, p, [x]) => lower(ctx, p, x),
+    flops: (_p, [x]) => prod(x) * (opts.flopsPerValue ?? 1),
+  };
+}
+
+const alpha = (d: number, help: string): Record<string, ParamSpec> => ({ alpha: { kind: 'float', default: d, min: 0, max: 10, help } });
+
+export const ReLU = activation('ReLU', 'max(0, x).', (c, _p, x) => c.g.op('Relu', [x]), { reluFamily: true });
+export const LeakyReLU = activation('LeakyReLU', 'x for x > 0, alpha·x otherwise.', (c, p, x) => c.g.op('LeakyRelu', [x], { alpha: { f: num(p, 'alpha') } }), {
+  reluFamily: true,
+  params: alpha(0.01, 'Slope for negative inputs.'),
+  summary: (p) => `α ${p.alpha}`,
+});
+export const ELU = activation('ELU', 'x for x > 0, alpha·(eˣ − 1) otherwise.', (c, p, x) => c.g.op('Elu', [x], { alpha: { f: num(p, 'alpha') } }), {
+  reluFamily: true,
+  params: alpha(1, 'Saturation value for negative inputs.'),
+  summary: (p) => `α ${p.alpha}`,
+  flopsPerValue: 3,
+});
+export const Sigmoid = activation('Sigmoid', '1 / (1 + e⁻ˣ): squashes to (0, 1).', (c, _p, x) => c.g.op('Sigmoid', [x]), { flopsPerValue: 4 });
+export const Tanh = activation('Tanh', 'Hyperbolic tangent: squashes to (−1, 1).', (c, _p, x) => c.g.op('Tanh', [x]), { flopsPerValue: 4 });
+// Exact GELU, x·Φ(x) = 0.5·x·(1 + erf(x/√2)), from opset-17 primitives (Gelu itself is opset 20).
+export const GELU = activation(
+  'GELU',
+  'x·Φ(x): a smooth ReLU used by transformers (exact erf form).',
+  (c, _p, x) => {
+    const { g } = c;
+    const e = g.op('Erf', [g.op('Mul', [x, g.constF([Math.SQRT1_2])])]);
+    return g.op('Mul', [g.op('Mul', [x, g.constF([0.5])]), g.op('Add', [e, g.constF([1])])]);
+  },
+  { reluFamily: true, flopsPerValue: 8 },
+);
+export const Softmax = activation('Softmax', 'Turns scores into probabilities along the channel/feature axis. Not needed before a cross-entropy head, which applies it itself.', (c, _p, x) =>
+  c.g.op('Softmax', [x], { axis: { i: 1 } }), { flopsPerValue: 5 });

@@ -1,0 +1,15 @@
+import type { LayerDef } from '../layer.ts';
+import { batched, prod } from './spatial.ts';
+
+export const Flatten: LayerDef = {
+  type: 'Flatten',
+  label: 'Flatten',
+  category: 'dense',
+  help: 'Turns an image [C, H, W] into a vector of C·H·W features, so Dense layers can follow.',
+  params: {},
+  inputs: () => 1,
+  summary: () => 'to vector',
+  infer: (_p, [x]) => ({ shape: [prod(x)] }),
+  lower: (ctx, _p, [x], _s, out) => ctx.g.op('Flatten', [x], { axis: { i: 1 } }, batched(out)),
+  flops: () => 0,
+};

@@ -1,0 +1,28 @@
+// Output size and padding of a sliding window along one axis, shared by Conv2D and the pools.
+import { BATCH } from '../../onnx/builder.ts';
+import type { Dim } from '../../onnx/model.ts';
+import type { Shape } from '../layer.ts';
+
+export interface Window {
+  out: number;
+  padBegin: number;
+  padEnd: number;
+}
+
+export function slide(size: number, kernel: number, stride: number, dilation: number, padding: string, pad = 0): Window | string {
+  const ek = dilation * (kernel - 1) + 1;
+  if (padding === 'same') {
+    const out = Math.ceil(size / stride);
+    const total = Math.max((out - 1) * stride + ek - size, 0);
+    return { out, padBegin: Math.floor(total / 2), padEnd: total - Math.floor(total / 2) };
+  }
+  const p = padding === 'explicit' ? pad : 0;
+  if (size + 2 * p < ek) return `window ${ek} is larger than the input (${size}${p ? ` + 2x${p} padding` : ''})`;
+  return { out: Math.floor((size + 2 * p - ek) / stride) + 1, padBegin: p, padEnd: p };
+}
+
+/** ONNX `pads` for a 2-D window: [top, left, bottom, right]. */
+export const onnxPads = (h: Window, w: Window): number[] => [h.padBegin, w.padBegin, h.padEnd, w.padEnd];
+
+export const batched = (s: Shape): Dim[] => [BATCH, ...s];
+export const prod = (s: number[]): number => s.reduce((a, b) => a * b, 1);
