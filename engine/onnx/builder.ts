@@ -43,8 +43,8 @@ export class GraphBuilder {
     this.outputs.push({ name, dtype: this.dtypes.get(name) ?? dtype, shape: shape ?? [] });
   }
 
-  initializer(t: Tensor): string {
-    this.reserve(t.name);
+  initializer(t: Tensor, reserved = false): string {
+    if (!reserved) this.reserve(t.name);
     this.initializers.push(t);
     this.shapes.set(t.name, t.dims);
     this.dtypes.set(t.name, t.dtype);
@@ -56,7 +56,7 @@ export class GraphBuilder {
     const key = `f:${dims}:${values}`;
     let name = this.consts.get(key);
     if (!name) {
-      name = this.initializer(floatTensor(this.freshGlobal('c'), dims, values));
+      name = this.initializer(floatTensor(this.freshGlobal('c'), dims, values), true);
       this.consts.set(key, name);
     }
     return name;
@@ -66,7 +66,7 @@ export class GraphBuilder {
     const key = `i:${dims}:${values}`;
     let name = this.consts.get(key);
     if (!name) {
-      name = this.initializer(int64Tensor(this.freshGlobal('c'), dims, values));
+      name = this.initializer(int64Tensor(this.freshGlobal('c'), dims, values), true);
       this.consts.set(key, name);
     }
     return name;

@@ -1,0 +1,264 @@
+// The gradient rules: one row per ONNX op the layers emit. Given the forward node and the
+// gradients of its outputs, a rule emits nodes computing the gradient of each input
+// (null where an input takes no gradient). The Record type makes the compiler insist on
+// exactly one rule per differentiable op; backward.ts fails loudly on any other op.
+import type { GraphBuilder } from '../onnx/builder.ts';
+import type { Attr, Dim, NodeIR } from '../onnx/model.ts';
+
+export interface GradContext {
+  g: GraphBuilder;
+  node: NodeIR;
+  /** Gradient of each output (null where nothing downstream needs it). */
+  dy: (string | null)[];
+  /** Whether each input needs a gradient (depends on a parameter). */
+  needs: boolean[];
+}
+
+export type GradRule = (c: GradContext) => (string | null)[];
+
+export const DIFFERENTIABLE_OPS = [
+  'Conv', 'Gemm', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape', 'Identity',
+  'Relu', 'LeakyRelu', 'Elu', 'Sigmoid', 'Tanh', 'Erf', 'Softmax',
+  'Add', 'Sub', 'Mul', 'Div', 'Sqrt', 'ReduceMean', 'Concat',
+] as const;
+export type DiffOp = (typeof DIFFERENTIABLE_OPS)[number];
+
+const ints = (n: NodeIR, k: string, d: number[] = []): number[] => (n.attrs?.[k] as { ints: number[] } | undefined)?.ints ?? d;
+const int = (n: NodeIR, k: string, d: number): number => (n.attrs?.[k] as { i: number } | undefined)?.i ?? d;
+const float = (n: NodeIR, k: string, d: number): number => (n.attrs?.[k] as { f: number } | undefined)?.f ?? d;
+
+/** dY of the first output; every single-output rule starts here. */
+const dy0 = (c: GradContext): string => {
+  if (!c.dy[0]) throw new Error(`${c.node.op}: no gradient for its output`);
+  return c.dy[0];
+};
+
+/** Shape of X as a tensor: a constant when X's shape is static, else computed at run time. */
+function shapeOf(g: GraphBuilder, x: string): string {
+  const s = g.shapes.get(x);
+  if (s && s.every((d) => typeof d === 'number')) return g.constI64(s as number[]);
+  return g.op('Shape', [x], {}, [s?.length ?? 0]);
+}
+
+/** Sums a broadcast gradient back down to the shape of the input it belongs to. */
+function unbroadcast(g: GraphBuilder, grad: string, target: string): string {
+  const gs = g.shape(grad);
+  const ts = g.shape(target);
+  const lead = gs.length - ts.length;
+  const axes: number[] = [];
+  for (let i = 0; i < gs.length; i++) {
+    const t: Dim = i < lead ? 1 : ts[i - lead];
+    if (i < lead || (t === 1 && gs[i] !== 1)) axes.push(i);
+  }
+  if (!axes.length) return grad;
+  const kept = gs.map((d, i) => (axes.includes(i) ? 1 : d));
+  const summed = g.op('ReduceSum', [grad, g.constI64(axes)], { keepdims: { i: 1 } }, kept);
+  return lead ? g.op('Reshape', [summed, shapeOf(g, target)], {}, ts) : summed;
+}
+
+/** Output padding that makes a ConvTranspose undo a Conv's size change exactly. */
+function outputPadding(g: GraphBuilder, x: string, y: string, n: NodeIR): number[] {
+  const xs = g.shape(x) as number[];
+  const ys = g.shape(y) as number[];
+  const k = ints(n, 'kernel_shape');
+  const s = ints(n, 'strides', [1, 1]);
+  const d = ints(n, 'dilations', [1, 1]);
+  const p = ints(n, 'pads', [0, 0, 0, 0]);
+  return [0, 1].map((i) => xs[2 + i] - (s[i] * (ys[2 + i] - 1) + d[i] * (k[i] - 1) + 1 - p[i] - p[i + 2]));
+}
+
+function convWeightGrad(g: GraphBuilder, x: string, dy: string, n: NodeIR, wShape: number[]): string {
+  // dW[f, c] = correlation of X[:, c] with dY[:, f] over the batch: a Conv with batch and
+  // channels swapped, where the forward stride becomes the dilation (and vice versa).
+  const [f, cg, kh, kw] = wShape;
+  const groups = int(n, 'group', 1);
+  const xs = g.shape(x);
+  const ys = g.shape(dy);
+  const perGroup = (xg: string, dyg: string, fo: number): string => {
+    const xt = g.op('Transpose', [xg], { perm: { ints: [1, 0, 2, 3] } });
+    const dyt = g.op('Transpose', [dyg], { perm: { ints: [1, 0, 2, 3] } });
+    const r = g.op('Conv', [xt, dyt], {
+      strides: { ints: ints(n, 'dilations', [1, 1]) },
+      dilations: { ints: ints(n, 'strides', [1, 1]) },
+      pads: { ints: ints(n, 'pads', [0, 0, 0, 0]) },
+    });
+    const sliced = g.op('Slice', [r, g.constI64([0, 0]), g.constI64([kh, kw]), g.constI64([2, 3])]);
+    return g.op('Transpose', [sliced], { perm: { ints: [1, 0, 2, 3] } }, [fo, cg, kh, kw]);
+  };
+  if (groups === 1) return perGroup(x, dy, f);
+  const xsplit = g.opN('Split', [x, g.constI64(new Array(groups).fill(cg))], groups, { axis: { i: 1 } }, new Array(groups).fill([xs[0], cg, xs[2], xs[3]]));
+  const fg = f / groups;
+  const dsplit = g.opN('Split', [dy, g.constI64(new Array(groups).fill(fg))], groups, { axis: { i: 1 } }, new Array(groups).fill([ys[0], fg, ys[2], ys[3]]));
+  return g.op('Concat', xsplit.map((xg, i) => perGroup(xg, dsplit[i], fg)), { axis: { i: 0 } }, wShape);
+}
+
+const pick = (n: NodeIR, keys: string[]): Record<string, Attr> => Object.fromEntries(keys.filter((k) => n.attrs?.[k]).map((k) => [k, n.attrs![k]]));
+
+export const GRAD_RULES: Record<DiffOp, GradRule> = {
+  Conv(c) {
+    const { g, node: n } = c;
+    const [x, w, b] = n.inputs;
+    const dy = dy0(c);
+    const dx = c.needs[0]
+      ? g.op('ConvTranspose', [dy, w], { ...pick(n, ['strides', 'dilations', 'pads', 'group', 'kernel_shape']), output_padding: { ints: outputPadding(g, x, n.outputs[0], n) } }, g.shape(x))
+      : null;
+    const dw = c.needs[1] ? convWeightGrad(g, x, dy, n, g.shape(w) as number[]) : null;
+    const db = b && c.needs[2] ? g.op('ReduceSum', [dy, g.constI64([0, 2, 3])], { keepdims: { i: 0 } }, g.shape(b)) : null;
+    return b ? [dx, dw, db] : [dx, dw];
+  },
+
+  Gemm(c) {
+    // Y = A·op(B) + C, with op(B) = Bᵀ when transB (Dense stores W as [out, in]).
+    const { g, node: n } = c;
+    if (int(n, 'transA', 0) || float(n, 'alpha', 1) !== 1 || float(n, 'beta', 1) !== 1) throw new Error('Gemm gradient supports transA=0, alpha=beta=1');
+    const [a, b, bias] = n.inputs;
+    const dy = dy0(c);
+    const tB = int(n, 'transB', 0);
+    const da = c.needs[0] ? (tB ? g.op('MatMul', [dy, b], {}, g.shape(a)) : g.op('Gemm', [dy, b], { transB: { i: 1 } }, g.shape(a))) : null;
+    const db = c.needs[1] ? (tB ? g.op('Gemm', [dy, a], { transA: { i: 1 } }, g.shape(b)) : g.op('Gemm', [a, dy], { transA: { i: 1 } }, g.shape(b))) : null;
+    const dc = bias && c.needs[2] ? unbroadcast(g, dy, bias) : null;
+    return bias ? [da, db, dc] : [da, db];
+  },
+
+  MaxPool(c) {
+    // Each pooled gradient goes back to the position its max came from (the Indices output).
+    const { g, node: n } = c;
+    const [x] = n.inputs;
+    const idx = n.outputs[1];
+    if (!idx) throw new Error('MaxPool gradient needs the Indices output (lower MaxPool with 2 outputs in training)');
+    const dy = dy0(c);
+    const k = ints(n, 'kernel_shape');
+    const s = ints(n, 'strides', [1, 1]);
+    const xShape = g.op('Shape', [x], {}, [4]);
+    if (s[0] >= k[0] && s[1] >= k[1]) {
+      // Windows do not overlap, so no position receives two gradients: MaxUnpool scatters exactly.
+      return [g.op('MaxUnpool', [dy, idx, xShape], pick(n, ['kernel_shape', 'strides', 'pads']), g.shape(x))];
+    }
+    const flat = g.constI64([1, -1]);
+    const zeros = g.op('ConstantOfShape', [g.op('Shape', [g.op('Reshape', [x, flat])])], { value: { t: { name: 'zero', dtype: 'float32', dims: [1], data: new Float32Array(1) } } });
+    const scattered = g.op('ScatterElements', [zeros, g.op('Reshape', [idx, flat]), g.op('Reshape', [dy, flat])], { axis: { i: 1 }, reduction: { s: 'add' } });
+    return [g.op('Reshape', [scattered, xShape], {}, g.shape(x))];
+  },
+
+  AveragePool(c) {
+    // Every input position in a window receives dY/k² (count_include_pad): a depthwise
+    // ConvTranspose with a constant kernel does exactly that, overlaps included.
+    const { g, node: n } = c;
+    const [x] = n.inputs;
+    if (int(n, 'count_include_pad', 0) !== 1) throw new Error('AveragePool gradient assumes count_include_pad=1');
+    const ch = g.shape(x)[1] as number;
+    const [kh, kw] = ints(n, 'kernel_shape');
+    const kernel = g.constF(new Array(ch * kh * kw).fill(1 / (kh * kw)), [ch, 1, kh, kw]);
+    return [
+      g.op('ConvTranspose', [dy0(c), kernel], {
+        ...pick(n, ['strides', 'pads', 'kernel_shape']),
+        group: { i: ch },
+        output_padding: { ints: outputPadding(g, x, n.outputs[0], n) },
+      }, g.shape(x)),
+    ];
+  },
+
+  GlobalAveragePool(c) {
+    const { g, node: n } = c;
+    const [x] = n.inputs;
+    const xs = g.shape(x) as number[];
+    const spread = g.op('Expand', [dy0(c), g.op('Shape', [x], {}, [4])], {}, xs);
+    return [g.op('Mul', [spread, g.constF([1 / (xs[2] * xs[3])])])];
+  },
+
+  Flatten: (c) => [c.g.op('Reshape', [dy0(c), shapeOf(c.g, c.node.inputs[0])], {}, c.g.shape(c.node.inputs[0]))],
+  Reshape: (c) => [c.g.op('Reshape', [dy0(c), shapeOf(c.g, c.node.inputs[0])], {}, c.g.shape(c.node.inputs[0])), null],
+  Identity: (c) => [dy0(c)],
+
+  Relu(c) {
+    const { g, node: n } = c;
+    return [g.op('Where', [g.op('Greater', [n.outputs[0], g.constF([0])]), dy0(c), g.constF([0])])];
+  },
+  LeakyRelu(c) {
+    const { g, node: n } = c;
+    const dy = dy0(c);
+    return [g.op('Where', [g.op('Greater', [n.inputs[0], g.constF([0])]), dy, g.op('Mul', [dy, g.constF([float(n, 'alpha', 0.01)])])])];
+  },
+  Elu(c) {
+    // For x ≤ 0, d/dx α(eˣ − 1) = αeˣ = y + α.
+    const { g, node: n } = c;
+    const dy = dy0(c);
+    const slope = g.op('Add', [n.outputs[0], g.constF([float(n, 'alpha', 1)])]);
+    return [g.op('Where', [g.op('Greater', [n.inputs[0], g.constF([0])]), dy, g.op('Mul', [dy, slope])])];
+  },
+  Sigmoid(c) {
+    const { g, node: n } = c;
+    const y = n.outputs[0];
+    return [g.op('Mul', [dy0(c), g.op('Mul', [y, g.op('Sub', [g.constF([1]), y])])])];
+  },
+  Tanh(c) {
+    const { g, node: n } = c;
+    const y = n.outputs[0];
+    return [g.op('Mul', [dy0(c), g.op('Sub', [g.constF([1]), g.op('Mul', [y, y])])])];
+  },
+  Erf(c) {
+    const { g, node: n } = c;
+    const x = n.inputs[0];
+    const gauss = g.op('Exp', [g.op('Neg', [g.op('Mul', [x, x])])]);
+    return [g.op('Mul', [dy0(c), g.op('Mul', [gauss, g.constF([2 / Math.sqrt(Math.PI)])])])];
+  },
+  Softmax(c) {
+    // dx = y ⊙ (dy − Σ(dy ⊙ y)) along the softmax axis.
+    const { g, node: n } = c;
+    const y = n.outputs[0];
+    const dy = dy0(c);
+    const axis = int(n, 'axis', -1);
+    const ys = g.shape(y);
+    const keep = ys.map((d, i) => (i === (axis + ys.length) % ys.length ? 1 : d));
+    const dot = g.op('ReduceSum', [g.op('Mul', [dy, y]), g.constI64([axis])], { keepdims: { i: 1 } }, keep);
+    return [g.op('Mul', [y, g.op('Sub', [dy, dot])])];
+  },
+
+  Add(c) {
+    const [a, b] = c.node.inputs;
+    const dy = dy0(c);
+    return [c.needs[0] ? unbroadcast(c.g, dy, a) : null, c.needs[1] ? unbroadcast(c.g, dy, b) : null];
+  },
+  Sub(c) {
+    const { g, node: n } = c;
+    const dy = dy0(c);
+    return [c.needs[0] ? unbroadcast(g, dy, n.inputs[0]) : null, c.needs[1] ? unbroadcast(g, g.op('Neg', [dy]), n.inputs[1]) : null];
+  },
+  Mul(c) {
+    const { g, node: n } = c;
+    const [a, b] = n.inputs;
+    const dy = dy0(c);
+    return [c.needs[0] ? unbroadcast(g, g.op('Mul', [dy, b]), a) : null, c.needs[1] ? unbroadcast(g, g.op('Mul', [dy, a]), b) : null];
+  },
+  Div(c) {
+    // y = a / b: da = dy / b, db = −dy · y / b.
+    const { g, node: n } = c;
+    const [a, b] = n.inputs;
+    const dy = dy0(c);
+    const da = c.needs[0] ? unbroadcast(g, g.op('Div', [dy, b]), a) : null;
+    const db = c.needs[1] ? unbroadcast(g, g.op('Neg', [g.op('Div', [g.op('Mul', [dy, n.outputs[0]]), b])]), b) : null;
+    return [da, db];
+  },
+  Sqrt(c) {
+    const { g, node: n } = c;
+    return [g.op('Div', [g.op('Mul', [dy0(c), g.constF([0.5])]), n.outputs[0]])];
+  },
+  ReduceMean(c) {
+    // Each input element receives dy / (number of elements averaged together).
+    const { g, node: n } = c;
+    if (int(n, 'keepdims', 1) !== 1) throw new Error('ReduceMean gradient assumes keepdims=1');
+    const [x] = n.inputs;
+    const y = n.outputs[0];
+    const size = (t: string) => g.op('Cast', [g.op('Size', [t], {}, [])], { to: { i: 1 } }, []);
+    const count = g.op('Div', [size(x), size(y)]);
+    const spread = g.op('Expand', [dy0(c), g.op('Shape', [x])], {}, g.shape(x));
+    return [g.op('Div', [spread, count])];
+  },
+  Concat(c) {
+    const { g, node: n } = c;
+    const axis = int(n, 'axis', 1);
+    const sizes = n.inputs.map((i) => g.shape(i)[axis] as number);
+    const parts = g.opN('Split', [dy0(c), g.constI64(sizes)], sizes.length, { axis: { i: axis } }, n.inputs.map((i) => g.shape(i)));
+    return parts.map((p, i) => (c.needs[i] ? p : null));
+  },
+};

@@ -1,0 +1,63 @@
+// One training step as one ONNX graph: batch, labels, parameters, optimizer state and
+// learning rate in; loss, correct count, updated parameters and state out.
+import { BATCH } from '../onnx/builder.ts';
+import { OPSET, type ModelIR } from '../onnx/model.ts';
+import { lowerForward, type Forward } from '../graph/compile.ts';
+import type { NetworkDocument, TrainingSettings } from '../graph/document.ts';
+import { buildGradients } from './backward.ts';
+import { LOSS_HEADS } from './losses.ts';
+import { emitOptimizer, type SlotInfo } from './optimizers.ts';
+
+export interface TrainingGraph {
+  model: ModelIR;
+  forward: Forward;
+  slots: SlotInfo[];
+  scalars: string[];
+  /** Graph output name carrying the new value of each parameter, slot and state. */
+  next: Map<string, string>;
+  /** With `gradients`: output name carrying dLoss/dParam. */
+  gradOutputs: Map<string, string>;
+}
+
+export interface TrainingGraphOptions {
+  /** Also output every parameter's gradient (gradient checks). */
+  gradients?: boolean;
+  /** 'none': gradients only, no update (for checks). */
+  optimizer?: TrainingSettings | 'none';
+}
+
+export function buildTrainingGraph(doc: NetworkDocument, opts: TrainingGraphOptions = {}): TrainingGraph {
+  const f = lowerForward(doc, 'train');
+  const { g } = f;
+  const labels = g.input('labels', 'int64', [BATCH]);
+  const head = LOSS_HEADS[f.loss](g, f.logits, labels, f.classes);
+  const params = f.weights.map((w) => w.name);
+  const grads = buildGradients(g, new Map([[f.logits, head.dLogits]]), params);
+
+  g.output(head.loss);
+  g.output(head.correct);
+  const next = new Map<string, string>();
+  const named = (t: string, name: string): string => {
+    const out = g.op('Identity', [t], {}, g.shapes.get(t), name);
+    if (out !== name) throw new Error(`output name ${name} is taken`);
+    g.output(out);
+    return out;
+  };
+  const gradOutputs = new Map<string, string>();
+  if (opts.gradients) for (const p of params) gradOutputs.set(p, named(grads.get(p)!, `grad:${p}`));
+
+  const settings = opts.optimizer ?? doc.training;
+  let slots: SlotInfo[] = [];
+  let scalars: string[] = [];
+  if (settings !== 'none') {
+    const opt = emitOptimizer(g, settings, f.weights, grads);
+    for (const p of params) next.set(p, named(opt.updated.get(p)!, `${p}:next`));
+    for (const s of opt.slots) next.set(s.name, named(opt.slotUpdates.get(s.name)!, `${s.name}:next`));
+    slots = opt.slots;
+    scalars = opt.scalars;
+  }
+  for (const s of f.states) next.set(s.name, named(s.updated!, `${s.name}:next`));
+
+  const model: ModelIR = { graph: g.graph(`${doc.name} (training step)`), opset: OPSET, metadata: { 'netwright.graph': 'training-step' } };
+  return { model, forward: f, slots, scalars, next, gradOutputs };
+}

@@ -1,0 +1,97 @@
+// The training step as a live object: owns the session and the current values of every
+// parameter, optimizer slot and state, and feeds them back in after each step.
+import { buildTrainingGraph, type TrainingGraph } from '../autodiff/training-graph.ts';
+import { scalarInputs } from '../autodiff/optimizers.ts';
+import { initialValues } from '../graph/compile.ts';
+import type { NetworkDocument, TrainingSettings } from '../graph/document.ts';
+import { Rng } from '../graph/rng.ts';
+import { encodeModel } from '../onnx/model.ts';
+import { openSession, ort, type Device } from './ort.ts';
+
+export interface StepResult {
+  loss: number;
+  correct: number;
+}
+
+export class TrainingStep {
+  /** Every value the step carries: parameters, optimizer slots, states; by graph input name. */
+  values = new Map<string, Float32Array>();
+  /** Optimizer steps taken (Adam's t). */
+  t = 0;
+
+  private constructor(
+    readonly graph: TrainingGraph,
+    readonly session: ort.InferenceSession,
+    readonly settings: TrainingSettings,
+    readonly device: Device,
+    readonly fallback?: string,
+  ) {}
+
+  static async create(doc: NetworkDocument, opts: { device?: Device; threads?: number; seed?: number; gradients?: boolean } = {}): Promise<TrainingStep> {
+    const graph = buildTrainingGraph(doc, { gradients: opts.gradients });
+    const { session, device, fallback } = await openSession(encodeModel(graph.model), opts.device ?? 'cpu', opts.threads);
+    const step = new TrainingStep(graph, session, doc.training, device, fallback);
+    step.values = initialValues(graph.forward, opts.seed ?? doc.training.seed);
+    for (const s of graph.slots) step.values.set(s.name, new Float32Array(s.shape.reduce((a, b) => a * b, 1)));
+    return step;
+  }
+
+  /** Parameters and states only: what the inference model needs. */
+  modelValues(): Map<string, Float32Array> {
+    const f = this.graph.forward;
+    return new Map([...f.weights, ...f.states].map((w) => [w.name, this.values.get(w.name)!]));
+  }
+
+  /** Dropout masks for a batch of n, drawn from `rng` (0 or 1/(1−p)). */
+  masks(n: number, rng: Rng): Record<string, ort.Tensor> {
+    const out: Record<string, ort.Tensor> = {};
+    for (const m of this.graph.forward.masks) {
+      const per = m.shape.reduce((a, b) => a * b, 1);
+      const v = new Float32Array(n * per);
+      const keep = 1 / (1 - m.rate);
+      for (let i = 0; i < v.length; i++) v[i] = rng.next() >= m.rate ? keep : 0;
+      out[m.name] = new ort.Tensor('float32', v, [n, ...m.shape]);
+    }
+    return out;
+  }
+
+  feeds(x: Float32Array, labels: BigInt64Array, n: number, inputShape: number[], extra: Record<string, ort.Tensor> = {}): Record<string, ort.Tensor> {
+    const feeds: Record<string, ort.Tensor> = {
+      input: new ort.Tensor('float32', x.subarray(0, n * inputShape.reduce((a, b) => a * b, 1)), [n, ...inputShape]),
+      labels: new ort.Tensor('int64', labels.subarray(0, n), [n]),
+      ...extra,
+    };
+    for (const [k, v] of this.values) {
+      const dims = this.shapeOf(k);
+      feeds[k] = new ort.Tensor('float32', v, dims);
+    }
+    return feeds;
+  }
+
+  private shapeCache = new Map<string, number[]>();
+  private shapeOf(name: string): number[] {
+    let s = this.shapeCache.get(name);
+    if (!s) {
+      const f = this.graph.forward;
+      s = [...f.weights, ...f.states, ...this.graph.slots].find((w) => w.name === name)!.shape;
+      this.shapeCache.set(name, s);
+    }
+    return s;
+  }
+
+  /** One optimizer step on a batch of n samples; updates the carried values. */
+  async run(x: Float32Array, labels: BigInt64Array, n: number, lr: number, masks: Record<string, ort.Tensor> = {}): Promise<StepResult> {
+    const inputShape = this.graph.model.graph.inputs.find((i) => i.name === 'input')!.shape.slice(1) as number[];
+    this.t += 1;
+    const scal = scalarInputs(this.settings, lr, this.t);
+    const extra: Record<string, ort.Tensor> = { ...masks };
+    for (const s of this.graph.scalars) extra[s] = new ort.Tensor('float32', Float32Array.of(scal[s]), []);
+    const out = await this.session.run(this.feeds(x, labels, n, inputShape, extra));
+    for (const [k, o] of this.graph.next) this.values.set(k, out[o].data as Float32Array);
+    return { loss: (out.loss.data as Float32Array)[0], correct: (out.correct.data as Float32Array)[0] };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
