@@ -27,8 +27,11 @@ export class TrainingStep {
     readonly fallback?: string,
   ) {}
 
-  static async create(doc: NetworkDocument, opts: { device?: Device; threads?: number; seed?: number; gradients?: boolean } = {}): Promise<TrainingStep> {
-    const graph = buildTrainingGraph(doc, { gradients: opts.gradients });
+  static async create(
+    doc: NetworkDocument,
+    opts: { device?: Device; threads?: number; seed?: number; gradients?: boolean; optimizer?: TrainingSettings | 'none' } = {},
+  ): Promise<TrainingStep> {
+    const graph = buildTrainingGraph(doc, { gradients: opts.gradients, optimizer: opts.optimizer });
     const { session, device, fallback } = await openSession(encodeModel(graph.model), opts.device ?? 'cpu', opts.threads);
     const step = new TrainingStep(graph, session, doc.training, device, fallback);
     step.values = initialValues(graph.forward, opts.seed ?? doc.training.seed);
@@ -79,16 +82,28 @@ export class TrainingStep {
     return s;
   }
 
+  get inputShape(): number[] {
+    return this.graph.model.graph.inputs.find((i) => i.name === 'input')!.shape.slice(1) as number[];
+  }
+
   /** One optimizer step on a batch of n samples; updates the carried values. */
   async run(x: Float32Array, labels: BigInt64Array, n: number, lr: number, masks: Record<string, ort.Tensor> = {}): Promise<StepResult> {
-    const inputShape = this.graph.model.graph.inputs.find((i) => i.name === 'input')!.shape.slice(1) as number[];
     this.t += 1;
     const scal = scalarInputs(this.settings, lr, this.t);
     const extra: Record<string, ort.Tensor> = { ...masks };
     for (const s of this.graph.scalars) extra[s] = new ort.Tensor('float32', Float32Array.of(scal[s]), []);
-    const out = await this.session.run(this.feeds(x, labels, n, inputShape, extra));
+    const out = await this.session.run(this.feeds(x, labels, n, this.inputShape, extra));
     for (const [k, o] of this.graph.next) this.values.set(k, out[o].data as Float32Array);
     return { loss: (out.loss.data as Float32Array)[0], correct: (out.correct.data as Float32Array)[0] };
+  }
+
+  /** Loss and (when built with gradients) every parameter's gradient, changing nothing. */
+  async evaluate(x: Float32Array, labels: BigInt64Array, n: number, masks: Record<string, ort.Tensor> = {}): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
+    if (this.graph.scalars.length) throw new Error('evaluate() needs a graph built with optimizer: none');
+    const out = await this.session.run(this.feeds(x, labels, n, this.inputShape, masks));
+    const grads = new Map<string, Float32Array>();
+    for (const [p, o] of this.graph.gradOutputs) grads.set(p, out[o].data as Float32Array);
+    return { loss: (out.loss.data as Float32Array)[0], grads };
   }
 
   async release(): Promise<void> {

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildGradients, GradientError } from '../../engine/autodiff/backward.ts';
+import { GRAD_RULES } from '../../engine/autodiff/rules.ts';
+import { buildTrainingGraph } from '../../engine/autodiff/training-graph.ts';
+import { lowerForward } from '../../engine/graph/compile.ts';
+import { LAYERS } from '../../engine/graph/registry.ts';
+import { GraphBuilder } from '../../engine/onnx/builder.ts';
+import { ALL_NETS } from '../fixtures/nets.ts';
+
+test('the fixture networks use every layer kind and both losses', () => {
+  const docs = [...Object.values(ALL_NETS).map((m) => m())];
+  const used = new Set(docs.flatMap((d) => d.nodes.map((n) => n.type)));
+  for (const l of LAYERS) assert.ok(used.has(l.type), `no gradient test covers ${l.type}`);
+  const losses = new Set(docs.map((d) => d.nodes.find((n) => n.type === 'Output')!.params.loss));
+  assert.deepEqual([...losses].sort(), ['cross_entropy', 'mse']);
+});
+
+test('every op the layers emit on the path to the loss has a gradient rule', () => {
+  for (const make of Object.values(ALL_NETS)) {
+    const f = lowerForward(make(), 'train');
+    const params = new Set(f.weights.map((w) => w.name));
+    const needs = new Set(params);
+    for (const n of f.g.nodes) if (n.inputs.some((i) => needs.has(i))) n.outputs.forEach((o) => needs.add(o));
+    // Ops reached by parameters but not leading to the loss (running statistics) need no rule.
+    const toLoss = new Set([f.logits]);
+    for (const n of [...f.g.nodes].reverse()) if (n.outputs.some((o) => toLoss.has(o))) n.inputs.forEach((i) => toLoss.add(i));
+    for (const n of f.g.nodes) {
+      if (n.outputs.some((o) => needs.has(o) && toLoss.has(o))) assert.ok(n.op in GRAD_RULES, `no gradient rule for ${n.op}`);
+    }
+  }
+});
+
+test('a missing gradient rule fails when the training graph is built, naming the op', () => {
+  const g = new GraphBuilder();
+  const w = g.input('w', 'float32', [3]);
+  const y = g.op('Cos', [w], {}, [3]);
+  assert.throws(() => buildGradients(g, new Map([[y, g.input('dy', 'float32', [3])]]), ['w']), (e: Error) => e instanceof GradientError && /no gradient rule for Cos/.test(e.message));
+});
+
+test('a rule returning the wrong number of gradients fails loudly', () => {
+  const g = new GraphBuilder();
+  const a = g.input('a', 'float32', [2]);
+  const y = g.op('Relu', [a], {}, [2]);
+  g.nodes[0].inputs.push(a); // a node with two inputs, where the Relu rule returns one gradient
+  assert.throws(() => buildGradients(g, new Map([[y, g.input('dy', 'float32', [2])]]), ['a']), /rule for Relu returned 1 gradient\(s\), expected 2/);
+});
+
+test('the training-step graph has the documented inputs and outputs', () => {
+  const doc = ALL_NETS.conv();
+  const t = buildTrainingGraph(doc);
+  const ins = t.model.graph.inputs.map((i) => i.name);
+  const outs = t.model.graph.outputs.map((o) => o.name);
+  for (const name of ['input', 'labels', 'lr', 'c2.W', 'c2.W.m', 'bn.running_mean']) assert.ok(ins.includes(name), `input ${name}`);
+  for (const name of ['loss', 'correct', 'c2.W:next', 'c2.W.m:next', 'bn.running_var:next']) assert.ok(outs.includes(name), `output ${name}`);
+});
