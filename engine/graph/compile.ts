@@ -61,9 +61,10 @@ export function analyseOrThrow(doc: NetworkDocument): Analysis {
 
 /**
  * Emits the forward pass. In 'train' mode weights and states are graph inputs (the training
- * step feeds them and returns updated ones); in 'infer' mode they are initializers from `values`.
+ * step feeds them and returns updated ones); in 'infer' mode they are initializers from
+ * `values`, or graph inputs when `values` is 'inputs' (validation during training).
  */
-export function lowerForward(doc: NetworkDocument, mode: Mode, values?: Map<string, Float32Array>): Forward {
+export function lowerForward(doc: NetworkDocument, mode: Mode, values?: Map<string, Float32Array> | 'inputs'): Forward {
   const analysis = analyseOrThrow(doc);
   const g = new GraphBuilder();
   const weights: WeightInfo[] = [];
@@ -91,7 +92,7 @@ export function lowerForward(doc: NetworkDocument, mode: Mode, values?: Map<stri
         if (weights.some((w) => w.name === full)) return full;
         const init = spec.init === 'fan' ? initOf(node.id) : spec.init;
         weights.push({ name: full, nodeId: node.id, shape: spec.shape, init, fanIn: spec.fanIn, fanOut: spec.fanOut });
-        if (mode === 'train') return g.input(full, 'float32', spec.shape);
+        if (mode === 'train' || values === 'inputs') return g.input(full, 'float32', spec.shape);
         return g.initializer(floatTensor(full, spec.shape, valueOf(values, full, spec.shape)));
       },
       state(name) {
@@ -100,7 +101,8 @@ export function lowerForward(doc: NetworkDocument, mode: Mode, values?: Map<stri
         const full = `${node.id}.${name}`;
         const info: StateInfo = { name: full, shape: spec.shape, init: spec.init };
         states.push(info);
-        const value = mode === 'train' ? g.input(full, 'float32', spec.shape) : g.initializer(floatTensor(full, spec.shape, valueOf(values, full, spec.shape)));
+        const value =
+          mode === 'train' || values === 'inputs' ? g.input(full, 'float32', spec.shape) : g.initializer(floatTensor(full, spec.shape, valueOf(values, full, spec.shape)));
         return { value, update: (t) => void (info.updated = t) };
       },
       dropoutMask(shape, rate) {
@@ -128,8 +130,8 @@ export function lowerForward(doc: NetworkDocument, mode: Mode, values?: Map<stri
   };
 }
 
-function valueOf(values: Map<string, Float32Array> | undefined, name: string, shape: number[]): Float32Array {
-  const v = values?.get(name);
+function valueOf(values: Map<string, Float32Array> | 'inputs' | undefined, name: string, shape: number[]): Float32Array {
+  const v = values === 'inputs' ? undefined : values?.get(name);
   const n = shape.reduce((a, b) => a * b, 1);
   if (!v) throw new Error(`no value for ${name}`);
   if (v.length !== n) throw new Error(`${name} has ${v.length} values, expected ${n} for shape [${shape}]`);
@@ -196,8 +198,11 @@ export interface ModelMeta {
 
 export const INPUT_NAME = 'input';
 
-/** The inference model: input image batch -> logits and probs, with trained values baked in. */
-export function buildInferenceModel(doc: NetworkDocument, values: Map<string, Float32Array>, meta: ModelMeta): ModelIR {
+/**
+ * The inference model: input image batch -> logits and probs, with trained values baked in
+ * (or, with 'inputs', fed at run time: the validation graph used during training).
+ */
+export function buildInferenceModel(doc: NetworkDocument, values: Map<string, Float32Array> | 'inputs', meta: ModelMeta): ModelIR {
   const f = lowerForward(doc, 'infer', values);
   const { g } = f;
   if (meta.classNames.length && meta.classNames.length !== f.classes) {

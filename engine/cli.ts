@@ -1,0 +1,214 @@
+// netwright: validate | train | predict | eval | import-idx
+import fs from 'node:fs';
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { decodeImage, loadSplit, scanImageFolder } from './data/image-folder.ts';
+import { FASHION_MNIST_CLASSES, importIdx } from './data/idx.ts';
+import { parseDocument, trainingSchema } from './graph/document.ts';
+import { inferShapes } from './graph/infer.ts';
+import { fmtShape } from './graph/layer.ts';
+import { DEVICES, type Device } from './train/ort.ts';
+import { openModel } from './train/predictor.ts';
+import { loadDocument } from './train/run.ts';
+import { report } from './train/scorer.ts';
+import { startTraining } from './train/trainer.ts';
+
+class UserError extends Error {}
+
+const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be a whole number`);
+  return n;
+};
+const float = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
+  return n;
+};
+const human = (n: number): string => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} G` : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n));
+
+const program = new Command('netwright').description('Design, train and export neural networks for image classification.').showHelpAfterError();
+
+program
+  .command('validate')
+  .description('check a network document: every layer with its output shape, parameters and FLOPs')
+  .argument('<net.json>')
+  .option('--json', 'print the analysis as JSON')
+  .action((file: string, o: { json?: boolean }) => {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new UserError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code}`);
+    }
+    const r = parseDocument(text);
+    if (!r.ok) {
+      if (o.json) console.log(JSON.stringify({ ok: false, problems: r.problems }, null, 2));
+      else for (const p of r.problems) console.error(`error: ${p.message}`);
+      process.exitCode = 1;
+      return;
+    }
+    const a = inferShapes(r.doc);
+    if (o.json) {
+      console.log(JSON.stringify({ ok: a.ok, layers: a.rows, totals: a.totals, problems: a.problems }, null, 2));
+    } else {
+      const rows = [['layer', 'type', 'output shape', 'params', 'FLOPs'], ...a.rows.map((x) => [x.name, x.type, x.shape ? fmtShape(x.shape) : '?', x.params.toLocaleString('en-US'), human(x.flops)])];
+      const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+      const line = (r: string[]) => r.map((c, i) => (i >= 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+      console.log(line(rows[0]));
+      console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+      for (const r of rows.slice(1)) console.log(line(r));
+      console.log(`total: ${a.totals.params.toLocaleString('en-US')} parameters, ${human(a.totals.flops)}FLOPs per image (forward)`);
+      for (const p of a.problems) console.error(`${p.severity === 'warning' ? 'warning' : 'error'}: ${p.nodeId ? `[${p.nodeId}${p.param ? `.${p.param}` : ''}] ` : ''}${p.message}`);
+    }
+    if (!a.ok) process.exitCode = 1;
+  });
+
+program
+  .command('train')
+  .description('train a network on an image folder (one subfolder per class)')
+  .argument('<net.json>')
+  .option('--data <dir>', "image folder (default: the document's training.dataset)")
+  .option('--epochs <n>', 'epochs', int('--epochs'))
+  .option('--batch <n>', 'batch size', int('--batch'))
+  .option('--lr <x>', 'learning rate', float('--lr'))
+  .addOption(new Option('--optimizer <name>', 'optimizer').choices(['sgd', 'adam', 'adamw']))
+  .option('--momentum <m>', 'SGD momentum', float('--momentum'))
+  .option('--nesterov', 'Nesterov momentum')
+  .option('--weight-decay <w>', 'weight decay', float('--weight-decay'))
+  .option('--seed <s>', 'seed for initialization, shuffling and dropout', int('--seed'))
+  .option('--val-split <f>', 'fraction of each class held out for validation (0: train on everything)', float('--val-split'))
+  .option('--max-steps <k>', 'stop after k optimizer steps (still writes every output)', int('--max-steps'))
+  .option('--out <dir>', 'output folder (default: runs/<name>-<time>)')
+  .addOption(new Option('--device <d>', 'execution provider; falls back to CPU with the reason').choices([...DEVICES]).default('cpu'))
+  .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)', int('--threads'))
+  .action(async (file: string, o: Record<string, unknown>) => {
+    const doc = loadDocument(file);
+    const overrides = {
+      epochs: o.epochs, batchSize: o.batch, lr: o.lr, optimizer: o.optimizer, momentum: o.momentum, nesterov: o.nesterov,
+      weightDecay: o.weightDecay, seed: o.seed, valSplit: o.valSplit,
+    };
+    const merged = trainingSchema.safeParse({ ...doc.training, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) });
+    if (!merged.success) throw new UserError(merged.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('\n'));
+    doc.training = merged.data;
+    const data = (o.data as string | undefined) ?? (doc.training.dataset ? path.resolve(path.dirname(file), doc.training.dataset) : undefined);
+    if (!data) throw new UserError('no image folder: pass --data <dir> (one subfolder per class)');
+    const outDir = (o.out as string | undefined) ?? path.join('runs', `${path.basename(file, '.json')}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
+    const tty = process.stdout.isTTY;
+    const bar = new cliProgress.SingleBar({ format: 'epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | {rate} samples/s | eta {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic);
+    let barOn = false;
+    const handle = startTraining({ doc, dataDir: data, outDir, device: o.device as Device, maxSteps: o.maxSteps as number | undefined, threads: o.threads as number | undefined }, (e) => {
+      if (e.type === 'log') console.error(`${e.level === 'warn' ? 'warning: ' : ''}${e.message}`);
+      else if (e.type === 'started') {
+        console.log(`training on ${e.device}: ${e.trainCount} images (${e.valCount} for validation), ${e.classNames.length} classes, ${e.totalSteps} steps`);
+        if (tty) {
+          bar.start(e.totalSteps, 0, { epoch: 1, loss: '-', rate: '-' });
+          barOn = true;
+        }
+      } else if (e.type === 'step' && barOn) bar.update(e.step, { epoch: e.epoch, loss: e.loss.toFixed(4), rate: Math.round(e.samplesPerSec) });
+      else if (e.type === 'epoch') {
+        if (barOn) bar.stop();
+        const val = e.valAccuracy === null ? '' : `  val loss ${e.valLoss!.toFixed(4)}  val acc ${(100 * e.valAccuracy).toFixed(2)}%`;
+        console.log(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)}  acc ${(100 * e.accuracy).toFixed(2)}%${val}  (${e.seconds.toFixed(1)} s, ${Math.round(e.samplesPerSec)} samples/s)`);
+        if (barOn) bar.start(bar.getTotal(), e.step, { epoch: e.epoch + 1, loss: e.loss.toFixed(4), rate: '-' });
+      }
+    });
+    const stop = () => {
+      console.error('\nstopping after this step (Ctrl-C again to abort)…');
+      handle.stop();
+      process.once('SIGINT', () => process.exit(130));
+    };
+    process.once('SIGINT', stop);
+    const end = await handle.finished;
+    process.off('SIGINT', stop);
+    if (barOn) bar.stop();
+    if (end.type === 'error') throw new UserError(end.message);
+    console.log(`${end.reason === 'stopped' ? 'stopped' : 'done'} after ${end.step} steps; wrote ${end.files.map((f) => path.relative('.', f)).join(', ')}`);
+  });
+
+program
+  .command('predict')
+  .description('classify images with an exported model: top-k classes with probabilities')
+  .argument('<model.onnx>')
+  .argument('<image...>')
+  .option('--top <k>', 'how many classes to show', int('--top'), 3)
+  .option('--json', 'print JSON')
+  .action(async (modelFile: string, images: string[], o: { top: number; json?: boolean }) => {
+    const m = await openModel(modelFile);
+    const [c, h, w] = m.inputShape;
+    const results = [];
+    for (const img of images) {
+      let pixels: Uint8Array;
+      try {
+        pixels = await decodeImage(img, { height: h, width: w, channels: c as 1 | 3 });
+      } catch (e) {
+        results.push({ image: img, error: (e as Error).message });
+        process.exitCode = 1;
+        continue;
+      }
+      const p = await m.scorer.probs(pixels, 1);
+      const top = [...p].map((v, i) => ({ class: m.classNames[i], probability: v })).sort((a, b) => b.probability - a.probability).slice(0, o.top);
+      results.push({ image: img, top });
+    }
+    await m.release();
+    if (o.json) console.log(JSON.stringify(results, null, 2));
+    else {
+      for (const r of results) {
+        if ('error' in r) console.error(`${r.image}: skipped (${r.error})`);
+        else console.log(`${r.image}: ${r.top!.map((t) => `${t.class} ${(100 * t.probability).toFixed(1)}%`).join(', ')}`);
+      }
+    }
+  });
+
+program
+  .command('eval')
+  .description('accuracy, per-class precision/recall and the confusion matrix on a labelled image folder')
+  .argument('<model.onnx>')
+  .requiredOption('--data <dir>', 'image folder, one subfolder per class (names as in training)')
+  .option('--json', 'print JSON')
+  .action(async (modelFile: string, o: { data: string; json?: boolean }) => {
+    const m = await openModel(modelFile);
+    const scan = await scanImageFolder(o.data, { valSplit: 0, seed: 0 });
+    const unknown = scan.classNames.filter((n) => !m.classNames.includes(n));
+    if (unknown.length) throw new UserError(`${o.data} has class folders the model does not know: ${unknown.join(', ')} (model classes: ${m.classNames.join(', ')})`);
+    const samples = [...scan.train, ...scan.val].map((s) => ({ ...s, label: m.classNames.indexOf(scan.classNames[s.label]) }));
+    const [c, h, w] = m.inputShape;
+    const split = await loadSplit(samples, { height: h, width: w, channels: c as 1 | 3 });
+    const probs = await m.scorer.probs(split.pixels, split.count);
+    await m.release();
+    const rep = report(probs, split.labels, m.classNames, m.output === 'softmax' ? 'cross_entropy' : 'mse');
+    const skipped = [...scan.skipped, ...split.skipped];
+    if (o.json) {
+      console.log(JSON.stringify({ model: modelFile, data: o.data, classNames: m.classNames, ...rep, skipped }, null, 2));
+      return;
+    }
+    console.log(`accuracy ${(100 * rep.accuracy).toFixed(2)}% on ${rep.count} images (${m.output === 'softmax' ? 'cross-entropy' : 'MSE'} ${rep.loss.toFixed(4)})`);
+    const nameW = Math.max(5, ...m.classNames.map((n) => n.length));
+    console.log(`${'class'.padEnd(nameW)}  precision  recall  support`);
+    for (const pc of rep.perClass) console.log(`${pc.name.padEnd(nameW)}  ${(100 * pc.precision).toFixed(1).padStart(8)}%  ${(100 * pc.recall).toFixed(1).padStart(5)}%  ${String(pc.support).padStart(7)}`);
+    console.log('confusion matrix (rows: true class, columns: predicted):');
+    for (let i = 0; i < rep.confusion.length; i++) console.log(`${m.classNames[i].padEnd(nameW)}  ${rep.confusion[i].map((v) => String(v).padStart(5)).join('')}`);
+    if (skipped.length) console.error(`skipped ${skipped.length} file(s): ${skipped.slice(0, 5).map((s) => `${s.path} (${s.reason})`).join('; ')}${skipped.length > 5 ? '; …' : ''}`);
+  });
+
+program
+  .command('import-idx')
+  .description('turn MNIST-style IDX files (plain or .gz) into a class-per-subfolder PNG folder')
+  .argument('<images-idx>')
+  .argument('<labels-idx>')
+  .requiredOption('--out <dir>', 'output folder')
+  .option('--classes <names>', "comma-separated class names for labels 0, 1, …, or 'fashion-mnist'")
+  .option('--limit <n>', 'import only the first n images', int('--limit'))
+  .action(async (images: string, labels: string, o: { out: string; classes?: string; limit?: number }) => {
+    const classes = o.classes === 'fashion-mnist' ? FASHION_MNIST_CLASSES : o.classes?.split(',').map((s) => s.trim());
+    const r = await importIdx(images, labels, o.out, { classes, limit: o.limit });
+    console.log(`wrote ${r.count} images to ${o.out}: ${Object.entries(r.perClass).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  });
+
+try {
+  await program.parseAsync();
+} catch (e) {
+  console.error(`netwright: ${(e as Error).message}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,27 @@
+// metrics.csv: one row per optimizer step (val columns empty) and one row per finished epoch
+// (epoch means of the training loss and accuracy, plus the validation figures).
+import fs from 'node:fs';
+import type { EpochEvent, StepEvent } from '../protocol.ts';
+
+export const METRICS_HEADER = 'step,epoch,loss,accuracy,val_loss,val_accuracy,samples_per_s';
+
+const f = (x: number | null | undefined, digits = 6): string => (x === null || x === undefined || Number.isNaN(x) ? '' : x.toFixed(digits));
+
+export class MetricsWriter {
+  private rows: string[] = [];
+  constructor(private readonly file: string) {
+    fs.writeFileSync(file, METRICS_HEADER + '\n');
+  }
+  step(e: StepEvent): void {
+    this.rows.push([e.step, e.epoch, f(e.loss), f(e.accuracy), '', '', f(e.samplesPerSec, 1)].join(','));
+    if (this.rows.length >= 500) this.flush();
+  }
+  epoch(e: EpochEvent): void {
+    this.rows.push([e.step, e.epoch, f(e.loss), f(e.accuracy), f(e.valLoss), f(e.valAccuracy), f(e.samplesPerSec, 1)].join(','));
+    this.flush();
+  }
+  flush(): void {
+    if (this.rows.length) fs.appendFileSync(this.file, this.rows.join('\n') + '\n');
+    this.rows = [];
+  }
+}

@@ -1,0 +1,75 @@
+// Runs an inference graph over uint8 images in batches, and turns scores into the figures
+// users read: loss, accuracy, per-class precision/recall and the confusion matrix.
+import { ort } from './ort.ts';
+
+export class Scorer {
+  constructor(
+    private readonly session: ort.InferenceSession,
+    /** Per-sample input shape [C, H, W]. */
+    readonly inputShape: number[],
+    readonly classes: number,
+    private readonly extraFeeds: () => Record<string, ort.Tensor> = () => ({}),
+  ) {}
+
+  /** Probabilities (or scores) for `count` images stored as uint8 CHW, scaled x/255. */
+  async probs(pixels: Uint8Array, count: number, batch = 256): Promise<Float32Array> {
+    const per = this.inputShape.reduce((a, b) => a * b, 1);
+    const out = new Float32Array(count * this.classes);
+    const x = new Float32Array(batch * per);
+    const extra = this.extraFeeds();
+    for (let s = 0; s < count; s += batch) {
+      const n = Math.min(batch, count - s);
+      const src = pixels.subarray(s * per, (s + n) * per);
+      for (let i = 0; i < src.length; i++) x[i] = src[i] / 255;
+      const r = await this.session.run({ ...extra, input: new ort.Tensor('float32', x.subarray(0, n * per), [n, ...this.inputShape]) });
+      out.set(r.probs.data as Float32Array, s * this.classes);
+    }
+    return out;
+  }
+}
+
+export interface ClassReport {
+  name: string;
+  precision: number;
+  recall: number;
+  support: number;
+}
+
+export interface Report {
+  count: number;
+  accuracy: number;
+  loss: number;
+  /** confusion[true][predicted] */
+  confusion: number[][];
+  perClass: ClassReport[];
+}
+
+export function argmax(v: Float32Array, off: number, k: number): number {
+  let best = 0;
+  for (let j = 1; j < k; j++) if (v[off + j] > v[off + best]) best = j;
+  return best;
+}
+
+/** `loss`: mean cross-entropy of the probabilities, or mean squared error against one-hot. */
+export function report(probs: Float32Array, labels: ArrayLike<number>, classNames: string[], loss: 'cross_entropy' | 'mse'): Report {
+  const k = classNames.length;
+  const n = labels.length;
+  const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  let correct = 0;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const y = labels[i];
+    const p = argmax(probs, i * k, k);
+    confusion[y][p]++;
+    if (p === y) correct++;
+    if (loss === 'cross_entropy') total -= Math.log(Math.max(probs[i * k + y], 1e-12));
+    else for (let j = 0; j < k; j++) total += (probs[i * k + j] - (j === y ? 1 : 0)) ** 2 / k;
+  }
+  const perClass = classNames.map((name, c) => {
+    const tp = confusion[c][c];
+    const predicted = confusion.reduce((s, row) => s + row[c], 0);
+    const support = confusion[c].reduce((a, b) => a + b, 0);
+    return { name, precision: predicted ? tp / predicted : 0, recall: support ? tp / support : 0, support };
+  });
+  return { count: n, accuracy: n ? correct / n : 0, loss: n ? total / n : 0, confusion, perClass };
+}

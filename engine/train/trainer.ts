@@ -1,0 +1,42 @@
+// Starts a training run on a worker thread and relays its events, validated, to the caller.
+import { Worker } from 'node:worker_threads';
+import { trainEvent, type TrainEvent, type TrainRequest } from '../protocol.ts';
+
+export interface TrainingHandle {
+  stop(): void;
+  /** Resolves with the final event: 'done' or 'error'. */
+  finished: Promise<Extract<TrainEvent, { type: 'done' | 'error' }>>;
+}
+
+export function startTraining(request: TrainRequest, onEvent: (e: TrainEvent) => void): TrainingHandle {
+  const worker = spawnWorker(new URL('./worker.ts', import.meta.url));
+  let last: Extract<TrainEvent, { type: 'done' | 'error' }> | undefined;
+  const finished = new Promise<Extract<TrainEvent, { type: 'done' | 'error' }>>((resolve) => {
+    worker.on('message', (raw: unknown) => {
+      const parsed = trainEvent.safeParse(raw);
+      if (!parsed.success) return;
+      const e = parsed.data;
+      if (e.type === 'done' || e.type === 'error') last = e;
+      onEvent(e);
+    });
+    worker.on('error', (err) => {
+      last = { type: 'error', message: err.message };
+      onEvent(last);
+    });
+    worker.on('exit', (code) => {
+      resolve(last ?? { type: 'error', message: `the training worker exited with code ${code} before finishing` });
+    });
+  });
+  worker.postMessage({ type: 'start', request });
+  return {
+    stop: () => worker.postMessage({ type: 'stop' }),
+    finished,
+  };
+}
+
+/** Under tsx (tests, the CLI from source) the worker registers the same TypeScript loader first. */
+function spawnWorker(url: URL): Worker {
+  if (!url.pathname.endsWith('.ts')) return new Worker(url);
+  const tsx = import.meta.resolve('tsx/esm/api');
+  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true });
+}
