@@ -275,12 +275,12 @@ export async function loadSplit(
   let done = 0;
   let lastYield = performance.now();
   const worker = async (): Promise<void> => {
-    while (next < total) {
+    // Take the index before yielding, so no two decoders can claim past the end.
+    for (let i = next++; i < total; i = next++) {
       if (performance.now() - lastYield > YIELD_MS) {
         await setImmediate();
         lastYield = performance.now();
       }
-      const i = next++;
       try {
         let bytes: Uint8Array;
         try {

@@ -302,3 +302,16 @@ describe('loadSplit', () => {
     assert.equal(empty.pixels.length, 0);
   });
 });
+
+test('loadSplit returns exactly one label per sample when its decoders yield to the event loop', async () => {
+  // Regression: a decoder that yielded after the last sample was taken used to read past the end.
+  const root = tempDir();
+  const n = 3000;
+  const image = png(28, 28, 1, randomBytes(28 * 28, 1));
+  const samples = Array.from({ length: n }, (_, i) => ({ path: write(path.join(root, `c${i % 3}`, `${i}.png`), image), label: i % 3 }));
+  const split = await loadSplit(samples, { height: 28, width: 28, channels: 1 });
+  assert.equal(split.count, n);
+  assert.equal(split.labels.length, n);
+  assert.equal(split.skipped.length, 0);
+  assert.deepEqual(Array.from(split.labels.subarray(0, 6)), [0, 1, 2, 0, 1, 2]);
+});
