@@ -1,10 +1,12 @@
 // netwright: validate | train | predict | eval | import-idx
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { decodeImage, loadSplit, scanImageFolder } from './data/image-folder.ts';
 import { FASHION_MNIST_CLASSES, importIdx } from './data/idx.ts';
+import { SAMPLE_CLASSES, writeSampleDataset } from './data/sample.ts';
 import { parseDocument, trainingSchema } from './graph/document.ts';
 import { inferShapes } from './graph/infer.ts';
 import { fmtShape } from './graph/layer.ts';
@@ -193,6 +195,30 @@ program
   });
 
 program
+  .command('demo')
+  .description('the first run: write the sample dataset, train the sample project on it, and evaluate the result')
+  .option('--out <dir>', 'output folder', path.join('runs', 'sample-shapes'))
+  .action(async (o: { out: string }) => {
+    const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+    const data = path.join(root, '.cache', 'sample-shapes');
+    const n = writeSampleDataset(data);
+    console.log(n ? `wrote the sample dataset (${n} images) to ${data}` : `sample dataset: ${data}`);
+    await program.parseAsync(['train', path.join(root, 'examples', 'sample-shapes.json'), '--data', data, '--out', o.out], { from: 'user' });
+    console.log(`\ntry it: netwright predict ${path.join(o.out, 'model.onnx')} ${path.join(data, 'circle', '0000.png')}`);
+  });
+
+program
+  .command('sample-data')
+  .description(`write the built-in sample dataset (${SAMPLE_CLASSES.join(', ')}) as PNG class folders`)
+  .argument('<dir>')
+  .option('--per-class <n>', 'images per class', int("--per-class"), 400)
+  .option('--seed <s>', 'generator seed', int('--seed'), 1)
+  .action((dir: string, o: { perClass: number; seed: number }) => {
+    const n = writeSampleDataset(dir, o.perClass, o.seed);
+    console.log(n ? `wrote ${n} images to ${dir}` : `${dir} already holds the sample dataset`);
+  });
+
+program
   .command('import-idx')
   .description('turn MNIST-style IDX files (plain or .gz) into a class-per-subfolder PNG folder')
   .argument('<images-idx>')
@@ -205,6 +231,12 @@ program
     const r = await importIdx(images, labels, o.out, { classes, limit: o.limit });
     console.log(`wrote ${r.count} images to ${o.out}: ${Object.entries(r.perClass).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   });
+
+// `netwright eval … | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 
 try {
   await program.parseAsync();

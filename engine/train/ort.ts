@@ -29,7 +29,8 @@ export function sessionOptions(device: Device, threads = os.availableParallelism
 export async function openSession(model: Uint8Array, device: Device = 'cpu', threads?: number): Promise<OpenedSession> {
   if (device === 'cpu') return { session: await ort.InferenceSession.create(model, sessionOptions('cpu', threads)), device };
   try {
-    return { session: await ort.InferenceSession.create(model, sessionOptions(device, threads)), device };
+    // ORT would log its own load failure to stderr; the fallback message below says it once, plainly.
+    return { session: await ort.InferenceSession.create(model, { ...sessionOptions(device, threads), logSeverityLevel: 4 }), device };
   } catch (e) {
     const why = (e as Error).message.split('\n')[0];
     const hint: Record<Device, string> = {

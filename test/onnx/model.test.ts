@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { buildTrainingGraph } from '../../engine/autodiff/training-graph.ts';
+import { buildInferenceModel, initialValues, lowerForward } from '../../engine/graph/compile.ts';
+import { parseDocument, type NetworkDocument } from '../../engine/graph/document.ts';
+import { decodeModel, encodeModel, OnnxReadError, type ModelIR } from '../../engine/onnx/model.ts';
+import { ALL_NETS, branchNet, convNet } from '../fixtures/nets.ts';
+
+const examples = Object.fromEntries(['mlp', 'lenet5', 'small-cnn', 'sample-shapes'].map((n) => {
+  const r = parseDocument(fs.readFileSync(`examples/${n}.json`, 'utf8'));
+  if (!r.ok) throw new Error(n);
+  return [n, r.doc];
+}));
+const docs: Record<string, NetworkDocument> = { ...examples, ...Object.fromEntries(Object.entries(ALL_NETS).map(([k, m]) => [k, m()])), 'conv-mse': convNet('mse'), 'branch-ce': branchNet('cross_entropy') };
+
+function inference(doc: NetworkDocument): ModelIR {
+  const f = lowerForward(doc, 'train');
+  return buildInferenceModel(doc, initialValues(f, 1), { classNames: Array.from({ length: f.classes }, (_, i) => `class ${i}`) });
+}
+
+test('encode -> decode keeps nodes, initializers, value infos and metadata', () => {
+  const m = inference(docs.conv);
+  const back = decodeModel(encodeModel(m));
+  assert.equal(back.opset, 17);
+  assert.equal(back.graph.nodes.length, m.graph.nodes.length);
+  assert.deepEqual(back.graph.nodes.map((n) => n.op), m.graph.nodes.map((n) => n.op));
+  // Float attributes are stored as float32.
+  const f32 = (n: ModelIR['graph']['nodes'][number]) => JSON.stringify(n.attrs, (k, v) => (k === 'f' ? Math.fround(v) : v));
+  assert.deepEqual(back.graph.nodes.map(f32), m.graph.nodes.map(f32));
+  assert.deepEqual(back.graph.inputs, m.graph.inputs);
+  assert.deepEqual(back.metadata, m.metadata);
+  for (const [i, t] of m.graph.initializers.entries()) {
+    assert.equal(back.graph.initializers[i].name, t.name);
+    assert.deepEqual(Array.from(back.graph.initializers[i].data as Float32Array), Array.from(t.data as Float32Array));
+  }
+});
+
+test('the reader rejects broken models with the field at fault', () => {
+  const good = encodeModel(inference(docs.mlp));
+  assert.throws(() => decodeModel(new Uint8Array()), /model: the file is empty/);
+  assert.throws(() => decodeModel(good.subarray(0, good.length - 7)), OnnxReadError);
+  assert.throws(() => decodeModel(Uint8Array.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 1])), /declares \d+ bytes but only/);
+  const noOpset = encodeModel({ ...inference(docs.mlp), opset: 0 });
+  assert.throws(() => decodeModel(noOpset), /opset/);
+});
+
+test('every inference model and training-step graph loads in ONNX Runtime', async () => {
+  for (const [name, doc] of Object.entries(docs)) {
+    for (const model of [inference(doc), buildTrainingGraph(doc).model]) {
+      const s = await ort.InferenceSession.create(encodeModel(model));
+      assert.ok(s.outputNames.length >= 2, name);
+      await s.release();
+    }
+  }
+});
+
+test('the training-step graph uses only core ai.onnx ops', () => {
+  for (const doc of Object.values(docs)) {
+    const m = buildTrainingGraph(doc).model;
+    const bytes = encodeModel(m);
+    assert.equal(decodeModel(bytes).opset, 17);
+    for (const n of m.graph.nodes) assert.ok(/^[A-Z][A-Za-z]+$/.test(n.op), n.op);
+  }
+});
+
+const checker = '/usr/bin/python3';
+const haveOnnx = fs.existsSync(checker) && spawnSync(checker, ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0;
+
+test('onnx.checker.check_model(full_check=True) accepts every model the engine writes', { skip: haveOnnx ? false : 'python3-onnx is not installed' }, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nw-onnx-'));
+  const files: string[] = [];
+  for (const [name, doc] of Object.entries(docs)) {
+    for (const [kind, model] of [['infer', inference(doc)], ['train', buildTrainingGraph(doc).model]] as const) {
+      const f = path.join(dir, `${name}.${kind}.onnx`);
+      fs.writeFileSync(f, encodeModel(model));
+      files.push(f);
+    }
+  }
+  const script = 'import onnx, sys\nfor f in sys.argv[1:]:\n    onnx.checker.check_model(onnx.load(f), full_check=True)\nprint(len(sys.argv) - 1, "models ok")';
+  const r = spawnSync(checker, ['-c', script, ...files], { encoding: 'utf8' });
+  fs.rmSync(dir, { recursive: true, force: true });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`${files.length} models ok`));
+});

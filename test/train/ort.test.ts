@@ -1,0 +1,19 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildInferenceModel, initialValues, lowerForward } from '../../engine/graph/compile.ts';
+import { encodeModel } from '../../engine/onnx/model.ts';
+import { openSession } from '../../engine/train/ort.ts';
+import { ALL_NETS } from '../fixtures/nets.ts';
+
+test('a GPU provider that cannot load falls back to CPU and says why', async (t) => {
+  const doc = ALL_NETS.pool();
+  const model = encodeModel(buildInferenceModel(doc, initialValues(lowerForward(doc, 'train'), 1), { classNames: [] }));
+  // This machine has no CUDA provider files; where one does, there is nothing to fall back from.
+  const s = await openSession(model, 'cuda');
+  if (s.device === 'cuda') return t.skip('the CUDA provider loaded on this machine');
+  assert.equal(s.device, 'cpu');
+  assert.match(s.fallback ?? '', /^cuda is not available \(CUDA needs an NVIDIA GPU.*; training on CPU instead$/);
+  const out = await s.session.run({ input: new (await import('onnxruntime-node')).Tensor('float32', new Float32Array(110), [1, 1, 11, 10]) });
+  assert.deepEqual(out.probs.dims, [1, 4]);
+  await s.session.release();
+});
