@@ -12,6 +12,10 @@ export interface OpenedSession {
   fallback?: string;
 }
 
+// ORT's own logger prints provider-load failures as raw C++ errors; every failure that matters
+// reaches us as an exception, which openSession turns into one plain sentence.
+ort.env.logLevel = 'fatal';
+
 const PROVIDER: Record<Device, string> = { cpu: 'cpu', cuda: 'cuda', dml: 'dml', coreml: 'coreml' };
 
 export function sessionOptions(device: Device, threads = os.availableParallelism()): ort.InferenceSession.SessionOptions {
@@ -29,8 +33,7 @@ export function sessionOptions(device: Device, threads = os.availableParallelism
 export async function openSession(model: Uint8Array, device: Device = 'cpu', threads?: number): Promise<OpenedSession> {
   if (device === 'cpu') return { session: await ort.InferenceSession.create(model, sessionOptions('cpu', threads)), device };
   try {
-    // ORT would log its own load failure to stderr; the fallback message below says it once, plainly.
-    return { session: await ort.InferenceSession.create(model, { ...sessionOptions(device, threads), logSeverityLevel: 4 }), device };
+    return { session: await ort.InferenceSession.create(model, sessionOptions(device, threads)), device };
   } catch (e) {
     const why = (e as Error).message.split('\n')[0];
     const hint: Record<Device, string> = {
