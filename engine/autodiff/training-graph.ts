@@ -38,13 +38,18 @@ export function buildTrainingGraph(doc: NetworkDocument, opts: TrainingGraphOpti
   g.output(head.correct);
   const next = new Map<string, string>();
   const named = (t: string, name: string): string => {
-    const out = g.op('Identity', [t], {}, g.shapes.get(t), name);
+    const out = g.rename(t, name);
     if (out !== name) throw new Error(`output name ${name} is taken`);
     g.output(out);
     return out;
   };
   const gradOutputs = new Map<string, string>();
-  if (opts.gradients) for (const p of params) gradOutputs.set(p, named(grads.get(p)!, `grad:${p}`));
+  if (opts.gradients) {
+    for (const p of params) {
+      grads.set(p, named(grads.get(p)!, `grad:${p}`));
+      gradOutputs.set(p, grads.get(p)!);
+    }
+  }
 
   const settings = opts.optimizer ?? doc.training;
   let slots: SlotInfo[] = [];

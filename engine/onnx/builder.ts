@@ -95,6 +95,24 @@ export class GraphBuilder {
     return this.opN(op, inputs, 1, attrs, [shape], base)[0];
   }
 
+  /**
+   * Gives the tensor `from` the name `to` (a graph output name) by renaming it everywhere,
+   * instead of copying it through an Identity node. Falls back to Identity when `from` is
+   * not a node output or is already an output under its own name.
+   */
+  rename(from: string, to: string): string {
+    const producer = this.nodes.find((n) => n.outputs.includes(from));
+    if (!producer || this.outputs.some((o) => o.name === from)) return this.op('Identity', [from], {}, this.shapes.get(from), to);
+    this.reserve(to);
+    for (const n of this.nodes) {
+      n.inputs = n.inputs.map((i) => (i === from ? to : i));
+      n.outputs = n.outputs.map((o) => (o === from ? to : o));
+    }
+    const sh = this.shapes.get(from);
+    if (sh) this.shapes.set(to, sh);
+    return to;
+  }
+
   shape(name: string): Dim[] {
     const s = this.shapes.get(name);
     if (!s) throw new Error(`shape of ${name} is not known`);

@@ -86,16 +86,35 @@ export class TrainingStep {
     return this.graph.model.graph.inputs.find((i) => i.name === 'input')!.shape.slice(1) as number[];
   }
 
-  /** One optimizer step on a batch of n samples; updates the carried values. */
+  /**
+   * One optimizer step on a batch of n samples; updates the carried values. ONNX Runtime
+   * writes the new values into preallocated buffers, which then swap with the current ones:
+   * no allocation per step, but a Float32Array taken from `values` is reused two steps later
+   * (copy it to keep it).
+   */
   async run(x: Float32Array, labels: BigInt64Array, n: number, lr: number, masks: Record<string, ort.Tensor> = {}): Promise<StepResult> {
     this.t += 1;
     const scal = scalarInputs(this.settings, lr, this.t);
     const extra: Record<string, ort.Tensor> = { ...masks };
     for (const s of this.graph.scalars) extra[s] = new ort.Tensor('float32', Float32Array.of(scal[s]), []);
-    const out = await this.session.run(this.feeds(x, labels, n, this.inputShape, extra));
-    for (const [k, o] of this.graph.next) this.values.set(k, out[o].data as Float32Array);
-    return { loss: (out.loss.data as Float32Array)[0], correct: (out.correct.data as Float32Array)[0] };
+    const fetches: Record<string, ort.Tensor> = { loss: this.lossOut, correct: this.correctOut };
+    for (const [k, o] of this.graph.next) {
+      const cur = this.values.get(k)!;
+      let spare = this.spare.get(k);
+      if (!spare || spare.length !== cur.length) spare = new Float32Array(cur.length);
+      fetches[o] = new ort.Tensor('float32', spare, this.shapeOf(k));
+    }
+    await this.session.run(this.feeds(x, labels, n, this.inputShape, extra), fetches);
+    for (const [k, o] of this.graph.next) {
+      this.spare.set(k, this.values.get(k)!);
+      this.values.set(k, fetches[o].data as Float32Array);
+    }
+    return { loss: (this.lossOut.data as Float32Array)[0], correct: (this.correctOut.data as Float32Array)[0] };
   }
+
+  private spare = new Map<string, Float32Array>();
+  private lossOut = new ort.Tensor('float32', new Float32Array(1), []);
+  private correctOut = new ort.Tensor('float32', new Float32Array(1), []);
 
   /** Loss and (when built with gradients) every parameter's gradient, changing nothing. */
   async evaluate(x: Float32Array, labels: BigInt64Array, n: number, masks: Record<string, ort.Tensor> = {}): Promise<{ loss: number; grads: Map<string, Float32Array> }> {

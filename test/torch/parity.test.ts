@@ -19,6 +19,8 @@ function setup(doc: NetworkDocument) {
   return { x, labels, n: 6 };
 }
 
+const copy = (m: Map<string, Float32Array>) => new Map([...m].map(([k, v]) => [k, Float32Array.from(v)]));
+
 function maskData(m: Record<string, import('onnxruntime-node').Tensor>) {
   return Object.fromEntries(Object.entries(m).map(([k, t]) => [k, { data: t.data as Float32Array, dims: [...t.dims] }]));
 }
@@ -59,7 +61,7 @@ for (const o of optimizers) {
     const doc: NetworkDocument = { ...base, training: { ...base.training, ...o, lr: 0.05 } };
     const { x, labels, n } = setup(doc);
     const step = await TrainingStep.create(doc, { seed: 3, threads: 1 });
-    const values = new Map(step.values);
+    const values = copy(step.values);
     for (let i = 0; i < 3; i++) await step.run(x, labels, n, doc.training.lr);
     const ref = runTorch({ doc, forward: step.graph.forward, values, x, labels, n, masks: {}, optimizer: { ...doc.training, steps: 3 } });
     let worst = 0;
@@ -77,7 +79,7 @@ test('BatchNorm running statistics match PyTorch after one step', { skip }, asyn
   const doc = convNet();
   const { x, labels, n } = setup(doc);
   const step = await TrainingStep.create(doc, { seed: 4, threads: 1 });
-  const values = new Map(step.values);
+  const values = copy(step.values);
   await step.run(x, labels, n, 0.01);
   const ref = runTorch({ doc, forward: step.graph.forward, values, x, labels, n, masks: {} });
   for (const s of step.graph.forward.states) {

@@ -1,0 +1,64 @@
+// Netwright's side of the speed benchmark: training steps (batch 64, SGD momentum 0.9) and
+// inference (batch 256) for one reference net, measured like ../shared/bench/benchutil.py
+// (warm-up, then timed windows; median samples/s). Prints one JSON line.
+import fs from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { buildInferenceModel } from '../engine/graph/compile.ts';
+import { parseDocument } from '../engine/graph/document.ts';
+import { Rng } from '../engine/graph/rng.ts';
+import { encodeModel } from '../engine/onnx/model.ts';
+import { openSession } from '../engine/train/ort.ts';
+import { TrainingStep } from '../engine/train/step.ts';
+
+export async function timedWindows(step: () => Promise<void>, samplesPerCall: number, windows = 7, windowS = 1, warmupS = 1) {
+  let t0 = performance.now();
+  let n = 0;
+  let el = 0;
+  for (;;) {
+    await step();
+    n++;
+    el = (performance.now() - t0) / 1000;
+    if (el >= warmupS && n >= 3) break;
+  }
+  const calls = Math.max(3, Math.round(windowS / (el / n)));
+  const rates: number[] = [];
+  for (let w = 0; w < windows; w++) {
+    t0 = performance.now();
+    for (let i = 0; i < calls; i++) await step();
+    rates.push((calls * samplesPerCall) / ((performance.now() - t0) / 1000));
+  }
+  const sorted = [...rates].sort((a, b) => a - b);
+  return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted[sorted.length - 1], rates };
+}
+
+const FILES: Record<string, string> = { mlp: 'examples/mlp.json', lenet5: 'examples/lenet5.json', small_cnn: 'examples/small-cnn.json' };
+
+async function main() {
+  const name = process.argv[2];
+  const windows = Number(process.argv[3] ?? 7);
+  const r = parseDocument(fs.readFileSync(FILES[name], 'utf8'));
+  if (!r.ok) throw new Error(`cannot load ${FILES[name]}`);
+  const doc = r.doc;
+  doc.training = { ...doc.training, optimizer: 'sgd', lr: 0.01, momentum: 0.9, batchSize: 64 };
+  const rng = new Rng(1);
+  // Fashion-MNIST-like inputs: the speed of these kernels does not depend on pixel values.
+  const pool = 64 * 32;
+  const xs = Float32Array.from({ length: pool * 784 }, () => rng.next());
+  const ys = BigInt64Array.from({ length: pool }, () => BigInt(rng.int(10)));
+  const step = await TrainingStep.create(doc);
+  let b = 0;
+  const train = await timedWindows(async () => {
+    const o = (b++ % 32) * 64;
+    await step.run(xs.subarray(o * 784, (o + 64) * 784), ys.subarray(o, o + 64), 64, 0.01);
+  }, 64, windows);
+  const model = encodeModel(buildInferenceModel(doc, step.modelValues(), { classNames: [] }));
+  await step.release();
+  const { session } = await openSession(model);
+  const xi = new ort.Tensor('float32', xs.subarray(0, 256 * 784), [256, 1, 28, 28]);
+  const infer = await timedWindows(async () => {
+    await session.run({ input: xi });
+  }, 256, windows);
+  console.log(JSON.stringify({ engine: 'netwright', net: name, train, infer }));
+}
+
+if (process.argv[1]?.endsWith('engine-bench.ts')) await main();
