@@ -1,18 +1,21 @@
-// netwright: validate | train | predict | eval | import-idx
+// netwright: validate | train | predict | eval | dataset inspect | import-idx | sample-data | demo
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { decodeImage, loadSplit, scanImageFolder } from './data/image-folder.ts';
+import { loadDataset } from './data/cache.ts';
+import { RESIZE_POLICIES, type ResizePolicy } from './data/decode.ts';
 import { FASHION_MNIST_CLASSES, importIdx } from './data/idx.ts';
+import { datasetReport, formatReport } from './data/report.ts';
 import { SAMPLE_CLASSES, writeSampleDataset } from './data/sample.ts';
 import { parseDocument, trainingSchema } from './graph/document.ts';
 import { inferShapes } from './graph/infer.ts';
 import { fmtShape } from './graph/layer.ts';
 import { DEVICES, type Device } from './train/ort.ts';
 import { openModel } from './train/predictor.ts';
-import { loadDocument } from './train/run.ts';
+import { imageSpec, loadDocument } from './train/run.ts';
 import { report } from './train/scorer.ts';
 import { startTraining } from './train/trainer.ts';
 
@@ -94,6 +97,8 @@ program
     const merged = trainingSchema.safeParse({ ...doc.training, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) });
     if (!merged.success) throw new UserError(merged.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('\n'));
     doc.training = merged.data;
+    const cacheDir = doc.training.data?.cacheDir;
+    if (cacheDir) doc.training.data!.cacheDir = path.resolve(path.dirname(file), cacheDir);
     const data = (o.data as string | undefined) ?? (doc.training.dataset ? path.resolve(path.dirname(file), doc.training.dataset) : undefined);
     if (!data) throw new UserError('no image folder: pass --data <dir> (one subfolder per class)');
     const outDir = (o.out as string | undefined) ?? path.join('runs', `${path.basename(file, '.json')}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
@@ -192,6 +197,59 @@ program
     console.log('confusion matrix (rows: true class, columns: predicted):');
     for (let i = 0; i < rep.confusion.length; i++) console.log(`${m.classNames[i].padEnd(nameW)}  ${rep.confusion[i].map((v) => String(v).padStart(5)).join('')}`);
     if (skipped.length) console.error(`skipped ${skipped.length} file(s): ${skipped.slice(0, 5).map((s) => `${s.path} (${s.reason})`).join('; ')}${skipped.length > 5 ? '; …' : ''}`);
+  });
+
+const dataset = program.command('dataset').description('image-folder datasets');
+dataset
+  .command('inspect')
+  .description('decode a dataset (through the cache) and report classes, counts per split, skipped files, duplicates and train/val leakage')
+  .argument('<dir>')
+  .option('--net <net.json>', "take size, channels, resize policy, split and seed from a network document")
+  .option('--size <HxW>', 'decode size, e.g. 28x28 or 32 (default 32x32)')
+  .addOption(new Option('--channels <c>', 'channels to decode to').choices(['1', '3']))
+  .addOption(new Option('--resize <policy>', 'resize policy').choices([...RESIZE_POLICIES]))
+  .option('--val-split <f>', 'fraction of each class held out for validation (default 0.1)', float('--val-split'))
+  .option('--seed <s>', 'split seed (default 1)', int('--seed'))
+  .option('--cache-dir <dir>', 'decoded-pixel cache folder (default ~/.cache/netwright/images)')
+  .option('--no-cache', 'decode into a throwaway cache')
+  .option('--json', 'print the report as JSON')
+  .action(async (dir: string, o: { net?: string; size?: string; channels?: string; resize?: ResizePolicy; valSplit?: number; seed?: number; cacheDir?: string; cache: boolean; json?: boolean }) => {
+    const doc = o.net ? loadDocument(o.net) : undefined;
+    const spec = doc ? { ...imageSpec(doc), resize: doc.training.data?.resize } : { height: 32, width: 32, channels: 3 as 1 | 3, resize: undefined as ResizePolicy | undefined };
+    if (o.size) {
+      const m = /^(\d+)(?:x(\d+))?$/.exec(o.size);
+      if (!m) throw new UserError(`--size must look like 28x28 or 32, got ${o.size}`);
+      spec.height = Number(m[1]);
+      spec.width = Number(m[2] ?? m[1]);
+    }
+    if (o.channels) spec.channels = Number(o.channels) as 1 | 3;
+    if (o.resize) spec.resize = o.resize;
+    const valSplit = o.valSplit ?? doc?.training.valSplit ?? 0.1;
+    const seed = o.seed ?? doc?.training.seed ?? 1;
+    const scan = await scanImageFolder(dir, { valSplit, seed });
+    const tty = process.stderr.isTTY && !o.json;
+    const bar = new cliProgress.SingleBar({ format: 'decoding |{bar}| {value}/{total}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
+    let barOn = false;
+    const data = await loadDataset(scan, spec, {
+      cacheDir: o.cache ? o.cacheDir : false,
+      onProgress: (done, total) => {
+        if (!tty || total < 500) return;
+        if (!barOn) {
+          bar.start(total, 0);
+          barOn = true;
+        }
+        bar.update(done);
+      },
+    });
+    if (barOn) bar.stop();
+    data.close();
+    const rep = datasetReport(scan, data);
+    if (o.json) console.log(JSON.stringify({ ...rep, decode: { ...data.stats, spec, cache: o.cache ? data.cacheFolder : null } }, null, 2));
+    else {
+      console.log(formatReport(rep));
+      console.log(`decoded ${data.stats.decoded} file(s), ${data.stats.fromCache} from the cache (${spec.height}x${spec.width}x${spec.channels}, ${spec.resize ?? 'stretch'})`);
+    }
+    if (rep.totals.train + rep.totals.val === 0) throw new UserError(`no usable images in ${scan.root}: every file was skipped; expected PNG, JPEG, WebP, GIF, BMP or TIFF images in one subfolder per class`);
   });
 
 program

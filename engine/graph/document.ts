@@ -24,6 +24,32 @@ const edgeSchema = z.object({
   targetPort: z.number().int().min(0).default(0),
 });
 
+export const augmentSchema = z.object({
+  /** Mirror left-right with probability 1/2. */
+  hflip: z.boolean().default(false),
+  /** Random crop of the image zero-padded by this many pixels per side. */
+  cropPadding: z.number().int().min(0).max(64).default(0),
+  /** Random shift up to this fraction of the width/height. */
+  translate: z.number().min(0).max(0.5).default(0),
+  /** Brightness factor in [1 - b, 1 + b]. */
+  brightness: z.number().min(0).max(1).default(0),
+  /** Contrast factor in [1 - c, 1 + c]. */
+  contrast: z.number().min(0).max(1).default(0),
+});
+
+/** How images become input tensors (docs/format.md, "Data settings"). */
+export const dataSchema = z.object({
+  /** Fitting an image of another aspect ratio: stretch, center-crop (cover) or letterbox (contain, black bars). */
+  resize: z.enum(['stretch', 'center-crop', 'letterbox']).default('stretch'),
+  /** x/255, or per-channel (x/255 - mean) / std with mean and std from the training split. */
+  normalize: z.enum(['x/255', 'mean-std']).default('x/255'),
+  augment: augmentSchema.default(() => augmentSchema.parse({})),
+  /** Decoded-pixel cache folder (default ~/.cache/netwright/images), relative to the document's folder. */
+  cacheDir: z.string().optional(),
+});
+
+export type DataSettings = z.infer<typeof dataSchema>;
+
 export const trainingSchema = z.object({
   optimizer: z.enum(['sgd', 'adam', 'adamw']).default('sgd'),
   lr: z.number().positive().max(10).default(0.01),
@@ -39,9 +65,14 @@ export const trainingSchema = z.object({
   valSplit: z.number().min(0).max(0.9).default(0.1),
   /** Image folder, absolute or relative to the document's folder. */
   dataset: z.string().optional(),
+  /** Image decoding, normalization and augmentation; left out, every default applies. */
+  data: dataSchema.optional(),
 });
 
 export type TrainingSettings = z.infer<typeof trainingSchema>;
+
+/** The data settings with every default filled in. */
+export const dataSettings = (t: Pick<TrainingSettings, 'data'>): DataSettings => t.data ?? dataSchema.parse({});
 
 export const documentSchema = z.object({
   format: z.literal(FORMAT),

@@ -1,6 +1,7 @@
 // Opens an exported model.onnx for predict and eval: reads its metadata (class names, input
 // shape, scaling) with our own reader first, so a bad file gets a clear error, then ORT.
 import fs from 'node:fs';
+import type { Normalization } from '../data/batches.ts';
 import { decodeModel, OnnxReadError } from '../onnx/model.ts';
 import { openSession, type Device } from './ort.ts';
 import { Scorer } from './scorer.ts';
@@ -42,9 +43,18 @@ export async function openModel(file: string, device: Device = 'cpu'): Promise<L
   const probs = m.graph.outputs.find((o) => o.name === 'probs')!;
   const k = typeof probs.shape[1] === 'number' ? probs.shape[1] : classNames.length;
   if (!classNames.length) classNames = Array.from({ length: k }, (_, i) => String(i));
+  let normalization: Normalization | undefined;
+  if (m.metadata['netwright.mean'] && m.metadata['netwright.std']) {
+    try {
+      normalization = { mean: JSON.parse(m.metadata['netwright.mean']), std: JSON.parse(m.metadata['netwright.std']) };
+    } catch {
+      throw new Error(`${file}: metadata netwright.mean / netwright.std is not valid JSON`);
+    }
+    if (normalization!.mean.length !== inputShape[0] || normalization!.std.length !== inputShape[0]) throw new Error(`${file}: netwright.mean and netwright.std need one value per input channel`);
+  }
   const { session } = await openSession(bytes, device);
   return {
-    scorer: new Scorer(session, inputShape, k),
+    scorer: new Scorer(session, inputShape, k, undefined, normalization),
     classNames,
     inputShape,
     output: m.metadata['netwright.output'] === 'scores' ? 'scores' : 'softmax',

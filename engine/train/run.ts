@@ -2,9 +2,13 @@
 // output file. Runs inside the training worker; talks only through `emit`.
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadSplit, scanImageFolder, type ImageSpec, type LoadedSplit } from '../data/image-folder.ts';
-import { buildInferenceModel, initialValues } from '../graph/compile.ts';
-import { parseDocument, type NetworkDocument } from '../graph/document.ts';
+import { BatchFiller, channelStats, unitScale } from '../data/batches.ts';
+import { loadDataset, type CachedSplit } from '../data/cache.ts';
+import { type ImageSpec } from '../data/decode.ts';
+import { datasetReport } from '../data/report.ts';
+import { scanImageFolder } from '../data/scan.ts';
+import { buildInferenceModel, initialValues, type ModelMeta } from '../graph/compile.ts';
+import { dataSettings, parseDocument, type NetworkDocument } from '../graph/document.ts';
 import { inferShapes } from '../graph/infer.ts';
 import { Rng } from '../graph/rng.ts';
 import { encodeModel } from '../onnx/model.ts';
@@ -54,119 +58,136 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
   const spec = imageSpec(doc);
   const classes = analysis.shapes.get(analysis.outputId!)![0];
 
+  const dataOpts = dataSettings(settings);
   const scan = await scanImageFolder(req.dataDir, { valSplit: settings.valSplit, seed: settings.seed });
   if (scan.classNames.length !== classes) {
     throw new TrainingError(
       `the output head has ${classes} classes but ${req.dataDir} has ${scan.classNames.length} class folders (${scan.classNames.join(', ')}); set the units of the Dense layer before the output to ${scan.classNames.length}`,
     );
   }
-  emit({ type: 'log', level: 'info', message: `decoding ${scan.train.length + scan.val.length} images (${scan.classNames.length} classes)` });
-  const train = await loadSplit(scan.train, spec);
-  const val = scan.val.length ? await loadSplit(scan.val, spec) : undefined;
-  const skipped = [...scan.skipped, ...train.skipped, ...(val?.skipped ?? [])];
-  fs.mkdirSync(req.outDir, { recursive: true });
-  if (skipped.length) {
-    const csv = 'path,reason\n' + skipped.map((s) => `${csvCell(s.path)},${csvCell(s.reason)}`).join('\n') + '\n';
-    fs.writeFileSync(path.join(req.outDir, 'skipped.csv'), csv);
-    emit({ type: 'log', level: 'warn', message: `skipped ${skipped.length} file(s); see ${path.join(req.outDir, 'skipped.csv')}` });
-  }
-  if (train.count === 0) throw new TrainingError(`no usable training images in ${req.dataDir}`);
+  emit({ type: 'log', level: 'info', message: `reading ${scan.train.length + scan.val.length} images (${scan.classNames.length} classes)` });
+  const data = await loadDataset(scan, { ...spec, resize: dataOpts.resize }, { cacheDir: dataOpts.cacheDir });
+  try {
+    const { train, val, stats } = data;
+    emit({ type: 'log', level: 'info', message: `images: ${stats.fromCache} from the cache, ${stats.decoded} decoded${stats.workers ? ` on ${stats.workers} threads` : ''} (cache: ${data.cacheFolder})` });
+    fs.mkdirSync(req.outDir, { recursive: true });
+    const rep = datasetReport(scan, data);
+    fs.writeFileSync(path.join(req.outDir, 'dataset.json'), JSON.stringify(rep, null, 2) + '\n');
+    for (const w of rep.warnings) emit({ type: 'log', level: 'warn', message: w });
+    if (data.skipped.length) {
+      const csv = 'path,reason\n' + data.skipped.map((s) => `${csvCell(s.path)},${csvCell(s.reason)}`).join('\n') + '\n';
+      fs.writeFileSync(path.join(req.outDir, 'skipped.csv'), csv);
+      const reasons = Object.entries(rep.skippedByReason).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${v} ${k}`).join(', ');
+      emit({ type: 'log', level: 'warn', message: `skipped ${data.skipped.length} file(s) (${reasons}); see ${path.join(req.outDir, 'skipped.csv')}` });
+    }
+    if (train.count === 0) throw new TrainingError(`no usable training images in ${req.dataDir}: every file was skipped (see ${path.join(req.outDir, 'skipped.csv')}); expected PNG, JPEG, WebP, GIF, BMP or TIFF images in one subfolder per class`);
+    const norm = dataOpts.normalize === 'mean-std' ? channelStats(train, spec.channels) : unitScale(spec.channels);
+    if (dataOpts.normalize === 'mean-std') emit({ type: 'log', level: 'info', message: `normalization from the training split: mean ${fmtList(norm.mean)}, std ${fmtList(norm.std)}` });
 
-  const step = await TrainingStep.create(doc, { device: req.device, threads: req.threads });
-  if (step.fallback) emit({ type: 'log', level: 'warn', message: step.fallback });
-  const meta = { classNames: scan.classNames, extra: { 'netwright.document': JSON.stringify(doc) } };
-  const files: string[] = [];
-  const out = (name: string) => {
-    const p = path.join(req.outDir, name);
-    if (!files.includes(p)) files.push(p);
-    return p;
-  };
-  fs.writeFileSync(out('init.onnx'), encodeModel(buildInferenceModel(doc, initialValues(step.graph.forward, settings.seed), meta)));
-  const metrics = new MetricsWriter(out('metrics.csv'));
-
-  // Validation runs the same forward graph with the current values fed as inputs: one session per run.
-  const valModel = await openSession(encodeModel(buildInferenceModel(doc, 'inputs', meta)), step.device, req.threads);
-  const scorer = new Scorer(valModel.session, [spec.channels, spec.height, spec.width], classes, () => {
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const [k, v] of step.modelValues()) feeds[k] = new ort.Tensor('float32', v, shapeOf(step, k));
-    return feeds;
-  });
-
-  const bs = settings.batchSize;
-  const per = spec.channels * spec.height * spec.width;
-  const stepsPerEpoch = Math.ceil(train.count / bs);
-  const totalSteps = Math.min(stepsPerEpoch * settings.epochs, req.maxSteps ?? Infinity);
-  emit({ type: 'started', device: step.device, classNames: scan.classNames, trainCount: train.count, valCount: val?.count ?? 0, stepsPerEpoch, totalSteps });
-
-  const rng = new Rng(settings.seed ^ 0x5eed);
-  const x = new Float32Array(bs * per);
-  const y = new BigInt64Array(bs);
-  let stepNo = 0;
-  let epoch = 0;
-  let reason: 'finished' | 'max-steps' | 'stopped' = 'finished';
-  const order = Array.from({ length: train.count }, (_, i) => i);
-
-  outer: for (epoch = 1; epoch <= settings.epochs; epoch++) {
-    rng.shuffle(order);
-    const t0 = performance.now();
-    let lossSum = 0;
-    let correctSum = 0;
-    let seen = 0;
-    const finishEpoch = async () => {
-      const seconds = (performance.now() - t0) / 1000;
-      let valLoss: number | null = null;
-      let valAccuracy: number | null = null;
-      if (val?.count) {
-        const rep = report(await scorer.probs(val.pixels, val.count), val.labels, scan.classNames, step.graph.forward.loss);
-        valLoss = rep.loss;
-        valAccuracy = rep.accuracy;
-      }
-      const e: EpochEvent = { type: 'epoch', step: stepNo, epoch, loss: seen ? lossSum / seen : NaN, accuracy: seen ? correctSum / seen : NaN, valLoss, valAccuracy, samplesPerSec: seen / seconds, seconds };
-      emit(e);
-      metrics.epoch(e);
-      writeCheckpoint(out('checkpoint.nwck'), { step: stepNo, epoch, t: step.t, rngState: Array.from(rng.state()), classNames: scan.classNames, doc }, step.values);
+    const step = await TrainingStep.create(doc, { device: req.device, threads: req.threads });
+    if (step.fallback) emit({ type: 'log', level: 'warn', message: step.fallback });
+    const meta: ModelMeta = dataOpts.normalize === 'mean-std'
+      ? { classNames: scan.classNames, scaling: '(x/255 - mean) / std', extra: { 'netwright.mean': JSON.stringify(norm.mean), 'netwright.std': JSON.stringify(norm.std), 'netwright.document': JSON.stringify(doc) } }
+      : { classNames: scan.classNames, extra: { 'netwright.document': JSON.stringify(doc) } };
+    const files: string[] = [];
+    const out = (name: string) => {
+      const p = path.join(req.outDir, name);
+      if (!files.includes(p)) files.push(p);
+      return p;
     };
-    for (let b = 0; b < stepsPerEpoch; b++) {
-      if (shouldStop()) {
-        reason = 'stopped';
-        break outer;
-      }
-      const ts = performance.now();
-      const n = Math.min(bs, train.count - b * bs);
-      fillBatch(train, order, b * bs, n, per, x, y);
-      const r = await step.run(x, y, n, settings.lr, step.masks(n, rng));
-      stepNo++;
-      lossSum += r.loss * n;
-      correctSum += r.correct;
-      seen += n;
-      const e: StepEvent = { type: 'step', step: stepNo, epoch, loss: r.loss, accuracy: r.correct / n, samplesPerSec: n / ((performance.now() - ts) / 1000), lr: settings.lr };
-      emit(e);
-      metrics.step(e);
-      if (!Number.isFinite(r.loss)) throw new TrainingError(`the loss became ${r.loss} at step ${stepNo}; lower the learning rate (now ${settings.lr})`);
-      if (req.maxSteps && stepNo >= req.maxSteps) {
-        reason = 'max-steps';
-        await finishEpoch();
-        break outer;
-      }
-    }
-    await finishEpoch();
-  }
-  metrics.flush();
-  fs.writeFileSync(out('model.onnx'), encodeModel(buildInferenceModel(doc, step.modelValues(), meta)));
-  await valModel.session.release();
-  await step.release();
-  emit({ type: 'done', reason, step: stepNo, epoch: Math.min(epoch, settings.epochs), outDir: req.outDir, files });
+    fs.writeFileSync(out('init.onnx'), encodeModel(buildInferenceModel(doc, initialValues(step.graph.forward, settings.seed), meta)));
+    const metrics = new MetricsWriter(out('metrics.csv'));
 
-  function fillBatch(split: LoadedSplit, idx: number[], start: number, n: number, size: number, xb: Float32Array, yb: BigInt64Array) {
-    for (let i = 0; i < n; i++) {
-      const j = idx[start + i];
-      const src = split.pixels.subarray(j * size, (j + 1) * size);
-      const o = i * size;
-      for (let k = 0; k < size; k++) xb[o + k] = src[k] / 255;
-      yb[i] = BigInt(split.labels[j]);
+    // Validation runs the same forward graph with the current values fed as inputs: one session per run.
+    const valModel = await openSession(encodeModel(buildInferenceModel(doc, 'inputs', meta)), step.device, req.threads);
+    const scorer = new Scorer(valModel.session, [spec.channels, spec.height, spec.width], classes, () => {
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const [k, v] of step.modelValues()) feeds[k] = new ort.Tensor('float32', v, shapeOf(step, k));
+      return feeds;
+    }, dataOpts.normalize === 'mean-std' ? norm : undefined);
+
+    const bs = settings.batchSize;
+    const per = spec.channels * spec.height * spec.width;
+    const stepsPerEpoch = Math.ceil(train.count / bs);
+    const totalSteps = Math.min(stepsPerEpoch * settings.epochs, req.maxSteps ?? Infinity);
+    emit({ type: 'started', device: step.device, classNames: scan.classNames, trainCount: train.count, valCount: val.count, stepsPerEpoch, totalSteps });
+
+    const rng = new Rng(settings.seed ^ 0x5eed);
+    const x = new Float32Array(bs * per);
+    const y = new BigInt64Array(bs);
+    let stepNo = 0;
+    let epoch = 0;
+    let reason: 'finished' | 'max-steps' | 'stopped' = 'finished';
+    const filler = new BatchFiller(train, spec, norm, dataOpts.augment, settings.seed);
+
+    outer: for (epoch = 1; epoch <= settings.epochs; epoch++) {
+      rng.shuffle(filler.order);
+      const t0 = performance.now();
+      let lossSum = 0;
+      let correctSum = 0;
+      let seen = 0;
+      const finishEpoch = async () => {
+        const seconds = (performance.now() - t0) / 1000;
+        let valLoss: number | null = null;
+        let valAccuracy: number | null = null;
+        if (val.count) {
+          const rep = report(await scoreSplit(scorer, val, classes), val.labels, scan.classNames, step.graph.forward.loss);
+          valLoss = rep.loss;
+          valAccuracy = rep.accuracy;
+        }
+        const e: EpochEvent = { type: 'epoch', step: stepNo, epoch, loss: seen ? lossSum / seen : NaN, accuracy: seen ? correctSum / seen : NaN, valLoss, valAccuracy, samplesPerSec: seen / seconds, seconds };
+        emit(e);
+        metrics.epoch(e);
+        writeCheckpoint(out('checkpoint.nwck'), { step: stepNo, epoch, t: step.t, rngState: Array.from(rng.state()), classNames: scan.classNames, doc }, step.values);
+      };
+      for (let b = 0; b < stepsPerEpoch; b++) {
+        if (shouldStop()) {
+          reason = 'stopped';
+          break outer;
+        }
+        const ts = performance.now();
+        const n = Math.min(bs, train.count - b * bs);
+        filler.fill(b * bs, n, x, y);
+        const r = await step.run(x, y, n, settings.lr, step.masks(n, rng));
+        stepNo++;
+        lossSum += r.loss * n;
+        correctSum += r.correct;
+        seen += n;
+        const e: StepEvent = { type: 'step', step: stepNo, epoch, loss: r.loss, accuracy: r.correct / n, samplesPerSec: n / ((performance.now() - ts) / 1000), lr: settings.lr };
+        emit(e);
+        metrics.step(e);
+        if (!Number.isFinite(r.loss)) throw new TrainingError(`the loss became ${r.loss} at step ${stepNo}; lower the learning rate (now ${settings.lr})`);
+        if (req.maxSteps && stepNo >= req.maxSteps) {
+          reason = 'max-steps';
+          await finishEpoch();
+          break outer;
+        }
+      }
+      await finishEpoch();
     }
+    metrics.flush();
+    fs.writeFileSync(out('model.onnx'), encodeModel(buildInferenceModel(doc, step.modelValues(), meta)));
+    await valModel.session.release();
+    await step.release();
+    emit({ type: 'done', reason, step: stepNo, epoch: Math.min(epoch, settings.epochs), outDir: req.outDir, files });
+
+  } finally {
+    data.close();
   }
 }
+
+/** Scores a split in chunks, so validation never holds more than a chunk of pixels. */
+async function scoreSplit(scorer: Scorer, split: CachedSplit, classes: number, chunk = 2048): Promise<Float32Array> {
+  const probs = new Float32Array(split.count * classes);
+  const buf = new Uint8Array(Math.min(chunk, split.count) * split.size);
+  for (let s = 0; s < split.count; s += chunk) {
+    const n = Math.min(chunk, split.count - s);
+    probs.set(await scorer.probs(split.readRange(s, n, buf), n), s * classes);
+  }
+  return probs;
+}
+
+const fmtList = (v: number[]): string => `[${v.map((x) => x.toFixed(4)).join(', ')}]`;
 
 function shapeOf(step: TrainingStep, name: string): number[] {
   const f = step.graph.forward;

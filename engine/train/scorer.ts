@@ -1,5 +1,6 @@
 // Runs an inference graph over uint8 images in batches, and turns scores into the figures
 // users read: loss, accuracy, per-class precision/recall and the confusion matrix.
+import { toInput, type Normalization } from '../data/batches.ts';
 import { ort } from './ort.ts';
 
 export class Scorer {
@@ -9,9 +10,11 @@ export class Scorer {
     readonly inputShape: number[],
     readonly classes: number,
     private readonly extraFeeds: () => Record<string, ort.Tensor> = () => ({}),
+    /** Per-channel input = (x/255 - mean) / std; absent: x/255. */
+    readonly normalization?: Normalization,
   ) {}
 
-  /** Probabilities (or scores) for `count` images stored as uint8 CHW, scaled x/255. */
+  /** Probabilities (or scores) for `count` images stored as uint8 CHW, scaled x/255 (or normalized). */
   async probs(pixels: Uint8Array, count: number, batch = 256): Promise<Float32Array> {
     const per = this.inputShape.reduce((a, b) => a * b, 1);
     const out = new Float32Array(count * this.classes);
@@ -20,7 +23,8 @@ export class Scorer {
     for (let s = 0; s < count; s += batch) {
       const n = Math.min(batch, count - s);
       const src = pixels.subarray(s * per, (s + n) * per);
-      for (let i = 0; i < src.length; i++) x[i] = src[i] / 255;
+      if (this.normalization) toInput(src, x, per / this.inputShape[0], this.normalization);
+      else for (let i = 0; i < src.length; i++) x[i] = src[i] / 255;
       const r = await this.session.run({ ...extra, input: new ort.Tensor('float32', x.subarray(0, n * per), [n, ...this.inputShape]) });
       out.set(r.probs.data as Float32Array, s * this.classes);
     }

@@ -69,7 +69,12 @@ describe('scanImageFolder', () => {
       path.join('cat', 'b.png'), path.join('cat', 'readme.txt'), path.join('dog', 'a.png'),
     ]);
     assert.deepEqual(scan.train.map((s) => s.label), [0, 1, 2, 2, 3]);
-    assert.deepEqual(scan.skipped, [{ path: path.join(root, 'notes.txt'), reason: 'not inside a class folder' }]);
+    assert.deepEqual(scan.skipped.map((s) => [path.relative(root, s.path), s.reason]).sort(), [
+      ['.hidden', 'hidden or system folder (ignored)'],
+      [path.join('cat', '.DS_Store'), 'hidden or system file (ignored)'],
+      [path.join('cat', 'Thumbs.db'), 'hidden or system file (ignored)'],
+      ['notes.txt', 'not inside a class folder'],
+    ]);
   });
 
   test('stratified split: round(n * valSplit) per class, fixed by the seed', async () => {
@@ -132,6 +137,8 @@ describe('scanImageFolder', () => {
       /does not exist: expected .* to contain one subfolder per class, e\.g\. .*cat.*\*\.png/);
     write(path.join(root, 'a.png'));
     await assert.rejects(scanImageFolder(path.join(root, 'a.png'), { valSplit: 0, seed: 1 }), /is a file, not a folder/);
+    await assert.rejects(scanImageFolder(root, { valSplit: 0, seed: 1 }), /Found 1 file\(s\) but no class folders in .*one subfolder per class/);
+    fs.rmSync(path.join(root, 'a.png'));
     await assert.rejects(scanImageFolder(root, { valSplit: 0, seed: 1 }), /Found no class folders in .*one subfolder per class/);
     fs.mkdirSync(path.join(root, 'empty-class'));
     await assert.rejects(scanImageFolder(root, { valSplit: 0, seed: 1 }), /Found no files/);
@@ -218,7 +225,8 @@ describe('decodeImage', () => {
       ['empty.png', '', 'empty file'],
       ['cut.png', good.subarray(0, good.length - 20), 'truncated or corrupt PNG'],
       ['text.png', 'this is not a picture', 'not an image'],
-      ['old.bmp', Buffer.concat([Buffer.from('BM'), Buffer.alloc(60)]), 'unsupported format (BMP); convert it to PNG'],
+      ['old.bmp', Buffer.concat([Buffer.from('BM'), Buffer.alloc(60)]), 'truncated or corrupt BMP'],
+      ['old.ppm', 'P6\n4 4\n255\n', 'unsupported format (PGM/PPM); convert it to PNG'],
       ['huge.png', huge, 'image is larger than 100 megapixels'],
     ];
     for (const [name, bytes, message] of cases) {

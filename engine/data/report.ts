@@ -1,0 +1,99 @@
+// The dataset report shown before training and by `netwright dataset inspect`: usable images per
+// class and split, what was skipped and why, class imbalance, exact duplicates (same bytes) and
+// duplicates shared by train and val (leakage, which makes validation figures lie).
+import path from 'node:path';
+import type { LoadedDataset } from './cache.ts';
+import type { FolderScan, Skipped } from './scan.ts';
+
+/** A class whose training count is this many times smaller than the largest one's is flagged. */
+export const IMBALANCE_RATIO = 3;
+
+export interface ClassCount { name: string; label: number; train: number; val: number }
+
+export interface DatasetReport {
+  root: string;
+  layout: FolderScan['layout'];
+  classNames: string[];
+  classes: ClassCount[];
+  totals: { train: number; val: number; skipped: number };
+  /** Reason -> number of files. */
+  skippedByReason: Record<string, number>;
+  skipped: Skipped[];
+  /** Groups of two or more usable files with identical bytes (paths relative to the root). */
+  duplicates: string[][];
+  /** Groups of identical files found both in train and in val. */
+  leakage: { train: string[]; val: string[] }[];
+  warnings: string[];
+}
+
+export function datasetReport(scan: FolderScan, data: LoadedDataset): DatasetReport {
+  const rel = (p: string): string => path.relative(scan.root, p) || p;
+  const classes = scan.classNames.map((name, label) => ({ name, label, train: 0, val: 0 }));
+  for (const l of data.train.labels) classes[l].train++;
+  for (const l of data.val.labels) classes[l].val++;
+  const skippedByReason: Record<string, number> = {};
+  for (const s of data.skipped) skippedByReason[s.reason] = (skippedByReason[s.reason] ?? 0) + 1;
+
+  const byHash = new Map<string, { train: string[]; val: string[] }>();
+  const add = (hashes: string[], paths: string[], side: 'train' | 'val'): void => {
+    hashes.forEach((h, i) => {
+      if (!h) return;
+      let g = byHash.get(h);
+      if (!g) byHash.set(h, (g = { train: [], val: [] }));
+      g[side].push(rel(paths[i]));
+    });
+  };
+  add(data.train.hashes, data.train.paths, 'train');
+  add(data.val.hashes, data.val.paths, 'val');
+  const groups = [...byHash.values()];
+  const duplicates = groups.filter((g) => g.train.length + g.val.length > 1).map((g) => [...g.train, ...g.val]);
+  const leakage = groups.filter((g) => g.train.length > 0 && g.val.length > 0);
+
+  const warnings: string[] = [];
+  const usable = classes.filter((c) => c.train + c.val > 0);
+  if (scan.classNames.length === 1) warnings.push(`only one class (${scan.classNames[0]}): a classifier needs at least two class folders`);
+  for (const c of classes) {
+    if (c.train === 0) warnings.push(`class ${c.name} has no usable training images`);
+  }
+  if (usable.length > 1) {
+    const withTrain = classes.filter((c) => c.train > 0);
+    const max = withTrain.reduce((a, c) => (c.train > a.train ? c : a), withTrain[0]);
+    const small = withTrain.filter((c) => c.train * IMBALANCE_RATIO <= max.train);
+    if (max && small.length) {
+      warnings.push(`class imbalance: ${small.map((c) => `${c.name} (${c.train})`).join(', ')} ha${small.length > 1 ? 've' : 's'} at most 1/${IMBALANCE_RATIO} of the training images of ${max.name} (${max.train})`);
+    }
+  }
+  if (duplicates.length) warnings.push(`${duplicates.length} group(s) of identical images (${duplicates.reduce((s, g) => s + g.length, 0)} files)`);
+  if (leakage.length) warnings.push(`${leakage.length} image(s) appear in both train and validation: validation accuracy will be optimistic`);
+  return {
+    root: scan.root,
+    layout: scan.layout,
+    classNames: scan.classNames,
+    classes,
+    totals: { train: data.train.count, val: data.val.count, skipped: data.skipped.length },
+    skippedByReason,
+    skipped: data.skipped.map((s) => ({ path: rel(s.path), reason: s.reason })),
+    duplicates,
+    leakage,
+    warnings,
+  };
+}
+
+/** The report as the CLI prints it. */
+export function formatReport(r: DatasetReport, maxList = 10): string {
+  const lines: string[] = [];
+  const layout = r.layout === 'train-val' ? 'train/ and validation folders as given' : 'one folder per class, split by --val-split';
+  lines.push(`${r.root}: ${r.classNames.length} classes, ${r.totals.train} training and ${r.totals.val} validation images (${layout})`);
+  const w = Math.max(5, ...r.classes.map((c) => c.name.length));
+  lines.push(`  ${'label'.padStart(5)}  ${'class'.padEnd(w)}  ${'train'.padStart(7)}  ${'val'.padStart(7)}`);
+  for (const c of r.classes) lines.push(`  ${String(c.label).padStart(5)}  ${c.name.padEnd(w)}  ${String(c.train).padStart(7)}  ${String(c.val).padStart(7)}`);
+  if (r.totals.skipped) {
+    lines.push(`skipped ${r.totals.skipped} file(s): ${Object.entries(r.skippedByReason).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${v} ${k}`).join(', ')}`);
+    for (const s of r.skipped.slice(0, maxList)) lines.push(`  ${s.path}: ${s.reason}`);
+    if (r.skipped.length > maxList) lines.push(`  … and ${r.skipped.length - maxList} more`);
+  }
+  for (const g of r.duplicates.slice(0, maxList)) lines.push(`  identical: ${g.join(', ')}`);
+  if (r.duplicates.length > maxList) lines.push(`  … and ${r.duplicates.length - maxList} more groups of identical files`);
+  for (const wmsg of r.warnings) lines.push(`warning: ${wmsg}`);
+  return lines.join('\n');
+}
