@@ -81,6 +81,13 @@ export class CachedSplit {
     this.count = labels.length;
   }
 
+  /** A split that lives only in memory (tests, tools): no cache file behind it. */
+  static fromPixels(pixels: Uint8Array, labels: Int32Array, size: number): CachedSplit {
+    const split = new CachedSplit({ size } as PixelStore, labels, [], [], new Uint32Array(labels.length));
+    split.memory = pixels;
+    return split;
+  }
+
   get size(): number {
     return this.store.size;
   }
@@ -199,7 +206,7 @@ export async function loadDataset(scan: FolderScan, spec: ImageSpec, opts: LoadO
     stats.decoded++;
     opts.onProgress?.(stats.decoded, jobs.length);
   };
-  const nWorkers = Math.min(opts.workers ?? (jobs.length >= WORKER_THRESHOLD ? os.availableParallelism() : 0), Math.ceil(jobs.length / CHUNK));
+  const nWorkers = Math.min(opts.workers ?? (jobs.length >= WORKER_THRESHOLD ? os.availableParallelism() : 0), jobs.length);
   stats.workers = nWorkers;
   try {
     const left = nWorkers > 0 ? await decodeOnWorkers(jobs, spec, nWorkers, finish) : jobs;
@@ -252,7 +259,8 @@ async function decodeOnWorkers<J extends { path: string }>(
 ): Promise<J[]> {
   const size = spec.channels * spec.height * spec.width;
   const chunks: J[][] = [];
-  for (let i = 0; i < jobs.length; i += CHUNK) chunks.push(jobs.slice(i, i + CHUNK));
+  const per = Math.max(1, Math.min(CHUNK, Math.ceil(jobs.length / (4 * n))));
+  for (let i = 0; i < jobs.length; i += per) chunks.push(jobs.slice(i, i + per));
   const queue = chunks.map((_, i) => i);
   const orphaned: number[] = [];
   await Promise.all(

@@ -67,7 +67,10 @@ async function list(dir: string, skipped: Skipped[]): Promise<Listing> {
 /** Every file below `dir`, at any depth. `seen` (real paths) guards against folder link cycles. */
 async function filesBelow(dir: string, seen: Set<string>, skipped: Skipped[], out: string[] = []): Promise<string[]> {
   const real = await realpath(dir).catch(() => dir);
-  if (seen.has(real)) return out;
+  if (seen.has(real)) {
+    skipped.push({ path: dir, reason: 'symbolic link loop' });
+    return out;
+  }
   seen.add(real);
   const { dirs, files } = await list(dir, skipped);
   for (const f of files) out.push(path.join(dir, f));
@@ -76,11 +79,13 @@ async function filesBelow(dir: string, seen: Set<string>, skipped: Skipped[], ou
 }
 
 /** Class folder name -> its files, for one folder holding class subfolders. Stray files are skipped. */
-async function readClasses(dir: string, skipped: Skipped[], listing?: Listing): Promise<Map<string, string[]>> {
+async function readClasses(dir: string, skipped: Skipped[], above: string[], listing?: Listing): Promise<Map<string, string[]>> {
   const { dirs, files } = listing ?? (await list(dir, skipped));
   for (const f of files) skipped.push({ path: path.join(dir, f), reason: 'not inside a class folder' });
   const classes = new Map<string, string[]>();
-  for (const d of dirs) classes.set(d, await filesBelow(path.join(dir, d), new Set(), skipped));
+  // The folders above a class count as visited: a link back up to them is a loop, not more files.
+  const reals = await Promise.all([dir, ...above].map((d) => realpath(d).catch(() => d)));
+  for (const d of dirs) classes.set(d, await filesBelow(path.join(dir, d), new Set(reals), skipped));
   return classes;
 }
 
@@ -115,7 +120,7 @@ export async function scanImageFolder(root: string, opts: { valSplit: number; se
     if ((await list(path.join(root, 'train'), probe)).dirs.length > 0 && (await list(path.join(root, evalName), probe)).dirs.length > 0) {
       for (const f of top.files) skipped.push({ path: path.join(root, f), reason: 'not inside a class folder' });
       for (const d of top.dirs.filter((d) => d !== 'train' && d !== evalName)) skipped.push({ path: path.join(root, d), reason: `folder beside train/ and ${evalName}/ (ignored)` });
-      sides = { train: await readClasses(path.join(root, 'train'), skipped), val: await readClasses(path.join(root, evalName), skipped) };
+      sides = { train: await readClasses(path.join(root, 'train'), skipped, [root]), val: await readClasses(path.join(root, evalName), skipped, [root]) };
     }
   }
 
@@ -139,7 +144,7 @@ export async function scanImageFolder(root: string, opts: { valSplit: number; se
       take(val.get(name) ?? [], label, out.val);
     });
   } else {
-    const classes = await readClasses(root, skipped, top);
+    const classes = await readClasses(root, skipped, [], top);
     out.classNames = dropEmpty([[root, classes]]);
     out.classNames.forEach((name, label) => {
       const files = new Rng(seed).shuffle((classes.get(name) ?? []).slice());
