@@ -67,7 +67,31 @@ function outputPadding(g: GraphBuilder, x: string, y: string, n: NodeIR): number
   return [0, 1].map((i) => xs[2 + i] - (s[i] * (ys[2 + i] - 1) + d[i] * (k[i] - 1) + 1 - p[i] - p[i + 2]));
 }
 
+/**
+ * dW as one large GEMM (im2col): a fixed one-hot depthwise Conv extracts every input patch
+ * the forward conv saw, [N, C·k·k, Ho, Wo]; then dW = dY · patchesᵀ with the batch and
+ * spatial positions as the inner dimension. Runs at GEMM speed, unlike a Conv whose
+ * "kernel" is the whole dY map.
+ */
+function convWeightGradIm2col(g: GraphBuilder, x: string, dy: string, n: NodeIR, wShape: number[]): string {
+  const [f, c, kh, kw] = wShape;
+  const kk = kh * kw;
+  const eye = new Array<number>(c * kk * kk).fill(0);
+  for (let ch = 0; ch < c; ch++) for (let p = 0; p < kk; p++) eye[(ch * kk + p) * kk + p] = 1;
+  const patches = g.op('Conv', [x, g.constF(eye, [c * kk, 1, kh, kw])], {
+    ...pick(n, ['strides', 'dilations', 'pads']),
+    kernel_shape: { ints: [kh, kw] },
+    group: { i: c },
+  });
+  const flat = (t: string, rows: number) => g.op('Reshape', [g.op('Transpose', [t], { perm: { ints: [1, 0, 2, 3] } }), g.constI64([rows, -1])]);
+  const dw = g.op('Gemm', [flat(dy, f), flat(patches, c * kk)], { transB: { i: 1 } }, [f, c * kk]);
+  return g.op('Reshape', [dw, g.constI64(wShape)], {}, wShape);
+}
+
 function convWeightGrad(g: GraphBuilder, x: string, dy: string, n: NodeIR, wShape: number[]): string {
+  // Measured (bench/README.md): im2col wins once the patch has enough rows to make a real
+  // GEMM (small CNN's 32-channel convs), the Conv form wins for 1- and 6-channel inputs (LeNet-5).
+  if (int(n, 'group', 1) === 1 && wShape[1] >= 8) return convWeightGradIm2col(g, x, dy, n, wShape);
   // dW[f, c] = correlation of X[:, c] with dY[:, f] over the batch: a Conv with batch and
   // channels swapped, where the forward stride becomes the dilation (and vice versa).
   const [f, cg, kh, kw] = wShape;
