@@ -209,7 +209,34 @@ export async function loadDataset(scan: FolderScan, spec: ImageSpec, opts: LoadO
   const nWorkers = Math.min(opts.workers ?? (jobs.length >= WORKER_THRESHOLD ? os.availableParallelism() : 0), jobs.length);
   stats.workers = nWorkers;
   try {
-    const left = nWorkers > 0 ? await decodeOnWorkers(jobs, spec, nWorkers, finish) : jobs;
+    // A chunk's good images arrive packed; runs of consecutive slots are written with one call.
+    const finishChunk = (list: typeof jobs, m: DecodedChunk, pixels: Uint8Array): void => {
+      let at = 0;
+      let run: { slot: number; from: number; n: number } | undefined;
+      const flush = (): void => {
+        if (run) fs.writeSync(fd, pixels, run.from, run.n * size, run.slot * size);
+        run = undefined;
+      };
+      list.forEach((job, i) => {
+        const e = entries[job.path];
+        if (m.errors[i] === null && e[2] >= 0) {
+          e[3] = m.hashes[i] ?? '';
+          if (run && run.slot + run.n === e[2]) run.n++;
+          else {
+            flush();
+            run = { slot: e[2], from: at, n: 1 };
+          }
+          stats.decoded++;
+          opts.onProgress?.(stats.decoded, jobs.length);
+        } else {
+          flush();
+          finish(job, m.hashes[i], m.errors[i], m.errors[i] === null ? pixels.subarray(at, at + size) : undefined);
+        }
+        if (m.errors[i] === null) at += size;
+      });
+      flush();
+    };
+    const left = nWorkers > 0 ? await decodeOnWorkers(jobs, spec, nWorkers, finishChunk) : jobs;
     for (const j of left) {
       const r = await readAndDecode(j.path, spec);
       finish(j, r.hash ?? null, r.error ?? null, r.pixels);
@@ -255,9 +282,8 @@ async function decodeOnWorkers<J extends { path: string }>(
   jobs: J[],
   spec: ImageSpec,
   n: number,
-  finish: (job: J, hash: string | null, error: string | null, pixels?: Uint8Array) => void,
+  finishChunk: (jobs: J[], result: DecodedChunk, pixels: Uint8Array) => void,
 ): Promise<J[]> {
-  const size = spec.channels * spec.height * spec.width;
   const chunks: J[][] = [];
   const per = Math.max(1, Math.min(CHUNK, Math.ceil(jobs.length / (4 * n))));
   for (let i = 0; i < jobs.length; i += per) chunks.push(jobs.slice(i, i + per));
@@ -267,33 +293,39 @@ async function decodeOnWorkers<J extends { path: string }>(
     Array.from({ length: n }, () =>
       new Promise<void>((resolve) => {
         const w = spawnWorker(new URL('./decode-worker.ts', import.meta.url), { spec });
-        let current: number | undefined;
+        // Two chunks in flight per thread, so it never waits on a message round trip.
+        const inFlight = new Set<number>();
+        let done = false;
         const next = (): void => {
-          current = queue.shift();
-          if (current === undefined) {
-            void w.terminate().then(() => resolve());
-            return;
+          while (inFlight.size < 2) {
+            const c = queue.shift();
+            if (c === undefined) break;
+            inFlight.add(c);
+            const msg: DecodeChunk = { chunk: c, files: chunks[c].map((j) => j.path) };
+            w.postMessage(msg);
           }
-          const msg: DecodeChunk = { chunk: current, files: chunks[current].map((j) => j.path) };
-          w.postMessage(msg);
+          if (inFlight.size === 0 && !done) {
+            done = true;
+            void w.terminate().then(() => resolve());
+          }
         };
         w.on('message', (m: DecodedChunk | 'ready') => {
           if (m === 'ready') return next();
-          const pixels = new Uint8Array(m.pixels);
-          let at = 0;
-          chunks[m.chunk].forEach((job, i) => {
-            const ok = m.errors[i] === null;
-            finish(job, m.hashes[i], m.errors[i], ok ? pixels.subarray(at, at + size) : undefined);
-            if (ok) at += size;
-          });
+          inFlight.delete(m.chunk);
+          finishChunk(chunks[m.chunk], m, new Uint8Array(m.pixels));
           next();
         });
         w.on('error', () => {
-          if (current !== undefined) orphaned.push(current);
-          current = undefined;
+          orphaned.push(...inFlight);
+          inFlight.clear();
+          done = true;
           resolve();
         });
-        w.on('exit', () => resolve());
+        w.on('exit', () => {
+          if (!done) orphaned.push(...inFlight);
+          done = true;
+          resolve();
+        });
       }),
     ),
   );
