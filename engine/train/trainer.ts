@@ -9,7 +9,8 @@ export interface TrainingHandle {
 }
 
 export function startTraining(request: TrainRequest, onEvent: (e: TrainEvent) => void): TrainingHandle {
-  const worker = spawnWorker(new URL('./worker.ts', import.meta.url));
+  // From source the worker is worker.ts beside this file; in the bundles (build/bundle.mjs), worker.mjs.
+  const worker = spawnWorker(new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.mjs', import.meta.url));
   let last: Extract<TrainEvent, { type: 'done' | 'error' }> | undefined;
   const finished = new Promise<Extract<TrainEvent, { type: 'done' | 'error' }>>((resolve) => {
     worker.on('message', (raw: unknown) => {
