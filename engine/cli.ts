@@ -1,4 +1,4 @@
-// netwright: validate | train | predict | eval | dataset inspect | import-idx | sample-data | demo
+// netwright: validate | train | predict | eval | dataset inspect | import-idx | sample-data | demo | serve
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,8 @@ import { openModel } from './train/predictor.ts';
 import { imageSpec, loadDocument } from './train/run.ts';
 import { report } from './train/scorer.ts';
 import { startTraining } from './train/trainer.ts';
+import { serve } from './web/server.ts';
+import { spawn } from 'node:child_process';
 
 class UserError extends Error {}
 
@@ -288,6 +290,30 @@ program
     const classes = o.classes === 'fashion-mnist' ? FASHION_MNIST_CLASSES : o.classes?.split(',').map((s) => s.trim());
     const r = await importIdx(images, labels, o.out, { classes, limit: o.limit });
     console.log(`wrote ${r.count} images to ${o.out}: ${Object.entries(r.perClass).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  });
+
+program
+  .command('serve')
+  .description('web mode: serve the editor and its engine bridge on 127.0.0.1 (the URL carries a per-launch access token)')
+  .option('--port <p>', 'port (default: a free one)', int('--port'))
+  .option('--root <dir>', 'folder whose network documents the editor may open and save', '.')
+  .option('--open', 'open the editor in the default browser')
+  .action(async (o: { port?: number; root: string; open?: boolean }) => {
+    let web;
+    try {
+      web = await serve({ port: o.port, root: o.root });
+    } catch (e) {
+      throw new UserError((e as Error).message);
+    }
+    console.log(`Netwright editor: ${web.url}`);
+    console.log('(listening on 127.0.0.1 only; Ctrl-C to stop)');
+    if (o.open) {
+      const cmd = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+      spawn(cmd, [web.url], { stdio: 'ignore', detached: true }).on('error', () => console.error(`could not start ${cmd}; open the URL above yourself`)).unref();
+    }
+    const stop = () => void web.close().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
   });
 
 // `netwright eval … | head` closes the pipe early: that is not an error.

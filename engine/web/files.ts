@@ -1,0 +1,113 @@
+// File access for the editor: only network documents (.json) inside the root folder, and a
+// plain save only to a path the user opened or chose in this session.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EngineError, type DirListing, type OpenedFile, type SavedFile } from '../protocol.ts';
+
+const MAX_BYTES = 20 * 1024 * 1024;
+
+export class FileAccess {
+  readonly root: string;
+  private chosen = new Set<string>();
+
+  constructor(root: string, private readonly recentFile = path.join(process.env.NETWRIGHT_CONFIG_DIR ?? path.join(os.homedir(), '.config', 'netwright'), 'recent.json')) {
+    this.root = fs.realpathSync(root);
+  }
+
+  /** Resolves a user path against the root; refuses anything that ends up outside it. */
+  private resolve(p: string, kind: 'file' | 'dir'): string {
+    const abs = path.resolve(this.root, p);
+    let real = abs;
+    try {
+      real = fs.realpathSync(abs);
+    } catch {
+      // a file that does not exist yet: check its folder instead
+      try {
+        real = path.join(fs.realpathSync(path.dirname(abs)), path.basename(abs));
+      } catch {
+        throw new EngineError('not-found', `folder ${path.dirname(abs)} does not exist`);
+      }
+    }
+    const rel = path.relative(this.root, real);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) throw new EngineError('refused', `${p} is outside the project folder ${this.root}`);
+    if (kind === 'file' && path.extname(real).toLowerCase() !== '.json') throw new EngineError('refused', `${path.basename(real)}: network documents are .json files`);
+    return real;
+  }
+
+  listDir(dir: string): DirListing {
+    const abs = this.resolve(dir || '.', 'dir');
+    let names: fs.Dirent[];
+    try {
+      names = fs.readdirSync(abs, { withFileTypes: true });
+    } catch (e) {
+      throw new EngineError('not-found', `cannot list ${abs}: ${(e as NodeJS.ErrnoException).code}`);
+    }
+    const entries = names
+      .filter((d) => !d.name.startsWith('.') && d.name !== 'node_modules' && (d.isDirectory() || (d.isFile() && d.name.toLowerCase().endsWith('.json') && d.name !== 'package.json' && d.name !== 'package-lock.json' && !d.name.startsWith('tsconfig'))))
+      .map((d) => ({ name: d.name, kind: d.isDirectory() ? ('dir' as const) : ('file' as const) }))
+      .sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'dir' ? -1 : 1));
+    return { dir: abs, parent: abs === this.root ? null : path.dirname(abs), entries };
+  }
+
+  openFile(p: string): OpenedFile {
+    const abs = this.resolve(p, 'file');
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(abs);
+    } catch {
+      throw new EngineError('not-found', `${abs} does not exist`);
+    }
+    if (!st.isFile()) throw new EngineError('refused', `${abs} is not a file`);
+    if (st.size > MAX_BYTES) throw new EngineError('refused', `${abs} is larger than ${MAX_BYTES >> 20} MB`);
+    const text = fs.readFileSync(abs, 'utf8');
+    this.chosen.add(abs);
+    this.remember(abs);
+    return { path: abs, text };
+  }
+
+  saveFile(p: string, text: string, o: { chosen: boolean; overwrite?: boolean }): SavedFile {
+    const abs = this.resolve(p, 'file');
+    if (!o.chosen && !this.chosen.has(abs)) throw new EngineError('refused', `${abs} was not opened or chosen in this session; use Save as`);
+    if (o.chosen && !o.overwrite && !this.chosen.has(abs) && fs.existsSync(abs)) throw new EngineError('exists', `${path.basename(abs)} already exists`);
+    if (Buffer.byteLength(text) > MAX_BYTES) throw new EngineError('refused', 'document too large');
+    // Atomic: a crash mid-write never leaves half a document.
+    const tmp = `${abs}.${process.pid}.tmp`;
+    try {
+      fs.writeFileSync(tmp, text);
+      fs.renameSync(tmp, abs);
+    } catch (e) {
+      fs.rmSync(tmp, { force: true });
+      throw new EngineError('io', `cannot write ${abs}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    this.chosen.add(abs);
+    this.remember(abs);
+    return { path: abs };
+  }
+
+  recentFiles(): string[] {
+    try {
+      const list = JSON.parse(fs.readFileSync(this.recentFile, 'utf8')) as unknown;
+      return Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string' && fs.existsSync(x) && !path.relative(this.root, x).startsWith('..')).slice(0, 10) : [];
+    } catch {
+      return [];
+    }
+  }
+
+  private remember(abs: string): void {
+    let list: string[] = [];
+    try {
+      const old = JSON.parse(fs.readFileSync(this.recentFile, 'utf8')) as unknown;
+      if (Array.isArray(old)) list = old.filter((x): x is string => typeof x === 'string');
+    } catch {
+      // no list yet
+    }
+    list = [abs, ...list.filter((x) => x !== abs)].slice(0, 20);
+    try {
+      fs.mkdirSync(path.dirname(this.recentFile), { recursive: true });
+      fs.writeFileSync(this.recentFile, JSON.stringify(list, null, 2));
+    } catch {
+      // recent files are a convenience; never fail a save over them
+    }
+  }
+}

@@ -1,0 +1,20 @@
+// Builds the editor (renderer/) into dist/renderer: `vite build --config engine/web/vite.config.ts`.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export default defineConfig({
+  root: path.join(repo, 'renderer'),
+  base: './',
+  plugins: [react()],
+  logLevel: 'warn',
+  build: {
+    outDir: path.join(repo, 'dist', 'renderer'),
+    emptyOutDir: true,
+    chunkSizeWarningLimit: 2000,
+    rolldownOptions: { checks: { pluginTimings: false } },
+  },
+});

@@ -1,0 +1,303 @@
+// The editor window: toolbar, palette, canvas, inspector, summary; files and shortcuts.
+import { useReactFlow } from '@xyflow/react';
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { EngineError, type EngineClient } from '../../engine/protocol.ts';
+import { EditorStore, emptyDocument, NODE_SPACING, type Fragment } from '../store/editor-store.ts';
+import { TEMPLATES } from '../store/templates.ts';
+import { Canvas } from './Canvas.tsx';
+import { Ctx, type EditorContext } from './context.ts';
+import { FileDialog, HelpOverlay, QuestionDialog, type Question } from './Dialogs.tsx';
+import { Inspector } from './Inspector.tsx';
+import { autoLayout } from './layout.ts';
+import { Palette } from './Palette.tsx';
+import { Summary } from './Summary.tsx';
+
+type Dialog = { kind: 'open' } | { kind: 'save'; resolve(path: string | null): void } | { kind: 'help' } | null;
+
+const basename = (p: string) => p.split(/[\\/]/).pop() ?? p;
+const editable = (t: EventTarget | null) => t instanceof HTMLElement && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName));
+
+export function App({ client }: { client: EngineClient }) {
+  const store = useMemo(() => new EditorStore(emptyDocument()), []);
+  const state = useSyncExternalStore(store.subscribe, store.getState);
+  const analysis = useMemo(() => store.analysis(), [store, state.doc]);
+  const flow = useReactFlow();
+  const [dialog, setDialog] = useState<Dialog>(null);
+  const [question, setQuestion] = useState<Question | null>(null);
+  const [status, setStatus] = useState<{ message: string; kind: 'info' | 'error' } | null>(null);
+  const [showSummary, setShowSummary] = useState(true);
+  const clipboard = useRef<Fragment | null>(null);
+  const searchRef = useRef<HTMLInputElement>(null);
+  const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
+
+  const notify = useCallback((message: string, kind: 'info' | 'error' = 'info') => {
+    setStatus({ message, kind });
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => setStatus(null), kind === 'error' ? 6000 : 3000);
+  }, []);
+  const ctx = useMemo<EditorContext>(() => ({ store, client, notify }), [store, client, notify]);
+
+  useEffect(() => {
+    (window as unknown as { netwright: unknown }).netwright = { store, flow };
+  }, [store, flow]);
+
+  useEffect(() => {
+    document.title = `${state.dirty ? '• ' : ''}${state.doc.name}${state.path ? ` (${basename(state.path)})` : ''} — Netwright`;
+  }, [state.dirty, state.doc.name, state.path]);
+
+  // Never lose unsaved changes by closing or reloading the tab.
+  useEffect(() => {
+    const h = (e: BeforeUnloadEvent) => {
+      if (store.getState().dirty) e.preventDefault();
+    };
+    window.addEventListener('beforeunload', h);
+    return () => window.removeEventListener('beforeunload', h);
+  }, [store]);
+
+  const ask = useCallback(
+    (title: string, text: string, buttons: Question['buttons']) =>
+      new Promise<string>((resolve) => setQuestion({ title, text, buttons, resolve: (v) => (setQuestion(null), resolve(v)) })),
+    [],
+  );
+
+  const writeFile = useCallback(
+    async (path: string, chosen: boolean): Promise<boolean> => {
+      const doc = store.doc;
+      const text = store.serialize();
+      try {
+        const r = await client.saveFile(path, text, { chosen }).catch(async (e: unknown) => {
+          if (e instanceof EngineError && e.code === 'exists') {
+            const v = await ask('Replace file?', `${basename(path)} already exists. Replace it?`, [
+              { label: 'Cancel', value: 'cancel' },
+              { label: 'Replace', value: 'replace', primary: true },
+            ]);
+            if (v === 'replace') return client.saveFile(path, text, { chosen, overwrite: true });
+            return null;
+          }
+          throw e;
+        });
+        if (!r) return false;
+        store.markSaved(r.path, doc);
+        notify(`Saved ${r.path}`);
+        return true;
+      } catch (e) {
+        notify(`Not saved: ${(e as Error).message}`, 'error');
+        return false;
+      }
+    },
+    [store, client, ask, notify],
+  );
+
+  const saveAs = useCallback(async (): Promise<boolean> => {
+    const path = await new Promise<string | null>((resolve) => setDialog({ kind: 'save', resolve }));
+    setDialog(null);
+    return path ? writeFile(path, true) : false;
+  }, [writeFile]);
+
+  const save = useCallback(async (): Promise<boolean> => {
+    const p = store.getState().path;
+    return p ? writeFile(p, false) : saveAs();
+  }, [store, writeFile, saveAs]);
+
+  /** Before replacing the document: true when it is safe to go on. */
+  const confirmDiscard = useCallback(async (): Promise<boolean> => {
+    const s = store.getState();
+    if (!s.dirty) return true;
+    const v = await ask('Unsaved changes', `Save the changes to “${s.doc.name}” first?`, [
+      { label: 'Cancel', value: 'cancel' },
+      { label: "Don't save", value: 'discard' },
+      { label: 'Save', value: 'save', primary: true },
+    ]);
+    if (v === 'save') return save();
+    return v === 'discard';
+  }, [store, ask, save]);
+
+  // The canvas fits once the new nodes have been measured.
+  const [fitRequest, setFitRequest] = useState(0);
+  const fit = useCallback(() => setFitRequest((n) => n + 1), []);
+
+  const newDoc = useCallback(async () => {
+    if (await confirmDiscard()) (store.load(emptyDocument(), null), fit());
+  }, [confirmDiscard, store, fit]);
+
+  const loadTemplate = useCallback(
+    async (id: string) => {
+      const t = TEMPLATES.find((x) => x.id === id);
+      if (t && (await confirmDiscard())) {
+        store.load(t.make(), null);
+        fit();
+      }
+    },
+    [confirmDiscard, store, fit],
+  );
+
+  const openPath = useCallback(
+    async (path: string) => {
+      setDialog(null);
+      try {
+        const f = await client.openFile(path);
+        const problems = store.open(f.text, f.path);
+        if (problems.length) notify(`Cannot open ${basename(path)}: ${problems.map((p) => p.message).join('; ')}`, 'error');
+        else (notify(`Opened ${f.path}`), fit());
+      } catch (e) {
+        notify(`Cannot open ${basename(path)}: ${(e as Error).message}`, 'error');
+      }
+    },
+    [client, store, notify, fit],
+  );
+
+  const open = useCallback(async () => {
+    if (await confirmDiscard()) setDialog({ kind: 'open' });
+  }, [confirmDiscard]);
+
+  /** Double-click in the palette: below the selected layer (wired to it), else in the middle of the view. */
+  const addLayer = useCallback(
+    (type: string) => {
+      const s = store.getState();
+      const from = s.selection.nodes.length === 1 ? store.node(s.selection.nodes[0]) : undefined;
+      if (from && from.type !== 'Output' && type !== 'Input') {
+        const id = store.addNode(type, { x: from.position.x, y: from.position.y + NODE_SPACING });
+        store.connect(from.id, id, 0);
+        return;
+      }
+      const r = document.querySelector('.canvas')?.getBoundingClientRect();
+      const c = flow.screenToFlowPosition(r ? { x: r.left + r.width / 2, y: r.top + r.height / 2 } : { x: 400, y: 300 });
+      const pos = { x: c.x - 90, y: c.y - 25 };
+      while (store.doc.nodes.some((n) => Math.abs(n.position.x - pos.x) < 30 && Math.abs(n.position.y - pos.y) < 30)) pos.y += 40;
+      store.addNode(type, pos);
+    },
+    [store, flow],
+  );
+
+  const dropLayer = useCallback(
+    (type: string, at: { x: number; y: number }) => {
+      const p = flow.screenToFlowPosition(at);
+      store.addNode(type, { x: p.x - 90, y: p.y - 20 });
+    },
+    [flow, store],
+  );
+
+  const layout = useCallback(async () => {
+    const sizes = new Map(flow.getNodes().map((n) => [n.id, { width: n.measured?.width ?? 200, height: n.measured?.height ?? 60 }]));
+    store.moveNodes(await autoLayout(store.doc, sizes), 'auto-layout');
+    fit();
+  }, [flow, store, fit]);
+
+  const copy = useCallback(() => {
+    const f = store.copySelection();
+    if (f) clipboard.current = f;
+    return f;
+  }, [store]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (dialog || question) return;
+      const mod = e.ctrlKey || e.metaKey;
+      const k = e.key.toLowerCase();
+      if (mod && k === 's') return (e.preventDefault(), void (e.shiftKey ? saveAs() : save()));
+      if (mod && k === 'o') return (e.preventDefault(), void open());
+      if (e.altKey && k === 'n') return (e.preventDefault(), void newDoc());
+      if (editable(e.target)) return;
+      if (mod && k === 'z') return (e.preventDefault(), e.shiftKey ? store.redo() : store.undo());
+      if (mod && k === 'y') return (e.preventDefault(), store.redo());
+      if (mod && k === 'a') return (e.preventDefault(), store.selectAll());
+      if (mod && k === 'c') return void copy();
+      if (mod && k === 'x') return void (copy() && store.deleteSelection());
+      if (mod && k === 'v') return void (clipboard.current && store.paste(clipboard.current));
+      if (mod && k === 'd') {
+        e.preventDefault();
+        const f = store.copySelection();
+        if (f) store.paste(f);
+        return;
+      }
+      if (mod || e.altKey) return;
+      if (e.key === 'Delete' || e.key === 'Backspace') return (e.preventDefault(), store.deleteSelection());
+      if (e.key === 'Escape') return store.select({ nodes: [], edges: [] });
+      if (k === 'l') return void layout();
+      if (k === 'f') return fit();
+      if (k === 'm') return setShowSummary((v) => !v);
+      if (e.key === '?') return setDialog({ kind: 'help' });
+      if (e.key === '/') return (e.preventDefault(), searchRef.current?.focus());
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [dialog, question, store, save, saveAs, open, newDoc, copy, layout, fit]);
+
+  const errors = analysis.problems.filter((p) => p.severity !== 'warning').length;
+  const warnings = analysis.problems.length - errors;
+  const global = analysis.problems.find((p) => !p.nodeId && !p.edgeId);
+  return (
+    <Ctx.Provider value={ctx}>
+      <div className="app">
+        <header className="toolbar">
+          <span className="brand">Netwright</span>
+          <button onClick={() => void newDoc()} title="New network (Alt+N)">New</button>
+          <button onClick={() => void open()} title="Open (Ctrl+O)">Open…</button>
+          <button onClick={() => void save()} title="Save (Ctrl+S)">Save</button>
+          <button onClick={() => void saveAs()} title="Save as (Ctrl+Shift+S)">Save as…</button>
+          <select aria-label="Templates" value="" onChange={(e) => void loadTemplate(e.target.value)} title="Start from a template">
+            <option value="" disabled>
+              Templates…
+            </option>
+            {TEMPLATES.map((t) => (
+              <option key={t.id} value={t.id} title={t.help}>
+                {t.label}
+              </option>
+            ))}
+          </select>
+          <span className="sep" />
+          <button onClick={() => store.undo()} disabled={!state.canUndo} title={`Undo ${state.undoLabel ?? ''} (Ctrl+Z)`}>
+            Undo
+          </button>
+          <button onClick={() => store.redo()} disabled={!state.canRedo} title={`Redo ${state.redoLabel ?? ''} (Ctrl+Shift+Z)`}>
+            Redo
+          </button>
+          <span className="sep" />
+          <button onClick={() => void layout()} title="Auto-layout (L)">Layout</button>
+          <button onClick={fit} title="Fit view (F)">Fit</button>
+          <button onClick={() => setShowSummary((v) => !v)} title="Model summary (M)" className={showSummary ? 'on' : ''}>
+            Summary
+          </button>
+          <button onClick={() => setDialog({ kind: 'help' })} title="Keyboard shortcuts (?)">
+            ?
+          </button>
+          <span className="doc-title" data-testid="doc-title">
+            {state.dirty && <span className="dirty" title="unsaved changes">● </span>}
+            {state.doc.name}
+            {state.path && <span className="muted"> — {state.path}</span>}
+          </span>
+        </header>
+        <Palette onAdd={addLayer} onDrop={dropLayer} searchRef={searchRef} />
+        <main className="main">
+          <Canvas state={state} analysis={analysis} fitRequest={fitRequest} />
+          {showSummary && <Summary analysis={analysis} onSelect={(id) => store.select({ nodes: [id], edges: [] })} />}
+        </main>
+        <aside className="side">
+          <Inspector state={state} analysis={analysis} />
+        </aside>
+        <footer className="statusbar">
+          <span className={errors ? 'st-error' : 'st-ok'} data-testid="problem-count">
+            {errors ? `${errors} error${errors > 1 ? 's' : ''}` : analysis.ok ? 'ready to train' : 'no errors'}
+            {warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}
+          </span>
+          {global && <span className="st-global">{global.message}</span>}
+          <span>
+            {state.doc.nodes.length} layers · {state.doc.edges.length} connections
+          </span>
+          {status && <span className={`st-msg st-${status.kind}`} role="status">{status.message}</span>}
+        </footer>
+        {dialog?.kind === 'open' && <FileDialog mode="open" initialName="" onPick={(p) => void openPath(p)} onClose={() => setDialog(null)} />}
+        {dialog?.kind === 'save' && (
+          <FileDialog
+            mode="save"
+            initialName={state.path ? basename(state.path) : `${state.doc.name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase() || 'network'}.json`}
+            onPick={(p) => dialog.resolve(p)}
+            onClose={() => dialog.resolve(null)}
+          />
+        )}
+        {dialog?.kind === 'help' && <HelpOverlay onClose={() => setDialog(null)} />}
+        {question && <QuestionDialog q={question} />}
+      </div>
+    </Ctx.Provider>
+  );
+}

@@ -1,0 +1,200 @@
+// The graph canvas: React Flow showing the document. Nodes and edges are derived from the
+// document and its analysis; drags stay local until they end, then become one store edit.
+import {
+  applyEdgeChanges,
+  applyNodeChanges,
+  Background,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  useNodesInitialized,
+  useReactFlow,
+  type Connection,
+  type Edge,
+  type EdgeChange,
+  type FinalConnectionState,
+  type NodeChange,
+  type OnSelectionChangeParams,
+} from '@xyflow/react';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { DocNode } from '../../engine/graph/document.ts';
+import type { Analysis } from '../../engine/graph/infer.ts';
+import { fmtShape, type Problem } from '../../engine/graph/layer.ts';
+import { layerDef } from '../../engine/graph/registry.ts';
+import type { EditorState } from '../store/editor-store.ts';
+import { useEditor } from './context.ts';
+import { LayerNode, type LayerData, type LayerFlowNode } from './LayerNode.tsx';
+
+const nodeTypes = { layer: LayerNode };
+
+const portOf = (handle: string | null | undefined): number => (handle?.startsWith('in-') ? Number(handle.slice(3)) : 0);
+
+/** One problem per node: errors before warnings, the one with a fix first. */
+function problemsByNode(a: Analysis): Map<string, Problem> {
+  const m = new Map<string, Problem>();
+  const rank = (p: Problem) => (p.severity === 'warning' ? 2 : 0) + (p.fix ? 0 : 1);
+  for (const p of a.problems) {
+    if (!p.nodeId) continue;
+    const old = m.get(p.nodeId);
+    if (!old || rank(p) < rank(old)) m.set(p.nodeId, p);
+  }
+  return m;
+}
+
+function layerData(n: DocNode, a: Analysis, problem: Problem | undefined, params: Map<string, number>): LayerData {
+  const def = layerDef(n.type);
+  const p: Record<string, unknown> = {};
+  for (const [k, s] of Object.entries(def?.params ?? {})) p[k] = n.params[k] ?? s.default;
+  let ports = 0;
+  let summary = '';
+  try {
+    ports = def ? def.inputs(p as never) : 0;
+    summary = def ? def.summary(p as never) : `unknown layer ${n.type}`;
+  } catch {
+    // params broken: the badge says why
+  }
+  if (!Number.isInteger(ports) || ports < 0 || ports > 8) ports = 1;
+  const srcs = a.inputsOf.get(n.id) ?? [];
+  return {
+    type: n.type,
+    title: n.label ?? n.id,
+    category: def?.category ?? 'unknown',
+    summary,
+    params: params.get(n.id) ?? null,
+    inShapes: Array.from({ length: ports }, (_, i) => (srcs[i] ? a.shapes.get(srcs[i]!) : undefined)),
+    outShape: a.shapes.get(n.id),
+    hasOutput: n.type !== 'Output',
+    problem,
+  };
+}
+
+export function Canvas({ state, analysis, fitRequest }: { state: EditorState; analysis: Analysis; fitRequest: number }) {
+  const { store, notify } = useEditor();
+  const flow = useReactFlow();
+  const initialized = useNodesInitialized();
+  const fitted = useRef(0);
+  const [nodes, setNodes] = useState<LayerFlowNode[]>([]);
+  const [edges, setEdges] = useState<Edge[]>([]);
+  // Reuse a flow node object while nothing it shows has changed, so React Flow skips it.
+  const cache = useRef(new Map<string, { doc: DocNode; key: string; selected: boolean; node: LayerFlowNode }>());
+
+  useEffect(() => {
+    const problems = problemsByNode(analysis);
+    const params = new Map(analysis.rows.map((r) => [r.nodeId, r.params]));
+    const sel = new Set(state.selection.nodes);
+    setNodes((prev) => {
+      const measured = new Map(prev.map((n) => [n.id, n.measured]));
+      const next: LayerFlowNode[] = [];
+      const seen = new Map<string, { doc: DocNode; key: string; selected: boolean; node: LayerFlowNode }>();
+      for (const n of state.doc.nodes) {
+        const data = layerData(n, analysis, problems.get(n.id), params);
+        const key = JSON.stringify(data);
+        const old = cache.current.get(n.id);
+        const selected = sel.has(n.id);
+        const node: LayerFlowNode =
+          old && old.doc === n && old.key === key && old.selected === selected
+            ? old.node
+            : { id: n.id, type: 'layer', position: n.position, data, selected, measured: measured.get(n.id) ?? old?.node.measured };
+        seen.set(n.id, { doc: n, key, selected, node });
+        next.push(node);
+      }
+      cache.current = seen;
+      return next;
+    });
+    const esel = new Set(state.selection.edges);
+    const bad = new Set(analysis.problems.filter((p) => p.edgeId).map((p) => p.edgeId));
+    setEdges(
+      state.doc.edges.map((e) => {
+        const shape = analysis.edgeShapes.get(e.id);
+        return {
+          id: e.id,
+          source: e.source,
+          target: e.target,
+          sourceHandle: 'out',
+          targetHandle: `in-${e.targetPort}`,
+          label: shape ? fmtShape(shape) : undefined,
+          selected: esel.has(e.id),
+          className: bad.has(e.id) ? 'edge-bad' : shape ? 'edge-ok' : 'edge-unknown',
+          labelBgPadding: [4, 2] as [number, number],
+          labelBgBorderRadius: 3,
+        };
+      }),
+    );
+  }, [state.doc, state.selection, analysis]);
+
+  useEffect(() => {
+    if (fitRequest !== fitted.current && (initialized || !nodes.length)) {
+      fitted.current = fitRequest;
+      void flow.fitView({ padding: 0.12, maxZoom: 1, duration: 150 });
+    }
+  }, [fitRequest, initialized, nodes, flow]);
+
+  const onNodesChange = useCallback((changes: NodeChange<LayerFlowNode>[]) => {
+    // Deletion goes through the store (Delete key handler), never through React Flow.
+    setNodes((ns) => applyNodeChanges(changes.filter((c) => c.type !== 'remove'), ns));
+  }, []);
+  const onEdgesChange = useCallback((changes: EdgeChange[]) => {
+    setEdges((es) => applyEdgeChanges(changes.filter((c) => c.type !== 'remove'), es));
+  }, []);
+  const onSelectionChange = useCallback(
+    ({ nodes: ns, edges: es }: OnSelectionChangeParams) => store.select({ nodes: ns.map((n) => n.id), edges: es.map((e) => e.id) }),
+    [store],
+  );
+
+  const isValidConnection = useCallback((c: Connection | Edge) => store.connectionProblem(c.source, c.target, portOf(c.targetHandle)) === null, [store]);
+  const onConnect = useCallback(
+    (c: Connection) => {
+      const r = store.connect(c.source, c.target, portOf(c.targetHandle));
+      if ('refused' in r) notify(`Not connected: ${r.refused}`, 'error');
+    },
+    [store, notify],
+  );
+  const onConnectEnd = useCallback(
+    (_e: MouseEvent | TouchEvent, s: FinalConnectionState) => {
+      if (!s.isValid && s.fromNode && s.toNode && s.toHandle?.type === 'target') {
+        const why = store.connectionProblem(s.fromNode.id, s.toNode.id, portOf(s.toHandle.id));
+        if (why) notify(`Not connected: ${why}`, 'error');
+      }
+    },
+    [store, notify],
+  );
+
+  const onNodeDragStop = useCallback(
+    (_e: unknown, _n: LayerFlowNode, dragged: LayerFlowNode[]) => store.moveNodes(Object.fromEntries(dragged.map((n) => [n.id, n.position]))),
+    [store],
+  );
+
+  return (
+    <div className="canvas">
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onSelectionChange={onSelectionChange}
+        onConnect={onConnect}
+        onConnectEnd={onConnectEnd}
+        isValidConnection={isValidConnection}
+        onNodeDragStop={onNodeDragStop}
+        deleteKeyCode={null}
+        multiSelectionKeyCode={['Meta', 'Control', 'Shift']}
+        selectionKeyCode="Shift"
+        connectionRadius={28}
+        minZoom={0.05}
+        maxZoom={2}
+        defaultEdgeOptions={{ type: 'default' }}
+      >
+        <Background gap={20} size={1} />
+        <Controls showInteractive={false} />
+        <MiniMap pannable zoomable nodeStrokeWidth={3} nodeColor={(n) => ((n.data as LayerData).problem?.severity === 'warning' ? '#d9a400' : (n.data as LayerData).problem ? '#d33' : '#7a8ca3')} />
+      </ReactFlow>
+      {state.doc.nodes.length === 0 && (
+        <div className="canvas-empty">
+          <p>Drag a layer from the palette, or double-click one.</p>
+          <p>Start with an Image input, or pick a template.</p>
+        </div>
+      )}
+    </div>
+  );
+}

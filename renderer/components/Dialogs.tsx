@@ -1,0 +1,155 @@
+// Modal dialogs: the file chooser (open / save as, through the engine), questions, shortcuts.
+import { useEffect, useState } from 'react';
+import type { DirListing } from '../../engine/protocol.ts';
+import { useEditor } from './context.ts';
+
+export function Modal({ title, children, onClose }: { title: string; children: React.ReactNode; onClose(): void }) {
+  useEffect(() => {
+    const k = (e: KeyboardEvent) => e.key === 'Escape' && (e.stopPropagation(), onClose());
+    window.addEventListener('keydown', k, true);
+    return () => window.removeEventListener('keydown', k, true);
+  }, [onClose]);
+  return (
+    <div className="modal-back" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
+      <div className="modal" role="dialog" aria-label={title}>
+        <h2>{title}</h2>
+        {children}
+      </div>
+    </div>
+  );
+}
+
+/** Picks a .json file inside the engine's project folder: to open, or to save to. */
+export function FileDialog({ mode, initialName, onPick, onClose }: { mode: 'open' | 'save'; initialName: string; onPick(path: string): void; onClose(): void }) {
+  const { client } = useEditor();
+  const [listing, setListing] = useState<DirListing | null>(null);
+  const [recent, setRecent] = useState<string[]>([]);
+  const [name, setName] = useState(initialName);
+  const [error, setError] = useState('');
+  const go = (dir: string) => client.listDir(dir).then(setListing, (e: Error) => setError(e.message));
+  useEffect(() => {
+    void go('');
+    if (mode === 'open') client.recentFiles().then(setRecent, () => {});
+  }, []);
+  const join = (dir: string, f: string) => `${dir.replace(/[\\/]$/, '')}/${f}`;
+  const submit = () => {
+    if (!listing || !name.trim()) return;
+    const file = /\.json$/i.test(name.trim()) ? name.trim() : `${name.trim()}.json`;
+    onPick(file.startsWith('/') ? file : join(listing.dir, file));
+  };
+  return (
+    <Modal title={mode === 'open' ? 'Open network' : 'Save network as'} onClose={onClose}>
+      {mode === 'open' && recent.length > 0 && (
+        <div className="recent">
+          <h3>Recent</h3>
+          {recent.map((r) => (
+            <button key={r} className="file-entry recent-entry" onClick={() => onPick(r)} title={r}>
+              {r.split('/').pop()} <span className="muted">{r}</span>
+            </button>
+          ))}
+        </div>
+      )}
+      <div className="dir-path">{listing?.dir ?? '…'}</div>
+      <div className="dir-list">
+        {listing?.parent && (
+          <button className="file-entry dir" onClick={() => go(listing.parent!)}>
+            ↑ ..
+          </button>
+        )}
+        {listing?.entries.map((e) => (
+          <button
+            key={e.name}
+            className={`file-entry ${e.kind}`}
+            onClick={() => (e.kind === 'dir' ? go(join(listing.dir, e.name)) : mode === 'open' ? onPick(join(listing.dir, e.name)) : setName(e.name))}
+          >
+            {e.kind === 'dir' ? '📁 ' : ''}
+            {e.name}
+          </button>
+        ))}
+        {listing && !listing.entries.length && <p className="muted">No network documents here.</p>}
+      </div>
+      {mode === 'save' && (
+        <label className="field">
+          <span>file name</span>
+          <input autoFocus name="filename" value={name} onChange={(e) => setName(e.target.value)} onKeyDown={(e) => e.key === 'Enter' && submit()} />
+        </label>
+      )}
+      {error && <div className="problem problem-error">{error}</div>}
+      <div className="buttons">
+        <button onClick={onClose}>Cancel</button>
+        {mode === 'save' && (
+          <button className="primary" onClick={submit} disabled={!name.trim()}>
+            Save
+          </button>
+        )}
+      </div>
+    </Modal>
+  );
+}
+
+export interface Question {
+  title: string;
+  text: string;
+  buttons: { label: string; value: string; primary?: boolean }[];
+  resolve(value: string): void;
+}
+
+export function QuestionDialog({ q }: { q: Question }) {
+  return (
+    <Modal title={q.title} onClose={() => q.resolve('cancel')}>
+      <p>{q.text}</p>
+      <div className="buttons">
+        {q.buttons.map((b) => (
+          <button key={b.value} className={b.primary ? 'primary' : ''} autoFocus={b.primary} onClick={() => q.resolve(b.value)}>
+            {b.label}
+          </button>
+        ))}
+      </div>
+    </Modal>
+  );
+}
+
+export const SHORTCUTS: [string, string][] = [
+  ['Ctrl+Z', 'undo'],
+  ['Ctrl+Shift+Z / Ctrl+Y', 'redo'],
+  ['Ctrl+S', 'save'],
+  ['Ctrl+Shift+S', 'save as'],
+  ['Ctrl+O', 'open'],
+  ['Alt+N', 'new network'],
+  ['Ctrl+C / Ctrl+X / Ctrl+V', 'copy / cut / paste layers'],
+  ['Ctrl+D', 'duplicate selection'],
+  ['Ctrl+A', 'select all'],
+  ['Delete / Backspace', 'delete selection'],
+  ['Shift+drag, Ctrl+click', 'select several'],
+  ['L', 'auto-layout'],
+  ['F', 'fit view'],
+  ['M', 'model summary'],
+  ['/', 'search layers'],
+  ['?', 'this help'],
+  ['Esc', 'close dialog, clear selection'],
+];
+
+export function HelpOverlay({ onClose }: { onClose(): void }) {
+  return (
+    <Modal title="Keyboard shortcuts" onClose={onClose}>
+      <table className="shortcuts">
+        <tbody>
+          {SHORTCUTS.map(([k, v]) => (
+            <tr key={k}>
+              <td>
+                <kbd>{k}</kbd>
+              </td>
+              <td>{v}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="muted">Wire layers by dragging from a node's bottom port to another node's top port. Connections that can never be valid (cycles, into the Input, out of the Output) are refused.</p>
+      <div className="buttons">
+        <button className="primary" onClick={onClose}>
+          Close
+        </button>
+      </div>
+    </Modal>
+  );
+}

@@ -1,0 +1,148 @@
+// The selected layer: every parameter with its range, validated as typed; its shapes and problems.
+import { useEffect, useState } from 'react';
+import type { Analysis } from '../../engine/graph/infer.ts';
+import { fmtShape, type ParamSpec, type ParamValue } from '../../engine/graph/layer.ts';
+import { layerDef } from '../../engine/graph/registry.ts';
+import type { EditorState } from '../store/editor-store.ts';
+import { useEditor } from './context.ts';
+import { count, short } from './format.ts';
+import { fixLabel } from './LayerNode.tsx';
+
+function checkNumber(text: string, spec: Extract<ParamSpec, { kind: 'int' | 'float' }>): { value: number } | { error: string } {
+  if (text.trim() === '') return { error: 'enter a number' };
+  const v = Number(text);
+  if (!Number.isFinite(v)) return { error: 'not a number' };
+  if (spec.kind === 'int' && !Number.isInteger(v)) return { error: 'must be a whole number' };
+  if (v < spec.min || v > spec.max) return { error: `must be between ${spec.min} and ${spec.max}` };
+  return { value: v };
+}
+
+function NumberField({ nodeId, name, spec, value }: { nodeId: string; name: string; spec: Extract<ParamSpec, { kind: 'int' | 'float' }>; value: number }) {
+  const { store } = useEditor();
+  const [text, setText] = useState(String(value));
+  useEffect(() => setText(String(value)), [value, nodeId]);
+  const r = checkNumber(text, spec);
+  return (
+    <>
+      <input
+        id={`param-${name}`}
+        name={name}
+        type="number"
+        inputMode={spec.kind === 'int' ? 'numeric' : 'decimal'}
+        min={spec.min}
+        max={spec.max}
+        step={spec.kind === 'int' ? 1 : 'any'}
+        value={text}
+        aria-invalid={'error' in r}
+        onChange={(e) => {
+          setText(e.target.value);
+          const c = checkNumber(e.target.value, spec);
+          if ('value' in c) store.setParam(nodeId, name, c.value, { merge: true });
+        }}
+        onBlur={() => (store.endMerge(), setText(String(store.node(nodeId)?.params[name] ?? value)))}
+      />
+      {'error' in r && <div className="field-error">{r.error}</div>}
+    </>
+  );
+}
+
+export function Inspector({ state, analysis }: { state: EditorState; analysis: Analysis }) {
+  const { store } = useEditor();
+  const sel = state.selection.nodes;
+  if (sel.length !== 1) {
+    const nodeProblems = analysis.problems.filter((p) => !p.nodeId);
+    return (
+      <div className="inspector">
+        <h2>Network</h2>
+        <label className="field">
+          <span>name</span>
+          <input value={state.doc.name} onChange={(e) => store.setName(e.target.value)} onBlur={() => store.endMerge()} />
+        </label>
+        <p className="muted">{sel.length > 1 ? `${sel.length} layers selected.` : 'Select a layer to edit its parameters.'}</p>
+        <p>
+          {count(analysis.totals.params)} parameters · {short(analysis.totals.flops)}FLOPs per image
+        </p>
+        {nodeProblems.map((p, i) => (
+          <div key={i} className={`problem problem-${p.severity ?? 'error'}`}>{p.message}</div>
+        ))}
+        {analysis.ok && <p className="ok">✓ Ready to train</p>}
+      </div>
+    );
+  }
+  const node = state.doc.nodes.find((n) => n.id === sel[0]);
+  const def = node && layerDef(node.type);
+  if (!node || !def) return <div className="inspector" />;
+  const problems = analysis.problems.filter((p) => p.nodeId === node.id);
+  const ins = (analysis.inputsOf.get(node.id) ?? []).map((s) => (s ? analysis.shapes.get(s) : undefined));
+  const out = analysis.shapes.get(node.id);
+  const row = analysis.rows.find((r) => r.nodeId === node.id);
+  return (
+    <div className="inspector" data-node={node.id}>
+      <h2>
+        {def.label} <span className="muted">{node.id}</span>
+      </h2>
+      <p className="help">{def.help}</p>
+      <label className="field">
+        <span>label</span>
+        <input value={node.label ?? ''} placeholder={node.id} onChange={(e) => store.setLabel(node.id, e.target.value)} onBlur={() => store.endMerge()} />
+      </label>
+      {Object.entries(def.params).map(([name, spec]) => {
+        const v: ParamValue = node.params[name] ?? spec.default;
+        const bad = problems.find((p) => p.param === name);
+        return (
+          <div key={name} className={`field${bad ? ' field-bad' : ''}`} title={spec.help}>
+            <label htmlFor={`param-${name}`}>
+              {name}
+              {(spec.kind === 'int' || spec.kind === 'float') && <span className="range"> {spec.min}–{spec.max}</span>}
+            </label>
+            {spec.kind === 'bool' ? (
+              <input id={`param-${name}`} name={name} type="checkbox" checked={v === true} onChange={(e) => store.setParam(node.id, name, e.target.checked)} />
+            ) : spec.kind === 'enum' ? (
+              <select id={`param-${name}`} name={name} value={String(v)} onChange={(e) => store.setParam(node.id, name, e.target.value)}>
+                {spec.options.map((o) => (
+                  <option key={o}>{o}</option>
+                ))}
+              </select>
+            ) : (
+              <NumberField nodeId={node.id} name={name} spec={spec} value={Number(v)} />
+            )}
+            <div className="field-help">{spec.help}</div>
+          </div>
+        );
+      })}
+      <h3>Shapes</h3>
+      <table className="shapes">
+        <tbody>
+          {ins.map((s, i) => (
+            <tr key={i}>
+              <th>in{ins.length > 1 ? ` ${i + 1}` : ''}</th>
+              <td>{s ? fmtShape(s) : '—'}</td>
+            </tr>
+          ))}
+          <tr>
+            <th>out</th>
+            <td className="out-shape">{out ? fmtShape(out) : '—'}</td>
+          </tr>
+          {row && (
+            <tr>
+              <th>params</th>
+              <td>
+                {count(row.params)} · {short(row.flops)}FLOPs
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+      {problems.map((p, i) => (
+        <div key={i} className={`problem problem-${p.severity ?? 'error'}`}>
+          {p.message}
+          {p.fix && (
+            <button className="fix" onClick={() => store.applyFix(p)}>
+              {fixLabel(p)}
+            </button>
+          )}
+        </div>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,48 @@
+// The model summary, like Keras' model.summary(): per layer output shape, params, FLOPs, activations.
+import type { Analysis } from '../../engine/graph/infer.ts';
+import { fmtShape } from '../../engine/graph/layer.ts';
+import { bytes, count, short } from './format.ts';
+
+const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+export function Summary({ analysis, onSelect }: { analysis: Analysis; onSelect(id: string): void }) {
+  const act = analysis.rows.reduce((a, r) => a + (r.shape ? prod(r.shape) : 0), 0);
+  return (
+    <div className="summary">
+      <table>
+        <thead>
+          <tr>
+            <th>layer</th>
+            <th>type</th>
+            <th>output shape</th>
+            <th className="num">params</th>
+            <th className="num">FLOPs</th>
+            <th className="num">activations</th>
+          </tr>
+        </thead>
+        <tbody>
+          {analysis.rows.map((r) => (
+            <tr key={r.nodeId} onClick={() => onSelect(r.nodeId)}>
+              <td>{r.name}</td>
+              <td>{r.type}</td>
+              <td>{r.shape ? fmtShape(r.shape) : '?'}</td>
+              <td className="num">{count(r.params)}</td>
+              <td className="num">{short(r.flops)}</td>
+              <td className="num">{r.shape ? bytes(prod(r.shape) * 4) : ''}</td>
+            </tr>
+          ))}
+        </tbody>
+        <tfoot>
+          <tr>
+            <td colSpan={3}>
+              total{analysis.ok ? '' : ' (layers with problems are not counted)'} · weights {bytes(analysis.totals.params * 4)}
+            </td>
+            <td className="num" data-testid="total-params">{count(analysis.totals.params)}</td>
+            <td className="num">{short(analysis.totals.flops)}</td>
+            <td className="num">{bytes(act * 4)} / sample</td>
+          </tr>
+        </tfoot>
+      </table>
+    </div>
+  );
+}

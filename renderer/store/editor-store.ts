@@ -1,0 +1,396 @@
+// The editor's state for one open document: the document, its analysis (shape inference, cached
+// per document version), the selection, the file it came from, and undo/redo. Pure TypeScript:
+// no DOM, no React, so node:test can drive it. Every edit is one function that returns a new
+// document; history keeps whole documents (they share everything an edit did not touch).
+import { FORMAT, FORMAT_VERSION, documentSchema, parseDocument, type DocEdge, type DocNode, type NetworkDocument } from '../../engine/graph/document.ts';
+import { inferShapes, type Analysis } from '../../engine/graph/infer.ts';
+import type { ParamValue, Problem } from '../../engine/graph/layer.ts';
+import { layerDef } from '../../engine/graph/registry.ts';
+
+export interface Selection {
+  nodes: string[];
+  edges: string[];
+}
+
+export interface EditorState {
+  doc: NetworkDocument;
+  selection: Selection;
+  /** File the document was opened from or last saved to. */
+  path: string | null;
+  /** True when the document differs from what was last opened or saved. */
+  dirty: boolean;
+  canUndo: boolean;
+  canRedo: boolean;
+  /** Label of the edit undo would revert, e.g. "set filters". */
+  undoLabel?: string;
+  redoLabel?: string;
+}
+
+interface Entry {
+  doc: NetworkDocument;
+  label: string;
+}
+
+/** A piece of a document on the clipboard. */
+export interface Fragment {
+  nodes: DocNode[];
+  edges: DocEdge[];
+}
+
+export const NODE_SPACING = 90;
+const HISTORY_LIMIT = 500;
+
+export function emptyDocument(name = 'untitled'): NetworkDocument {
+  return documentSchema.parse({ format: FORMAT, version: FORMAT_VERSION, name, nodes: [], edges: [] });
+}
+
+export class EditorStore {
+  private past: Entry[] = [];
+  private future: Entry[] = [];
+  private saved: NetworkDocument;
+  /** Consecutive edits with the same merge key (typing into one field) make one undo step. */
+  private mergeKey: string | null = null;
+  private listeners = new Set<() => void>();
+  private cache: { doc: NetworkDocument; analysis: Analysis } | null = null;
+  private state: EditorState;
+  /** How long the last shape inference took (ms), for the benchmark. */
+  lastAnalysisMs = 0;
+
+  constructor(doc: NetworkDocument = emptyDocument(), path: string | null = null) {
+    this.saved = doc;
+    this.state = { doc, selection: { nodes: [], edges: [] }, path, dirty: false, canUndo: false, canRedo: false };
+  }
+
+  // ---- reading ----
+
+  getState = (): EditorState => this.state;
+
+  subscribe = (fn: () => void): (() => void) => {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  };
+
+  get doc(): NetworkDocument {
+    return this.state.doc;
+  }
+
+  /** Shape inference of the current document (computed once per document version). */
+  analysis(): Analysis {
+    if (this.cache?.doc !== this.state.doc) {
+      const t0 = performance.now();
+      this.cache = { doc: this.state.doc, analysis: inferShapes(this.state.doc) };
+      this.lastAnalysisMs = performance.now() - t0;
+    }
+    return this.cache.analysis;
+  }
+
+  node(id: string): DocNode | undefined {
+    return this.state.doc.nodes.find((n) => n.id === id);
+  }
+
+  /** Why a connection cannot be made, or null when it can. Checked while the user drags a wire. */
+  connectionProblem(source: string, target: string, port: number): string | null {
+    const src = this.node(source);
+    const dst = this.node(target);
+    if (!src || !dst) return 'no such node';
+    if (source === target) return 'a layer cannot feed itself';
+    if (dst.type === 'Input') return 'the Input layer takes no input';
+    if (src.type === 'Output') return 'nothing can follow the output head';
+    const def = layerDef(dst.type);
+    const ports = def ? def.inputs(this.paramsOf(dst)) : 0;
+    if (port < 0 || port >= ports) return `${dst.type} has no input port ${port + 1}`;
+    if (this.state.doc.edges.some((e) => e.target === target && e.targetPort === port)) return `input ${port + 1} of ${dst.label ?? dst.id} is already connected`;
+    if (this.reaches(target, source)) return 'that would make a cycle';
+    return null;
+  }
+
+  /** True when `to` can be reached from `from` following edges forward. */
+  private reaches(from: string, to: string): boolean {
+    const out = new Map<string, string[]>();
+    for (const e of this.state.doc.edges) out.set(e.source, [...(out.get(e.source) ?? []), e.target]);
+    const seen = new Set<string>();
+    const stack = [from];
+    while (stack.length) {
+      const id = stack.pop()!;
+      if (id === to) return true;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      stack.push(...(out.get(id) ?? []));
+    }
+    return false;
+  }
+
+  private paramsOf(n: DocNode) {
+    const def = layerDef(n.type);
+    const p: Record<string, ParamValue> = {};
+    for (const [k, s] of Object.entries(def?.params ?? {})) p[k] = n.params[k] ?? s.default;
+    return p;
+  }
+
+  // ---- history ----
+
+  private emit(): void {
+    for (const fn of this.listeners) fn();
+  }
+
+  private set(patch: Partial<EditorState>): void {
+    const next = { ...this.state, ...patch };
+    next.dirty = next.doc !== this.saved;
+    next.canUndo = this.past.length > 0;
+    next.canRedo = this.future.length > 0;
+    next.undoLabel = this.past.at(-1)?.label;
+    next.redoLabel = this.future.at(-1)?.label;
+    this.state = next;
+    this.emit();
+  }
+
+  /** Records an edit: the current document goes on the undo stack. */
+  private commit(label: string, doc: NetworkDocument, opts: { merge?: string; selection?: Selection } = {}): void {
+    if (doc === this.state.doc) return;
+    if (!(opts.merge && opts.merge === this.mergeKey && this.past.length)) {
+      this.past.push({ doc: this.state.doc, label });
+      if (this.past.length > HISTORY_LIMIT) this.past.shift();
+    }
+    this.mergeKey = opts.merge ?? null;
+    this.future = [];
+    const ids = new Set(doc.nodes.map((n) => n.id));
+    const eids = new Set(doc.edges.map((e) => e.id));
+    const sel = opts.selection ?? this.state.selection;
+    this.set({ doc, selection: { nodes: sel.nodes.filter((x) => ids.has(x)), edges: sel.edges.filter((x) => eids.has(x)) } });
+  }
+
+  undo(): void {
+    const e = this.past.pop();
+    if (!e) return;
+    this.future.push({ doc: this.state.doc, label: e.label });
+    this.mergeKey = null;
+    this.set({ doc: e.doc, selection: this.keepSelection(e.doc) });
+  }
+
+  redo(): void {
+    const e = this.future.pop();
+    if (!e) return;
+    this.past.push({ doc: this.state.doc, label: e.label });
+    this.mergeKey = null;
+    this.set({ doc: e.doc, selection: this.keepSelection(e.doc) });
+  }
+
+  private keepSelection(doc: NetworkDocument): Selection {
+    const ids = new Set(doc.nodes.map((n) => n.id));
+    const eids = new Set(doc.edges.map((e) => e.id));
+    return { nodes: this.state.selection.nodes.filter((x) => ids.has(x)), edges: this.state.selection.edges.filter((x) => eids.has(x)) };
+  }
+
+  /** Ends typing-merge: the next edit is its own undo step. */
+  endMerge(): void {
+    this.mergeKey = null;
+  }
+
+  // ---- documents and files ----
+
+  /** Replaces the document (new, open, template): a fresh history, clean unless `dirty`. */
+  load(doc: NetworkDocument, path: string | null, o: { dirty?: boolean } = {}): void {
+    this.past = [];
+    this.future = [];
+    this.mergeKey = null;
+    this.saved = o.dirty ? emptyDocument() : doc;
+    this.set({ doc, path, selection: { nodes: [], edges: [] } });
+  }
+
+  /** Parses a file's text and loads it; returns the load problems (none when it opened). */
+  open(text: string, path: string | null): Problem[] {
+    const r = parseDocument(text);
+    if (!r.ok) return r.problems;
+    this.load(r.doc, path);
+    return [];
+  }
+
+  serialize(): string {
+    return `${JSON.stringify(this.state.doc, null, 2)}\n`;
+  }
+
+  /** The document as it was serialized has been written to `path`. */
+  markSaved(path: string, doc: NetworkDocument = this.state.doc): void {
+    this.saved = doc;
+    this.set({ path });
+  }
+
+  // ---- selection (not an edit: no undo step) ----
+
+  select(selection: Selection): void {
+    const same = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+    if (same(selection.nodes, this.state.selection.nodes) && same(selection.edges, this.state.selection.edges)) return;
+    this.set({ selection });
+  }
+
+  selectAll(): void {
+    this.set({ selection: { nodes: this.state.doc.nodes.map((n) => n.id), edges: this.state.doc.edges.map((e) => e.id) } });
+  }
+
+  // ---- edits ----
+
+  private freshId(base: string, taken: Set<string>): string {
+    const stem = base.toLowerCase().replace(/[^a-z0-9]+/g, '') || 'node';
+    for (let i = 1; ; i++) {
+      const id = `${stem}${i}`;
+      if (!taken.has(id)) return id;
+    }
+  }
+
+  private freshEdgeId(taken: Set<string>): string {
+    for (let i = this.state.doc.edges.length + 1; ; i++) if (!taken.has(`e${i}`)) return `e${i}`;
+  }
+
+  addNode(type: string, position: { x: number; y: number }): string {
+    const def = layerDef(type);
+    if (!def) throw new Error(`unknown layer type ${type}`);
+    const id = this.freshId(type, new Set(this.state.doc.nodes.map((n) => n.id)));
+    const params: Record<string, ParamValue> = {};
+    for (const [k, s] of Object.entries(def.params)) params[k] = s.default;
+    const node: DocNode = { id, type, params, position: { x: Math.round(position.x), y: Math.round(position.y) } };
+    this.commit(`add ${def.label}`, { ...this.state.doc, nodes: [...this.state.doc.nodes, node] }, { selection: { nodes: [id], edges: [] } });
+    return id;
+  }
+
+  /** Connects `source` to input `port` of `target`; returns the edge id, or the reason it was refused. */
+  connect(source: string, target: string, port = 0): { id: string } | { refused: string } {
+    const why = this.connectionProblem(source, target, port);
+    if (why) return { refused: why };
+    const id = this.freshEdgeId(new Set(this.state.doc.edges.map((e) => e.id)));
+    this.commit('connect', { ...this.state.doc, edges: [...this.state.doc.edges, { id, source, target, targetPort: port }] });
+    return { id };
+  }
+
+  /** Deletes nodes (with their edges) and edges. */
+  remove(nodeIds: string[], edgeIds: string[] = []): void {
+    const nodes = new Set(nodeIds);
+    const edges = new Set(edgeIds);
+    const doc = this.state.doc;
+    const keptEdges = doc.edges.filter((e) => !edges.has(e.id) && !nodes.has(e.source) && !nodes.has(e.target));
+    if (keptEdges.length === doc.edges.length && !doc.nodes.some((n) => nodes.has(n.id))) return;
+    const what = nodeIds.length ? `delete ${nodeIds.length === 1 ? 'layer' : `${nodeIds.length} layers`}` : 'delete connection';
+    this.commit(what, { ...doc, nodes: doc.nodes.filter((n) => !nodes.has(n.id)), edges: keptEdges }, { selection: { nodes: [], edges: [] } });
+  }
+
+  deleteSelection(): void {
+    this.remove(this.state.selection.nodes, this.state.selection.edges);
+  }
+
+  /** Moves nodes (the end of a drag, or a layout): one undo step. */
+  moveNodes(positions: Record<string, { x: number; y: number }>, label = 'move'): void {
+    let changed = false;
+    const nodes = this.state.doc.nodes.map((n) => {
+      const p = positions[n.id];
+      if (!p) return n;
+      const pos = { x: Math.round(p.x), y: Math.round(p.y) };
+      if (pos.x === n.position.x && pos.y === n.position.y) return n;
+      changed = true;
+      return { ...n, position: pos };
+    });
+    if (changed) this.commit(label, { ...this.state.doc, nodes });
+  }
+
+  /** Sets one parameter; consecutive changes of the same field merge into one undo step. */
+  setParam(nodeId: string, param: string, value: ParamValue, o: { merge?: boolean } = {}): void {
+    const n = this.node(nodeId);
+    if (!n || n.params[param] === value) return;
+    const nodes = this.state.doc.nodes.map((x) => (x.id === nodeId ? { ...x, params: { ...x.params, [param]: value } } : x));
+    let edges = this.state.doc.edges;
+    if (param === 'inputs' && typeof value === 'number') edges = edges.filter((e) => e.target !== nodeId || e.targetPort < value);
+    this.commit(`set ${param}`, { ...this.state.doc, nodes, edges }, { merge: o.merge ? `${nodeId}.${param}` : undefined });
+  }
+
+  setLabel(nodeId: string, label: string): void {
+    const n = this.node(nodeId);
+    const next = label.trim() || undefined;
+    if (!n || n.label === next) return;
+    const nodes = this.state.doc.nodes.map((x) => {
+      if (x.id !== nodeId) return x;
+      const { label: _old, ...rest } = x;
+      return next ? { ...rest, label: next } : rest;
+    });
+    this.commit('rename layer', { ...this.state.doc, nodes }, { merge: `${nodeId}.label` });
+  }
+
+  setName(name: string): void {
+    if (name === this.state.doc.name) return;
+    this.commit('rename network', { ...this.state.doc, name }, { merge: 'doc.name' });
+  }
+
+  /** Applies a problem's one-click fix. Returns false when the problem has none. */
+  applyFix(problem: Problem): boolean {
+    const fix = problem.fix;
+    if (!fix || !problem.nodeId) return false;
+    if (fix.kind === 'set-param') {
+      this.setParam(problem.nodeId, fix.param, fix.value);
+      return true;
+    }
+    return this.insertBefore(problem.nodeId, fix.layer) !== null;
+  }
+
+  /** Inserts a new layer on input 0 of `nodeId`, moving that node and everything below it down. */
+  insertBefore(nodeId: string, type: string): string | null {
+    const doc = this.state.doc;
+    const target = this.node(nodeId);
+    const def = layerDef(type);
+    if (!target || !def) return null;
+    const edge = doc.edges.find((e) => e.target === nodeId && e.targetPort === 0);
+    const id = this.freshId(type, new Set(doc.nodes.map((n) => n.id)));
+    const params: Record<string, ParamValue> = {};
+    for (const [k, s] of Object.entries(def.params)) params[k] = s.default;
+    // Make room: the target and everything downstream of it move down one row.
+    const below = new Set<string>([nodeId]);
+    const stack = [nodeId];
+    while (stack.length) {
+      const x = stack.pop()!;
+      for (const e of doc.edges) if (e.source === x && !below.has(e.target)) below.add(e.target), stack.push(e.target);
+    }
+    const nodes = doc.nodes.map((n) => (below.has(n.id) ? { ...n, position: { x: n.position.x, y: n.position.y + NODE_SPACING } } : n));
+    nodes.push({ id, type, params, position: { ...target.position } });
+    const taken = new Set(doc.edges.map((e) => e.id));
+    const edges = doc.edges.filter((e) => e !== edge);
+    if (edge) {
+      const a = this.freshEdgeId(taken);
+      taken.add(a);
+      edges.push({ id: a, source: edge.source, target: id, targetPort: 0 });
+    }
+    edges.push({ id: this.freshEdgeId(taken), source: id, target: nodeId, targetPort: 0 });
+    this.commit(`insert ${def.label}`, { ...doc, nodes, edges }, { selection: { nodes: [id], edges: [] } });
+    return id;
+  }
+
+  /** The selected nodes and the edges between them. */
+  copySelection(): Fragment | null {
+    const ids = new Set(this.state.selection.nodes);
+    if (!ids.size) return null;
+    return {
+      nodes: this.state.doc.nodes.filter((n) => ids.has(n.id)),
+      edges: this.state.doc.edges.filter((e) => ids.has(e.source) && ids.has(e.target)),
+    };
+  }
+
+  /** Pastes a fragment with fresh ids, shifted by `offset`; the pasted nodes become the selection. */
+  paste(f: Fragment, offset = { x: 40, y: 40 }): string[] {
+    if (!f.nodes.length) return [];
+    const doc = this.state.doc;
+    const taken = new Set(doc.nodes.map((n) => n.id));
+    const map = new Map<string, string>();
+    const nodes = f.nodes.map((n) => {
+      const id = this.freshId(n.type, taken);
+      taken.add(id);
+      map.set(n.id, id);
+      return { ...n, id, params: { ...n.params }, position: { x: n.position.x + offset.x, y: n.position.y + offset.y } };
+    });
+    const etaken = new Set(doc.edges.map((e) => e.id));
+    const edges = f.edges
+      .filter((e) => map.has(e.source) && map.has(e.target))
+      .map((e) => {
+        const id = this.freshEdgeId(etaken);
+        etaken.add(id);
+        return { ...e, id, source: map.get(e.source)!, target: map.get(e.target)! };
+      });
+    const ids = nodes.map((n) => n.id);
+    this.commit(`paste ${nodes.length === 1 ? 'layer' : `${nodes.length} layers`}`, { ...doc, nodes: [...doc.nodes, ...nodes], edges: [...doc.edges, ...edges] }, { selection: { nodes: ids, edges: [] } });
+    return ids;
+  }
+}
