@@ -6,8 +6,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { clientRequest, EngineError, type ServerResponse } from '../protocol.ts';
-import { FileAccess } from './files.ts';
+import { createHost } from '../host.ts';
+import { EngineError, type ServerResponse } from '../protocol.ts';
 
 export const RENDERER_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'renderer');
 
@@ -41,8 +41,7 @@ export async function serve(o: ServeOptions = {}): Promise<WebServer> {
   const dir = o.rendererDir ?? RENDERER_DIR;
   if (!fs.existsSync(path.join(dir, 'index.html'))) throw new Error(`the editor is not built (${dir}/index.html missing): run npm run build:renderer`);
   const token = o.token ?? crypto.randomBytes(24).toString('base64url');
-  const files = new FileAccess(o.root ?? process.cwd(), o.recentFile);
-  const version = (JSON.parse(fs.readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  const host = createHost({ root: o.root ?? process.cwd(), recentFile: o.recentFile });
   let port = 0;
 
   const server = http.createServer((req, res) => {
@@ -92,38 +91,16 @@ export async function serve(o: ServeOptions = {}): Promise<WebServer> {
 
   function bridge(ws: WebSocket): void {
     ws.on('message', (data, isBinary) => {
-      let id = -1;
-      const reply = (r: ServerResponse) => ws.send(JSON.stringify(r));
+      let raw: unknown;
       try {
         if (isBinary) throw new EngineError('bad-request', 'expected a text message');
-        const raw = JSON.parse(String(data)) as { id?: unknown };
-        if (typeof raw?.id === 'number') id = raw.id;
-        const parsed = clientRequest.safeParse(raw);
-        if (!parsed.success) throw new EngineError('bad-request', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-        const m = parsed.data;
-        let result: unknown;
-        switch (m.method) {
-          case 'info':
-            result = { version, root: files.root, platform: process.platform };
-            break;
-          case 'listDir':
-            result = files.listDir(m.dir);
-            break;
-          case 'openFile':
-            result = files.openFile(m.path);
-            break;
-          case 'saveFile':
-            result = files.saveFile(m.path, m.text, { chosen: m.chosen, overwrite: m.overwrite });
-            break;
-          case 'recentFiles':
-            result = files.recentFiles();
-            break;
-        }
-        reply({ id: m.id, ok: true, result });
+        raw = JSON.parse(String(data));
       } catch (e) {
-        const code = e instanceof EngineError ? (e.code as 'refused') : e instanceof SyntaxError ? 'bad-request' : 'io';
-        reply({ id, ok: false, code, error: (e as Error).message });
+        const r: ServerResponse = { id: -1, ok: false, code: 'bad-request', error: (e as Error).message };
+        ws.send(JSON.stringify(r));
+        return;
       }
+      void host.handle(raw).then((r) => ws.send(JSON.stringify(r)));
     });
   }
 

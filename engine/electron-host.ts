@@ -1,0 +1,27 @@
+// Entry of the engine's own process under Electron (utilityProcess.fork). The main process
+// hands it one end of a MessageChannel per window load; every message on it goes through the
+// same validated handler as web mode, and a malformed one gets an error reply, never a crash.
+import { createHost, type EngineHost } from './host.ts';
+
+interface ParentPort {
+  on(event: 'message', listener: (e: { data: unknown; ports: MessagePortLike[] }) => void): void;
+}
+interface MessagePortLike {
+  on(event: 'message', listener: (e: { data: unknown }) => void): void;
+  postMessage(message: unknown): void;
+  start(): void;
+}
+
+const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
+if (!parentPort) throw new Error('electron-host must run in an Electron utility process');
+
+let host: EngineHost | null = null;
+parentPort.on('message', (e) => {
+  const msg = e.data as { type?: string; root?: string };
+  const port = e.ports[0];
+  if (msg?.type !== 'connect' || !port || typeof msg.root !== 'string') return;
+  host ??= createHost({ root: msg.root });
+  const h = host;
+  port.on('message', (m) => void h.handle(m.data).then((r) => port.postMessage(r)));
+  port.start();
+});
