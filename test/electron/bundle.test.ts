@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { sampleData, sampleProject } from '../fixtures/sample.ts';
@@ -14,6 +14,7 @@ import { sampleData, sampleProject } from '../fixtures/sample.ts';
 // Inside the repository, so the bundles resolve onnxruntime-node and sharp from node_modules as the app does.
 fs.mkdirSync('.cache', { recursive: true });
 const dist = fs.mkdtempSync(path.join(path.resolve('.cache'), 'bundle-'));
+after(() => fs.rmSync(dist, { recursive: true, force: true }));
 const built = spawnSync(process.execPath, ['build/bundle.mjs', dist], { encoding: 'utf8' });
 
 test('build/bundle.mjs writes the main, preload, engine and worker bundles', () => {
@@ -85,8 +86,7 @@ test('the electron-builder configuration passes electron-builder validation', as
   const require = createRequire(import.meta.url);
   const { validateConfiguration } = require('app-builder-lib/out/util/config/config');
   const { DebugLogger } = require('builder-util');
-  const config = JSON.parse(fs.readFileSync('build/electron-builder.json', 'utf8'));
-  delete config.$schema;
+  const config = { ...require(path.resolve('build/electron-builder.config.cjs')) };
   await validateConfiguration(config, new DebugLogger(false));
   assert.deepEqual(config.asarUnpack, ['node_modules/sharp/**', 'node_modules/@img/**', 'node_modules/onnxruntime-node/**']);
   assert.equal(config.electronFuses.runAsNode, false);
