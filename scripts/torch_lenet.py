@@ -52,10 +52,42 @@ def load_init(model, path):
             layer.bias.copy_(torch.from_numpy(weights[f"{name}.B"].copy()))
 
 
+def test_accuracy(model, xte, yte):
+    model.eval()
+    with torch.no_grad():
+        pred = torch.cat([model(xte[i:i + 1000]).argmax(1) for i in range(0, xte.shape[0], 1000)])
+    model.train()
+    return (pred == yte).float().mean().item()
+
+
+def time_to_target(model, opt, lossf, xtr, ytr, xte, yte, args):
+    """Training time (evaluation excluded) until the test accuracy first reaches args.target."""
+    import time
+    train_s, step = 0.0, 0
+    for epoch in range(20):
+        perm = torch.randperm(xtr.shape[0])
+        for s in range(0, xtr.shape[0], 64):
+            t = time.perf_counter()
+            i = perm[s:s + 64]
+            opt.zero_grad(set_to_none=True)
+            lossf(model(xtr[i]), ytr[i]).backward()
+            opt.step()
+            train_s += time.perf_counter() - t
+            step += 1
+            if step % args.eval_every == 0:
+                acc = test_accuracy(model, xte, yte)
+                if acc >= args.target:
+                    print(json.dumps({"engine": "pytorch", "target": args.target, "seconds": train_s, "steps": step, "test_acc": acc}))
+                    return
+    print(json.dumps({"engine": "pytorch", "target": args.target, "seconds": None, "steps": step}))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--init")
+    ap.add_argument("--target", type=float, help="stop when test accuracy reaches this; report the training time to get there")
+    ap.add_argument("--eval-every", type=int, default=100, help="with --target: steps between test evaluations")
     args = ap.parse_args()
     torch.set_num_threads(2)
     torch.manual_seed(args.seed)
@@ -66,6 +98,9 @@ def main():
         load_init(model, args.init)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     lossf = nn.CrossEntropyLoss()
+    if args.target:
+        time_to_target(model, opt, lossf, xtr, ytr, xte, yte, args)
+        return
     for _ in range(2):
         model.train()
         perm = torch.randperm(xtr.shape[0])
