@@ -14,6 +14,11 @@ ipcRenderer.on('engine-port', (event) => {
   // Only the main process can send here, and only once per engine (re)start.
   port = event.ports[0];
   port.onmessage = (m: MessageEvent) => {
+    const ev = m.data as { runId?: unknown; event?: unknown };
+    if (ev && typeof ev === 'object' && 'event' in ev && typeof ev.runId === 'string') {
+      for (const l of eventListeners) l({ runId: ev.runId, event: ev.event });
+      return;
+    }
     const r = m.data as { id?: number; ok?: boolean; result?: unknown; code?: string; error?: string };
     if (typeof r?.id !== 'number') return;
     const p = pending.get(r.id);
@@ -27,6 +32,7 @@ ipcRenderer.on('engine-port', (event) => {
 });
 
 const lostListeners: (() => void)[] = [];
+const eventListeners = new Set<(e: { runId: string; event: unknown }) => void>();
 ipcRenderer.on('engine-lost', () => {
   port = null;
   for (const l of lostListeners) l();
@@ -51,6 +57,32 @@ contextBridge.exposeInMainWorld('netwright', {
     saveFile: (path: string, text: string, opts: { chosen: boolean; overwrite?: boolean }) =>
       call('saveFile', { path: String(path), text: String(text), chosen: !!opts?.chosen, overwrite: !!opts?.overwrite }),
     recentFiles: () => call('recentFiles'),
+    initialProject: () => call('initialProject'),
+    datasetReport: (doc: unknown, dataDir: string) => call('datasetReport', { doc, dataDir: String(dataDir) }),
+    images: (dataDir: string, paths: string[], size?: number) => call('images', { dataDir: String(dataDir), paths: Array.from(paths ?? [], String), size: Number(size ?? 96) }),
+    startTraining: (doc: unknown, dataDir: string, opts?: { docPath?: string | null; maxSteps?: number }) =>
+      call('startTraining', { doc, dataDir: String(dataDir), docPath: typeof opts?.docPath === 'string' ? opts.docPath : null, ...(opts?.maxSteps ? { maxSteps: Number(opts.maxSteps) } : {}) }),
+    pauseTraining: () => call('pauseTraining'),
+    resumeTraining: () => call('resumeTraining'),
+    stopTraining: () => call('stopTraining'),
+    trainingStatus: () => call('trainingStatus'),
+    listRuns: () => call('listRuns'),
+    runCurves: (runId: string) => call('runCurves', { runId: String(runId) }),
+    evaluate: (runId: string, model?: string) => call('evaluate', { runId: String(runId), model: model === 'last' ? 'last' : 'best' }),
+    predict: (runId: string, image: { path?: string; data?: string }, opts?: { model?: string; top?: number }) =>
+      call('predict', {
+        runId: String(runId),
+        image: typeof image?.path === 'string' ? { path: image.path } : { data: String(image?.data ?? '') },
+        model: opts?.model === 'last' ? 'last' : 'best',
+        top: Number(opts?.top ?? 5),
+      }),
+    exportModel: (runId: string, model?: string) => call('exportModel', { runId: String(runId), model: model === 'last' ? 'last' : 'best' }),
+    gradientCheck: (doc: unknown, dataDir: string | null) => call('gradientCheck', { doc, dataDir: typeof dataDir === 'string' ? dataDir : null }),
+    /** Training events pushed by the engine; returns the unsubscribe function. */
+    onEvent: (cb: (e: { runId: string; event: unknown }) => void) => {
+      eventListeners.add(cb);
+      return () => void eventListeners.delete(cb);
+    },
   },
   window: {
     setDirty: (dirty: boolean, title: string) => ipcRenderer.invoke('window:set-dirty', { dirty: !!dirty, title: String(title) }),

@@ -298,10 +298,13 @@ program
   .option('--port <p>', 'port (default: a free one)', int('--port'))
   .option('--root <dir>', 'folder whose network documents the editor may open and save', '.')
   .option('--open', 'open the editor in the default browser')
-  .action(async (o: { port?: number; root: string; open?: boolean }) => {
+  .option('--doc <net.json>', 'network document the editor opens first (inside --root)')
+  .option('--data <dir>', 'dataset folder the Train view starts with (readable even outside --root)')
+  .option('--threads <n>', 'ONNX Runtime threads for training (default: all cores)', int('--threads'))
+  .action(async (o: { port?: number; root: string; open?: boolean; doc?: string; data?: string; threads?: number }) => {
     let web;
     try {
-      web = await serve({ port: o.port, root: o.root });
+      web = await serve({ port: o.port, root: o.root, initialDoc: o.doc && path.resolve(o.doc), initialData: o.data && path.resolve(o.data), threads: o.threads });
     } catch (e) {
       throw new UserError((e as Error).message);
     }

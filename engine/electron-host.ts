@@ -8,6 +8,7 @@ interface ParentPort {
 }
 interface MessagePortLike {
   on(event: 'message', listener: (e: { data: unknown }) => void): void;
+  on(event: 'close', listener: () => void): void;
   postMessage(message: unknown): void;
   start(): void;
 }
@@ -23,5 +24,8 @@ parentPort.on('message', (e) => {
   host ??= createHost({ root: msg.root });
   const h = host;
   port.on('message', (m) => void h.handle(m.data).then((r) => port.postMessage(r)));
+  // Training events go to this window's port until the window reloads or closes.
+  const off = h.onEvent((ev) => port.postMessage(ev));
+  port.on('close', off);
   port.start();
 });

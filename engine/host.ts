@@ -3,12 +3,36 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { clientRequest, EngineError, type ServerResponse } from './protocol.ts';
+import { clientRequest, EngineError, type ServerEvent, type ServerResponse } from './protocol.ts';
+import { checkGradients } from './session/gradcheck.ts';
+import { reportFor, thumbnails } from './session/dataset.ts';
+import { evaluateRun } from './session/evaluate.ts';
+import { exportRun } from './session/export.ts';
+import { predictImage } from './session/predict.ts';
+import { Project } from './session/project.ts';
+import { listRuns, readCurves } from './session/runs.ts';
+import { TrainingSession } from './session/training.ts';
 import { FileAccess } from './web/files.ts';
 
 export interface EngineHost {
   readonly files: FileAccess;
+  readonly training: TrainingSession;
   handle(raw: unknown): Promise<ServerResponse>;
+  /** Training events for every connection; returns the unsubscribe function. */
+  onEvent(fn: (e: ServerEvent) => void): () => void;
+}
+
+export interface HostOptions {
+  root: string;
+  recentFile?: string;
+  /** Opened first by the editor (`netwright serve --doc`): a network document inside the root. */
+  initialDoc?: string;
+  /** The dataset picked first (`--data`); readable even when outside the root. */
+  initialData?: string;
+  /** Step events are coalesced to one batch per interval (default 33 ms: about 30 per second). */
+  eventIntervalMs?: number;
+  /** ONNX Runtime threads for training (default: every core). */
+  threads?: number;
 }
 
 // Source: engine/host.ts; bundled: dist/engine/*.mjs. Either way the app's package.json is above.
@@ -25,10 +49,14 @@ const VERSION = (() => {
   return 'unknown';
 })();
 
-export function createHost(opts: { root: string; recentFile?: string }): EngineHost {
+export function createHost(opts: HostOptions): EngineHost {
   const files = new FileAccess(opts.root, opts.recentFile);
+  const project = new Project(opts.root, { dataDirs: opts.initialData ? [opts.initialData] : [] });
+  const training = new TrainingSession(project, { intervalMs: opts.eventIntervalMs, threads: opts.threads });
   return {
     files,
+    training,
+    onEvent: (fn) => training.onEvent(fn),
     async handle(raw: unknown): Promise<ServerResponse> {
       const id = typeof (raw as { id?: unknown })?.id === 'number' ? (raw as { id: number }).id : -1;
       try {
@@ -51,6 +79,51 @@ export function createHost(opts: { root: string; recentFile?: string }): EngineH
             break;
           case 'recentFiles':
             result = files.recentFiles();
+            break;
+          case 'initialProject':
+            result = {
+              doc: opts.initialDoc ? files.openFile(opts.initialDoc) : null,
+              dataDir: opts.initialData ? project.dataDir(opts.initialData) : null,
+            };
+            break;
+          case 'datasetReport':
+            result = await reportFor(project, m.doc, m.dataDir);
+            break;
+          case 'images':
+            result = await thumbnails(project, m.dataDir, m.paths, m.size);
+            break;
+          case 'startTraining':
+            result = training.start(m.doc, m.dataDir, { docPath: m.docPath, maxSteps: m.maxSteps });
+            break;
+          case 'pauseTraining':
+            result = training.pause();
+            break;
+          case 'resumeTraining':
+            result = training.resume();
+            break;
+          case 'stopTraining':
+            result = training.stop();
+            break;
+          case 'trainingStatus':
+            result = training.status();
+            break;
+          case 'listRuns':
+            result = listRuns(project.runsDir, training.activeRun);
+            break;
+          case 'runCurves':
+            result = readCurves(m.runId, project.runDir(m.runId));
+            break;
+          case 'evaluate':
+            result = await evaluateRun(project, m.runId, m.model);
+            break;
+          case 'predict':
+            result = await predictImage(project, m.runId, m.model, m.image, m.top);
+            break;
+          case 'exportModel':
+            result = await exportRun(project, m.runId, m.model);
+            break;
+          case 'gradientCheck':
+            result = await checkGradients(project, m.doc, m.dataDir);
             break;
         }
         return { id: m.id, ok: true, result };

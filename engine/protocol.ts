@@ -43,14 +43,22 @@ export const doneEvent = z.object({
   epoch: z.number().int(),
   outDir: z.string(),
   files: z.array(z.string()),
+  /** The epoch saved as best.onnx, with its validation (or, without a split, training) figures. */
+  best: z.object({ epoch: z.number().int(), accuracy: z.number(), loss: z.number() }).nullable().optional(),
 });
+
+/** The worker acknowledges pause and resume at a step boundary. */
+export const pausedEvent = z.object({ type: z.literal('paused'), step: z.number().int() });
+export const resumedEvent = z.object({ type: z.literal('resumed'), step: z.number().int() });
 
 export const errorEvent = z.object({ type: z.literal('error'), message: z.string() });
 
-export const trainEvent = z.discriminatedUnion('type', [stepEvent, epochEvent, logEvent, startedEvent, doneEvent, errorEvent]);
+export const trainEvent = z.discriminatedUnion('type', [stepEvent, epochEvent, logEvent, startedEvent, doneEvent, errorEvent, pausedEvent, resumedEvent]);
 export type TrainEvent = z.infer<typeof trainEvent>;
 export type StepEvent = z.infer<typeof stepEvent>;
 export type EpochEvent = z.infer<typeof epochEvent>;
+export type DoneEvent = z.infer<typeof doneEvent>;
+export type StartedEvent = z.infer<typeof startedEvent>;
 
 export const trainRequest = z.object({
   /** The network document (JSON) to train. */
@@ -67,6 +75,8 @@ export type TrainRequest = z.input<typeof trainRequest>;
 export const workerCommand = z.discriminatedUnion('type', [
   z.object({ type: z.literal('start'), request: trainRequest }),
   z.object({ type: z.literal('stop') }),
+  z.object({ type: z.literal('pause') }),
+  z.object({ type: z.literal('resume') }),
 ]);
 export type WorkerCommand = z.infer<typeof workerCommand>;
 
@@ -97,6 +107,30 @@ export const clientRequest = z.discriminatedUnion('method', [
    */
   z.object({ id: z.number().int(), method: z.literal('saveFile'), path: z.string(), text: z.string(), chosen: z.boolean(), overwrite: z.boolean().default(false) }),
   z.object({ id: z.number().int(), method: z.literal('recentFiles') }),
+  // ---- training, evaluation, export (engine/session/) ----
+  /** Classes, counts per split, imbalance, duplicates, leakage, skipped files; a few sample paths per class. */
+  z.object({ id: z.number().int(), method: z.literal('datasetReport'), doc: z.unknown(), dataDir: z.string() }),
+  /** Thumbnails (data URLs) of images inside a dataset folder the user chose. */
+  z.object({ id: z.number().int(), method: z.literal('images'), dataDir: z.string(), paths: z.array(z.string()).max(400), size: z.number().int().min(16).max(512).default(96) }),
+  /** Trains the document on a dataset folder; the run goes to <root>/runs/<name>-<time>/. Events follow on the same connection. */
+  z.object({ id: z.number().int(), method: z.literal('startTraining'), doc: z.unknown(), dataDir: z.string(), docPath: z.string().nullable().default(null), maxSteps: z.number().int().positive().optional() }),
+  z.object({ id: z.number().int(), method: z.literal('pauseTraining') }),
+  z.object({ id: z.number().int(), method: z.literal('resumeTraining') }),
+  z.object({ id: z.number().int(), method: z.literal('stopTraining') }),
+  /** The current run (if any) with every point so far: for a page that (re)connects mid-run. */
+  z.object({ id: z.number().int(), method: z.literal('trainingStatus') }),
+  z.object({ id: z.number().int(), method: z.literal('listRuns') }),
+  z.object({ id: z.number().int(), method: z.literal('runCurves'), runId: z.string() }),
+  /** The run's model on its validation split: confusion matrix, per-class P/R/F1, most confident mistakes. */
+  z.object({ id: z.number().int(), method: z.literal('evaluate'), runId: z.string(), model: z.enum(['best', 'last']).default('best') }),
+  /** One image (a dataset file, or the bytes of a picked file, base64): top-k, conv feature maps, first-layer filters. */
+  z.object({ id: z.number().int(), method: z.literal('predict'), runId: z.string(), model: z.enum(['best', 'last']).default('best'), image: z.union([z.object({ path: z.string() }), z.object({ data: z.string().max(24 * 1024 * 1024) })]), top: z.number().int().min(1).max(100).default(5) }),
+  /** Writes the run's model as <root>/exports/<run>.onnx, reloads it in ONNX Runtime and compares it with the engine on validation images. */
+  z.object({ id: z.number().int(), method: z.literal('exportModel'), runId: z.string(), model: z.enum(['best', 'last']).default('best') }),
+  /** Finite differences vs autodiff for every parameter tensor, on a few images of the dataset (random inputs without one). */
+  z.object({ id: z.number().int(), method: z.literal('gradientCheck'), doc: z.unknown(), dataDir: z.string().nullable().default(null) }),
+  /** What `netwright serve --doc --data` asked the editor to open first. */
+  z.object({ id: z.number().int(), method: z.literal('initialProject') }),
 ]);
 export type ClientRequest = z.input<typeof clientRequest>;
 export type ClientMethod = ClientRequest['method'];
@@ -115,6 +149,134 @@ export const serverResponse = z.union([
 ]);
 export type ServerResponse = z.infer<typeof serverResponse>;
 
+// ---- Training, evaluation and export: results and pushed events ----
+
+/** One optimizer step as the plot needs it. */
+export const stepPoint = stepEvent.omit({ type: true });
+export type StepPoint = z.infer<typeof stepPoint>;
+
+/** Step events coalesced by the engine (about 30 batches per second at most); no point is dropped. */
+export const stepsEvent = z.object({ type: z.literal('steps'), points: z.array(stepPoint) });
+
+export const sessionEvent = z.discriminatedUnion('type', [stepsEvent, epochEvent, logEvent, startedEvent, doneEvent, errorEvent, pausedEvent, resumedEvent]);
+export type SessionEvent = z.infer<typeof sessionEvent>;
+
+/** Pushed from the engine on the same connection as responses (they carry no `id`). */
+export const serverEvent = z.object({ runId: z.string(), event: sessionEvent });
+export type ServerEvent = z.infer<typeof serverEvent>;
+
+const classCount = z.object({ name: z.string(), label: z.number().int(), train: z.number().int(), val: z.number().int() });
+export const datasetReportResult = z.object({
+  root: z.string(),
+  layout: z.enum(['class-folders', 'train-val']),
+  classNames: z.array(z.string()),
+  classes: z.array(classCount),
+  totals: z.object({ train: z.number().int(), val: z.number().int(), skipped: z.number().int() }),
+  skippedByReason: z.record(z.string(), z.number()),
+  skipped: z.array(z.object({ path: z.string(), reason: z.string() })),
+  duplicates: z.array(z.array(z.string())),
+  leakage: z.array(z.object({ train: z.array(z.string()), val: z.array(z.string()) })),
+  warnings: z.array(z.string()),
+  /** A few training images per class, relative to the root (for thumbnails). */
+  samples: z.array(z.array(z.string())),
+});
+export type DatasetReportResult = z.infer<typeof datasetReportResult>;
+
+export const imagesResult = z.object({ images: z.array(z.object({ path: z.string(), url: z.string().nullable(), error: z.string().optional() })) });
+export type ImagesResult = z.infer<typeof imagesResult>;
+
+export const runState = z.enum(['idle', 'starting', 'running', 'paused', 'stopping']);
+export const startedRun = z.object({ runId: z.string(), outDir: z.string() });
+export const controlResult = z.object({ state: runState });
+
+export const trainingStatus = z.object({
+  state: runState,
+  runId: z.string().nullable(),
+  started: startedEvent.nullable(),
+  points: z.array(stepPoint),
+  epochs: z.array(epochEvent),
+  done: doneEvent.nullable(),
+  error: z.string().nullable(),
+});
+export type TrainingStatus = z.infer<typeof trainingStatus>;
+
+export const runSummary = z.object({
+  runId: z.string(),
+  name: z.string(),
+  dataDir: z.string(),
+  startedAt: z.string(),
+  status: z.enum(['running', 'finished', 'max-steps', 'stopped', 'error', 'interrupted']),
+  settings: z.record(z.string(), z.unknown()),
+  epochs: z.number().int(),
+  steps: z.number().int(),
+  final: z.object({ loss: z.number().nullable(), accuracy: z.number().nullable(), valLoss: z.number().nullable(), valAccuracy: z.number().nullable() }).nullable(),
+  best: z.object({ epoch: z.number().int(), accuracy: z.number(), loss: z.number() }).nullable(),
+  hasModel: z.boolean(),
+});
+export type RunSummary = z.infer<typeof runSummary>;
+
+export const runCurves = z.object({
+  runId: z.string(),
+  /** [step, loss, accuracy] per optimizer step. */
+  steps: z.array(z.tuple([z.number(), z.number(), z.number()])),
+  epochs: z.array(z.object({ epoch: z.number(), step: z.number(), loss: z.number().nullable(), accuracy: z.number().nullable(), valLoss: z.number().nullable(), valAccuracy: z.number().nullable() })),
+});
+export type RunCurves = z.infer<typeof runCurves>;
+
+const imageRef = z.object({ path: z.string(), label: z.number().int(), predicted: z.number().int(), confidence: z.number() });
+export const evalResult = z.object({
+  runId: z.string(),
+  model: z.string(),
+  dataDir: z.string(),
+  classNames: z.array(z.string()),
+  count: z.number().int(),
+  accuracy: z.number(),
+  loss: z.number(),
+  /** confusion[true][predicted] */
+  confusion: z.array(z.array(z.number().int())),
+  perClass: z.array(z.object({ name: z.string(), precision: z.number(), recall: z.number(), f1: z.number(), support: z.number().int() })),
+  /** Images of each cell, [true][predicted], paths relative to dataDir (at most 200 per cell). */
+  cells: z.array(z.array(z.array(z.string()))),
+  /** Wrong predictions, most confident first. */
+  mistakes: z.array(imageRef),
+});
+export type EvalResult = z.infer<typeof evalResult>;
+
+/** A feature map stack: C planes of H x W, each scaled to 0..255 (base64 uint8), with the range it came from. */
+const planes = z.object({ shape: z.tuple([z.number().int(), z.number().int(), z.number().int()]), channels: z.number().int(), data: z.string(), ranges: z.array(z.tuple([z.number(), z.number()])) });
+export const predictResult = z.object({
+  classNames: z.array(z.string()),
+  top: z.array(z.object({ label: z.number().int(), name: z.string(), probability: z.number() })),
+  /** The input as the network saw it (after resize), as an image data URL. */
+  input: z.string(),
+  featureMaps: z.array(z.object({ nodeId: z.string(), label: z.string(), maps: planes })),
+  /** First convolution's filters, [F][C][k][k] flattened; null when the network has no convolution. */
+  filters: z.object({ nodeId: z.string(), shape: z.array(z.number().int()), values: z.array(z.number()) }).nullable(),
+});
+export type PredictResult = z.infer<typeof predictResult>;
+
+export const exportResult = z.object({
+  path: z.string(),
+  bytes: z.number().int(),
+  metadata: z.record(z.string(), z.string()),
+  /** Validation images run through both the reloaded file and the engine's own graph. */
+  compared: z.number().int(),
+  maxAbsDiff: z.number(),
+  sameArgmax: z.number().int(),
+  tolerance: z.number(),
+  ok: z.boolean(),
+});
+export type ExportResult = z.infer<typeof exportResult>;
+
+export const gradCheckResult = z.object({
+  source: z.string(),
+  rows: z.array(z.object({ layer: z.string(), param: z.string(), analytic: z.number(), numeric: z.number(), relError: z.number(), ok: z.boolean() })),
+});
+export type GradCheckResult = z.infer<typeof gradCheckResult>;
+
+export const initialProject = z.object({ doc: openedFile.nullable(), dataDir: z.string().nullable() });
+export type InitialProject = z.infer<typeof initialProject>;
+
 /** What the editor needs from the engine; the web bridge and the Electron preload both implement it. */
 export interface EngineClient {
   info(): Promise<EngineInfo>;
@@ -122,6 +284,22 @@ export interface EngineClient {
   openFile(path: string): Promise<OpenedFile>;
   saveFile(path: string, text: string, opts: { chosen: boolean; overwrite?: boolean }): Promise<SavedFile>;
   recentFiles(): Promise<string[]>;
+  initialProject(): Promise<InitialProject>;
+  datasetReport(doc: unknown, dataDir: string): Promise<DatasetReportResult>;
+  images(dataDir: string, paths: string[], size?: number): Promise<ImagesResult>;
+  startTraining(doc: unknown, dataDir: string, opts?: { docPath?: string | null; maxSteps?: number }): Promise<{ runId: string; outDir: string }>;
+  pauseTraining(): Promise<{ state: z.infer<typeof runState> }>;
+  resumeTraining(): Promise<{ state: z.infer<typeof runState> }>;
+  stopTraining(): Promise<{ state: z.infer<typeof runState> }>;
+  trainingStatus(): Promise<TrainingStatus>;
+  listRuns(): Promise<RunSummary[]>;
+  runCurves(runId: string): Promise<RunCurves>;
+  evaluate(runId: string, model?: 'best' | 'last'): Promise<EvalResult>;
+  predict(runId: string, image: { path: string } | { data: string }, opts?: { model?: 'best' | 'last'; top?: number }): Promise<PredictResult>;
+  exportModel(runId: string, model?: 'best' | 'last'): Promise<ExportResult>;
+  gradientCheck(doc: unknown, dataDir: string | null): Promise<GradCheckResult>;
+  /** Training events pushed by the engine; returns the unsubscribe function. */
+  onEvent(listener: (e: ServerEvent) => void): () => void;
 }
 
 /** An engine request that failed, with the reason code from the response. */

@@ -41,7 +41,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     child.on('exit', (code) => process.exit(code ?? 0));
   } else {
     console.log(`Electron is not available: ${why}. Starting web mode instead.`);
-    const args = ['bin/netwright.js', 'serve', ...(process.env.NETWRIGHT_NO_OPEN === '1' ? [] : ['--open']), ...process.argv.slice(2)];
+    // The editor opens on the sample project with the sample dataset: press Train at once.
+    const sample = ['--doc', path.join('examples', 'sample-shapes.json'), '--data', path.join('.cache', 'sample-shapes')];
+    const args = ['bin/netwright.js', 'serve', ...sample, ...(process.env.NETWRIGHT_NO_OPEN === '1' ? [] : ['--open']), ...process.argv.slice(2)];
     const child = spawn(node, args, { cwd: root, stdio: 'inherit' });
     for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => child.kill(s));
     child.on('exit', (code) => process.exit(code ?? 0));

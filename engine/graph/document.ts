@@ -50,6 +50,20 @@ export const dataSchema = z.object({
 
 export type DataSettings = z.infer<typeof dataSchema>;
 
+/** Learning-rate schedule (engine/train/schedule.ts); left out: constant. */
+export const scheduleSchema = z.object({
+  kind: z.enum(['constant', 'step', 'cosine']).default('constant'),
+  /** Linear warm-up from 0 over this many optimizer steps. */
+  warmupSteps: z.number().int().min(0).max(1e7).default(0),
+  /** Step decay: multiply by gamma every stepEpochs epochs. */
+  stepEpochs: z.number().int().min(1).max(100000).default(10),
+  gamma: z.number().positive().max(1).default(0.1),
+  /** Cosine: the rate falls to lr * minFactor at the last step. */
+  minFactor: z.number().min(0).max(1).default(0),
+});
+
+export type ScheduleSettings = z.infer<typeof scheduleSchema>;
+
 export const trainingSchema = z.object({
   optimizer: z.enum(['sgd', 'adam', 'adamw']).default('sgd'),
   lr: z.number().positive().max(10).default(0.01),
@@ -67,6 +81,8 @@ export const trainingSchema = z.object({
   dataset: z.string().optional(),
   /** Image decoding, normalization and augmentation; left out, every default applies. */
   data: dataSchema.optional(),
+  /** Learning-rate schedule; left out, the rate stays constant. */
+  schedule: scheduleSchema.optional(),
 });
 
 export type TrainingSettings = z.infer<typeof trainingSchema>;

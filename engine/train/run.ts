@@ -17,6 +17,7 @@ import { writeCheckpoint } from './checkpoint.ts';
 import { MetricsWriter } from './metrics.ts';
 import { openSession, ort } from './ort.ts';
 import { report, Scorer } from './scorer.ts';
+import { lrAt, scheduleSettings } from './schedule.ts';
 import { TrainingStep } from './step.ts';
 
 export class TrainingError extends Error {}
@@ -47,7 +48,11 @@ export function imageSpec(doc: NetworkDocument): ImageSpec {
   return { height: h, width: w, channels: c as 1 | 3 };
 }
 
-export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => void, shouldStop: () => boolean): Promise<void> {
+/**
+ * `waitIfPaused` is awaited before every step: while the user has paused, it does not resolve,
+ * and the run continues at the same step when it does.
+ */
+export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => void, shouldStop: () => boolean, waitIfPaused?: () => Promise<void>): Promise<void> {
   const req = trainRequest.parse(raw);
   const doc = documentOrThrow(req.doc);
   const analysis = inferShapes(doc);
@@ -118,6 +123,11 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
     let stepNo = 0;
     let epoch = 0;
     let reason: 'finished' | 'max-steps' | 'stopped' = 'finished';
+    const schedule = scheduleSettings(settings);
+    // model.onnx always holds the last finished epoch; best.onnx the best by validation
+    // (accuracy, then loss; training figures when there is no validation split).
+    let best: { epoch: number; accuracy: number; loss: number } | null = null;
+    let epochsDone = 0;
     const filler = new BatchFiller(train, spec, norm, dataOpts.augment, settings.seed);
 
     outer: for (epoch = 1; epoch <= settings.epochs; epoch++) {
@@ -138,9 +148,18 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
         const e: EpochEvent = { type: 'epoch', step: stepNo, epoch, loss: seen ? lossSum / seen : NaN, accuracy: seen ? correctSum / seen : NaN, valLoss, valAccuracy, samplesPerSec: seen / seconds, seconds };
         emit(e);
         metrics.epoch(e);
+        epochsDone = epoch;
+        const model = encodeModel(buildInferenceModel(doc, step.modelValues(), meta));
+        fs.writeFileSync(out('model.onnx'), model);
+        const score = { epoch, accuracy: valAccuracy ?? e.accuracy, loss: valLoss ?? e.loss };
+        if (!best || score.accuracy > best.accuracy || (score.accuracy === best.accuracy && score.loss < best.loss)) {
+          best = score;
+          fs.writeFileSync(out('best.onnx'), model);
+        }
         writeCheckpoint(out('checkpoint.nwck'), { step: stepNo, epoch, t: step.t, rngState: Array.from(rng.state()), classNames: scan.classNames, doc }, step.values);
       };
       for (let b = 0; b < stepsPerEpoch; b++) {
+        if (waitIfPaused) await waitIfPaused();
         if (shouldStop()) {
           reason = 'stopped';
           break outer;
@@ -148,15 +167,16 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
         const ts = performance.now();
         const n = Math.min(bs, train.count - b * bs);
         filler.fill(b * bs, n, x, y);
-        const r = await step.run(x, y, n, settings.lr, step.masks(n, rng));
+        const lr = lrAt(settings.lr, schedule, stepNo + 1, stepsPerEpoch, totalSteps);
+        const r = await step.run(x, y, n, lr, step.masks(n, rng));
         stepNo++;
         lossSum += r.loss * n;
         correctSum += r.correct;
         seen += n;
-        const e: StepEvent = { type: 'step', step: stepNo, epoch, loss: r.loss, accuracy: r.correct / n, samplesPerSec: n / ((performance.now() - ts) / 1000), lr: settings.lr };
+        const e: StepEvent = { type: 'step', step: stepNo, epoch, loss: r.loss, accuracy: r.correct / n, samplesPerSec: n / ((performance.now() - ts) / 1000), lr };
         emit(e);
         metrics.step(e);
-        if (!Number.isFinite(r.loss)) throw new TrainingError(`the loss became ${r.loss} at step ${stepNo}; lower the learning rate (now ${settings.lr})`);
+        if (!Number.isFinite(r.loss)) throw new TrainingError(`the loss became ${r.loss} at step ${stepNo}; lower the learning rate (now ${lr})`);
         if (req.maxSteps && stepNo >= req.maxSteps) {
           reason = 'max-steps';
           await finishEpoch();
@@ -166,10 +186,11 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
       await finishEpoch();
     }
     metrics.flush();
-    fs.writeFileSync(out('model.onnx'), encodeModel(buildInferenceModel(doc, step.modelValues(), meta)));
+    // Stopped before any epoch finished: keep what there is rather than nothing.
+    if (!epochsDone) fs.writeFileSync(out('model.onnx'), encodeModel(buildInferenceModel(doc, step.modelValues(), meta)));
     await valModel.session.release();
     await step.release();
-    emit({ type: 'done', reason, step: stepNo, epoch: Math.min(epoch, settings.epochs), outDir: req.outDir, files });
+    emit({ type: 'done', reason, step: stepNo, epoch: Math.min(epoch, settings.epochs), outDir: req.outDir, files, best });
 
   } finally {
     data.close();

@@ -4,6 +4,9 @@ import { trainEvent, type TrainEvent, type TrainRequest } from '../protocol.ts';
 
 export interface TrainingHandle {
   stop(): void;
+  /** Holds the run at the next step boundary (acknowledged by a 'paused' event). */
+  pause(): void;
+  resume(): void;
   /** Resolves with the final event: 'done' or 'error'. */
   finished: Promise<Extract<TrainEvent, { type: 'done' | 'error' }>>;
 }
@@ -31,6 +34,8 @@ export function startTraining(request: TrainRequest, onEvent: (e: TrainEvent) =>
   worker.postMessage({ type: 'start', request });
   return {
     stop: () => worker.postMessage({ type: 'stop' }),
+    pause: () => worker.postMessage({ type: 'pause' }),
+    resume: () => worker.postMessage({ type: 'resume' }),
     finished,
   };
 }

@@ -28,6 +28,12 @@ export interface ServeOptions {
   rendererDir?: string;
   token?: string;
   recentFile?: string;
+  /** Network document the editor opens first (inside root). */
+  initialDoc?: string;
+  /** Dataset folder the Train view starts with. */
+  initialData?: string;
+  /** ONNX Runtime threads for training runs. */
+  threads?: number;
 }
 
 export interface WebServer {
@@ -41,7 +47,7 @@ export async function serve(o: ServeOptions = {}): Promise<WebServer> {
   const dir = o.rendererDir ?? RENDERER_DIR;
   if (!fs.existsSync(path.join(dir, 'index.html'))) throw new Error(`the editor is not built (${dir}/index.html missing): run npm run build:renderer`);
   const token = o.token ?? crypto.randomBytes(24).toString('base64url');
-  const host = createHost({ root: o.root ?? process.cwd(), recentFile: o.recentFile });
+  const host = createHost({ root: o.root ?? process.cwd(), recentFile: o.recentFile, initialDoc: o.initialDoc, initialData: o.initialData, threads: o.threads });
   let port = 0;
 
   const server = http.createServer((req, res) => {
@@ -90,6 +96,12 @@ export async function serve(o: ServeOptions = {}): Promise<WebServer> {
   });
 
   function bridge(ws: WebSocket): void {
+    // Training events go to every open page, coalesced by the host
+    // (a page that reconnects reloads every point with trainingStatus).
+    const off = host.onEvent((e) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(e));
+    });
+    ws.on('close', off);
     ws.on('message', (data, isBinary) => {
       let raw: unknown;
       try {
@@ -115,6 +127,7 @@ export async function serve(o: ServeOptions = {}): Promise<WebServer> {
     token,
     close: () =>
       new Promise<void>((resolve) => {
+        host.training.stop();
         for (const c of wss.clients) c.terminate();
         wss.close();
         server.close(() => resolve());

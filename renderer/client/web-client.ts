@@ -1,5 +1,8 @@
 // EngineClient over the web bridge's WebSocket (netwright serve). The token comes from the page URL.
-import { dirListing, EngineError, engineInfo, openedFile, savedFile, serverResponse, type ClientRequest, type EngineClient } from '../../engine/protocol.ts';
+import {
+  controlResult, datasetReportResult, dirListing, EngineError, engineInfo, evalResult, exportResult, gradCheckResult, imagesResult, initialProject, openedFile,
+  predictResult, runCurves, runSummary, savedFile, serverEvent, serverResponse, startedRun, trainingStatus, type ClientRequest, type EngineClient, type ServerEvent,
+} from '../../engine/protocol.ts';
 import { z } from 'zod';
 
 type Request = ClientRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
@@ -10,6 +13,7 @@ export class WebEngineClient implements EngineClient {
   private ready: Promise<WebSocket> | null = null;
   private pending = new Map<number, Pending>();
   private next = 1;
+  private listeners = new Set<(e: ServerEvent) => void>();
 
   constructor(private readonly url: string) {}
 
@@ -34,7 +38,13 @@ export class WebEngineClient implements EngineClient {
         this.pending.clear();
       };
       ws.onmessage = (ev) => {
-        const r = serverResponse.safeParse(JSON.parse(String(ev.data)));
+        const msg: unknown = JSON.parse(String(ev.data));
+        if (msg && typeof msg === 'object' && 'event' in msg) {
+          const e = serverEvent.safeParse(msg);
+          if (e.success) for (const l of this.listeners) l(e.data);
+          return;
+        }
+        const r = serverResponse.safeParse(msg);
         if (!r.success) return;
         const p = this.pending.get(r.data.id);
         if (!p) return;
@@ -72,5 +82,53 @@ export class WebEngineClient implements EngineClient {
   }
   recentFiles() {
     return this.call({ method: 'recentFiles' }, z.array(z.string()));
+  }
+  initialProject() {
+    return this.call({ method: 'initialProject' }, initialProject);
+  }
+  datasetReport(doc: unknown, dataDir: string) {
+    return this.call({ method: 'datasetReport', doc, dataDir }, datasetReportResult);
+  }
+  images(dataDir: string, paths: string[], size = 96) {
+    return this.call({ method: 'images', dataDir, paths, size }, imagesResult);
+  }
+  startTraining(doc: unknown, dataDir: string, o: { docPath?: string | null; maxSteps?: number } = {}) {
+    return this.call({ method: 'startTraining', doc, dataDir, docPath: o.docPath ?? null, maxSteps: o.maxSteps }, startedRun);
+  }
+  pauseTraining() {
+    return this.call({ method: 'pauseTraining' }, controlResult);
+  }
+  resumeTraining() {
+    return this.call({ method: 'resumeTraining' }, controlResult);
+  }
+  stopTraining() {
+    return this.call({ method: 'stopTraining' }, controlResult);
+  }
+  trainingStatus() {
+    return this.call({ method: 'trainingStatus' }, trainingStatus);
+  }
+  listRuns() {
+    return this.call({ method: 'listRuns' }, z.array(runSummary));
+  }
+  runCurves(runId: string) {
+    return this.call({ method: 'runCurves', runId }, runCurves);
+  }
+  evaluate(runId: string, model: 'best' | 'last' = 'best') {
+    return this.call({ method: 'evaluate', runId, model }, evalResult);
+  }
+  predict(runId: string, image: { path: string } | { data: string }, o: { model?: 'best' | 'last'; top?: number } = {}) {
+    return this.call({ method: 'predict', runId, image, model: o.model ?? 'best', top: o.top ?? 5 }, predictResult);
+  }
+  exportModel(runId: string, model: 'best' | 'last' = 'best') {
+    return this.call({ method: 'exportModel', runId, model }, exportResult);
+  }
+  gradientCheck(doc: unknown, dataDir: string | null) {
+    return this.call({ method: 'gradientCheck', doc, dataDir }, gradCheckResult);
+  }
+  onEvent(listener: (e: ServerEvent) => void) {
+    this.listeners.add(listener);
+    // Events only flow on an open socket: connect now so none is missed.
+    void this.connect().catch(() => undefined);
+    return () => void this.listeners.delete(listener);
   }
 }

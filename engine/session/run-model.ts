@@ -1,0 +1,41 @@
+// A finished (or stopped) run's model, with what it was trained on: the document, the dataset
+// folder, and the validation split that the run held out (same seed, same split).
+import fs from 'node:fs';
+import path from 'node:path';
+import { scanImageFolder, loadSplit, type LoadedSplit } from '../data/image-folder.ts';
+import { dataSettings, type NetworkDocument } from '../graph/document.ts';
+import { EngineError } from '../protocol.ts';
+import { documentOrThrow, imageSpec } from '../train/run.ts';
+import type { Project } from './project.ts';
+import { readRunRecord, type RunRecord } from './runs.ts';
+
+export interface RunModel {
+  runId: string;
+  dir: string;
+  record: RunRecord;
+  doc: NetworkDocument;
+  /** best.onnx or model.onnx */
+  file: string;
+}
+
+export function runModel(project: Project, runId: string, which: 'best' | 'last'): RunModel {
+  const dir = project.runDir(runId);
+  const record = readRunRecord(dir);
+  const best = path.join(dir, 'best.onnx');
+  const last = path.join(dir, 'model.onnx');
+  const file = which === 'best' && fs.existsSync(best) ? best : last;
+  if (!fs.existsSync(file)) throw new EngineError('not-found', `run ${runId} has no model yet (it writes model.onnx when its first epoch ends)`);
+  return { runId, dir, record, doc: documentOrThrow(record.doc, `run ${runId}'s document`), file };
+}
+
+/** The run's validation images, decoded as the network sees them (at most `limit`). */
+export async function validationImages(m: RunModel, limit = Infinity): Promise<{ split: LoadedSplit; classNames: string[]; dataDir: string }> {
+  const dataDir = m.record.dataDir;
+  const scan = await scanImageFolder(dataDir, { valSplit: m.doc.training.valSplit, seed: m.doc.training.seed }).catch((e: Error) => {
+    throw new EngineError('not-found', `cannot read the run's dataset ${dataDir}: ${e.message}`);
+  });
+  // No validation split (valSplit 0): evaluate on the training images, and say so through dataDir.
+  const samples = (scan.val.length ? scan.val : scan.train).slice(0, limit);
+  const split = await loadSplit(samples, { ...imageSpec(m.doc), resize: dataSettings(m.doc.training).resize });
+  return { split, classNames: scan.classNames, dataDir };
+}

@@ -1,0 +1,95 @@
+// Runs history: each run folder holds run.json (settings, dataset, status, final figures) beside
+// metrics.csv and the models. Listing reads those files only.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DoneEvent, EpochEvent, RunCurves, RunSummary } from '../protocol.ts';
+
+export interface RunRecord {
+  name: string;
+  dataDir: string;
+  docPath: string | null;
+  startedAt: string;
+  status: RunSummary['status'];
+  settings: Record<string, unknown>;
+  doc: unknown;
+  epochs: number;
+  steps: number;
+  final: RunSummary['final'];
+  best: RunSummary['best'];
+  error?: string;
+}
+
+export function writeRunRecord(dir: string, r: RunRecord): void {
+  const tmp = path.join(dir, `.run.json.${process.pid}.tmp`);
+  fs.writeFileSync(tmp, JSON.stringify(r, null, 2) + '\n');
+  fs.renameSync(tmp, path.join(dir, 'run.json'));
+}
+
+export function readRunRecord(dir: string): RunRecord {
+  return JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as RunRecord;
+}
+
+export function finishRecord(r: RunRecord, done: DoneEvent | { type: 'error'; message: string }, lastEpoch: EpochEvent | undefined): RunRecord {
+  const final = lastEpoch ? { loss: lastEpoch.loss, accuracy: lastEpoch.accuracy, valLoss: lastEpoch.valLoss, valAccuracy: lastEpoch.valAccuracy } : null;
+  if (done.type === 'error') return { ...r, status: 'error', error: done.message, final };
+  return { ...r, status: done.reason, epochs: lastEpoch?.epoch ?? 0, steps: done.step, final, best: done.best ?? null };
+}
+
+/** Newest first. A run whose engine went away mid-run says 'interrupted'. */
+export function listRuns(runsDir: string, active: string | null): RunSummary[] {
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(runsDir);
+  } catch {
+    return [];
+  }
+  const out: RunSummary[] = [];
+  for (const runId of names) {
+    const dir = path.join(runsDir, runId);
+    let r: RunRecord;
+    try {
+      r = readRunRecord(dir);
+    } catch {
+      continue;
+    }
+    out.push({
+      runId,
+      name: r.name,
+      dataDir: r.dataDir,
+      startedAt: r.startedAt,
+      status: r.status === 'running' && runId !== active ? 'interrupted' : r.status,
+      settings: r.settings,
+      epochs: r.epochs,
+      steps: r.steps,
+      final: r.final,
+      best: r.best,
+      hasModel: fs.existsSync(path.join(dir, 'model.onnx')),
+    });
+  }
+  return out.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
+}
+
+/** Curves from metrics.csv: step rows have empty validation columns, epoch rows follow each epoch. */
+export function readCurves(runId: string, dir: string): RunCurves {
+  const steps: RunCurves['steps'] = [];
+  const epochs: RunCurves['epochs'] = [];
+  let text = '';
+  try {
+    text = fs.readFileSync(path.join(dir, 'metrics.csv'), 'utf8');
+  } catch {
+    return { runId, steps, epochs };
+  }
+  const num = (s: string | undefined) => (s === undefined || s === '' ? null : Number(s));
+  const lines = text.trim().split('\n').slice(1);
+  // An epoch row repeats the step number of the epoch's last step; it is the second row with that step.
+  let lastStep = -1;
+  for (const line of lines) {
+    const c = line.split(',');
+    const step = Number(c[0]);
+    const isEpoch = c[4] !== '' || step === lastStep;
+    if (isEpoch) epochs.push({ epoch: Number(c[1]), step, loss: num(c[2]), accuracy: num(c[3]), valLoss: num(c[4]), valAccuracy: num(c[5]) });
+    else steps.push([step, Number(c[2]), Number(c[3])]);
+    lastStep = step;
+  }
+  return { runId, steps, epochs };
+}

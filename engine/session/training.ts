@@ -1,0 +1,120 @@
+// One training run at a time per engine: start it on a worker thread, pause/resume/stop it, keep
+// its points for pages that connect mid-run, record it in the runs history, and pass its
+// events, coalesced, to whoever listens (the web bridge, the Electron port).
+import fs from 'node:fs';
+import path from 'node:path';
+import { documentOrThrow } from '../train/run.ts';
+import { startTraining, type TrainingHandle } from '../train/trainer.ts';
+import { EngineError, type DoneEvent, type EpochEvent, type ServerEvent, type StartedEvent, type StepPoint, type TrainEvent, type TrainingStatus } from '../protocol.ts';
+import { StepCoalescer } from './coalesce.ts';
+import { runName, type Project } from './project.ts';
+import { finishRecord, writeRunRecord, type RunRecord } from './runs.ts';
+
+type State = TrainingStatus['state'];
+
+export class TrainingSession {
+  private handle: TrainingHandle | null = null;
+  private state: State = 'idle';
+  private runId: string | null = null;
+  private started: StartedEvent | null = null;
+  private points: StepPoint[] = [];
+  private epochs: EpochEvent[] = [];
+  private done: DoneEvent | null = null;
+  private error: string | null = null;
+  private listeners = new Set<(e: ServerEvent) => void>();
+  /** Resolves when the current run has ended (tests, shutdown). */
+  finished: Promise<void> = Promise.resolve();
+
+  constructor(private readonly project: Project, private readonly opts: { intervalMs?: number; threads?: number } = {}) {}
+
+  onEvent(fn: (e: ServerEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  get activeRun(): string | null {
+    return this.state === 'idle' ? null : this.runId;
+  }
+
+  start(rawDoc: unknown, dataDirIn: string, o: { docPath?: string | null; maxSteps?: number } = {}): { runId: string; outDir: string } {
+    if (this.state !== 'idle') throw new EngineError('refused', `a run is already ${this.state} (${this.runId}); stop it first`);
+    let doc;
+    try {
+      doc = documentOrThrow(rawDoc);
+    } catch (e) {
+      throw new EngineError('bad-request', (e as Error).message);
+    }
+    const dataDir = this.project.dataDir(dataDirIn);
+    const runId = uniqueRun(this.project.runsDir, runName(doc.name));
+    const outDir = path.join(this.project.runsDir, runId);
+    fs.mkdirSync(outDir, { recursive: true });
+    let record: RunRecord = {
+      name: doc.name, dataDir, docPath: o.docPath ?? null, startedAt: new Date().toISOString(), status: 'running',
+      settings: doc.training as unknown as Record<string, unknown>, doc, epochs: 0, steps: 0, final: null, best: null,
+    };
+    writeRunRecord(outDir, record);
+    Object.assign(this, { state: 'starting', runId, started: null, points: [], epochs: [], done: null, error: null });
+    const send = (event: ServerEvent['event']) => {
+      for (const l of this.listeners) l({ runId, event });
+    };
+    const coalescer = new StepCoalescer(send, this.opts.intervalMs);
+    const onEvent = (e: TrainEvent) => {
+      if (e.type === 'step') {
+        const { type: _, ...p } = e;
+        this.points.push(p);
+      } else if (e.type === 'epoch') this.epochs.push(e);
+      else if (e.type === 'started') (this.started = e, this.state === 'starting' && (this.state = 'running'));
+      else if (e.type === 'paused') this.state = this.state === 'stopping' ? 'stopping' : 'paused';
+      else if (e.type === 'resumed') this.state = this.state === 'stopping' ? 'stopping' : 'running';
+      else if (e.type === 'done') this.done = e;
+      else if (e.type === 'error') this.error = e.message;
+      coalescer.push(e);
+    };
+    this.handle = startTraining({ doc, dataDir, outDir, maxSteps: o.maxSteps, threads: this.opts.threads }, onEvent);
+    this.finished = this.handle.finished.then((end) => {
+      coalescer.flush();
+      record = finishRecord(record, end, this.epochs.at(-1));
+      try {
+        writeRunRecord(outDir, record);
+      } catch {
+        // the run folder went away; the events already said how the run ended
+      }
+      if (end.type === 'error' && !this.error) {
+        this.error = end.message;
+        send(end);
+      }
+      this.state = 'idle';
+      this.handle = null;
+    });
+    return { runId, outDir };
+  }
+
+  pause(): { state: State } {
+    if (this.state === 'running' || this.state === 'starting') this.handle?.pause();
+    return { state: this.state };
+  }
+
+  resume(): { state: State } {
+    if (this.state === 'paused' || this.state === 'running' || this.state === 'starting') this.handle?.resume();
+    return { state: this.state };
+  }
+
+  /** Stops after the current step; the run keeps the last finished epoch (model.onnx) and the best (best.onnx). */
+  stop(): { state: State } {
+    if (this.handle && this.state !== 'idle') {
+      this.handle.stop();
+      this.state = 'stopping';
+    }
+    return { state: this.state };
+  }
+
+  status(): TrainingStatus {
+    return { state: this.state, runId: this.runId, started: this.started, points: this.points, epochs: this.epochs, done: this.done, error: this.error };
+  }
+}
+
+function uniqueRun(dir: string, base: string): string {
+  let name = base;
+  for (let i = 2; fs.existsSync(path.join(dir, name)); i++) name = `${base}-${i}`;
+  return name;
+}
