@@ -1,0 +1,64 @@
+// The editor's node and palette components, rendered to markup without a browser (the
+// Chromium e2e suite drives them for real; this checks what they show for given data).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ReactFlowProvider } from '@xyflow/react';
+import * as React from 'react';
+import { createElement as h, type ReactNode } from 'react';
+import { renderToStaticMarkup } from 'react-dom/server';
+import { LAYERS } from '../../engine/graph/registry.ts';
+import { Ctx, type EditorContext } from '../../renderer/components/context.ts';
+import type { LayerData } from '../../renderer/components/LayerNode.tsx';
+
+// tsx applies a tsconfig only to the files it includes, so renderer/*.tsx compile here with the
+// classic JSX runtime, which calls the global React.createElement (vite builds them with react-jsx).
+(globalThis as { React?: unknown }).React = React;
+const { fixLabel, LayerNode } = await import('../../renderer/components/LayerNode.tsx');
+const { Palette } = await import('../../renderer/components/Palette.tsx');
+
+const applied: unknown[] = [];
+const ctx = { store: { applyFix: (p: unknown) => applied.push(p) }, client: {}, notify() {} } as unknown as EditorContext;
+const wrap = (el: ReactNode) => renderToStaticMarkup(h(ReactFlowProvider, null, h(Ctx.Provider, { value: ctx }, el)));
+
+function node(data: Partial<LayerData>): string {
+  const full: LayerData = { type: 'Conv2D', title: 'conv1', category: 'convolution', summary: '6 · 5x5 · s1 · pad 2', params: 156, inShapes: [[1, 28, 28]], outShape: [6, 28, 28], hasOutput: true, ...data };
+  const props = { id: 'conv1', data: full, type: 'layer', selected: false, dragging: false, zIndex: 0, isConnectable: true, positionAbsoluteX: 0, positionAbsoluteY: 0, draggable: true, selectable: true, deletable: true };
+  return wrap(h(LayerNode as never, props as never));
+}
+
+test('a layer node shows its kind, name, key params and parameter count, with typed ports', () => {
+  const html = node({});
+  assert.match(html, /class="layer-type">Conv2D</);
+  assert.match(html, /class="layer-name">conv1</);
+  assert.match(html, /6 · 5x5 · s1 · pad 2/);
+  assert.match(html, /156 p</);
+  assert.equal((html.match(/port port-image/g) ?? []).length, 2, 'an image input port and an image output port');
+  assert.match(html, /title="input 1: N x 1 x 28 x 28"/);
+  assert.doesNotMatch(html, /role="alert"/);
+});
+
+test('Add shows one numbered port per input, vectors typed as vectors; the head has no output port', () => {
+  const add = node({ type: 'Add', title: 'add', category: 'merge', summary: '3 inputs', params: 0, inShapes: [[10], [10], undefined], outShape: [10] });
+  assert.equal((add.match(/port-label/g) ?? []).length, 3);
+  assert.match(add, /input 3 \(not connected\)/);
+  assert.equal((add.match(/port port-vector/g) ?? []).length, 3);
+  assert.doesNotMatch(add, /trainable parameters/);
+  const head = node({ type: 'Output', title: 'output', category: 'output', summary: 'softmax cross-entropy', params: 0, inShapes: [[10]], outShape: [10], hasOutput: false });
+  assert.doesNotMatch(head, /type="source"|react-flow__handle-bottom/);
+});
+
+test('a broken node shows the problem badge and its one-click fix', () => {
+  const html = node({ type: 'Dense', title: 'fc1', problem: { nodeId: 'fc1', code: 'rank', message: 'Dense needs a vector input, but gets an image N x 16 x 5 x 5: insert a Flatten before it', fix: { kind: 'insert-before', layer: 'Flatten' } } });
+  assert.match(html, /class="badge badge-error" role="alert"/);
+  assert.match(html, /insert a Flatten before it/);
+  assert.match(html, /<button class="nodrag fix">Insert Flatten<\/button>/);
+  const warn = node({ problem: { nodeId: 'x', code: 'dead-end', severity: 'warning', message: 'unused' } });
+  assert.match(warn, /badge badge-warning/);
+  assert.equal(fixLabel({ code: 'kernel-too-large', message: '', fix: { kind: 'set-param', param: 'padding', value: 'same' } }), 'Set padding to same');
+});
+
+test('the palette lists every layer kind under its category', () => {
+  const html = wrap(h(Palette, { onAdd() {}, onDrop() {}, searchRef: { current: null } }));
+  for (const l of LAYERS) assert.ok(html.includes(`>${l.label}<`), `palette lacks ${l.label}`);
+  for (const c of ['input', 'convolution', 'pooling', 'activation', 'dense', 'regularization', 'merge', 'output']) assert.match(html, new RegExp(c, 'i'));
+});
