@@ -4,6 +4,9 @@ import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore
 import { EngineError, type EngineClient } from '../../engine/protocol.ts';
 import { EditorStore, emptyDocument, NODE_SPACING, type Fragment } from '../store/editor-store.ts';
 import { TEMPLATES } from '../store/templates.ts';
+import { TrainStore } from '../store/train-store.ts';
+import { EvaluateView, ExportView, TryView } from './EvalViews.tsx';
+import { TrainView } from './TrainView.tsx';
 import { Canvas } from './Canvas.tsx';
 import { Ctx, type EditorContext } from './context.ts';
 import { FileDialog, HelpOverlay, QuestionDialog, type Question } from './Dialogs.tsx';
@@ -12,6 +15,15 @@ import { autoLayout } from './layout.ts';
 import { Palette } from './Palette.tsx';
 import { Summary } from './Summary.tsx';
 
+type View = 'design' | 'train' | 'evaluate' | 'try' | 'export';
+const VIEWS: { id: View; label: string }[] = [
+  { id: 'design', label: 'Design' },
+  { id: 'train', label: 'Train' },
+  { id: 'evaluate', label: 'Evaluate' },
+  { id: 'try', label: 'Try it' },
+  { id: 'export', label: 'Export' },
+];
+
 type Dialog = { kind: 'open' } | { kind: 'save'; resolve(path: string | null): void } | { kind: 'help' } | null;
 
 const basename = (p: string) => p.split(/[\\/]/).pop() ?? p;
@@ -19,6 +31,8 @@ const editable = (t: EventTarget | null) => t instanceof HTMLElement && (t.isCon
 
 export function App({ client }: { client: EngineClient }) {
   const store = useMemo(() => new EditorStore(emptyDocument()), []);
+  const train = useMemo(() => new TrainStore(), []);
+  const [view, setView] = useState<View>('design');
   const state = useSyncExternalStore(store.subscribe, store.getState);
   const analysis = useMemo(() => store.analysis(), [store, state.doc]);
   const flow = useReactFlow();
@@ -38,8 +52,23 @@ export function App({ client }: { client: EngineClient }) {
   const ctx = useMemo<EditorContext>(() => ({ store, client, notify }), [store, client, notify]);
 
   useEffect(() => {
-    (window as unknown as { netwright: unknown }).netwright = { store, flow };
-  }, [store, flow]);
+    (window as unknown as { netwright: unknown }).netwright = { store, flow, train };
+  }, [store, flow, train]);
+
+  // Training events from the engine, the run in progress (if any), and the project the
+  // engine was started with (npm start: the sample project and its dataset).
+  useEffect(() => {
+    const off = client.onEvent((e) => train.handle(e));
+    void client.trainingStatus().then((s) => train.loadStatus(s), () => {});
+    void client.initialProject().then((p) => {
+      if (p.dataDir) train.setDataDir(p.dataDir);
+      if (p.doc && store.getState().doc.nodes.length === 0 && !store.getState().dirty) {
+        store.open(p.doc.text, p.doc.path);
+        fit();
+      }
+    }, () => {});
+    return off;
+  }, [client, train, store]);
 
   useEffect(() => {
     document.title = `${state.dirty ? '• ' : ''}${state.doc.name}${state.path ? ` (${basename(state.path)})` : ''} — Netwright`;
@@ -198,6 +227,7 @@ export function App({ client }: { client: EngineClient }) {
       if (mod && k === 'o') return (e.preventDefault(), void open());
       if (e.altKey && k === 'n') return (e.preventDefault(), void newDoc());
       if (editable(e.target)) return;
+      if (view !== 'design') return;
       if (mod && k === 'z') return (e.preventDefault(), e.shiftKey ? store.redo() : store.undo());
       if (mod && k === 'y') return (e.preventDefault(), store.redo());
       if (mod && k === 'a') return (e.preventDefault(), store.selectAll());
@@ -221,7 +251,7 @@ export function App({ client }: { client: EngineClient }) {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [dialog, question, store, save, saveAs, open, newDoc, copy, layout, fit]);
+  }, [dialog, question, store, save, saveAs, open, newDoc, copy, layout, fit, view]);
 
   const errors = analysis.problems.filter((p) => p.severity !== 'warning').length;
   const warnings = analysis.problems.length - errors;
@@ -231,6 +261,14 @@ export function App({ client }: { client: EngineClient }) {
       <div className="app">
         <header className="toolbar">
           <span className="brand">Netwright</span>
+          <nav className="views" role="tablist">
+            {VIEWS.map((v) => (
+              <button key={v.id} role="tab" aria-selected={view === v.id} className={view === v.id ? 'on' : ''} onClick={() => setView(v.id)} data-view={v.id}>
+                {v.label}
+              </button>
+            ))}
+          </nav>
+          <span className="sep" />
           <button onClick={() => void newDoc()} title="New network (Alt+N)">New</button>
           <button onClick={() => void open()} title="Open (Ctrl+O)">Open…</button>
           <button onClick={() => void save()} title="Save (Ctrl+S)">Save</button>
@@ -267,14 +305,25 @@ export function App({ client }: { client: EngineClient }) {
             {state.path && <span className="muted"> — {state.path}</span>}
           </span>
         </header>
-        <Palette onAdd={addLayer} onDrop={dropLayer} searchRef={searchRef} />
-        <main className="main">
-          <Canvas state={state} analysis={analysis} fitRequest={fitRequest} />
-          {showSummary && <Summary analysis={analysis} onSelect={(id) => store.select({ nodes: [id], edges: [] })} />}
-        </main>
-        <aside className="side">
-          <Inspector state={state} analysis={analysis} />
-        </aside>
+        {view === 'design' ? (
+          <>
+            <Palette onAdd={addLayer} onDrop={dropLayer} searchRef={searchRef} />
+            <main className="main">
+              <Canvas state={state} analysis={analysis} fitRequest={fitRequest} />
+              {showSummary && <Summary analysis={analysis} onSelect={(id) => store.select({ nodes: [id], edges: [] })} />}
+            </main>
+            <aside className="side">
+              <Inspector state={state} analysis={analysis} />
+            </aside>
+          </>
+        ) : (
+          <div className="views-area">
+            {view === 'train' && <TrainView train={train} />}
+            {view === 'evaluate' && <EvaluateView train={train} />}
+            {view === 'try' && <TryView train={train} />}
+            {view === 'export' && <ExportView train={train} />}
+          </div>
+        )}
         <footer className="statusbar">
           <span className={errors ? 'st-error' : 'st-ok'} data-testid="problem-count">
             {errors ? `${errors} error${errors > 1 ? 's' : ''}` : analysis.ok ? 'ready to train' : 'no errors'}

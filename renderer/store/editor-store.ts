@@ -317,6 +317,13 @@ export class EditorStore {
     this.commit('rename network', { ...this.state.doc, name }, { merge: 'doc.name' });
   }
 
+  /** Training settings (optimizer, rate, schedule, batch, epochs, seed…): typing into one field is one undo step. */
+  setTraining(patch: Partial<NetworkDocument['training']>): void {
+    const training = { ...this.state.doc.training, ...patch };
+    for (const k of Object.keys(patch) as (keyof typeof patch)[]) if (patch[k] === undefined) delete training[k];
+    this.commit('training settings', { ...this.state.doc, training }, { merge: `training.${Object.keys(patch).join(',')}` });
+  }
+
   /** Applies a problem's one-click fix. Returns false when the problem has none. */
   applyFix(problem: Problem): boolean {
     const fix = problem.fix;

@@ -20,11 +20,12 @@ export interface Session {
   close(): Promise<void>;
 }
 
-export async function start(): Promise<Session> {
+/** `serveArgs` adds arguments to `netwright serve` once the project folder exists (e.g. --doc, --data). */
+export async function start(o: { serveArgs?: (root: string) => string[] } = {}): Promise<Session> {
   await ensureRendererBuilt();
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'netwright-e2e-'));
-  const server: ChildProcess = spawn(process.execPath, ['bin/netwright.js', 'serve', '--port', '0', '--root', root], {
+  const server: ChildProcess = spawn(process.execPath, ['bin/netwright.js', 'serve', '--port', '0', '--root', root, ...(o.serveArgs?.(root) ?? [])], {
     env: { ...process.env, NETWRIGHT_CONFIG_DIR: path.join(root, '.config') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

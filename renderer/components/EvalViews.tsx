@@ -1,0 +1,245 @@
+// Evaluate (confusion matrix with the images of each cell, per-class P/R/F1, most confident
+// mistakes), Try it (top-k, feature maps, first-layer filters) and Export (with the check).
+import { useEffect, useRef, useState, useSyncExternalStore, type ReactElement } from 'react';
+import type { EvalResult, ExportResult, PredictResult } from '../../engine/protocol.ts';
+import type { TrainStore } from '../store/train-store.ts';
+import { useEditor } from './context.ts';
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** The run the views work on: the newest one with a model unless the user picks another. */
+function useRun(train: TrainStore): [string | null, (id: string) => void, ReactElement] {
+  const { client } = useEditor();
+  const t = useSyncExternalStore(train.subscribe, train.getState);
+  const [picked, setPicked] = useState<string | null>(null);
+  useEffect(() => void client.listRuns().then((r) => train.setRuns(r), () => {}), [t.done]);
+  const usable = t.runs.filter((r) => r.hasModel);
+  const runId = picked && usable.some((r) => r.runId === picked) ? picked : (usable[0]?.runId ?? null);
+  const select = (
+    <label className="run-picker">run{' '}
+      <select value={runId ?? ''} onChange={(e) => setPicked(e.target.value)} data-testid="run-picker">
+        {usable.length === 0 && <option value="">no trained run yet</option>}
+        {usable.map((r) => <option key={r.runId} value={r.runId}>{r.runId} ({r.status}{r.final?.valAccuracy != null ? `, val ${pct(r.final.valAccuracy)}` : ''})</option>)}
+      </select>
+    </label>
+  );
+  return [runId, setPicked, select];
+}
+
+function Thumbs({ dataDir, paths, caption }: { dataDir: string; paths: string[]; caption?: (p: string) => string }) {
+  const { client } = useEditor();
+  const [urls, setUrls] = useState<Record<string, string | null>>({});
+  useEffect(() => {
+    if (paths.length) client.images(dataDir, paths.slice(0, 120), 72).then((r) => setUrls(Object.fromEntries(r.images.map((i) => [i.path, i.url]))), () => {});
+  }, [dataDir, paths.join('|')]);
+  return (
+    <div className="gallery">
+      {paths.slice(0, 120).map((p) => (
+        <figure key={p}>{urls[p] ? <img src={urls[p]!} alt={p} /> : <div className="ph" />}<figcaption title={p}>{caption ? caption(p) : p.split('/').pop()}</figcaption></figure>
+      ))}
+    </div>
+  );
+}
+
+export function EvaluateView({ train }: { train: TrainStore }) {
+  const { client, notify } = useEditor();
+  const [runId, , picker] = useRun(train);
+  const [res, setRes] = useState<EvalResult | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [cell, setCell] = useState<[number, number] | null>(null);
+  const run = async () => {
+    if (!runId) return;
+    setBusy(true);
+    try {
+      setRes(await client.evaluate(runId));
+      setCell(null);
+    } catch (e) {
+      notify(`Evaluate: ${(e as Error).message}`, 'error');
+    } finally {
+      setBusy(false);
+    }
+  };
+  useEffect(() => void run(), [runId]);
+  const max = res ? Math.max(1, ...res.confusion.flat()) : 1;
+  return (
+    <div className="workspace eval-view" data-testid="eval-view">
+      <section className="card">
+        <h2>Evaluate {picker} <button onClick={() => void run()} disabled={!runId || busy}>{busy ? 'Evaluating…' : 'Evaluate'}</button></h2>
+        {res && <p>{res.model} on {res.count} validation images: accuracy <b data-testid="eval-accuracy">{pct(res.accuracy)}</b>, loss {res.loss.toFixed(4)}</p>}
+        {!runId && <p className="muted">Train a network first (Train view).</p>}
+      </section>
+      {res && (
+        <>
+          <section className="card">
+            <h3>Confusion matrix <span className="muted">(rows: true class, columns: predicted; click a cell to see its images)</span></h3>
+            <table className="confusion" data-testid="confusion">
+              <thead><tr><th /> {res.classNames.map((c) => <th key={c}>{c}</th>)}</tr></thead>
+              <tbody>
+                {res.confusion.map((row, i) => (
+                  <tr key={i}>
+                    <th>{res.classNames[i]}</th>
+                    {row.map((v, j) => (
+                      <td key={j} className={`${i === j ? 'diag' : 'off'} ${cell?.[0] === i && cell?.[1] === j ? 'sel' : ''}`}
+                        style={{ background: v ? (i === j ? `rgba(31,138,76,${0.15 + (0.75 * v) / max})` : `rgba(209,47,47,${0.15 + (0.75 * v) / max})`) : undefined }}
+                        onClick={() => setCell([i, j])} data-cell={`${i},${j}`}>{v}</td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <h3>Per class</h3>
+            <table className="perclass">
+              <thead><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr></thead>
+              <tbody>{res.perClass.map((c) => <tr key={c.name}><td>{c.name}</td><td>{pct(c.precision)}</td><td>{pct(c.recall)}</td><td>{pct(c.f1)}</td><td>{c.support}</td></tr>)}</tbody>
+            </table>
+          </section>
+          <section className="card">
+            {cell ? (
+              <>
+                <h3 data-testid="cell-title">True {res.classNames[cell[0]]}, predicted {res.classNames[cell[1]]}: {res.confusion[cell[0]][cell[1]]} image(s)</h3>
+                <div data-testid="cell-images"><Thumbs dataDir={res.dataDir} paths={res.cells[cell[0]][cell[1]]} /></div>
+              </>
+            ) : (
+              <>
+                <h3>Most confident mistakes</h3>
+                {res.mistakes.length === 0 && <p className="muted">No mistakes on the validation split.</p>}
+                <Thumbs dataDir={res.dataDir} paths={res.mistakes.map((m) => m.path)} caption={(p) => {
+                  const m = res.mistakes.find((x) => x.path === p)!;
+                  return `${res.classNames[m.label]} → ${res.classNames[m.predicted]} ${pct(m.confidence)}`;
+                }} />
+              </>
+            )}
+          </section>
+        </>
+      )}
+    </div>
+  );
+}
+
+export function TryView({ train }: { train: TrainStore }) {
+  const { client, notify } = useEditor();
+  const [runId, , picker] = useRun(train);
+  const t = useSyncExternalStore(train.subscribe, train.getState);
+  const [res, setRes] = useState<PredictResult | null>(null);
+  const predict = async (image: { path: string } | { data: string }) => {
+    if (!runId) return notify('Train a network first', 'error');
+    try {
+      setRes(await client.predict(runId, image, { top: 5 }));
+    } catch (e) {
+      notify(`Try it: ${(e as Error).message}`, 'error');
+    }
+  };
+  const fromFile = async (f: File | undefined) => {
+    if (!f) return;
+    const b = new Uint8Array(await f.arrayBuffer());
+    let s = '';
+    for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
+    await predict({ data: btoa(s) });
+  };
+  const samples = t.report?.samples.map((c) => c[0]).filter(Boolean) ?? [];
+  return (
+    <div className="workspace try-view" data-testid="try-view"
+      onDragOver={(e) => e.preventDefault()} onDrop={(e) => (e.preventDefault(), void fromFile(e.dataTransfer.files[0]))}>
+      <section className="card">
+        <h2>Try it {picker}</h2>
+        <p>Drop an image here, <label className="file-pick">pick a file<input type="file" accept="image/*" onChange={(e) => void fromFile(e.target.files?.[0])} data-testid="try-file" /></label>, or use a dataset image:</p>
+        <div className="try-samples">{samples.map((p) => <button key={p} onClick={() => void predict({ path: p })} data-testid="try-sample">{p}</button>)}</div>
+      </section>
+      {res && (
+        <>
+          <section className="card try-result" data-testid="try-result">
+            <img className="try-input" src={res.input} alt="input as the network sees it" />
+            <div className="topk">
+              {res.top.map((c) => (
+                <div key={c.label} className="topk-row"><span>{c.name}</span><div className="topk-bar"><div style={{ width: `${100 * c.probability}%` }} /></div><span>{pct(c.probability)}</span></div>
+              ))}
+            </div>
+          </section>
+          <section className="card">
+            {res.filters && <><h3>Learned filters of {res.filters.nodeId}</h3><Filters f={res.filters} /></>}
+            {res.featureMaps.map((m) => (
+              <div key={m.nodeId} className="fmaps" data-testid="feature-maps">
+                <h3>{m.label} <span className="muted">{m.maps.shape.join(' x ')}{m.maps.channels < m.maps.shape[0] ? ` (first ${m.maps.channels} channels)` : ''}</span></h3>
+                <Planes maps={m.maps} />
+              </div>
+            ))}
+          </section>
+        </>
+      )}
+    </div>
+  );
+}
+
+function Planes({ maps }: { maps: PredictResult['featureMaps'][number]['maps'] }) {
+  const [, h, w] = maps.shape;
+  const bytes = Uint8Array.from(atob(maps.data), (c) => c.charCodeAt(0));
+  return <div className="planes">{Array.from({ length: maps.channels }, (_, c) => <Gray key={c} px={bytes.subarray(c * h * w, (c + 1) * h * w)} w={w} h={h} />)}</div>;
+}
+
+function Gray({ px, w, h, rgb }: { px: Uint8Array; w: number; h: number; rgb?: Uint8Array[] }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const ctx = ref.current!.getContext('2d')!;
+    const img = ctx.createImageData(w, h);
+    for (let i = 0; i < w * h; i++) {
+      img.data[4 * i] = rgb ? rgb[0][i] : px[i];
+      img.data[4 * i + 1] = rgb ? rgb[1][i] : px[i];
+      img.data[4 * i + 2] = rgb ? rgb[2][i] : px[i];
+      img.data[4 * i + 3] = 255;
+    }
+    ctx.putImageData(img, 0, 0);
+  }, [px, rgb]);
+  return <canvas ref={ref} width={w} height={h} className="plane" />;
+}
+
+/** Each filter scaled to 0..255 by its own range; RGB when it has three input channels. */
+function Filters({ f }: { f: NonNullable<PredictResult['filters']> }) {
+  const [n, c, kh, kw] = f.shape;
+  const per = c * kh * kw;
+  return (
+    <div className="planes filters">
+      {Array.from({ length: Math.min(n, 64) }, (_, i) => {
+        const v = f.values.slice(i * per, (i + 1) * per);
+        const lo = Math.min(...v);
+        const hi = Math.max(...v);
+        const b = Uint8Array.from(v, (x) => (hi > lo ? Math.round((255 * (x - lo)) / (hi - lo)) : 128));
+        const plane = kh * kw;
+        return c === 3 ? <Gray key={i} px={b} w={kw} h={kh} rgb={[b.subarray(0, plane), b.subarray(plane, 2 * plane), b.subarray(2 * plane)]} /> : <Gray key={i} px={b.subarray(0, plane)} w={kw} h={kh} />;
+      })}
+    </div>
+  );
+}
+
+export function ExportView({ train }: { train: TrainStore }) {
+  const { client, notify } = useEditor();
+  const [runId, , picker] = useRun(train);
+  const [res, setRes] = useState<ExportResult | null>(null);
+  const [busy, setBusy] = useState(false);
+  const go = async () => {
+    if (!runId) return;
+    setBusy(true);
+    try {
+      setRes(await client.exportModel(runId));
+    } catch (e) {
+      notify(`Export: ${(e as Error).message}`, 'error');
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="workspace export-view" data-testid="export-view">
+      <section className="card">
+        <h2>Export ONNX {picker}</h2>
+        <p>Writes the run's best model (by validation) with its class names and preprocessing in the metadata, reloads the file in ONNX Runtime and compares its outputs with the engine's on validation images.</p>
+        <button className="primary" onClick={() => void go()} disabled={!runId || busy} data-testid="export-button">{busy ? 'Exporting…' : 'Export model.onnx'}</button>
+      </section>
+      {res && (
+        <section className="card" data-testid="export-result" data-ok={res.ok} data-path={res.path}>
+          <h3 className={res.ok ? 'st-ok' : 'st-error'}>{res.ok ? 'Verified' : 'Verification FAILED'}: {res.path}</h3>
+          <p>{(res.bytes / 1024).toFixed(1)} KiB. Reloaded in ONNX Runtime and run on {res.compared} validation images: largest difference from the engine's outputs {res.maxAbsDiff.toExponential(2)} (tolerance {res.tolerance}); same predicted class on {res.sameArgmax}/{res.compared}.</p>
+          <table><tbody>{Object.entries(res.metadata).map(([k, v]) => <tr key={k}><th>{k}</th><td><code>{v}</code></td></tr>)}</tbody></table>
+        </section>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,286 @@
+// The Train view: dataset folder and report, training settings, start/pause/resume/stop, live
+// plots, progress, runs history (with one run overlaid) and the gradient check.
+import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import type { DirListing, GradCheckResult } from '../../engine/protocol.ts';
+import { downsample, smooth, type TrainStore } from '../store/train-store.ts';
+import { Chart } from './Chart.tsx';
+import { useEditor } from './context.ts';
+import { Modal } from './Dialogs.tsx';
+
+const DRAW_POINTS = 2000;
+const pct = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '–' : `${(100 * x).toFixed(1)}%`);
+const num = (x: number | null | undefined, d = 4) => (x === null || x === undefined || Number.isNaN(x) ? '–' : x.toFixed(d));
+const duration = (s: number | null) => (s === null || !Number.isFinite(s) ? '–' : s >= 3600 ? `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min` : s >= 60 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${Math.round(s)} s`);
+
+export function TrainView({ train }: { train: TrainStore }) {
+  const { store, client, notify } = useEditor();
+  const t = useSyncExternalStore(train.subscribe, train.getState);
+  const doc = useSyncExternalStore(store.subscribe, store.getState).doc;
+  const [picking, setPicking] = useState(false);
+  const [smoothing, setSmoothing] = useState(0.8);
+  const [grad, setGrad] = useState<GradCheckResult | null>(null);
+  const [gradBusy, setGradBusy] = useState(false);
+  const analysisOk = store.analysis().ok;
+  const busy = t.runState !== 'idle';
+
+  const refreshRuns = () => client.listRuns().then((r) => train.setRuns(r), () => {});
+  useEffect(() => void refreshRuns(), [t.done, t.error]);
+
+  // The report follows the dataset folder and the network's input size.
+  const input = doc.nodes.find((n) => n.type === 'Input');
+  const inputKey = JSON.stringify([input?.params, doc.training.valSplit, doc.training.seed, doc.training.data]);
+  useEffect(() => {
+    if (!t.dataDir || !analysisOk) return;
+    train.setReportLoading();
+    client.datasetReport(store.doc, t.dataDir).then((r) => train.setReport(r), (e: Error) => train.setReport(null, e.message));
+  }, [t.dataDir, inputKey, analysisOk]);
+
+  const start = async () => {
+    if (!t.dataDir) return notify('Choose a dataset folder first', 'error');
+    try {
+      const r = await client.startTraining(store.doc, t.dataDir, { docPath: store.getState().path });
+      train.beginRun(r.runId);
+      notify(`Training: ${r.outDir}`);
+    } catch (e) {
+      notify(`Cannot start: ${(e as Error).message}`, 'error');
+    }
+  };
+  const control = (f: () => Promise<{ state: string }>) => f().then((r) => train.markState(r.state as never), (e: Error) => notify(e.message, 'error'));
+  const gradCheck = async () => {
+    setGradBusy(true);
+    try {
+      setGrad(await client.gradientCheck(store.doc, t.dataDir));
+    } catch (e) {
+      notify(`Gradient check: ${(e as Error).message}`, 'error');
+    } finally {
+      setGradBusy(false);
+    }
+  };
+
+  const s = t.series;
+  const stepData = useMemo(() => downsample(s.step, [s.loss, smooth(s.loss, smoothing)], DRAW_POINTS), [t.version, smoothing]);
+  const lrData = useMemo(() => downsample(s.step, [s.lr], DRAW_POINTS), [t.version]);
+  const epochData = useMemo(() => {
+    const ov = t.overlay?.epochs ?? [];
+    const xs = [...new Set([...t.epochs.map((e) => e.epoch), ...ov.map((e) => e.epoch)])].sort((a, b) => a - b);
+    const at = <T,>(list: T[], key: (e: T) => number, v: (e: T) => number | null) => xs.map((x) => {
+      const e = list.find((i) => key(i) === x);
+      return e ? v(e) : null;
+    });
+    const cur = (v: (e: (typeof t.epochs)[number]) => number | null) => at(t.epochs, (e) => e.epoch, v);
+    const old = (v: (e: (typeof ov)[number]) => number | null) => at(ov, (e) => e.epoch, v);
+    return {
+      loss: [xs, cur((e) => e.loss), cur((e) => e.valLoss), old((e) => e.loss), old((e) => e.valLoss)] as [number[], ...(number | null)[][]],
+      acc: [xs, cur((e) => e.accuracy), cur((e) => e.valAccuracy), old((e) => e.accuracy), old((e) => e.valAccuracy)] as [number[], ...(number | null)[][]],
+    };
+  }, [t.version, t.epochs, t.overlay]);
+  const p = train.progress();
+  const sched = doc.training.schedule ?? { kind: 'constant' as const, warmupSteps: 0, stepEpochs: 10, gamma: 0.1, minFactor: 0 };
+  const setSched = (patch: Partial<typeof sched>) => store.setTraining({ schedule: { ...sched, ...patch } });
+  const tr = doc.training;
+
+  return (
+    <div className="workspace train-view" data-testid="train-view">
+      <section className="card dataset-card">
+        <h2>Dataset</h2>
+        <div className="row">
+          <code className="path" title={t.dataDir ?? ''} data-testid="data-dir">{t.dataDir ?? 'no folder chosen'}</code>
+          <button onClick={() => setPicking(true)}>Choose folder…</button>
+        </div>
+        {t.reportLoading && <p className="muted">Reading the dataset…</p>}
+        {t.reportError && <div className="problem problem-error">{t.reportError}</div>}
+        {t.report && <DatasetReport train={train} />}
+      </section>
+
+      <section className="card settings-card">
+        <h2>Settings</h2>
+        <div className="grid2">
+          <label>optimizer
+            <select value={tr.optimizer} onChange={(e) => store.setTraining({ optimizer: e.target.value as typeof tr.optimizer })} disabled={busy}>
+              <option value="sgd">SGD</option><option value="adam">Adam</option><option value="adamw">AdamW</option>
+            </select>
+          </label>
+          <label>learning rate<NumberField value={tr.lr} onChange={(v) => store.setTraining({ lr: v })} disabled={busy} /></label>
+          {tr.optimizer === 'sgd' && <label>momentum<NumberField value={tr.momentum} onChange={(v) => store.setTraining({ momentum: v })} disabled={busy} /></label>}
+          {tr.optimizer === 'sgd' && <label className="check"><input type="checkbox" checked={tr.nesterov} onChange={(e) => store.setTraining({ nesterov: e.target.checked })} disabled={busy} /> Nesterov</label>}
+          <label>weight decay<NumberField value={tr.weightDecay} onChange={(v) => store.setTraining({ weightDecay: v })} disabled={busy} /></label>
+          <label>schedule
+            <select value={sched.kind} onChange={(e) => setSched({ kind: e.target.value as typeof sched.kind })} disabled={busy} aria-label="schedule">
+              <option value="constant">constant</option><option value="step">step decay</option><option value="cosine">cosine</option>
+            </select>
+          </label>
+          <label>warm-up steps<NumberField value={sched.warmupSteps} int onChange={(v) => setSched({ warmupSteps: v })} disabled={busy} /></label>
+          {sched.kind === 'step' && <label>every (epochs)<NumberField value={sched.stepEpochs} int onChange={(v) => setSched({ stepEpochs: v })} disabled={busy} /></label>}
+          {sched.kind === 'step' && <label>factor<NumberField value={sched.gamma} onChange={(v) => setSched({ gamma: v })} disabled={busy} /></label>}
+          <label>batch size
+            <span className="presets">
+              {[32, 64, 128].map((b) => <button key={b} className={tr.batchSize === b ? 'on' : ''} onClick={() => store.setTraining({ batchSize: b })} disabled={busy}>{b}</button>)}
+              <NumberField value={tr.batchSize} int onChange={(v) => store.setTraining({ batchSize: v })} disabled={busy} aria="batch size" />
+            </span>
+          </label>
+          <label>epochs<NumberField value={tr.epochs} int onChange={(v) => store.setTraining({ epochs: v })} disabled={busy} aria="epochs" /></label>
+          <label>seed<NumberField value={tr.seed} int onChange={(v) => store.setTraining({ seed: v })} disabled={busy} /></label>
+          <label>validation split<NumberField value={tr.valSplit} onChange={(v) => store.setTraining({ valSplit: v })} disabled={busy} /></label>
+          <label>device
+            <select value="cpu" disabled title="This build of ONNX Runtime ships CPU binaries; CUDA needs its provider files (README, GPU).">
+              <option value="cpu">CPU</option>
+            </select>
+          </label>
+        </div>
+        <div className="controls">
+          <button className="primary" onClick={() => void start()} disabled={busy || !analysisOk || !t.dataDir} data-testid="train-start">Train</button>
+          <button onClick={() => void control(() => client.pauseTraining())} disabled={t.runState !== 'running'} data-testid="train-pause">Pause</button>
+          <button onClick={() => void control(() => client.resumeTraining())} disabled={t.runState !== 'paused'} data-testid="train-resume">Resume</button>
+          <button onClick={() => void control(() => client.stopTraining())} disabled={!busy || t.runState === 'stopping'} data-testid="train-stop">Stop</button>
+          <button onClick={() => void gradCheck()} disabled={gradBusy || !analysisOk} title="Finite differences vs autodiff for every parameter tensor" data-testid="grad-check">
+            {gradBusy ? 'Checking…' : 'Gradient check'}
+          </button>
+        </div>
+        {!analysisOk && <p className="problem problem-error">Fix the network's errors in Design first.</p>}
+      </section>
+
+      <section className="card progress-card" data-testid="progress" data-state={t.runState}>
+        <div className="progress-bar"><div style={{ width: `${(100 * p.fraction).toFixed(1)}%` }} /></div>
+        <div className="progress-text">
+          <span data-testid="run-state" className={`state state-${t.runState}`}>{t.runState}</span>
+          <span>epoch {p.epoch}/{p.epochs || '–'}</span>
+          <span>step {p.step}/{p.total || '–'}</span>
+          <span>{Math.round(p.samplesPerSec)} samples/s</span>
+          <span>time left {busy ? duration(p.secondsLeft) : '–'}</span>
+          {t.epochs.length > 0 && <span>val acc {pct(t.epochs.at(-1)!.valAccuracy)}</span>}
+          {t.done && <span data-testid="run-done">{t.done.reason} at step {t.done.step}{t.done.best ? `; best epoch ${t.done.best.epoch} (${pct(t.done.best.accuracy)})` : ''}</span>}
+          {t.error && <span className="st-error" data-testid="run-error">{t.error}</span>}
+        </div>
+        {t.logs.filter((l) => l.level === 'warn').slice(-3).map((l, i) => <div key={i} className="problem problem-warning">{l.message}</div>)}
+      </section>
+
+      <section className="card charts-card">
+        <div className="charts">
+          <div>
+            <Chart title="Training loss per step" xLabel="step" testId="chart-step-loss" sourcePoints={s.step.length} data={stepData}
+              series={[{ label: 'loss', color: 'rgba(47,111,222,0.35)', width: 1 }, { label: `smoothed (${smoothing})`, color: '#2f6fde', width: 2 }]} />
+            <label className="smoothing">smoothing <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} /> {smoothing.toFixed(2)}</label>
+          </div>
+          <Chart title="Loss per epoch" xLabel="epoch" testId="chart-epoch-loss" data={epochData.loss}
+            series={[{ label: 'train', color: '#2f6fde', points: true }, { label: 'val', color: '#d0508a', points: true }, { label: 'overlay train', color: '#8fb1ec', dash: [5, 4], points: true }, { label: 'overlay val', color: '#e7a3c2', dash: [5, 4], points: true }]} />
+          <Chart title="Accuracy per epoch" xLabel="epoch" testId="chart-epoch-acc" data={epochData.acc}
+            series={[{ label: 'train', color: '#2f6fde', points: true }, { label: 'val', color: '#d0508a', points: true }, { label: 'overlay train', color: '#8fb1ec', dash: [5, 4], points: true }, { label: 'overlay val', color: '#e7a3c2', dash: [5, 4], points: true }]} />
+          <Chart title="Learning rate" xLabel="step" testId="chart-lr" data={lrData} series={[{ label: 'lr', color: '#1f8a4c', width: 2 }]} />
+        </div>
+      </section>
+
+      <section className="card runs-card">
+        <h2>Runs <button onClick={() => void refreshRuns()}>Refresh</button></h2>
+        <table className="runs" data-testid="runs">
+          <thead><tr><th>run</th><th>status</th><th>epochs</th><th>val acc</th><th>best</th><th>overlay</th></tr></thead>
+          <tbody>
+            {t.runs.map((r) => (
+              <tr key={r.runId} className={r.runId === t.runId ? 'current' : ''}>
+                <td title={r.dataDir}>{r.runId}</td>
+                <td>{r.status}</td>
+                <td>{r.epochs}</td>
+                <td>{pct(r.final?.valAccuracy)}</td>
+                <td>{r.best ? `${r.best.epoch}: ${pct(r.best.accuracy)}` : '–'}</td>
+                <td><input type="radio" name="overlay" checked={t.overlay?.runId === r.runId} onChange={() => client.runCurves(r.runId).then((c) => train.setOverlay(c), (e: Error) => notify(e.message, 'error'))} /></td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {t.overlay && <button onClick={() => train.setOverlay(null)}>Clear overlay</button>}
+        {grad && <GradTable grad={grad} />}
+      </section>
+      {picking && <FolderDialog onPick={(d) => (setPicking(false), train.setDataDir(d))} onClose={() => setPicking(false)} />}
+    </div>
+  );
+}
+
+function DatasetReport({ train }: { train: TrainStore }) {
+  const { client } = useEditor();
+  const t = useSyncExternalStore(train.subscribe, train.getState);
+  const r = t.report!;
+  const [thumbs, setThumbs] = useState<Record<string, string | null>>({});
+  useEffect(() => {
+    const paths = r.samples.flat();
+    if (paths.length && t.dataDir) client.images(t.dataDir, paths, 64).then((res) => setThumbs(Object.fromEntries(res.images.map((i) => [i.path, i.url]))), () => {});
+  }, [r]);
+  const max = Math.max(1, ...r.classes.map((c) => c.train));
+  return (
+    <div className="report" data-testid="dataset-report">
+      <p>{r.classNames.length} classes · {r.totals.train} training · {r.totals.val} validation · {r.totals.skipped} skipped · {r.layout === 'train-val' ? 'train/val folders' : 'split by the validation fraction'}</p>
+      <table>
+        <thead><tr><th>class</th><th>train</th><th>val</th><th /><th>samples</th></tr></thead>
+        <tbody>
+          {r.classes.map((c) => (
+            <tr key={c.name}>
+              <td>{c.name}</td><td>{c.train}</td><td>{c.val}</td>
+              <td><div className="bar" style={{ width: `${(60 * c.train) / max}px` }} /></td>
+              <td className="thumbs">{r.samples[c.label]?.map((p) => (thumbs[p] ? <img key={p} src={thumbs[p]!} alt={p} title={p} /> : null))}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {r.warnings.map((w) => <div key={w} className="problem problem-warning">{w}</div>)}
+      {Object.keys(r.skippedByReason).length > 0 && (
+        <details><summary>Skipped: {Object.entries(r.skippedByReason).map(([k, v]) => `${v} ${k}`).join(', ')}</summary>
+          <ul>{r.skipped.slice(0, 50).map((s) => <li key={s.path}>{s.path}: {s.reason}</li>)}</ul></details>
+      )}
+      {r.duplicates.length > 0 && <details><summary>{r.duplicates.length} groups of identical files</summary><ul>{r.duplicates.slice(0, 30).map((g) => <li key={g[0]}>{g.join(', ')}</li>)}</ul></details>}
+      {r.leakage.length > 0 && <details><summary>{r.leakage.length} images in both train and validation</summary><ul>{r.leakage.slice(0, 30).map((g) => <li key={g.train[0]}>{[...g.train, ...g.val].join(', ')}</li>)}</ul></details>}
+    </div>
+  );
+}
+
+function GradTable({ grad }: { grad: GradCheckResult }) {
+  return (
+    <div className="gradcheck" data-testid="grad-result">
+      <h3>Gradient check <span className="muted">({grad.source}; central differences vs autodiff)</span></h3>
+      <table>
+        <thead><tr><th>layer</th><th>parameter</th><th>autodiff</th><th>numeric</th><th>relative error</th><th /></tr></thead>
+        <tbody>
+          {grad.rows.map((r) => (
+            <tr key={r.param}><td>{r.layer}</td><td>{r.param}</td><td>{r.analytic.toExponential(3)}</td><td>{r.numeric.toExponential(3)}</td><td>{r.relError.toExponential(2)}</td><td className={r.ok ? 'st-ok' : 'st-error'}>{r.ok ? 'ok' : 'MISMATCH'}</td></tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function NumberField({ value, onChange, int, disabled, aria }: { value: number; onChange(v: number): void; int?: boolean; disabled?: boolean; aria?: string }) {
+  const [text, setText] = useState(String(value));
+  useEffect(() => setText(String(value)), [value]);
+  const bad = text.trim() === '' || !Number.isFinite(Number(text)) || (int && !Number.isInteger(Number(text)));
+  return (
+    <input className={bad ? 'bad' : ''} value={text} disabled={disabled} aria-label={aria} inputMode="decimal"
+      onChange={(e) => {
+        setText(e.target.value);
+        const v = Number(e.target.value);
+        if (e.target.value.trim() !== '' && Number.isFinite(v) && (!int || Number.isInteger(v))) onChange(v);
+      }} />
+  );
+}
+
+/** Picks a folder inside the engine's project folder (the dataset). */
+function FolderDialog({ onPick, onClose }: { onPick(dir: string): void; onClose(): void }) {
+  const { client } = useEditor();
+  const [listing, setListing] = useState<DirListing | null>(null);
+  const [error, setError] = useState('');
+  const go = (dir: string) => client.listDir(dir).then(setListing, (e: Error) => setError(e.message));
+  useEffect(() => void go(''), []);
+  return (
+    <Modal title="Choose a dataset folder (one subfolder per class)" onClose={onClose}>
+      <div className="dir-path">{listing?.dir ?? '…'}</div>
+      <div className="dir-list">
+        {listing?.parent && <button className="file-entry dir" onClick={() => go(listing.parent!)}>↑ ..</button>}
+        {listing?.entries.filter((e) => e.kind === 'dir').map((e) => (
+          <button key={e.name} className="file-entry dir" onClick={() => go(`${listing.dir}/${e.name}`)}>📁 {e.name}</button>
+        ))}
+      </div>
+      {error && <div className="problem problem-error">{error}</div>}
+      <div className="buttons">
+        <button onClick={onClose}>Cancel</button>
+        <button className="primary" disabled={!listing} onClick={() => listing && onPick(listing.dir)}>Use this folder</button>
+      </div>
+    </Modal>
+  );
+}

@@ -1,0 +1,203 @@
+// What the Train, Evaluate, Try it and Export views show: the chosen dataset and its report, the
+// live run (every step point, columnar for the plots), the runs history and an overlaid run.
+// Pure TypeScript: the engine's events go in, views subscribe.
+import type { DatasetReportResult, EpochEvent, RunCurves, RunSummary, ServerEvent, StartedEvent, StepPoint, TrainingStatus } from '../../engine/protocol.ts';
+
+export type RunState = TrainingStatus['state'];
+
+/** One column per quantity, so the plots get arrays without copying. */
+export interface Series {
+  step: number[];
+  loss: number[];
+  accuracy: number[];
+  lr: number[];
+  samplesPerSec: number[];
+  epoch: number[];
+}
+
+export interface TrainState {
+  dataDir: string | null;
+  report: DatasetReportResult | null;
+  reportError: string | null;
+  reportLoading: boolean;
+  runId: string | null;
+  runState: RunState;
+  started: StartedEvent | null;
+  series: Series;
+  epochs: EpochEvent[];
+  /** The run that finished last (or was stopped), with how it ended. */
+  done: { reason: string; step: number; best: { epoch: number; accuracy: number; loss: number } | null } | null;
+  error: string | null;
+  logs: { level: 'info' | 'warn'; message: string }[];
+  /** When the current run's first step arrived (ms, performance.now), for the time left. */
+  firstStepAt: number | null;
+  runs: RunSummary[];
+  overlay: RunCurves | null;
+  /** Bumped on every change to the series: charts redraw when it moves. */
+  version: number;
+}
+
+const emptySeries = (): Series => ({ step: [], loss: [], accuracy: [], lr: [], samplesPerSec: [], epoch: [] });
+
+export class TrainStore {
+  private state: TrainState = {
+    dataDir: null, report: null, reportError: null, reportLoading: false, runId: null, runState: 'idle', started: null,
+    series: emptySeries(), epochs: [], done: null, error: null, logs: [], firstStepAt: null, runs: [], overlay: null, version: 0,
+  };
+  private listeners = new Set<() => void>();
+
+  getState = (): TrainState => this.state;
+  subscribe = (fn: () => void): (() => void) => {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  };
+
+  private set(patch: Partial<TrainState>): void {
+    this.state = { ...this.state, ...patch };
+    for (const l of this.listeners) l();
+  }
+
+  setDataDir(dataDir: string | null): void {
+    if (dataDir !== this.state.dataDir) this.set({ dataDir, report: null, reportError: null });
+  }
+  setReport(report: DatasetReportResult | null, error: string | null = null): void {
+    this.set({ report, reportError: error, reportLoading: false });
+  }
+  setReportLoading(): void {
+    this.set({ reportLoading: true, reportError: null });
+  }
+  setRuns(runs: RunSummary[]): void {
+    this.set({ runs });
+  }
+  setOverlay(overlay: RunCurves | null): void {
+    this.set({ overlay, version: this.state.version + 1 });
+  }
+
+  /** A run was started from this page: clear the plots before its first event. */
+  beginRun(runId: string): void {
+    this.set({ runId, runState: 'starting', started: null, series: emptySeries(), epochs: [], done: null, error: null, logs: [], firstStepAt: null, version: this.state.version + 1 });
+  }
+
+  /** The engine's view of the current run (page load, reconnect). */
+  loadStatus(s: TrainingStatus): void {
+    if (!s.runId) return;
+    this.beginRun(s.runId);
+    this.addPoints(s.points);
+    this.set({
+      runState: s.state,
+      started: s.started,
+      epochs: s.epochs,
+      done: s.done ? { reason: s.done.reason, step: s.done.step, best: s.done.best ?? null } : null,
+      error: s.error,
+    });
+  }
+
+  handle({ runId, event: e }: ServerEvent): void {
+    if (runId !== this.state.runId) {
+      // A run started elsewhere (another page): follow it from here on.
+      if (e.type !== 'started' && e.type !== 'log') return;
+      this.beginRun(runId);
+    }
+    switch (e.type) {
+      case 'steps':
+        if (this.state.firstStepAt === null) this.state.firstStepAt = performance.now();
+        this.addPoints(e.points);
+        this.set({ runState: this.state.runState === 'starting' ? 'running' : this.state.runState, version: this.state.version + 1 });
+        break;
+      case 'epoch':
+        this.set({ epochs: [...this.state.epochs, e], version: this.state.version + 1 });
+        break;
+      case 'started':
+        this.set({ started: e, runState: 'running' });
+        break;
+      case 'paused':
+        this.set({ runState: this.state.runState === 'stopping' ? 'stopping' : 'paused' });
+        break;
+      case 'resumed':
+        this.set({ runState: this.state.runState === 'stopping' ? 'stopping' : 'running' });
+        break;
+      case 'log':
+        this.set({ logs: [...this.state.logs.slice(-50), { level: e.level, message: e.message }] });
+        break;
+      case 'done':
+        this.set({ runState: 'idle', done: { reason: e.reason, step: e.step, best: e.best ?? null } });
+        break;
+      case 'error':
+        this.set({ runState: 'idle', error: e.message });
+        break;
+    }
+  }
+
+  markState(runState: RunState): void {
+    if (this.state.runState !== 'idle') this.set({ runState });
+  }
+
+  private addPoints(points: StepPoint[]): void {
+    const s = this.state.series;
+    for (const p of points) {
+      s.step.push(p.step);
+      s.loss.push(p.loss);
+      s.accuracy.push(p.accuracy);
+      s.lr.push(p.lr);
+      s.samplesPerSec.push(p.samplesPerSec);
+      s.epoch.push(p.epoch);
+    }
+  }
+
+  /** Progress figures: overall fraction, steps per second over the recent points, seconds left. */
+  progress(now = performance.now()): { fraction: number; step: number; total: number; epoch: number; epochs: number; samplesPerSec: number; secondsLeft: number | null } {
+    const s = this.state.series;
+    const total = this.state.started?.totalSteps ?? 0;
+    const step = s.step.at(-1) ?? 0;
+    const recent = s.samplesPerSec.slice(-50);
+    const samplesPerSec = recent.length ? recent.reduce((a, b) => a + b, 0) / recent.length : 0;
+    const batch = this.state.started ? Math.max(1, this.state.started.trainCount / Math.max(1, this.state.started.stepsPerEpoch)) : 1;
+    const secondsLeft = samplesPerSec > 0 && total ? ((total - step) * batch) / samplesPerSec : null;
+    void now;
+    return {
+      fraction: total ? step / total : 0,
+      step,
+      total,
+      epoch: s.epoch.at(-1) ?? 0,
+      epochs: this.state.started ? Math.ceil(total / Math.max(1, this.state.started.stepsPerEpoch)) : 0,
+      samplesPerSec,
+      secondsLeft,
+    };
+  }
+}
+
+/** Exponential moving average, debiased like TensorBoard's smoothing, for the step-loss plot. */
+export function smooth(values: number[], weight: number): number[] {
+  const out = new Array<number>(values.length);
+  let last = 0;
+  let n = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v)) {
+      out[i] = v;
+      continue;
+    }
+    last = last * weight + (1 - weight) * v;
+    n++;
+    out[i] = weight > 0 ? last / (1 - weight ** n) : v;
+  }
+  return out;
+}
+
+/** At most `max` points for drawing: the mean of each bucket (the store keeps every point). */
+export function downsample(x: number[], ys: number[][], max: number): [number[], ...number[][]] {
+  if (x.length <= max) return [x, ...ys];
+  const k = Math.ceil(x.length / max);
+  const ox: number[] = [];
+  const oys = ys.map(() => [] as number[]);
+  for (let i = 0; i < x.length; i += k) {
+    const end = Math.min(x.length, i + k);
+    ox.push(x[end - 1]);
+    ys.forEach((y, j) => {
+      let sum = 0;
+      for (let t = i; t < end; t++) sum += y[t];
+      oys[j].push(sum / (end - i));
+    });
+  }
+  return [ox, ...oys];
+}

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { downsample, smooth, TrainStore } from '../../renderer/store/train-store.ts';
+
+const points = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ step: from + i, epoch: 1, loss: 2 - (from + i) / 1000, accuracy: 0.5, samplesPerSec: 100, lr: 0.01 }));
+
+test('the store keeps every point of the coalesced batches and follows the run state', () => {
+  const t = new TrainStore();
+  t.beginRun('r1');
+  t.handle({ runId: 'r1', event: { type: 'started', device: 'cpu', classNames: ['a', 'b'], trainCount: 320, valCount: 10, stepsPerEpoch: 10, totalSteps: 1000 } });
+  t.handle({ runId: 'r1', event: { type: 'steps', points: points(1, 300) } });
+  t.handle({ runId: 'r1', event: { type: 'paused', step: 300 } });
+  assert.equal(t.getState().runState, 'paused');
+  t.handle({ runId: 'r1', event: { type: 'resumed', step: 300 } });
+  t.handle({ runId: 'r1', event: { type: 'steps', points: points(301, 200) } });
+  t.handle({ runId: 'other', event: { type: 'steps', points: points(1, 5) } });
+  const s = t.getState();
+  assert.deepEqual(s.series.step, Array.from({ length: 500 }, (_, i) => i + 1));
+  assert.equal(s.runState, 'running');
+  const p = t.progress();
+  assert.equal(p.fraction, 0.5);
+  assert.ok(Math.abs(p.secondsLeft! - (500 * 32) / 100) < 1e-9);
+  t.handle({ runId: 'r1', event: { type: 'done', reason: 'stopped', step: 500, epoch: 50, outDir: '/x', files: [], best: null } });
+  assert.equal(t.getState().runState, 'idle');
+  assert.equal(t.getState().done?.reason, 'stopped');
+});
+
+test('drawing copies: downsampling keeps the span and the means; smoothing is a debiased moving average', () => {
+  const x = Array.from({ length: 100_000 }, (_, i) => i + 1);
+  const y = x.map((v) => v % 2);
+  const [dx, dy] = downsample(x, [y], 2000);
+  assert.ok(dx.length <= 2000 && dx.at(-1) === 100_000);
+  assert.ok(dy.every((v) => Math.abs(v - 0.5) < 1e-9));
+  assert.deepEqual(smooth([1, 1, 1], 0.9).map((v) => +v.toFixed(12)), [1, 1, 1]);
+  assert.deepEqual(smooth([1, 2, 3], 0), [1, 2, 3]);
+});
