@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnWorker, workerUrl } from '../threads.ts';
 import { checkSpec, readAndDecode, type ImageSpec } from './decode.ts';
 import type { DecodeChunk, DecodedChunk } from './decode-worker.ts';
 import type { FolderScan, Sample, Skipped } from './scan.ts';
@@ -109,9 +110,19 @@ export class CachedSplit {
     return this.memory !== undefined;
   }
 
+  /** The in-memory pixels as shared memory (the prefetch thread reads them without a copy). */
+  sharedPixels(): SharedArrayBuffer | undefined {
+    const buf = this.memory?.buffer;
+    if (!buf) return undefined;
+    if (buf instanceof SharedArrayBuffer && this.memory!.byteOffset === 0) return buf;
+    const copy = new SharedArrayBuffer(this.count * this.size);
+    new Uint8Array(copy).set(this.memory!.subarray(0, this.count * this.size));
+    return copy;
+  }
+
   /** Holds the pixels in memory, in sample order (from one read of the cache file when given). */
   load(whole?: Uint8Array): void {
-    const mem = new Uint8Array(this.count * this.size);
+    const mem = new Uint8Array(new SharedArrayBuffer(this.count * this.size));
     for (let i = 0; i < this.count; i++) {
       if (whole) mem.set(whole.subarray(this.slots[i] * this.size, (this.slots[i] + 1) * this.size), i * this.size);
       else this.store.read(this.slots[i], mem, i * this.size);
@@ -292,7 +303,7 @@ async function decodeOnWorkers<J extends { path: string }>(
   await Promise.all(
     Array.from({ length: n }, () =>
       new Promise<void>((resolve) => {
-        const w = spawnWorker(new URL('./decode-worker.ts', import.meta.url), { spec });
+        const w = spawnWorker(workerUrl('decode-worker', import.meta.url), { spec });
         // Two chunks in flight per thread, so it never waits on a message round trip.
         const inFlight = new Set<number>();
         let done = false;
@@ -330,11 +341,4 @@ async function decodeOnWorkers<J extends { path: string }>(
     ),
   );
   return [...orphaned, ...queue].flatMap((c) => chunks[c]);
-}
-
-/** Under tsx (tests, the CLI from source) a worker registers the same TypeScript loader first. */
-export function spawnWorker(url: URL, workerData: unknown): Worker {
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData });
 }

@@ -2,7 +2,8 @@
 // output file. Runs inside the training worker; talks only through `emit`.
 import fs from 'node:fs';
 import path from 'node:path';
-import { BatchFiller, channelStats, unitScale } from '../data/batches.ts';
+import { channelStats, unitScale } from '../data/batches.ts';
+import { Prefetcher, prefetchSource } from '../data/prefetch.ts';
 import { loadDataset, type CachedSplit } from '../data/cache.ts';
 import { type ImageSpec } from '../data/decode.ts';
 import { datasetReport } from '../data/report.ts';
@@ -72,6 +73,7 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
   }
   emit({ type: 'log', level: 'info', message: `reading ${scan.train.length + scan.val.length} images (${scan.classNames.length} classes)` });
   const data = await loadDataset(scan, { ...spec, resize: dataOpts.resize }, { cacheDir: dataOpts.cacheDir });
+  let prefetch: Prefetcher | undefined;
   try {
     const { train, val, stats } = data;
     emit({ type: 'log', level: 'info', message: `images: ${stats.fromCache} from the cache, ${stats.decoded} decoded${stats.workers ? ` on ${stats.workers} threads` : ''} (cache: ${data.cacheFolder})` });
@@ -112,14 +114,11 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
     }, dataOpts.normalize === 'mean-std' ? norm : undefined);
 
     const bs = settings.batchSize;
-    const per = spec.channels * spec.height * spec.width;
     const stepsPerEpoch = Math.ceil(train.count / bs);
     const totalSteps = Math.min(stepsPerEpoch * settings.epochs, req.maxSteps ?? Infinity);
     emit({ type: 'started', device: step.device, classNames: scan.classNames, trainCount: train.count, valCount: val.count, stepsPerEpoch, totalSteps });
 
     const rng = new Rng(settings.seed ^ 0x5eed);
-    const x = new Float32Array(bs * per);
-    const y = new BigInt64Array(bs);
     let stepNo = 0;
     let epoch = 0;
     let reason: 'finished' | 'max-steps' | 'stopped' = 'finished';
@@ -128,10 +127,18 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
     // (accuracy, then loss; training figures when there is no validation split).
     let best: { epoch: number; accuracy: number; loss: number } | null = null;
     let epochsDone = 0;
-    const filler = new BatchFiller(train, spec, norm, dataOpts.augment, settings.seed);
+    // Batches are filled on their own thread, the next one while ONNX Runtime runs this step.
+    prefetch = new Prefetcher(prefetchSource(train, spec, norm, dataOpts.augment, settings.seed, bs));
+    const order = Array.from({ length: train.count }, (_, i) => i);
+    const batchSize = (b: number) => Math.min(bs, train.count - b * bs);
+    // ONNX Runtime refuses tensors over shared memory: each batch is copied out (a few µs).
+    const per = spec.channels * spec.height * spec.width;
+    const x = new Float32Array(bs * per);
+    const y = new BigInt64Array(bs);
 
     outer: for (epoch = 1; epoch <= settings.epochs; epoch++) {
-      rng.shuffle(filler.order);
+      rng.shuffle(order);
+      prefetch.request(0, batchSize(0), order);
       const t0 = performance.now();
       let lossSum = 0;
       let correctSum = 0;
@@ -165,8 +172,11 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
           break outer;
         }
         const ts = performance.now();
-        const n = Math.min(bs, train.count - b * bs);
-        filler.fill(b * bs, n, x, y);
+        if (b + 1 < stepsPerEpoch) prefetch.request((b + 1) * bs, batchSize(b + 1));
+        const batch = await prefetch.take();
+        const n = batch.n;
+        x.set(batch.x.subarray(0, n * per));
+        y.set(batch.y.subarray(0, n));
         const lr = lrAt(settings.lr, schedule, stepNo + 1, stepsPerEpoch, totalSteps);
         const r = await step.run(x, y, n, lr, step.masks(n, rng));
         stepNo++;
@@ -193,6 +203,7 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
     emit({ type: 'done', reason, step: stepNo, epoch: Math.min(epoch, settings.epochs), outDir: req.outDir, files, best });
 
   } finally {
+    await prefetch?.close();
     data.close();
   }
 }

@@ -1,5 +1,5 @@
 // Starts a training run on a worker thread and relays its events, validated, to the caller.
-import { Worker } from 'node:worker_threads';
+import { spawnWorker, workerUrl } from '../threads.ts';
 import { trainEvent, type TrainEvent, type TrainRequest } from '../protocol.ts';
 
 export interface TrainingHandle {
@@ -12,8 +12,7 @@ export interface TrainingHandle {
 }
 
 export function startTraining(request: TrainRequest, onEvent: (e: TrainEvent) => void): TrainingHandle {
-  // From source the worker is worker.ts beside this file; in the bundles (build/bundle.mjs), worker.mjs.
-  const worker = spawnWorker(new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.mjs', import.meta.url));
+  const worker = spawnWorker(workerUrl('worker', import.meta.url));
   let last: Extract<TrainEvent, { type: 'done' | 'error' }> | undefined;
   const finished = new Promise<Extract<TrainEvent, { type: 'done' | 'error' }>>((resolve) => {
     worker.on('message', (raw: unknown) => {
@@ -38,11 +37,4 @@ export function startTraining(request: TrainRequest, onEvent: (e: TrainEvent) =>
     resume: () => worker.postMessage({ type: 'resume' }),
     finished,
   };
-}
-
-/** Under tsx (tests, the CLI from source) the worker registers the same TypeScript loader first. */
-function spawnWorker(url: URL): Worker {
-  if (!url.pathname.endsWith('.ts')) return new Worker(url);
-  const tsx = import.meta.resolve('tsx/esm/api');
-  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true });
 }

@@ -19,7 +19,7 @@ const built = spawnSync(process.execPath, ['build/bundle.mjs', dist], { encoding
 
 test('build/bundle.mjs writes the main, preload, engine and worker bundles', () => {
   assert.equal(built.status, 0, built.stderr);
-  for (const f of ['electron/main.cjs', 'electron/preload.cjs', 'engine/electron-host.mjs', 'engine/worker.mjs']) assert.ok(fs.existsSync(path.join(dist, f)), f);
+  for (const f of ['electron/main.cjs', 'electron/preload.cjs', 'engine/electron-host.mjs', 'engine/worker.mjs', 'engine/decode-worker.mjs', 'engine/prefetch-worker.mjs']) assert.ok(fs.existsSync(path.join(dist, f)), f);
   const preload = fs.readFileSync(path.join(dist, 'electron/preload.cjs'), 'utf8');
   // A sandboxed preload may require only electron: everything else must be bundled in.
   const requires = [...preload.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
@@ -75,8 +75,10 @@ test('the bundled training worker trains', async () => {
   const events: { type: string; reason?: string; message?: string }[] = [];
   const done = new Promise<void>((resolve) => w.on('exit', () => resolve()));
   w.on('message', (e) => events.push(e));
-  w.postMessage({ type: 'start', request: { doc: sampleProject({ epochs: 1, batchSize: 16 }), dataDir: sampleData(8), outDir: fs.mkdtempSync(path.join(os.tmpdir(), 'nw-b-')), maxSteps: 2, threads: 1 } });
+  // 280 images: enough for the decoder threads (their bundle must load too).
+  w.postMessage({ type: 'start', request: { doc: sampleProject({ epochs: 1, batchSize: 16 }), dataDir: sampleData(70), outDir: fs.mkdtempSync(path.join(os.tmpdir(), 'nw-b-')), maxSteps: 2, threads: 1 } });
   await done;
+  assert.ok(events.some((e) => e.type === 'log' && /decoded on \d+ threads/.test(e.message ?? '')), JSON.stringify(events.filter((e) => e.type === 'log')));
   const end = events.find((e) => e.type === 'done' || e.type === 'error');
   assert.equal(end?.type, 'done', JSON.stringify(end));
   assert.equal(end?.reason, 'max-steps');

@@ -1,0 +1,102 @@
+// Batch prefetch: a thread of its own fills the next batch while ONNX Runtime runs the current
+// step (session.run holds the training thread for the whole step). It owns a BatchFiller with
+// the same seed, and fills batches strictly in the order they are asked for, so augmentation
+// draws the same random numbers as filling them in line would: the batches are identical.
+import fs from 'node:fs';
+import type { MessagePort, Worker } from 'node:worker_threads';
+import { BatchFiller, type AugmentSettings, type BatchShape, type Normalization } from './batches.ts';
+import { spawnWorker, workerUrl } from '../threads.ts';
+import { CachedSplit, PixelStore } from './cache.ts';
+
+export interface PrefetchSource {
+  /** The split's pixels in sample order, shared (in-memory splits), or the cache file to read. */
+  pixels?: SharedArrayBuffer;
+  file?: string;
+  size: number;
+  slots: Uint32Array;
+  labels: Int32Array;
+  shape: BatchShape;
+  norm: Normalization;
+  augment: AugmentSettings;
+  seed: number;
+  batch: number;
+}
+
+interface Slot {
+  x: Float32Array;
+  y: BigInt64Array;
+}
+
+/** Runs in the prefetch thread: fills slot s with the samples of `order` it is told. */
+export function prefetchThread(port: MessagePort, src: PrefetchSource, buffers: { x: SharedArrayBuffer; y: SharedArrayBuffer }[]): void {
+  let split: CachedSplit;
+  if (src.pixels) split = CachedSplit.fromPixels(new Uint8Array(src.pixels), src.labels, src.size);
+  else {
+    split = new CachedSplit(new PixelStore(src.file!, fs.openSync(src.file!, 'r'), src.size), src.labels, [], [], src.slots);
+  }
+  const filler = new BatchFiller(split, src.shape, src.norm, src.augment, src.seed);
+  const slots: Slot[] = buffers.map((b) => ({ x: new Float32Array(b.x), y: new BigInt64Array(b.y) }));
+  port.on('message', (m: { slot: number; start: number; n: number; order?: Int32Array }) => {
+    if (m.order) for (let i = 0; i < m.order.length; i++) filler.order[i] = m.order[i];
+    filler.fill(m.start, m.n, slots[m.slot].x, slots[m.slot].y);
+    port.postMessage({ slot: m.slot });
+  });
+}
+
+/** A prefetch source for a cached split: shared in-memory pixels, or the cache file. */
+export function prefetchSource(split: CachedSplit, shape: BatchShape, norm: Normalization, augment: AugmentSettings, seed: number, batch: number): PrefetchSource {
+  const pixels = split.sharedPixels();
+  return { pixels, file: pixels ? undefined : split.store.file, size: split.size, slots: split.slots, labels: split.labels, shape, norm, augment, seed, batch };
+}
+
+/**
+ * The training side: `request(start, n)` starts filling the next batch in the other thread and
+ * returns at once; `take()` waits for it. With one batch always in flight, filling overlaps the step.
+ */
+export class Prefetcher {
+  private readonly worker: Worker;
+  private readonly slots: Slot[];
+  private next = 0;
+  private pending: { slot: number; n: number; done: Promise<void> }[] = [];
+  private waiters = new Map<number, () => void>();
+  private filling = 0;
+  /** Batches requested while a previous one was still being used (overlap evidence for tests). */
+  requestedAhead = 0;
+
+  constructor(src: PrefetchSource) {
+    const per = src.shape.channels * src.shape.height * src.shape.width;
+    const buffers = [0, 1].map(() => ({ x: new SharedArrayBuffer(src.batch * per * 4), y: new SharedArrayBuffer(src.batch * 8) }));
+    this.slots = buffers.map((b) => ({ x: new Float32Array(b.x), y: new BigInt64Array(b.y) }));
+    this.worker = spawnWorker(workerUrl('prefetch-worker', import.meta.url), { src, buffers });
+    // Keep the process alive only while a batch is being filled.
+    this.worker.on('message', (m: { slot: number }) => {
+      if (--this.filling === 0) this.worker.unref();
+      this.waiters.get(m.slot)?.();
+    });
+    this.worker.unref();
+  }
+
+  /** Asks for samples order[start .. start+n-1]; pass `order` when the epoch's order changed. */
+  request(start: number, n: number, order?: number[]): void {
+    if (this.pending.length >= 2) throw new Error('prefetch: at most two batches in flight');
+    if (this.pending.length) this.requestedAhead++;
+    const slot = this.next;
+    this.next ^= 1;
+    const done = new Promise<void>((resolve) => this.waiters.set(slot, resolve));
+    this.pending.push({ slot, n, done });
+    if (this.filling++ === 0) this.worker.ref();
+    this.worker.postMessage({ slot, start, n, order: order ? Int32Array.from(order) : undefined });
+  }
+
+  /** The oldest requested batch, once filled. Valid until the batch after the next is requested. */
+  async take(): Promise<{ x: Float32Array; y: BigInt64Array; n: number }> {
+    const p = this.pending.shift();
+    if (!p) throw new Error('prefetch: take() without request()');
+    await p.done;
+    return { ...this.slots[p.slot], n: p.n };
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
