@@ -10,6 +10,7 @@ import { TrainView } from './TrainView.tsx';
 import { Canvas } from './Canvas.tsx';
 import { Ctx, type EditorContext } from './context.ts';
 import { FileDialog, HelpOverlay, QuestionDialog, type Question } from './Dialogs.tsx';
+import { useDesktopShell } from './desktop.ts';
 import { Inspector } from './Inspector.tsx';
 import { autoLayout } from './layout.ts';
 import { Palette } from './Palette.tsx';
@@ -52,7 +53,7 @@ export function App({ client }: { client: EngineClient }) {
   const ctx = useMemo<EditorContext>(() => ({ store, client, notify }), [store, client, notify]);
 
   useEffect(() => {
-    (window as unknown as { netwright: unknown }).netwright = { store, flow, train };
+    (window as unknown as { __netwright: unknown }).__netwright = { store, flow, train };
   }, [store, flow, train]);
 
   // Training events from the engine, the run in progress (if any), and the project the
@@ -217,6 +218,33 @@ export function App({ client }: { client: EngineClient }) {
     if (f) clipboard.current = f;
     return f;
   }, [store]);
+
+  useDesktopShell(
+    {
+      commands: {
+        new: () => void newDoc(),
+        open: () => void open(),
+        save: () => void save(),
+        'save-as': () => void saveAs(),
+        undo: () => store.undo(),
+        redo: () => store.redo(),
+        copy: () => void copy(),
+        paste: () => void (clipboard.current && store.paste(clipboard.current)),
+        delete: () => store.deleteSelection(),
+        'select-all': () => store.selectAll(),
+        'auto-layout': () => void layout(),
+        'fit-view': fit,
+        'train-start': () => setView('train'),
+        'train-stop': () => void client.stopTraining().catch(() => undefined),
+        shortcuts: () => setDialog({ kind: 'help' }),
+        about: () => void client.info().then((i) => notify(`Netwright ${i.version}`)),
+      },
+      openPath: (path: string) => void confirmDiscard().then((ok) => (ok ? openPath(path) : undefined)),
+      engineLost: () => notify('The engine stopped and is restarting; your document is untouched.', 'error'),
+    },
+    state.dirty,
+    state.doc.name,
+  );
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {

@@ -39,9 +39,9 @@ test('200-node graph: frame time while dragging a node, shape inference after an
   assert.equal(doc.nodes.length, 200);
   assert.equal(inferShapes(doc).ok, true);
   await page.evaluate((d) => {
-    const w = window as unknown as { netwright: { store: { load(d: unknown, p: null): void }; flow: { fitView(): void } } };
-    w.netwright.store.load(d, null);
-    requestAnimationFrame(() => w.netwright.flow.fitView());
+    const w = window as unknown as { __netwright: { store: { load(d: unknown, p: null): void }; flow: { fitView(): void } } };
+    w.__netwright.store.load(d, null);
+    requestAnimationFrame(() => w.__netwright.flow.fitView());
   }, doc);
   await page.waitForFunction(() => document.querySelectorAll('.react-flow__node').length === 200);
   await page.waitForTimeout(500);
@@ -59,7 +59,7 @@ test('200-node graph: frame time while dragging a node, shape inference after an
   await page.mouse.up();
   const frames = (await page.evaluate('window.recording = false; window.frames')) as number[];
   const intervals = frames.slice(1).map((t, i) => t - frames[i]);
-  const moved = await page.evaluate(() => (window as unknown as { netwright: { store: { node(id: string): { position: { x: number } } } } }).netwright.store.node('n50').position.x);
+  const moved = await page.evaluate(() => (window as unknown as { __netwright: { store: { node(id: string): { position: { x: number } } } } }).__netwright.store.node('n50').position.x);
   assert.ok(moved > 240, `n50 was dragged (x = ${moved})`);
 
   // Edits through the inspector: each one re-runs shape inference over all 200 layers.
@@ -67,8 +67,8 @@ test('200-node graph: frame time while dragging a node, shape inference after an
   const infer: number[] = [];
   for (const f of [8, 12, 20, 24, 32, 40, 48, 56, 64, 16]) {
     await page.fill('#param-filters', String(f));
-    await page.waitForFunction((v) => (window as unknown as { netwright: { store: { node(id: string): { params: { filters: number } } } } }).netwright.store.node('n51').params.filters === v, f);
-    infer.push(await page.evaluate(() => (window as unknown as { netwright: { store: { lastAnalysisMs: number } } }).netwright.store.lastAnalysisMs));
+    await page.waitForFunction((v) => (window as unknown as { __netwright: { store: { node(id: string): { params: { filters: number } } } } }).__netwright.store.node('n51').params.filters === v, f);
+    infer.push(await page.evaluate(() => (window as unknown as { __netwright: { store: { lastAnalysisMs: number } } }).__netwright.store.lastAnalysisMs));
   }
   const node: number[] = [];
   for (let i = 0; i < 20; i++) {

@@ -38,7 +38,7 @@ const LENET: Step[] = [
 
 const node = (id: string) => `.react-flow__node[data-id="${id}"]`;
 const blur = () => s.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-const docOf = () => s.page.evaluate(() => (window as unknown as { netwright: { store: { doc: unknown } } }).netwright.store.doc);
+const docOf = () => s.page.evaluate(() => (window as unknown as { __netwright: { store: { doc: unknown } } }).__netwright.store.doc);
 
 test('build LeNet-5 from an empty canvas with the mouse; edges show their shapes', { skip: skipReason, timeout: 120000 }, async () => {
   const { page } = s;

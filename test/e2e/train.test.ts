@@ -29,7 +29,7 @@ after(async () => {
 
 type Series = { step: number[]; loss: number[] };
 /** The points the plots are drawn from (the store behind the charts). */
-const series = () => s.page.evaluate(() => (window as unknown as { netwright: { train: { getState(): { series: Series } } } }).netwright.train.getState().series);
+const series = () => s.page.evaluate(() => (window as unknown as { __netwright: { train: { getState(): { series: Series } } } }).__netwright.train.getState().series);
 
 test('train the sample project: report, live curves, pause/resume, stop after an epoch, gradient check', { skip: skipReason }, async () => {
   const { page } = s;
@@ -47,7 +47,7 @@ test('train the sample project: report, live curves, pause/resume, stop after an
   await page.waitForTimeout(500);
   assert.equal((await series()).step.length, atPause, 'no steps while paused');
   await page.click('[data-testid="train-resume"]');
-  await page.waitForFunction(() => (window as unknown as { netwright: { train: { getState(): { epochs: unknown[] } } } }).netwright.train.getState().epochs.length >= 3, undefined, { timeout: 120_000 });
+  await page.waitForFunction(() => (window as unknown as { __netwright: { train: { getState(): { epochs: unknown[] } } } }).__netwright.train.getState().epochs.length >= 3, undefined, { timeout: 120_000 });
   await page.click('[data-testid="train-stop"]');
   await page.waitForSelector('[data-testid="run-done"]', { timeout: 60_000 });
   assert.match(await page.textContent('[data-testid="run-done"]') ?? '', /^stopped at step \d+; best epoch \d/);
@@ -58,7 +58,7 @@ test('train the sample project: report, live curves, pause/resume, stop after an
   const first = mean(st.loss.slice(0, 10));
   const last = mean(st.loss.slice(-10));
   assert.ok(last < first - 0.05, `the loss curve should drop: ${first} -> ${last}`);
-  const epochs = await s.page.evaluate(() => (window as unknown as { netwright: { train: { getState(): { epochs: { loss: number }[] } } } }).netwright.train.getState().epochs.map((e) => e.loss));
+  const epochs = await s.page.evaluate(() => (window as unknown as { __netwright: { train: { getState(): { epochs: { loss: number }[] } } } }).__netwright.train.getState().epochs.map((e) => e.loss));
   assert.ok(epochs[2] < epochs[0], `epoch losses should fall: ${epochs}`);
   assert.equal(Number(await page.getAttribute('[data-testid="chart-step-loss"]', 'data-points')), st.step.length);
   assert.ok(Number(await page.getAttribute('[data-testid="chart-epoch-loss"]', 'data-points')) >= 2);

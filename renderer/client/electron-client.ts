@@ -1,0 +1,63 @@
+// EngineClient in the desktop app: the preload's named methods (window.netwright.engine) carry
+// each call over a MessagePort to the engine process. Replies are validated here exactly as
+// the web client validates the WebSocket's.
+import { z } from 'zod';
+import {
+  controlResult, datasetReportResult, dirListing, EngineError, engineInfo, evalResult, exportResult, gradCheckResult, imagesResult, initialProject, openedFile,
+  predictResult, runCurves, runSummary, savedFile, serverEvent, startedRun, trainingStatus, type EngineClient, type ServerEvent,
+} from '../../engine/protocol.ts';
+
+type Raw = { [K in keyof EngineClient]: (...args: never[]) => unknown };
+
+/** The preload's API, when this page runs inside the desktop app. */
+export function desktopEngine(): Raw | null {
+  const api = (window as unknown as { netwright?: { engine?: Raw } }).netwright;
+  return api?.engine ?? null;
+}
+
+export class ElectronEngineClient implements EngineClient {
+  constructor(private readonly api: Raw) {}
+
+  private async v<T>(method: string, reply: unknown, schema: z.ZodType<T>): Promise<T> {
+    let result: unknown;
+    try {
+      result = await reply;
+    } catch (e) {
+      throw new EngineError((e as { code?: string }).code ?? 'io', (e as Error).message.replace(/^Error invoking remote method '[^']+': /, ''));
+    }
+    const parsed = schema.safeParse(result);
+    if (!parsed.success) throw new EngineError('bad-request', `unexpected reply to ${method}`);
+    return parsed.data;
+  }
+
+  private raw(method: keyof EngineClient, ...args: unknown[]): unknown {
+    return (this.api[method] as (...a: unknown[]) => unknown)(...args);
+  }
+
+  info = () => this.v('info', this.raw('info'), engineInfo);
+  listDir = (dir: string) => this.v('listDir', this.raw('listDir', dir), dirListing);
+  openFile = (path: string) => this.v('openFile', this.raw('openFile', path), openedFile);
+  saveFile = (path: string, text: string, o: { chosen: boolean; overwrite?: boolean }) => this.v('saveFile', this.raw('saveFile', path, text, o), savedFile);
+  recentFiles = () => this.v('recentFiles', this.raw('recentFiles'), z.array(z.string()));
+  initialProject = () => this.v('initialProject', this.raw('initialProject'), initialProject);
+  datasetReport = (doc: unknown, dataDir: string) => this.v('datasetReport', this.raw('datasetReport', doc, dataDir), datasetReportResult);
+  images = (dataDir: string, paths: string[], size = 96) => this.v('images', this.raw('images', dataDir, paths, size), imagesResult);
+  startTraining = (doc: unknown, dataDir: string, o: { docPath?: string | null; maxSteps?: number } = {}) => this.v('startTraining', this.raw('startTraining', doc, dataDir, o), startedRun);
+  pauseTraining = () => this.v('pauseTraining', this.raw('pauseTraining'), controlResult);
+  resumeTraining = () => this.v('resumeTraining', this.raw('resumeTraining'), controlResult);
+  stopTraining = () => this.v('stopTraining', this.raw('stopTraining'), controlResult);
+  trainingStatus = () => this.v('trainingStatus', this.raw('trainingStatus'), trainingStatus);
+  listRuns = () => this.v('listRuns', this.raw('listRuns'), z.array(runSummary));
+  runCurves = (runId: string) => this.v('runCurves', this.raw('runCurves', runId), runCurves);
+  evaluate = (runId: string, model: 'best' | 'last' = 'best') => this.v('evaluate', this.raw('evaluate', runId, model), evalResult);
+  predict = (runId: string, image: { path: string } | { data: string }, o: { model?: 'best' | 'last'; top?: number } = {}) => this.v('predict', this.raw('predict', runId, image, o), predictResult);
+  exportModel = (runId: string, model: 'best' | 'last' = 'best') => this.v('exportModel', this.raw('exportModel', runId, model), exportResult);
+  gradientCheck = (doc: unknown, dataDir: string | null) => this.v('gradientCheck', this.raw('gradientCheck', doc, dataDir), gradCheckResult);
+
+  onEvent(listener: (e: ServerEvent) => void): () => void {
+    return this.raw('onEvent', (raw: unknown) => {
+      const e = serverEvent.safeParse(raw);
+      if (e.success) listener(e.data);
+    }) as () => void;
+  }
+}
