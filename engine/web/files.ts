@@ -1,9 +1,12 @@
-// File access for the editor: only network documents (.json) inside the root folder, and a
+// File access for the editor: only network documents (.json, or .netwright: the desktop app's
+// registered file type, same JSON) inside the root folder, and a
 // plain save only to a path the user opened or chose in this session.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EngineError, type DirListing, type OpenedFile, type SavedFile } from '../protocol.ts';
+
+const isDocumentName = (p: string): boolean => ['.json', '.netwright'].includes(path.extname(p).toLowerCase());
 
 const MAX_BYTES = 20 * 1024 * 1024;
 
@@ -31,7 +34,7 @@ export class FileAccess {
     }
     const rel = path.relative(this.root, real);
     if (rel.startsWith('..') || path.isAbsolute(rel)) throw new EngineError('refused', `${p} is outside the project folder ${this.root}`);
-    if (kind === 'file' && path.extname(real).toLowerCase() !== '.json') throw new EngineError('refused', `${path.basename(real)}: network documents are .json files`);
+    if (kind === 'file' && !isDocumentName(real)) throw new EngineError('refused', `${path.basename(real)}: network documents are .json or .netwright files`);
     return real;
   }
 
@@ -44,7 +47,7 @@ export class FileAccess {
       throw new EngineError('not-found', `cannot list ${abs}: ${(e as NodeJS.ErrnoException).code}`);
     }
     const entries = names
-      .filter((d) => !d.name.startsWith('.') && d.name !== 'node_modules' && (d.isDirectory() || (d.isFile() && d.name.toLowerCase().endsWith('.json') && d.name !== 'package.json' && d.name !== 'package-lock.json' && !d.name.startsWith('tsconfig'))))
+      .filter((d) => !d.name.startsWith('.') && d.name !== 'node_modules' && (d.isDirectory() || (d.isFile() && isDocumentName(d.name) && d.name !== 'package.json' && d.name !== 'package-lock.json' && !d.name.startsWith('tsconfig'))))
       .map((d) => ({ name: d.name, kind: d.isDirectory() ? ('dir' as const) : ('file' as const) }))
       .sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'dir' ? -1 : 1));
     return { dir: abs, parent: abs === this.root ? null : path.dirname(abs), entries };

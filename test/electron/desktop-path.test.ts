@@ -40,6 +40,9 @@ test('renderer -> preload -> MessagePort -> engine process: files, a training ru
   assert.equal(b.status, 0, b.stderr);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nw-desk-'));
   fs.writeFileSync(path.join(root, 'net.json'), JSON.stringify(sampleProject()));
+  // The installers register .netwright (the same JSON) as the app's file type.
+  fs.writeFileSync(path.join(root, 'twin.netwright'), JSON.stringify(sampleProject()));
+  fs.writeFileSync(path.join(root, 'notes.txt'), 'not a network');
   const data = path.join(root, 'data');
   writeSampleDataset(data, 8, 3);
 
@@ -61,7 +64,9 @@ test('renderer -> preload -> MessagePort -> engine process: files, a training ru
     const client = new ElectronEngineClient((exposed.netwright as { engine: ConstructorParameters<typeof ElectronEngineClient>[0] }).engine);
 
     assert.equal((await client.info()).root, fs.realpathSync(root));
-    assert.deepEqual((await client.listDir('.')).entries.map((e) => e.name).sort(), ['data', 'net.json']);
+    assert.deepEqual((await client.listDir('.')).entries.map((e) => e.name).sort(), ['data', 'net.json', 'twin.netwright']);
+    assert.match((await client.openFile('twin.netwright')).text, /"format":"netwright"/);
+    await assert.rejects(client.openFile('notes.txt'), (e: Error & { code?: string }) => e.code === 'refused');
     const opened = await client.openFile('net.json');
     await assert.rejects(client.openFile('/etc/passwd'), (e: Error & { code?: string }) => e.code === 'refused');
 
