@@ -1,5 +1,5 @@
 // The ONNX subset Netwright writes and reads, as plain data, with (de)serialization.
-import { ProtoError, ProtoWriter, readFields, unpackVarints, utf8, type ProtoField } from './proto.ts';
+import { bytes as payload, ProtoError, ProtoWriter, readFields, unpackVarints, utf8, type ProtoField } from './proto.ts';
 
 export type DType = 'float32' | 'int64' | 'int32' | 'bool' | 'uint8';
 export type TensorArray = Float32Array | BigInt64Array | Int32Array | Uint8Array;
@@ -165,7 +165,7 @@ function decodeTensor(buf: Uint8Array, where: string): Tensor {
     else if (f.field === 4) {
       if (f.wire === 5) floats.push(f.f32!);
       else {
-        const d = f.data!;
+        const d = payload(f);
         if (d.length % 4) throw new OnnxReadError(`${where}.float_data`, 'length is not a multiple of 4');
         const c = new Uint8Array(d);
         floats.push(...new Float32Array(c.buffer));
@@ -219,19 +219,19 @@ function decodeValueInfo(buf: Uint8Array, where: string): ValueInfo {
   for (const f of readFields(buf, where)) {
     if (f.field === 1) name = utf8(f.data);
     if (f.field !== 2) continue;
-    for (const t of readFields(f.data!, `${where}.type`)) {
+    for (const t of readFields(payload(f), `${where}.type`)) {
       if (t.field !== 1) continue;
-      for (const tt of readFields(t.data!, `${where}.type.tensor_type`)) {
+      for (const tt of readFields(payload(t), `${where}.type.tensor_type`)) {
         if (tt.field === 1) {
           const d = CODE_DTYPE.get(num(tt));
           if (!d) throw new OnnxReadError(`${where}.elem_type`, `unsupported element type ${num(tt)}`);
           dtype = d;
         }
         if (tt.field !== 2) continue;
-        for (const dimF of readFields(tt.data!, `${where}.shape`)) {
+        for (const dimF of readFields(payload(tt), `${where}.shape`)) {
           if (dimF.field !== 1) continue;
           let dim: Dim = '?';
-          for (const x of readFields(dimF.data!, `${where}.shape.dim`)) {
+          for (const x of readFields(payload(dimF), `${where}.shape.dim`)) {
             if (x.field === 1) dim = num(x);
             if (x.field === 2) dim = utf8(x.data);
           }
@@ -259,11 +259,11 @@ function decodeAttr(buf: Uint8Array, where: string): [string, Attr] {
     if (f.field === 2) a = { f: f.f32! };
     else if (f.field === 3) a = { i: num(f) };
     else if (f.field === 4) a = { s: utf8(f.data) };
-    else if (f.field === 5) a = { t: decodeTensor(f.data!, `${where}.t`) };
+    else if (f.field === 5) a = { t: decodeTensor(payload(f), `${where}.t`) };
     else if (f.field === 8) ints.push(...unpackVarints(f, where).map((x) => Number(BigInt.asIntN(64, x))));
     else if (f.field === 7) {
       if (f.wire === 5) floats.push(f.f32!);
-      else floats.push(...new Float32Array(new Uint8Array(f.data!).buffer));
+      else floats.push(...new Float32Array(new Uint8Array(payload(f)).buffer));
     }
   }
   if (type === 7) a = { ints };
@@ -294,7 +294,7 @@ export function decodeModel(bytes: Uint8Array): ModelIR {
       else if (f.field === 8 && f.wire === 2) {
         let domain = '';
         let version = 0;
-        for (const o of readFields(f.data!, 'model.opset_import')) {
+        for (const o of readFields(payload(f), 'model.opset_import')) {
           if (o.field === 1) domain = utf8(o.data);
           if (o.field === 2) version = num(o);
         }
@@ -302,7 +302,7 @@ export function decodeModel(bytes: Uint8Array): ModelIR {
       } else if (f.field === 14 && f.wire === 2) {
         let k = '';
         let v = '';
-        for (const o of readFields(f.data!, 'model.metadata_props')) {
+        for (const o of readFields(payload(f), 'model.metadata_props')) {
           if (o.field === 1) k = utf8(o.data);
           if (o.field === 2) v = utf8(o.data);
         }
@@ -316,28 +316,53 @@ export function decodeModel(bytes: Uint8Array): ModelIR {
     for (const f of readFields(graphBytes, 'model.graph')) {
       if (f.wire !== 2) continue;
       if (f.field === 2) graph.name = utf8(f.data);
-      else if (f.field === 5) graph.initializers.push(decodeTensor(f.data!, `model.graph.initializer[${graph.initializers.length}]`));
-      else if (f.field === 11) graph.inputs.push(decodeValueInfo(f.data!, `model.graph.input[${graph.inputs.length}]`));
-      else if (f.field === 12) graph.outputs.push(decodeValueInfo(f.data!, `model.graph.output[${graph.outputs.length}]`));
+      else if (f.field === 5) graph.initializers.push(decodeTensor(payload(f), `model.graph.initializer[${graph.initializers.length}]`));
+      else if (f.field === 11) graph.inputs.push(decodeValueInfo(payload(f), `model.graph.input[${graph.inputs.length}]`));
+      else if (f.field === 12) graph.outputs.push(decodeValueInfo(payload(f), `model.graph.output[${graph.outputs.length}]`));
       else if (f.field === 1) {
         const where = `model.graph.node[${graph.nodes.length}]`;
         const n: NodeIR = { op: '', inputs: [], outputs: [], attrs: {} };
-        for (const x of readFields(f.data!, where)) {
+        for (const x of readFields(payload(f), where)) {
           if (x.field === 1) n.inputs.push(utf8(x.data));
           else if (x.field === 2) n.outputs.push(utf8(x.data));
           else if (x.field === 3) n.name = utf8(x.data);
           else if (x.field === 4) n.op = utf8(x.data);
           else if (x.field === 5) {
-            const [k, a] = decodeAttr(x.data!, `${where}.attribute`);
+            const [k, a] = decodeAttr(payload(x), `${where}.attribute`);
             n.attrs![k] = a;
           }
         }
         graph.nodes.push(n);
       }
     }
+    checkGraph(graph);
     return { graph, opset, irVersion, producer, metadata };
   } catch (e) {
     if (e instanceof ProtoError) throw new OnnxReadError('model', e.message);
     throw e;
   }
+}
+
+/**
+ * Every node reads only tensors that exist before it (graph inputs, initializers, outputs of
+ * earlier nodes): ONNX requires topological order, so this also rejects cycles and dangling
+ * references. Outputs must be produced somewhere, and no tensor may be produced twice.
+ */
+function checkGraph(g: GraphIR): void {
+  const known = new Set<string>(['', ...g.inputs.map((i) => i.name), ...g.initializers.map((t) => t.name)]);
+  g.nodes.forEach((n, i) => {
+    const where = `model.graph.node[${i}]`;
+    if (!n.op) throw new OnnxReadError(`${where}.op_type`, 'empty operator type');
+    for (const x of n.inputs) {
+      if (!known.has(x)) {
+        const later = g.nodes.findIndex((m, j) => j >= i && m.outputs.includes(x));
+        throw new OnnxReadError(`${where}.input`, later >= 0 ? `reads ${JSON.stringify(x)} before node ${later} produces it (a cycle, or nodes out of order)` : `reads ${JSON.stringify(x)}, which nothing produces`);
+      }
+    }
+    for (const y of n.outputs) {
+      if (y && known.has(y)) throw new OnnxReadError(`${where}.output`, `${JSON.stringify(y)} is produced twice`);
+      known.add(y);
+    }
+  });
+  for (const o of g.outputs) if (!known.has(o.name)) throw new OnnxReadError('model.graph.output', `output ${JSON.stringify(o.name)} is never produced`);
 }

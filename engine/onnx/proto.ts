@@ -140,10 +140,19 @@ export function readFields(buf: Uint8Array, where = 'message'): ProtoField[] {
   return out;
 }
 
+/** The payload of a length-delimited field; any other wire type where one is expected is an error. */
+export function bytes(f: ProtoField, where = 'message'): Uint8Array {
+  if (f.wire !== 2 || !f.data) throw new ProtoError(`${where}: field ${f.field} should be length-delimited, found wire type ${f.wire}`);
+  return f.data;
+}
+
 export function unpackVarints(f: ProtoField, where: string): bigint[] {
   if (f.wire === 0) return [f.int!];
   const out: bigint[] = [];
-  for (const g of readFields(wrapPacked(f.data!), where)) out.push(g.int!);
+  for (const g of readFields(wrapPacked(bytes(f, where)), where)) {
+    if (g.int === undefined) throw new ProtoError(`${where}: malformed packed varints`);
+    out.push(g.int);
+  }
   return out;
 }
 
