@@ -3,20 +3,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { encode } from 'fast-png';
 import { loadDataset, type LoadedDataset } from '../../engine/data/cache.ts';
 import { scanImageFolder } from '../../engine/data/scan.ts';
+import { tempDir as makeTempDir } from '../fixtures/temp.ts';
 
-const temps: string[] = [];
-const tempDir = (): string => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'nw-cache-'));
-  temps.push(d);
-  return d;
-};
-after(() => {
-  for (const d of temps) fs.rmSync(d, { recursive: true, force: true });
-});
+const tempDir = () => makeTempDir('nw-cache-');
 
 const spec = { height: 4, width: 4, channels: 1 as const };
 const png = (v: number, size = 4): Uint8Array => encode({ width: size, height: size, channels: 1, data: new Uint8Array(size * size).fill(v) });

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import sharp from 'sharp';
 import { loadDataset } from '../../engine/data/cache.ts';
 import { decodeImage } from '../../engine/data/decode.ts';
@@ -14,16 +14,9 @@ import { decodeModel } from '../../engine/onnx/model.ts';
 import { openModel } from '../../engine/train/predictor.ts';
 import { startTraining } from '../../engine/train/trainer.ts';
 import { sampleProject } from '../fixtures/sample.ts';
+import { tempDir as makeTempDir } from '../fixtures/temp.ts';
 
-const temps: string[] = [];
-const tempDir = (): string => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'nw-hostile-'));
-  temps.push(d);
-  return d;
-};
-after(() => {
-  for (const d of temps) fs.rmSync(d, { recursive: true, force: true });
-});
+const tempDir = () => makeTempDir('nw-hostile-');
 
 const asRoot = process.getuid?.() === 0;
 const spec = { height: 32, width: 32, channels: 3 as const };

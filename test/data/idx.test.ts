@@ -2,21 +2,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { loadSplit, scanImageFolder } from '../../engine/data/image-folder.ts';
 import { FASHION_MNIST_CLASSES, importIdx, readIdx } from '../../engine/data/idx.ts';
 import { Rng } from '../../engine/graph/rng.ts';
+import { tempDir as makeTempDir } from '../fixtures/temp.ts';
 
-const temps: string[] = [];
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netwright-idx-'));
-  temps.push(dir);
-  return dir;
-}
-after(() => {
-  for (const d of temps) fs.rmSync(d, { recursive: true, force: true });
-});
+const tempDir = () => makeTempDir('netwright-idx-');
 
 /** An IDX file's bytes: 00 00 <type> <ndims>, big-endian dims, then the data. */
 function idx(dims: number[], data: Uint8Array, type = 0x08): Buffer {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { crc32 } from 'node:zlib';
 import { encode } from 'fast-png';
 import sharp from 'sharp';
@@ -10,16 +10,9 @@ import {
   decodeImage, decodePngFast, decodeWithSharp, loadSplit, scanImageFolder, type ImageSpec,
 } from '../../engine/data/image-folder.ts';
 import { Rng } from '../../engine/graph/rng.ts';
+import { tempDir as makeTempDir } from '../fixtures/temp.ts';
 
-const temps: string[] = [];
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netwright-data-'));
-  temps.push(dir);
-  return dir;
-}
-after(() => {
-  for (const d of temps) fs.rmSync(d, { recursive: true, force: true });
-});
+const tempDir = () => makeTempDir('netwright-data-');
 
 function write(file: string, data: Uint8Array | string = ''): string {
   fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -4,21 +4,14 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { encode } from 'fast-png';
 import { loadDataset } from '../../engine/data/cache.ts';
 import { datasetReport, formatReport } from '../../engine/data/report.ts';
 import { scanImageFolder } from '../../engine/data/scan.ts';
+import { tempDir as makeTempDir } from '../fixtures/temp.ts';
 
-const temps: string[] = [];
-const tempDir = (): string => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'nw-report-'));
-  temps.push(d);
-  return d;
-};
-after(() => {
-  for (const d of temps) fs.rmSync(d, { recursive: true, force: true });
-});
+const tempDir = () => makeTempDir('nw-report-');
 const png = (v: number): Uint8Array => encode({ width: 4, height: 4, channels: 1, data: new Uint8Array(16).fill(v) });
 const put = (file: string, bytes: Uint8Array | string): void => {
   fs.mkdirSync(path.dirname(file), { recursive: true });
