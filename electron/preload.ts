@@ -60,8 +60,12 @@ contextBridge.exposeInMainWorld('netwright', {
     initialProject: () => call('initialProject'),
     datasetReport: (doc: unknown, dataDir: string) => call('datasetReport', { doc, dataDir: String(dataDir) }),
     images: (dataDir: string, paths: string[], size?: number) => call('images', { dataDir: String(dataDir), paths: Array.from(paths ?? [], String), size: Number(size ?? 96) }),
-    startTraining: (doc: unknown, dataDir: string, opts?: { docPath?: string | null; maxSteps?: number }) =>
-      call('startTraining', { doc, dataDir: String(dataDir), docPath: typeof opts?.docPath === 'string' ? opts.docPath : null, ...(opts?.maxSteps ? { maxSteps: Number(opts.maxSteps) } : {}) }),
+    devices: () => call('devices'),
+    startTraining: (doc: unknown, dataDir: string, opts?: { docPath?: string | null; maxSteps?: number; device?: string }) =>
+      call('startTraining', {
+        doc, dataDir: String(dataDir), docPath: typeof opts?.docPath === 'string' ? opts.docPath : null, device: String(opts?.device ?? 'cpu'),
+        ...(opts?.maxSteps ? { maxSteps: Number(opts.maxSteps) } : {}),
+      }),
     pauseTraining: () => call('pauseTraining'),
     resumeTraining: () => call('resumeTraining'),
     stopTraining: () => call('stopTraining'),

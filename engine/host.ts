@@ -12,6 +12,7 @@ import { predictImage } from './session/predict.ts';
 import { Project } from './session/project.ts';
 import { listRuns, readCurves } from './session/runs.ts';
 import { TrainingSession } from './session/training.ts';
+import { probeDevices } from './train/devices.ts';
 import { FileAccess } from './web/files.ts';
 
 export interface EngineHost {
@@ -93,7 +94,10 @@ export function createHost(opts: HostOptions): EngineHost {
             result = await thumbnails(project, m.dataDir, m.paths, m.size);
             break;
           case 'startTraining':
-            result = training.start(m.doc, m.dataDir, { docPath: m.docPath, maxSteps: m.maxSteps });
+            result = training.start(m.doc, m.dataDir, { docPath: m.docPath, maxSteps: m.maxSteps, device: m.device });
+            break;
+          case 'devices':
+            result = await probeDevices();
             break;
           case 'pauseTraining':
             result = training.pause();

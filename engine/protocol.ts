@@ -53,7 +53,21 @@ export const resumedEvent = z.object({ type: z.literal('resumed'), step: z.numbe
 
 export const errorEvent = z.object({ type: z.literal('error'), message: z.string() });
 
-export const trainEvent = z.discriminatedUnion('type', [stepEvent, epochEvent, logEvent, startedEvent, doneEvent, errorEvent, pausedEvent, resumedEvent]);
+/**
+ * The run stopped because training diverged (an 'error' event follows). `value` is the loss or
+ * the offending value, null when it is not a finite number (NaN and infinities are not JSON).
+ */
+export const divergedEvent = z.object({
+  type: z.literal('diverged'),
+  step: z.number().int(),
+  reason: z.enum(['non-finite-loss', 'loss-spike', 'non-finite-parameters']),
+  value: z.number().nullable(),
+  message: z.string(),
+  hint: z.string(),
+});
+export type DivergedEvent = z.infer<typeof divergedEvent>;
+
+export const trainEvent = z.discriminatedUnion('type', [stepEvent, epochEvent, logEvent, startedEvent, doneEvent, errorEvent, pausedEvent, resumedEvent, divergedEvent]);
 export type TrainEvent = z.infer<typeof trainEvent>;
 export type StepEvent = z.infer<typeof stepEvent>;
 export type EpochEvent = z.infer<typeof epochEvent>;
@@ -68,6 +82,8 @@ export const trainRequest = z.object({
   device: z.enum(['cpu', 'cuda', 'dml', 'coreml']).default('cpu'),
   maxSteps: z.number().int().positive().optional(),
   threads: z.number().int().positive().optional(),
+  /** Continue the run in outDir from its checkpoint (the document and settings come from it). */
+  resume: z.boolean().optional(),
 });
 export type TrainRequest = z.input<typeof trainRequest>;
 
@@ -113,7 +129,9 @@ export const clientRequest = z.discriminatedUnion('method', [
   /** Thumbnails (data URLs) of images inside a dataset folder the user chose. */
   z.object({ id: z.number().int(), method: z.literal('images'), dataDir: z.string(), paths: z.array(z.string()).max(400), size: z.number().int().min(16).max(512).default(96) }),
   /** Trains the document on a dataset folder; the run goes to <root>/runs/<name>-<time>/. Events follow on the same connection. */
-  z.object({ id: z.number().int(), method: z.literal('startTraining'), doc: z.unknown(), dataDir: z.string(), docPath: z.string().nullable().default(null), maxSteps: z.number().int().positive().optional() }),
+  z.object({ id: z.number().int(), method: z.literal('startTraining'), doc: z.unknown(), dataDir: z.string(), docPath: z.string().nullable().default(null), maxSteps: z.number().int().positive().optional(), device: z.enum(['cpu', 'cuda', 'dml', 'coreml']).default('cpu') }),
+  /** CPU and the GPU providers, each tried once in ONNX Runtime: available, or not with the reason. */
+  z.object({ id: z.number().int(), method: z.literal('devices') }),
   z.object({ id: z.number().int(), method: z.literal('pauseTraining') }),
   z.object({ id: z.number().int(), method: z.literal('resumeTraining') }),
   z.object({ id: z.number().int(), method: z.literal('stopTraining') }),
@@ -158,7 +176,7 @@ export type StepPoint = z.infer<typeof stepPoint>;
 /** Step events coalesced by the engine (about 30 batches per second at most); no point is dropped. */
 export const stepsEvent = z.object({ type: z.literal('steps'), points: z.array(stepPoint) });
 
-export const sessionEvent = z.discriminatedUnion('type', [stepsEvent, epochEvent, logEvent, startedEvent, doneEvent, errorEvent, pausedEvent, resumedEvent]);
+export const sessionEvent = z.discriminatedUnion('type', [stepsEvent, epochEvent, logEvent, startedEvent, doneEvent, errorEvent, pausedEvent, resumedEvent, divergedEvent]);
 export type SessionEvent = z.infer<typeof sessionEvent>;
 
 /** Pushed from the engine on the same connection as responses (they carry no `id`). */
@@ -184,6 +202,11 @@ export type DatasetReportResult = z.infer<typeof datasetReportResult>;
 
 export const imagesResult = z.object({ images: z.array(z.object({ path: z.string(), url: z.string().nullable(), error: z.string().optional() })) });
 export type ImagesResult = z.infer<typeof imagesResult>;
+
+export const deviceName = z.enum(['cpu', 'cuda', 'dml', 'coreml']);
+export type DeviceName = z.infer<typeof deviceName>;
+export const deviceInfo = z.object({ device: deviceName, label: z.string(), available: z.boolean(), reason: z.string().optional() });
+export type DeviceInfo = z.infer<typeof deviceInfo>;
 
 export const runState = z.enum(['idle', 'starting', 'running', 'paused', 'stopping']);
 export const startedRun = z.object({ runId: z.string(), outDir: z.string() });
@@ -287,7 +310,8 @@ export interface EngineClient {
   initialProject(): Promise<InitialProject>;
   datasetReport(doc: unknown, dataDir: string): Promise<DatasetReportResult>;
   images(dataDir: string, paths: string[], size?: number): Promise<ImagesResult>;
-  startTraining(doc: unknown, dataDir: string, opts?: { docPath?: string | null; maxSteps?: number }): Promise<{ runId: string; outDir: string }>;
+  devices(): Promise<DeviceInfo[]>;
+  startTraining(doc: unknown, dataDir: string, opts?: { docPath?: string | null; maxSteps?: number; device?: DeviceName }): Promise<{ runId: string; outDir: string }>;
   pauseTraining(): Promise<{ state: z.infer<typeof runState> }>;
   resumeTraining(): Promise<{ state: z.infer<typeof runState> }>;
   stopTraining(): Promise<{ state: z.infer<typeof runState> }>;

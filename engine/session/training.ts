@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { documentOrThrow } from '../train/run.ts';
 import { startTraining, type TrainingHandle } from '../train/trainer.ts';
-import { EngineError, type DoneEvent, type EpochEvent, type ServerEvent, type StartedEvent, type StepPoint, type TrainEvent, type TrainingStatus } from '../protocol.ts';
+import { EngineError, type DoneEvent, type EpochEvent, type ServerEvent, type StartedEvent, type StepPoint, type TrainEvent, type TrainingStatus, type DeviceName } from '../protocol.ts';
 import { StepCoalescer } from './coalesce.ts';
 import { runName, type Project } from './project.ts';
 import { finishRecord, writeRunRecord, type RunRecord } from './runs.ts';
@@ -36,7 +36,7 @@ export class TrainingSession {
     return this.state === 'idle' ? null : this.runId;
   }
 
-  start(rawDoc: unknown, dataDirIn: string, o: { docPath?: string | null; maxSteps?: number } = {}): { runId: string; outDir: string } {
+  start(rawDoc: unknown, dataDirIn: string, o: { docPath?: string | null; maxSteps?: number; device?: DeviceName } = {}): { runId: string; outDir: string } {
     if (this.state !== 'idle') throw new EngineError('refused', `a run is already ${this.state} (${this.runId}); stop it first`);
     let doc;
     try {
@@ -50,7 +50,7 @@ export class TrainingSession {
     fs.mkdirSync(outDir, { recursive: true });
     let record: RunRecord = {
       name: doc.name, dataDir, docPath: o.docPath ?? null, startedAt: new Date().toISOString(), status: 'running',
-      settings: doc.training as unknown as Record<string, unknown>, doc, epochs: 0, steps: 0, final: null, best: null,
+      settings: { ...doc.training, device: o.device ?? 'cpu' } as Record<string, unknown>, doc, epochs: 0, steps: 0, final: null, best: null,
     };
     writeRunRecord(outDir, record);
     Object.assign(this, { state: 'starting', runId, started: null, points: [], epochs: [], done: null, error: null });
@@ -70,7 +70,7 @@ export class TrainingSession {
       else if (e.type === 'error') this.error = e.message;
       coalescer.push(e);
     };
-    this.handle = startTraining({ doc, dataDir, outDir, maxSteps: o.maxSteps, threads: this.opts.threads }, onEvent);
+    this.handle = startTraining({ doc, dataDir, outDir, maxSteps: o.maxSteps, threads: this.opts.threads, device: o.device ?? 'cpu' }, onEvent);
     this.finished = this.handle.finished.then((end) => {
       coalescer.flush();
       record = finishRecord(record, end, this.epochs.at(-1));

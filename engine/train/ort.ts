@@ -29,6 +29,14 @@ export function sessionOptions(device: Device, threads = os.availableParallelism
   } as ort.InferenceSession.SessionOptions;
 }
 
+/** What a GPU provider needs, said when it is missing. */
+export const DEVICE_HINT: Record<Device, string> = {
+  cpu: '',
+  cuda: 'CUDA needs an NVIDIA GPU, CUDA 12 and cuDNN 9 libraries, and onnxruntime-node installed with its CUDA files (see README, GPU)',
+  dml: 'DirectML is available on Windows only',
+  coreml: 'CoreML is available on macOS only',
+};
+
 /** Opens a session on `device`, falling back to CPU with the reason when the provider is missing. */
 export async function openSession(model: Uint8Array, device: Device = 'cpu', threads?: number): Promise<OpenedSession> {
   if (device === 'cpu') return { session: await ort.InferenceSession.create(model, sessionOptions('cpu', threads)), device };
@@ -36,13 +44,7 @@ export async function openSession(model: Uint8Array, device: Device = 'cpu', thr
     return { session: await ort.InferenceSession.create(model, sessionOptions(device, threads)), device };
   } catch (e) {
     const why = (e as Error).message.split('\n')[0];
-    const hint: Record<Device, string> = {
-      cpu: '',
-      cuda: 'CUDA needs an NVIDIA GPU, CUDA 12 and cuDNN 9 libraries, and onnxruntime-node installed with its CUDA files (see README, GPU)',
-      dml: 'DirectML is available on Windows only',
-      coreml: 'CoreML is available on macOS only',
-    };
-    const fallback = `${device} is not available (${hint[device]}; ONNX Runtime said: ${why}); training on CPU instead`;
+    const fallback = `${device} is not available (${DEVICE_HINT[device]}; ONNX Runtime said: ${why}); training on CPU instead`;
     return { session: await ort.InferenceSession.create(model, sessionOptions('cpu', threads)), device: 'cpu', fallback };
   }
 }

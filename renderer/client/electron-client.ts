@@ -3,8 +3,8 @@
 // the web client validates the WebSocket's.
 import { z } from 'zod';
 import {
-  controlResult, datasetReportResult, dirListing, EngineError, engineInfo, evalResult, exportResult, gradCheckResult, imagesResult, initialProject, openedFile,
-  predictResult, runCurves, runSummary, savedFile, serverEvent, startedRun, trainingStatus, type EngineClient, type ServerEvent,
+  controlResult, datasetReportResult, deviceInfo, dirListing, EngineError, engineInfo, evalResult, exportResult, gradCheckResult, imagesResult, initialProject, openedFile,
+  predictResult, runCurves, runSummary, savedFile, serverEvent, startedRun, trainingStatus, type DeviceName, type EngineClient, type ServerEvent,
 } from '../../engine/protocol.ts';
 
 type Raw = { [K in keyof EngineClient]: (...args: never[]) => unknown };
@@ -42,7 +42,8 @@ export class ElectronEngineClient implements EngineClient {
   initialProject = () => this.v('initialProject', this.raw('initialProject'), initialProject);
   datasetReport = (doc: unknown, dataDir: string) => this.v('datasetReport', this.raw('datasetReport', doc, dataDir), datasetReportResult);
   images = (dataDir: string, paths: string[], size = 96) => this.v('images', this.raw('images', dataDir, paths, size), imagesResult);
-  startTraining = (doc: unknown, dataDir: string, o: { docPath?: string | null; maxSteps?: number } = {}) => this.v('startTraining', this.raw('startTraining', doc, dataDir, o), startedRun);
+  devices = () => this.v('devices', this.raw('devices'), z.array(deviceInfo));
+  startTraining = (doc: unknown, dataDir: string, o: { docPath?: string | null; maxSteps?: number; device?: DeviceName } = {}) => this.v('startTraining', this.raw('startTraining', doc, dataDir, o), startedRun);
   pauseTraining = () => this.v('pauseTraining', this.raw('pauseTraining'), controlResult);
   resumeTraining = () => this.v('resumeTraining', this.raw('resumeTraining'), controlResult);
   stopTraining = () => this.v('stopTraining', this.raw('stopTraining'), controlResult);

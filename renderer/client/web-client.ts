@@ -1,7 +1,7 @@
 // EngineClient over the web bridge's WebSocket (netwright serve). The token comes from the page URL.
 import {
-  controlResult, datasetReportResult, dirListing, EngineError, engineInfo, evalResult, exportResult, gradCheckResult, imagesResult, initialProject, openedFile,
-  predictResult, runCurves, runSummary, savedFile, serverEvent, serverResponse, startedRun, trainingStatus, type ClientRequest, type EngineClient, type ServerEvent,
+  controlResult, datasetReportResult, deviceInfo, dirListing, EngineError, engineInfo, evalResult, exportResult, gradCheckResult, imagesResult, initialProject, openedFile,
+  predictResult, runCurves, runSummary, savedFile, serverEvent, serverResponse, startedRun, trainingStatus, type ClientRequest, type DeviceName, type EngineClient, type ServerEvent,
 } from '../../engine/protocol.ts';
 import { z } from 'zod';
 
@@ -92,8 +92,11 @@ export class WebEngineClient implements EngineClient {
   images(dataDir: string, paths: string[], size = 96) {
     return this.call({ method: 'images', dataDir, paths, size }, imagesResult);
   }
-  startTraining(doc: unknown, dataDir: string, o: { docPath?: string | null; maxSteps?: number } = {}) {
-    return this.call({ method: 'startTraining', doc, dataDir, docPath: o.docPath ?? null, maxSteps: o.maxSteps }, startedRun);
+  devices() {
+    return this.call({ method: 'devices' }, z.array(deviceInfo));
+  }
+  startTraining(doc: unknown, dataDir: string, o: { docPath?: string | null; maxSteps?: number; device?: DeviceName } = {}) {
+    return this.call({ method: 'startTraining', doc, dataDir, docPath: o.docPath ?? null, maxSteps: o.maxSteps, device: o.device ?? 'cpu' }, startedRun);
   }
   pauseTraining() {
     return this.call({ method: 'pauseTraining' }, controlResult);

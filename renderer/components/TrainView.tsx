@@ -23,6 +23,7 @@ export function TrainView({ train }: { train: TrainStore }) {
   const analysisOk = store.analysis().ok;
   const busy = t.runState !== 'idle';
 
+  useEffect(() => void client.devices().then((d) => train.setDevices(d), () => {}), []);
   const refreshRuns = () => client.listRuns().then((r) => train.setRuns(r), () => {});
   useEffect(() => void refreshRuns(), [t.done, t.error]);
 
@@ -38,7 +39,7 @@ export function TrainView({ train }: { train: TrainStore }) {
   const start = async () => {
     if (!t.dataDir) return notify('Choose a dataset folder first', 'error');
     try {
-      const r = await client.startTraining(store.doc, t.dataDir, { docPath: store.getState().path });
+      const r = await client.startTraining(store.doc, t.dataDir, { docPath: store.getState().path, device: t.device });
       train.beginRun(r.runId);
       notify(`Training: ${r.outDir}`);
     } catch (e) {
@@ -122,8 +123,11 @@ export function TrainView({ train }: { train: TrainStore }) {
           <label>seed<NumberField value={tr.seed} int onChange={(v) => store.setTraining({ seed: v })} disabled={busy} /></label>
           <label>validation split<NumberField value={tr.valSplit} onChange={(v) => store.setTraining({ valSplit: v })} disabled={busy} /></label>
           <label>device
-            <select value="cpu" disabled title="This build of ONNX Runtime ships CPU binaries; CUDA needs its provider files (README, GPU).">
-              <option value="cpu">CPU</option>
+            <select value={t.device} onChange={(e) => train.setDevice(e.target.value as typeof t.device)} disabled={busy} aria-label="device" data-testid="device"
+              title={t.devices.filter((d) => !d.available).map((d) => `${d.label}: ${d.reason}`).join('\n')}>
+              {(t.devices.length ? t.devices : [{ device: 'cpu' as const, label: 'CPU', available: true, reason: undefined }]).map((d) => (
+                <option key={d.device} value={d.device} disabled={!d.available} title={d.reason}>{d.label}{d.available ? '' : ' (unavailable)'}</option>
+              ))}
             </select>
           </label>
         </div>
@@ -136,6 +140,10 @@ export function TrainView({ train }: { train: TrainStore }) {
             {gradBusy ? 'Checking…' : 'Gradient check'}
           </button>
         </div>
+        {t.devices.some((d) => !d.available) && (
+          <details className="devices" data-testid="device-reasons"><summary>Why some devices are unavailable</summary>
+            <ul>{t.devices.filter((d) => !d.available).map((d) => <li key={d.device}><b>{d.label}</b>: {d.reason}</li>)}</ul></details>
+        )}
         {!analysisOk && <p className="problem problem-error">Fix the network's errors in Design first.</p>}
       </section>
 

@@ -1,7 +1,7 @@
 // What the Train, Evaluate, Try it and Export views show: the chosen dataset and its report, the
 // live run (every step point, columnar for the plots), the runs history and an overlaid run.
 // Pure TypeScript: the engine's events go in, views subscribe.
-import type { DatasetReportResult, EpochEvent, RunCurves, RunSummary, ServerEvent, StartedEvent, StepPoint, TrainingStatus } from '../../engine/protocol.ts';
+import type { DatasetReportResult, DeviceInfo, DeviceName, EpochEvent, RunCurves, RunSummary, ServerEvent, StartedEvent, StepPoint, TrainingStatus } from '../../engine/protocol.ts';
 
 export type RunState = TrainingStatus['state'];
 
@@ -33,6 +33,9 @@ export interface TrainState {
   firstStepAt: number | null;
   runs: RunSummary[];
   overlay: RunCurves | null;
+  /** CPU and the GPU providers as the engine found them; the chosen one trains the next run. */
+  devices: DeviceInfo[];
+  device: DeviceName;
   /** Bumped on every change to the series: charts redraw when it moves. */
   version: number;
 }
@@ -42,7 +45,7 @@ const emptySeries = (): Series => ({ step: [], loss: [], accuracy: [], lr: [], s
 export class TrainStore {
   private state: TrainState = {
     dataDir: null, report: null, reportError: null, reportLoading: false, runId: null, runState: 'idle', started: null,
-    series: emptySeries(), epochs: [], done: null, error: null, logs: [], firstStepAt: null, runs: [], overlay: null, version: 0,
+    series: emptySeries(), epochs: [], done: null, error: null, logs: [], firstStepAt: null, runs: [], overlay: null, devices: [], device: 'cpu', version: 0,
   };
   private listeners = new Set<() => void>();
 
@@ -65,6 +68,14 @@ export class TrainStore {
   }
   setReportLoading(): void {
     this.set({ reportLoading: true, reportError: null });
+  }
+  /** A device that turns out unavailable is never kept chosen. */
+  setDevices(devices: DeviceInfo[]): void {
+    const ok = devices.some((d) => d.device === this.state.device && d.available);
+    this.set({ devices, device: ok ? this.state.device : 'cpu' });
+  }
+  setDevice(device: DeviceName): void {
+    if (this.state.devices.some((d) => d.device === device && d.available)) this.set({ device });
   }
   setRuns(runs: RunSummary[]): void {
     this.set({ runs });
@@ -124,6 +135,9 @@ export class TrainStore {
         break;
       case 'error':
         this.set({ runState: 'idle', error: e.message });
+        break;
+      case 'diverged':
+        this.set({ logs: [...this.state.logs.slice(-50), { level: 'warn', message: `diverged at step ${e.step}: ${e.message}; ${e.hint}` }] });
         break;
     }
   }

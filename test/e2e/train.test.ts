@@ -37,6 +37,11 @@ test('train the sample project: report, live curves, pause/resume, stop after an
   await page.click('[data-view="train"]');
   await page.waitForSelector('[data-testid="dataset-report"]');
   assert.match(await page.textContent('[data-testid="dataset-report"]') ?? '', /4 classes · 204 training · 36 validation/);
+  // The device list comes from the engine's probe: CPU chosen, a GPU provider without its files disabled.
+  await page.waitForSelector('[data-testid="device"] option[value="cuda"]', { state: 'attached' });
+  assert.equal(await page.inputValue('[data-testid="device"]'), 'cpu');
+  const cudaOption = await page.locator('[data-testid="device"] option[value="cuda"]').evaluate((o) => ({ disabled: (o as HTMLOptionElement).disabled, title: o.getAttribute('title') }));
+  if (cudaOption.disabled) assert.match(cudaOption.title ?? '', /CUDA needs/);
   await page.fill('input[aria-label="batch size"]', '8');
   await page.fill('input[aria-label="epochs"]', '30');
   await page.click('[data-testid="train-start"]');

@@ -70,6 +70,7 @@ test('renderer -> preload -> MessagePort -> engine process: files, a training ru
     const opened = await client.openFile('net.json');
     await assert.rejects(client.openFile('/etc/passwd'), (e: Error & { code?: string }) => e.code === 'refused');
 
+    assert.deepEqual((await client.devices()).map((d) => [d.device, d.device === 'cpu' ? true : typeof d.reason === 'string' || d.available]), [['cpu', true], ['cuda', true], ['dml', true], ['coreml', true]]);
     const events: ServerEvent[] = [];
     const done = new Promise<void>((resolve) => client.onEvent((e) => (events.push(e), e.event.type === 'done' || e.event.type === 'error' ? resolve() : undefined)));
     const run = await client.startTraining(JSON.parse(opened.text), data, { maxSteps: 3 });

@@ -34,3 +34,16 @@ test('drawing copies: downsampling keeps the span and the means; smoothing is a 
   assert.deepEqual(smooth([1, 1, 1], 0.9).map((v) => +v.toFixed(12)), [1, 1, 1]);
   assert.deepEqual(smooth([1, 2, 3], 0), [1, 2, 3]);
 });
+
+test('the device choice: only an available device can be chosen, and one that becomes unavailable falls back to CPU', () => {
+  const t = new TrainStore();
+  const cpu = { device: 'cpu' as const, label: 'CPU', available: true };
+  t.setDevices([cpu, { device: 'cuda', label: 'CUDA', available: false, reason: 'no provider files' }]);
+  t.setDevice('cuda');
+  assert.equal(t.getState().device, 'cpu');
+  t.setDevices([cpu, { device: 'cuda', label: 'CUDA', available: true }]);
+  t.setDevice('cuda');
+  assert.equal(t.getState().device, 'cuda');
+  t.setDevices([cpu, { device: 'cuda', label: 'CUDA', available: false, reason: 'gone' }]);
+  assert.equal(t.getState().device, 'cpu');
+});

@@ -78,6 +78,21 @@ test('start, pause, resume: steps arrive in batches, none lost, and the run cont
   finishedRun = runId;
 });
 
+test('devices: CPU available; a GPU device that cannot load trains on CPU and says why in a warning', async () => {
+  const devices = await call<{ device: string; available: boolean; reason?: string }[]>({ method: 'devices' });
+  assert.deepEqual(devices[0], { device: 'cpu', label: 'CPU', available: true });
+  const cuda = devices.find((d) => d.device === 'cuda')!;
+  if (cuda.available) return;
+  const { runId } = await call<{ runId: string }>({ method: 'startTraining', doc: sampleProject({ epochs: 1, batchSize: 8 }), dataDir: data, maxSteps: 2, device: 'cuda' });
+  await host.training.finished;
+  const ev = of(runId);
+  const started = ev.find((e) => e.type === 'started');
+  assert.ok(started?.type === 'started' && started.device === 'cpu');
+  assert.ok(ev.some((e) => e.type === 'log' && e.level === 'warn' && /^cuda is not available/.test(e.message)), JSON.stringify(ev.filter((e) => e.type === 'log')));
+  const runs = await call<{ runId: string; settings: { device: string } }[]>({ method: 'listRuns' });
+  assert.equal(runs.find((r) => r.runId === runId)!.settings.device, 'cuda');
+});
+
 test('stop keeps the last finished epoch (model.onnx) and the best one (best.onnx)', async () => {
   const doc = sampleProject({ epochs: 50, batchSize: 8, valSplit: 0.25 });
   const { runId, outDir } = await call<{ runId: string; outDir: string }>({ method: 'startTraining', doc, dataDir: data });
