@@ -17,7 +17,9 @@ import { DEVICES, type Device } from './train/ort.ts';
 import { openModel } from './train/predictor.ts';
 import { imageSpec, loadDocument } from './train/run.ts';
 import { report } from './train/scorer.ts';
+import { loadCheckpoint } from './train/checkpoint.ts';
 import { startTraining } from './train/trainer.ts';
+import type { TrainRequest } from './protocol.ts';
 import { serve } from './web/server.ts';
 import { spawn } from 'node:child_process';
 
@@ -75,7 +77,8 @@ program
 program
   .command('train')
   .description('train a network on an image folder (one subfolder per class)')
-  .argument('<net.json>')
+  .argument('[net.json]')
+  .option('--resume <dir>', "continue the run in <dir> from its checkpoint (its document and settings; falls back to checkpoint.prev.nwck when the latest is damaged)")
   .option('--data <dir>', "image folder (default: the document's training.dataset)")
   .option('--epochs <n>', 'epochs', int('--epochs'))
   .option('--batch <n>', 'batch size', int('--batch'))
@@ -90,7 +93,21 @@ program
   .option('--out <dir>', 'output folder (default: runs/<name>-<time>)')
   .addOption(new Option('--device <d>', 'execution provider; falls back to CPU with the reason').choices([...DEVICES]).default('cpu'))
   .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)', int('--threads'))
-  .action(async (file: string, o: Record<string, unknown>) => {
+  .action(async (file: string | undefined, o: Record<string, unknown>) => {
+    if (o.resume !== undefined) {
+      if (file) throw new UserError('--resume continues a run with its own document: leave out net.json');
+      const dir = o.resume as string;
+      let dataDir: string | undefined;
+      try {
+        dataDir = loadCheckpoint(dir).header.dataDir;
+      } catch (e) {
+        throw new UserError((e as Error).message);
+      }
+      const data = (o.data as string | undefined) ?? dataDir;
+      if (!data) throw new UserError('the checkpoint does not say which image folder it was trained on: pass --data <dir>');
+      return trainAndReport({ doc: undefined, dataDir: data, outDir: dir, resume: true, device: o.device as Device, maxSteps: o.maxSteps as number | undefined, threads: o.threads as number | undefined });
+    }
+    if (!file) throw new UserError('missing the network document: netwright train <net.json> (or --resume <dir>)');
     const doc = loadDocument(file);
     const overrides = {
       epochs: o.epochs, batchSize: o.batch, lr: o.lr, optimizer: o.optimizer, momentum: o.momentum, nesterov: o.nesterov,
@@ -104,37 +121,46 @@ program
     const data = (o.data as string | undefined) ?? (doc.training.dataset ? path.resolve(path.dirname(file), doc.training.dataset) : undefined);
     if (!data) throw new UserError('no image folder: pass --data <dir> (one subfolder per class)');
     const outDir = (o.out as string | undefined) ?? path.join('runs', `${path.basename(file, '.json')}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
-    const tty = process.stdout.isTTY;
-    const bar = new cliProgress.SingleBar({ format: 'epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | {rate} samples/s | eta {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic);
-    let barOn = false;
-    const handle = startTraining({ doc, dataDir: data, outDir, device: o.device as Device, maxSteps: o.maxSteps as number | undefined, threads: o.threads as number | undefined }, (e) => {
-      if (e.type === 'log') console.error(`${e.level === 'warn' ? 'warning: ' : ''}${e.message}`);
-      else if (e.type === 'started') {
-        console.log(`training on ${e.device}: ${e.trainCount} images (${e.valCount} for validation), ${e.classNames.length} classes, ${e.totalSteps} steps`);
-        if (tty) {
-          bar.start(e.totalSteps, 0, { epoch: 1, loss: '-', rate: '-' });
-          barOn = true;
-        }
-      } else if (e.type === 'step' && barOn) bar.update(e.step, { epoch: e.epoch, loss: e.loss.toFixed(4), rate: Math.round(e.samplesPerSec) });
-      else if (e.type === 'epoch') {
-        if (barOn) bar.stop();
-        const val = e.valAccuracy === null ? '' : `  val loss ${e.valLoss!.toFixed(4)}  val acc ${(100 * e.valAccuracy).toFixed(2)}%`;
-        console.log(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)}  acc ${(100 * e.accuracy).toFixed(2)}%${val}  (${e.seconds.toFixed(1)} s, ${Math.round(e.samplesPerSec)} samples/s)`);
-        if (barOn) bar.start(bar.getTotal(), e.step, { epoch: e.epoch + 1, loss: e.loss.toFixed(4), rate: '-' });
-      }
-    });
-    const stop = () => {
-      console.error('\nstopping after this step (Ctrl-C again to abort)…');
-      handle.stop();
-      process.once('SIGINT', () => process.exit(130));
-    };
-    process.once('SIGINT', stop);
-    const end = await handle.finished;
-    process.off('SIGINT', stop);
-    if (barOn) bar.stop();
-    if (end.type === 'error') throw new UserError(end.message);
-    console.log(`${end.reason === 'stopped' ? 'stopped' : 'done'} after ${end.step} steps; wrote ${end.files.map((f) => path.relative('.', f)).join(', ')}`);
+    await trainAndReport({ doc, dataDir: data, outDir, device: o.device as Device, maxSteps: o.maxSteps as number | undefined, threads: o.threads as number | undefined });
   });
+
+/** Runs training with a progress bar on a terminal; throws the run's error as a UserError. */
+async function trainAndReport(request: TrainRequest): Promise<void> {
+  const tty = process.stdout.isTTY;
+  const bar = new cliProgress.SingleBar({ format: 'epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | {rate} samples/s | eta {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic);
+  let barOn = false;
+  const handle = startTraining(request, (e) => {
+    if (e.type === 'log') console.error(`${e.level === 'warn' ? 'warning: ' : ''}${e.message}`);
+    else if (e.type === 'started') {
+      console.log(`training on ${e.device}: ${e.trainCount} images (${e.valCount} for validation), ${e.classNames.length} classes, ${e.totalSteps} steps`);
+      if (tty) {
+        bar.start(e.totalSteps, 0, { epoch: 1, loss: '-', rate: '-' });
+        barOn = true;
+      }
+    } else if (e.type === 'step' && barOn) bar.update(e.step, { epoch: e.epoch, loss: e.loss.toFixed(4), rate: Math.round(e.samplesPerSec) });
+    else if (e.type === 'epoch') {
+      if (barOn) bar.stop();
+      const val = e.valAccuracy === null ? '' : `  val loss ${e.valLoss!.toFixed(4)}  val acc ${(100 * e.valAccuracy).toFixed(2)}%`;
+      console.log(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)}  acc ${(100 * e.accuracy).toFixed(2)}%${val}  (${e.seconds.toFixed(1)} s, ${Math.round(e.samplesPerSec)} samples/s)`);
+      if (barOn) bar.start(bar.getTotal(), e.step, { epoch: e.epoch + 1, loss: e.loss.toFixed(4), rate: '-' });
+    } else if (e.type === 'diverged') {
+      if (barOn) bar.stop();
+      barOn = false;
+      console.error(`diverged at step ${e.step}: ${e.message}; ${e.hint}`);
+    }
+  });
+  const stop = () => {
+    console.error('\nstopping after this step (Ctrl-C again to abort)…');
+    handle.stop();
+    process.once('SIGINT', () => process.exit(130));
+  };
+  process.once('SIGINT', stop);
+  const end = await handle.finished;
+  process.off('SIGINT', stop);
+  if (barOn) bar.stop();
+  if (end.type === 'error') throw new UserError(end.message);
+  console.log(`${end.reason === 'stopped' ? 'stopped' : 'done'} after ${end.step} steps; wrote ${end.files.map((f) => path.relative('.', f)).join(', ')}`);
+}
 
 program
   .command('predict')

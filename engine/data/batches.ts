@@ -71,6 +71,9 @@ export function toInput(pixels: Uint8Array, out: Float32Array, plane: number, no
   }
 }
 
+/** The augmentation stream of a run: its own generator, seeded from the run's seed. */
+export const augmentRng = (seed: number): Rng => new Rng((seed ^ 0xa0a0a) >>> 0);
+
 export interface BatchShape { channels: number; height: number; width: number }
 
 /**
@@ -82,7 +85,7 @@ export class BatchFiller {
   readonly order: number[];
   private readonly raw: Uint8Array;
   private readonly tmp: Float32Array;
-  private readonly rng: Rng;
+  private rng: Rng;
   private readonly scale: Float32Array;
   private readonly bias: Float32Array;
   /** Images read and converted so far (for throughput figures). */
@@ -98,9 +101,18 @@ export class BatchFiller {
     this.order = Array.from({ length: split.count }, (_, i) => i);
     this.raw = new Uint8Array(split.size);
     this.tmp = new Float32Array(split.size);
-    this.rng = new Rng((seed ^ 0xa0a0a) >>> 0);
+    this.rng = augmentRng(seed);
     this.scale = Float32Array.from(norm.std, (s) => 1 / s);
     this.bias = Float32Array.from(norm.mean, (m, c) => -m / norm.std[c]);
+  }
+
+  /** The augmentation generator's state: a checkpoint saves it, a resumed run sets it back. */
+  get augmentState(): Uint32Array {
+    return this.rng.state();
+  }
+
+  set augmentState(s: Uint32Array) {
+    this.rng = new Rng(s);
   }
 
   /** Fills x (n images) and y (n labels) with samples order[start .. start+n-1]. */

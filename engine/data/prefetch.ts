@@ -4,7 +4,7 @@
 // draws the same random numbers as filling them in line would: the batches are identical.
 import fs from 'node:fs';
 import type { MessagePort, Worker } from 'node:worker_threads';
-import { BatchFiller, type AugmentSettings, type BatchShape, type Normalization } from './batches.ts';
+import { augmentRng, BatchFiller, type AugmentSettings, type BatchShape, type Normalization } from './batches.ts';
 import { spawnWorker, workerUrl } from '../threads.ts';
 import { CachedSplit, PixelStore } from './cache.ts';
 
@@ -20,6 +20,8 @@ export interface PrefetchSource {
   augment: AugmentSettings;
   seed: number;
   batch: number;
+  /** The augmentation generator's state to start from (a resumed run); default: from `seed`. */
+  augmentState?: number[];
 }
 
 interface Slot {
@@ -35,18 +37,20 @@ export function prefetchThread(port: MessagePort, src: PrefetchSource, buffers: 
     split = new CachedSplit(new PixelStore(src.file!, fs.openSync(src.file!, 'r'), src.size), src.labels, [], [], src.slots);
   }
   const filler = new BatchFiller(split, src.shape, src.norm, src.augment, src.seed);
+  if (src.augmentState) filler.augmentState = Uint32Array.from(src.augmentState);
   const slots: Slot[] = buffers.map((b) => ({ x: new Float32Array(b.x), y: new BigInt64Array(b.y) }));
   port.on('message', (m: { slot: number; start: number; n: number; order?: Int32Array }) => {
     if (m.order) for (let i = 0; i < m.order.length; i++) filler.order[i] = m.order[i];
+    const before = Array.from(filler.augmentState);
     filler.fill(m.start, m.n, slots[m.slot].x, slots[m.slot].y);
-    port.postMessage({ slot: m.slot });
+    port.postMessage({ slot: m.slot, before, after: Array.from(filler.augmentState) });
   });
 }
 
 /** A prefetch source for a cached split: shared in-memory pixels, or the cache file. */
-export function prefetchSource(split: CachedSplit, shape: BatchShape, norm: Normalization, augment: AugmentSettings, seed: number, batch: number): PrefetchSource {
+export function prefetchSource(split: CachedSplit, shape: BatchShape, norm: Normalization, augment: AugmentSettings, seed: number, batch: number, augmentState?: number[]): PrefetchSource {
   const pixels = split.sharedPixels();
-  return { pixels, file: pixels ? undefined : split.store.file, size: split.size, slots: split.slots, labels: split.labels, shape, norm, augment, seed, batch };
+  return { pixels, file: pixels ? undefined : split.store.file, size: split.size, slots: split.slots, labels: split.labels, shape, norm, augment, seed, batch, augmentState };
 }
 
 /**
@@ -59,6 +63,9 @@ export class Prefetcher {
   private next = 0;
   private pending: { slot: number; n: number; done: Promise<void> }[] = [];
   private waiters = new Map<number, () => void>();
+  /** Augmentation state before each slot's fill, and after the latest fill. */
+  private before = new Map<number, number[]>();
+  private after: number[];
   private filling = 0;
   /** Batches requested while a previous one was still being used (overlap evidence for tests). */
   requestedAhead = 0;
@@ -69,7 +76,10 @@ export class Prefetcher {
     this.slots = buffers.map((b) => ({ x: new Float32Array(b.x), y: new BigInt64Array(b.y) }));
     this.worker = spawnWorker(workerUrl('prefetch-worker', import.meta.url), { src, buffers });
     // Keep the process alive only while a batch is being filled.
-    this.worker.on('message', (m: { slot: number }) => {
+    this.after = src.augmentState ?? Array.from(augmentRng(src.seed).state());
+    this.worker.on('message', (m: { slot: number; before: number[]; after: number[] }) => {
+      this.before.set(m.slot, m.before);
+      this.after = m.after;
       if (--this.filling === 0) this.worker.unref();
       this.waiters.get(m.slot)?.();
     });
@@ -94,6 +104,17 @@ export class Prefetcher {
     if (!p) throw new Error('prefetch: take() without request()');
     await p.done;
     return { ...this.slots[p.slot], n: p.n };
+  }
+
+  /**
+   * The augmentation generator's state before the oldest batch not yet taken (or after the last
+   * one filled, when none is pending): what a checkpoint at this point must record.
+   */
+  async augmentState(): Promise<number[]> {
+    const p = this.pending[0];
+    if (!p) return this.after;
+    await p.done;
+    return this.before.get(p.slot)!;
   }
 
   async close(): Promise<void> {

@@ -83,6 +83,14 @@ export const trainingSchema = z.object({
   data: dataSchema.optional(),
   /** Learning-rate schedule; left out, the rate stays constant. */
   schedule: scheduleSchema.optional(),
+  /** When a run counts as diverged; left out, every default applies. */
+  divergence: z.object({
+    /**
+     * A step's loss above this many times the running mean (and above the loss of the first
+     * steps) stops the run; 0 turns the check off. NaN or infinite losses always stop it.
+     */
+    lossSpike: z.number().min(0).default(3),
+  }).optional(),
 });
 
 export type TrainingSettings = z.infer<typeof trainingSchema>;

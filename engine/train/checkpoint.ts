@@ -1,17 +1,50 @@
-// Checkpoint file: magic line, a JSON header, then raw float32 tensors. Written to a temp file
-// and renamed into place, so a crash mid-write leaves the previous checkpoint intact.
+// Checkpoint file: a magic line, a JSON header, raw float32 tensors, and a SHA-256 of all of
+// that as a 32-byte trailer. Data only, never code. Written to a temp file, fsynced, renamed
+// into place and the folder fsynced; the checkpoint it replaces is kept as checkpoint.prev.nwck,
+// so a crash at any moment leaves the old or the new checkpoint, and a damaged latest file
+// falls back to the previous one.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const MAGIC = 'NETWRIGHT-CHECKPOINT 1\n';
+const MAGIC = 'NETWRIGHT-CHECKPOINT 2\n';
+const HASH_BYTES = 32;
+export const LATEST = 'checkpoint.nwck';
+export const PREVIOUS = 'checkpoint.prev.nwck';
+
+/** Where the run stands in its data: the next batch of `epoch` in `order`. */
+export interface DataCursor {
+  /** The epoch in progress (1-based). */
+  epoch: number;
+  /** The next batch of that epoch. */
+  batch: number;
+  /** False: `order` is the previous epoch's, and the epoch starts by shuffling it. */
+  shuffled: boolean;
+  order: number[];
+}
 
 export interface CheckpointHeader {
   step: number;
+  /** Epochs finished. */
   epoch: number;
-  /** Optimizer steps taken (Adam's t). */
+  /** Optimizer steps taken (Adam's t); the lr schedule's position is `step` of `lrHorizon`. */
   t: number;
+  lrHorizon?: number;
+  /** The run's generator (shuffling, dropout masks). */
   rngState: number[];
+  /** The augmentation generator of the batch filler, before the cursor's batch. */
+  augmentRngState?: number[];
+  cursor?: DataCursor;
+  /** Running sums of the epoch in progress (for its epoch-mean figures). */
+  epochSums?: { loss: number; correct: number; seen: number };
+  /** The divergence check's running figures. */
+  lossWatch?: { n: number; mean: number; first: number };
+  /** metrics.csv rows (no header) up to this step. */
+  metrics?: string;
+  best?: { epoch: number; accuracy: number; loss: number } | null;
   classNames: string[];
+  norm?: { mean: number[]; std: number[] };
+  dataDir?: string;
   doc: unknown;
   tensors: { name: string; length: number }[];
 }
@@ -21,40 +54,172 @@ export interface Checkpoint {
   values: Map<string, Float32Array>;
 }
 
-export function writeCheckpoint(file: string, header: Omit<CheckpointHeader, 'tensors'>, values: Map<string, Float32Array>): void {
+export class CheckpointError extends Error {}
+
+/** Points a crash test can stop at; production passes none. */
+export type CheckpointStage = 'temp-written' | 'before-fsync' | 'before-rename' | 'renamed';
+
+export interface WriteOptions {
+  /** Keep the checkpoint being replaced as `prev` (default: checkpoint.prev.nwck beside it). */
+  keepPrevious?: string | false;
+  hook?: (stage: CheckpointStage) => void;
+  /** Replaces fs.writeSync (fault injection: disk full, read-only folder). */
+  write?: (fd: number, data: Uint8Array) => void;
+}
+
+/** The whole file as bytes: deterministic in (header, values), so save -> load -> save is identical. */
+export function encodeCheckpoint(header: Omit<CheckpointHeader, 'tensors'>, values: Map<string, Float32Array>): Buffer[] {
   const tensors = [...values].map(([name, v]) => ({ name, length: v.length }));
   const json = Buffer.from(JSON.stringify({ ...header, tensors }));
   const len = Buffer.alloc(4);
   len.writeUInt32LE(json.length);
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  const fd = fs.openSync(tmp, 'w');
+  const parts: Buffer[] = [Buffer.from(MAGIC), len, json];
+  for (const v of values.values()) parts.push(Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  parts.push(h.digest());
+  return parts;
+}
+
+export function writeCheckpoint(file: string, header: Omit<CheckpointHeader, 'tensors'>, values: Map<string, Float32Array>, opts: WriteOptions = {}): void {
+  for (const [name, v] of values) {
+    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new CheckpointError(`refusing to write ${file}: ${name}[${i}] is ${v[i]}`);
+  }
+  const parts = encodeCheckpoint(header, values);
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
+  const write = opts.write ?? ((fd: number, d: Uint8Array) => void fs.writeSync(fd, d));
+  const hook = opts.hook ?? (() => {});
+  let fd: number;
   try {
-    fs.writeSync(fd, Buffer.from(MAGIC));
-    fs.writeSync(fd, len);
-    fs.writeSync(fd, json);
-    for (const v of values.values()) fs.writeSync(fd, new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    fd = fs.openSync(tmp, 'w');
+  } catch (e) {
+    throw ioError(`cannot write the checkpoint ${tmp}`, e);
+  }
+  try {
+    for (const p of parts) write(fd, p);
+    hook('temp-written');
+    hook('before-fsync');
+    fs.fsyncSync(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw ioError(`cannot write the checkpoint ${tmp}`, e);
+  }
+  fs.closeSync(fd);
+  try {
+    const prev = opts.keepPrevious === undefined ? path.join(dir, PREVIOUS) : opts.keepPrevious;
+    if (prev && fs.existsSync(file)) {
+      // A hard link and a rename: `file` exists at every moment, and prev is old or new, whole.
+      const link = `${prev}.${process.pid}.tmp`;
+      fs.rmSync(link, { force: true });
+      try {
+        fs.linkSync(file, link);
+      } catch {
+        fs.copyFileSync(file, link);
+        syncFile(link);
+      }
+      fs.renameSync(link, prev);
+    }
+    hook('before-rename');
+    fs.renameSync(tmp, file);
+    hook('renamed');
+    syncDir(dir);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw ioError(`cannot replace the checkpoint ${file}`, e);
+  }
+}
+
+const ioError = (what: string, e: unknown): CheckpointError => {
+  const err = e as NodeJS.ErrnoException;
+  return new CheckpointError(`${what}: ${err.code ? `${err.code} (${err.message})` : err.message}`);
+};
+
+function syncFile(file: string): void {
+  const fd = fs.openSync(file, 'r');
+  try {
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
-  fs.renameSync(tmp, file);
 }
 
+function syncDir(dir: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(dir, 'r');
+  } catch {
+    return; // Windows cannot open a folder; its renames are durable without it.
+  }
+  try {
+    fs.fsyncSync(fd);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EINVAL' && (e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Reads and verifies one checkpoint file; a CheckpointError says what is wrong with it. */
 export function readCheckpoint(file: string): Checkpoint {
-  const buf = fs.readFileSync(file);
-  if (buf.subarray(0, MAGIC.length).toString() !== MAGIC) throw new Error(`${file} is not a Netwright checkpoint`);
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(file);
+  } catch (e) {
+    throw ioError(`cannot read ${file}`, e);
+  }
+  return decodeCheckpoint(buf, file);
+}
+
+export function decodeCheckpoint(buf: Buffer, file = 'the checkpoint'): Checkpoint {
+  if (buf.length < MAGIC.length || buf.subarray(0, MAGIC.length).toString('latin1') !== MAGIC) {
+    const old = buf.subarray(0, 23).toString('latin1') === 'NETWRIGHT-CHECKPOINT 1\n';
+    throw new CheckpointError(`${file} is not a Netwright checkpoint${old ? ' this version reads (format 1, without a checksum)' : ' (no magic line)'}`);
+  }
+  if (buf.length < MAGIC.length + 4 + HASH_BYTES) throw new CheckpointError(`${file} is truncated (${buf.length} bytes)`);
+  const body = buf.subarray(0, buf.length - HASH_BYTES);
+  const sum = createHash('sha256').update(body).digest();
+  if (!sum.equals(buf.subarray(buf.length - HASH_BYTES))) throw new CheckpointError(`${file} fails its SHA-256 checksum (truncated or damaged)`);
   const len = buf.readUInt32LE(MAGIC.length);
   let off = MAGIC.length + 4;
-  if (off + len > buf.length) throw new Error(`${file}: truncated header`);
-  const header = JSON.parse(buf.subarray(off, off + len).toString()) as CheckpointHeader;
+  if (off + len > body.length) throw new CheckpointError(`${file}: the header runs past the end`);
+  let header: CheckpointHeader;
+  try {
+    header = JSON.parse(body.subarray(off, off + len).toString()) as CheckpointHeader;
+  } catch (e) {
+    throw new CheckpointError(`${file}: the header is not JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(header.tensors)) throw new CheckpointError(`${file}: the header lists no tensors`);
   off += len;
   const values = new Map<string, Float32Array>();
   for (const t of header.tensors) {
     const bytes = t.length * 4;
-    if (off + bytes > buf.length) throw new Error(`${file}: truncated at tensor ${t.name}`);
-    values.set(t.name, new Float32Array(buf.buffer.slice(buf.byteOffset + off, buf.byteOffset + off + bytes)));
+    if (!Number.isInteger(t.length) || t.length < 0 || off + bytes > body.length) throw new CheckpointError(`${file}: truncated at tensor ${t.name}`);
+    values.set(t.name, new Float32Array(body.buffer.slice(body.byteOffset + off, body.byteOffset + off + bytes)));
     off += bytes;
   }
-  if (off !== buf.length) throw new Error(`${file}: ${buf.length - off} unexpected trailing bytes`);
+  if (off !== body.length) throw new CheckpointError(`${file}: ${body.length - off} unexpected bytes after the tensors`);
   return { header, values };
+}
+
+/**
+ * The newest good checkpoint of a run folder: checkpoint.nwck, or checkpoint.prev.nwck when
+ * the latest is missing or damaged; `problems` names each file passed over and why.
+ */
+export function loadCheckpoint(dir: string): Checkpoint & { file: string; problems: string[] } {
+  const problems: string[] = [];
+  for (const name of [LATEST, PREVIOUS]) {
+    const file = path.join(dir, name);
+    if (!fs.existsSync(file)) {
+      problems.push(`${file} does not exist`);
+      continue;
+    }
+    try {
+      return { ...readCheckpoint(file), file, problems };
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  }
+  throw new CheckpointError(`no usable checkpoint in ${dir}:\n` + problems.map((p) => `  - ${p}`).join('\n'));
 }

@@ -9,16 +9,23 @@ const f = (x: number | null | undefined, digits = 6): string => (x === null || x
 
 export class MetricsWriter {
   private rows: string[] = [];
-  constructor(private readonly file: string) {
-    fs.writeFileSync(file, METRICS_HEADER + '\n');
+  /** Every row so far, without the header: a checkpoint carries it, so a resumed run rewrites the file and goes on. */
+  history: string;
+  constructor(private readonly file: string, history = '') {
+    this.history = history;
+    fs.writeFileSync(file, METRICS_HEADER + '\n' + history);
   }
   step(e: StepEvent): void {
-    this.rows.push([e.step, e.epoch, f(e.loss), f(e.accuracy), '', '', f(e.samplesPerSec, 1)].join(','));
+    this.push([e.step, e.epoch, f(e.loss), f(e.accuracy), '', '', f(e.samplesPerSec, 1)].join(','));
     if (this.rows.length >= 500) this.flush();
   }
   epoch(e: EpochEvent): void {
-    this.rows.push([e.step, e.epoch, f(e.loss), f(e.accuracy), f(e.valLoss), f(e.valAccuracy), f(e.samplesPerSec, 1)].join(','));
+    this.push([e.step, e.epoch, f(e.loss), f(e.accuracy), f(e.valLoss), f(e.valAccuracy), f(e.samplesPerSec, 1)].join(','));
     this.flush();
+  }
+  private push(row: string): void {
+    this.rows.push(row);
+    this.history += row + '\n';
   }
   flush(): void {
     if (this.rows.length) fs.appendFileSync(this.file, this.rows.join('\n') + '\n');

@@ -13,8 +13,9 @@ import { dataSettings, parseDocument, type NetworkDocument } from '../graph/docu
 import { inferShapes } from '../graph/infer.ts';
 import { Rng } from '../graph/rng.ts';
 import { encodeModel } from '../onnx/model.ts';
-import { trainRequest, type EpochEvent, type StepEvent, type TrainEvent, type TrainRequest } from '../protocol.ts';
-import { writeCheckpoint } from './checkpoint.ts';
+import { trainRequest, type DivergedEvent, type EpochEvent, type StepEvent, type TrainEvent, type TrainRequest } from '../protocol.ts';
+import { loadCheckpoint, writeCheckpoint, type CheckpointHeader, type DataCursor } from './checkpoint.ts';
+import { diverged, LossWatch, nonFinite } from './divergence.ts';
 import { MetricsWriter } from './metrics.ts';
 import { openSession, ort } from './ort.ts';
 import { report, Scorer } from './scorer.ts';
@@ -55,7 +56,14 @@ export function imageSpec(doc: NetworkDocument): ImageSpec {
  */
 export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => void, shouldStop: () => boolean, waitIfPaused?: () => Promise<void>): Promise<void> {
   const req = trainRequest.parse(raw);
-  const doc = documentOrThrow(req.doc);
+  // A resumed run takes its document, settings and state from the newest good checkpoint.
+  const resumed = req.resume ? loadCheckpoint(req.outDir) : null;
+  const ck: CheckpointHeader | undefined = resumed?.header;
+  if (resumed) {
+    for (const p of resumed.problems) emit({ type: 'log', level: 'warn', message: `passed over a checkpoint: ${p}` });
+    emit({ type: 'log', level: 'info', message: `resuming from ${resumed.file} at step ${ck!.step} (epoch ${ck!.epoch} finished)` });
+  }
+  const doc = documentOrThrow(resumed ? ck!.doc : req.doc, resumed ? resumed.file : undefined);
   const analysis = inferShapes(doc);
   if (!analysis.ok) {
     throw new TrainingError('the network has problems:\n' + analysis.problems.filter((p) => p.severity !== 'warning').map((p) => `  - [${p.nodeId ?? '-'}] ${p.message}`).join('\n'));
@@ -70,6 +78,9 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
     throw new TrainingError(
       `the output head has ${classes} classes but ${req.dataDir} has ${scan.classNames.length} class folders (${scan.classNames.join(', ')}); set the units of the Dense layer before the output to ${scan.classNames.length}`,
     );
+  }
+  if (ck && ck.classNames.join('\n') !== scan.classNames.join('\n')) {
+    throw new TrainingError(`${req.dataDir} has the classes ${scan.classNames.join(', ')} but the checkpoint was trained on ${ck.classNames.join(', ')}`);
   }
   emit({ type: 'log', level: 'info', message: `reading ${scan.train.length + scan.val.length} images (${scan.classNames.length} classes)` });
   const data = await loadDataset(scan, { ...spec, resize: dataOpts.resize }, { cacheDir: dataOpts.cacheDir });
@@ -88,11 +99,19 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
       emit({ type: 'log', level: 'warn', message: `skipped ${data.skipped.length} file(s) (${reasons}); see ${path.join(req.outDir, 'skipped.csv')}` });
     }
     if (train.count === 0) throw new TrainingError(`no usable training images in ${req.dataDir}: every file was skipped (see ${path.join(req.outDir, 'skipped.csv')}); expected PNG, JPEG, WebP, GIF, BMP or TIFF images in one subfolder per class`);
-    const norm = dataOpts.normalize === 'mean-std' ? channelStats(train, spec.channels) : unitScale(spec.channels);
-    if (dataOpts.normalize === 'mean-std') emit({ type: 'log', level: 'info', message: `normalization from the training split: mean ${fmtList(norm.mean)}, std ${fmtList(norm.std)}` });
+    const norm = ck?.norm ?? (dataOpts.normalize === 'mean-std' ? channelStats(train, spec.channels) : unitScale(spec.channels));
+    if (dataOpts.normalize === 'mean-std' && !ck) emit({ type: 'log', level: 'info', message: `normalization from the training split: mean ${fmtList(norm.mean)}, std ${fmtList(norm.std)}` });
 
     const step = await TrainingStep.create(doc, { device: req.device, threads: req.threads });
     if (step.fallback) emit({ type: 'log', level: 'warn', message: step.fallback });
+    if (resumed) {
+      for (const [k, v] of step.values) {
+        const saved = resumed.values.get(k);
+        if (!saved || saved.length !== v.length) throw new TrainingError(`${resumed.file} does not fit the network: ${k} ${saved ? `has ${saved.length} values, expected ${v.length}` : 'is missing'}`);
+        step.values.set(k, saved);
+      }
+      step.t = ck!.t;
+    }
     const meta: ModelMeta = dataOpts.normalize === 'mean-std'
       ? { classNames: scan.classNames, scaling: '(x/255 - mean) / std', extra: { 'netwright.mean': JSON.stringify(norm.mean), 'netwright.std': JSON.stringify(norm.std), 'netwright.document': JSON.stringify(doc) } }
       : { classNames: scan.classNames, extra: { 'netwright.document': JSON.stringify(doc) } };
@@ -103,7 +122,7 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
       return p;
     };
     fs.writeFileSync(out('init.onnx'), encodeModel(buildInferenceModel(doc, initialValues(step.graph.forward, settings.seed), meta)));
-    const metrics = new MetricsWriter(out('metrics.csv'));
+    const metrics = new MetricsWriter(out('metrics.csv'), ck?.metrics ?? '');
 
     // Validation runs the same forward graph with the current values fed as inputs: one session per run.
     const valModel = await openSession(encodeModel(buildInferenceModel(doc, 'inputs', meta)), step.device, req.threads);
@@ -115,35 +134,57 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
 
     const bs = settings.batchSize;
     const stepsPerEpoch = Math.ceil(train.count / bs);
-    const totalSteps = Math.min(stepsPerEpoch * settings.epochs, req.maxSteps ?? Infinity);
+    // The schedule spans every epoch: --max-steps and stop end a run early, they do not reshape its rates.
+    const lrHorizon = stepsPerEpoch * settings.epochs;
+    const totalSteps = Math.min(lrHorizon, req.maxSteps ?? Infinity);
     emit({ type: 'started', device: step.device, classNames: scan.classNames, trainCount: train.count, valCount: val.count, stepsPerEpoch, totalSteps });
 
-    const rng = new Rng(settings.seed ^ 0x5eed);
-    let stepNo = 0;
+    const rng = ck ? new Rng(Uint32Array.from(ck.rngState)) : new Rng(settings.seed ^ 0x5eed);
+    let stepNo = ck?.step ?? 0;
     let epoch = 0;
     let reason: 'finished' | 'max-steps' | 'stopped' = 'finished';
     const schedule = scheduleSettings(settings);
     // model.onnx always holds the last finished epoch; best.onnx the best by validation
     // (accuracy, then loss; training figures when there is no validation split).
-    let best: { epoch: number; accuracy: number; loss: number } | null = null;
-    let epochsDone = 0;
+    let best: { epoch: number; accuracy: number; loss: number } | null = ck?.best ?? null;
+    let epochsDone = ck?.epoch ?? 0;
+    const watch = new LossWatch(settings.divergence?.lossSpike ?? 3, ck?.lossWatch);
     // Batches are filled on their own thread, the next one while ONNX Runtime runs this step.
-    prefetch = new Prefetcher(prefetchSource(train, spec, norm, dataOpts.augment, settings.seed, bs));
-    const order = Array.from({ length: train.count }, (_, i) => i);
+    prefetch = new Prefetcher(prefetchSource(train, spec, norm, dataOpts.augment, settings.seed, bs, ck?.augmentRngState));
+    const order = ck?.cursor?.order ?? Array.from({ length: train.count }, (_, i) => i);
+    if (order.length !== train.count) throw new TrainingError(`${resumed!.file} was saved for ${order.length} training images but ${req.dataDir} now has ${train.count}; resume needs the same images`);
     const batchSize = (b: number) => Math.min(bs, train.count - b * bs);
     // ONNX Runtime refuses tensors over shared memory: each batch is copied out (a few µs).
     const per = spec.channels * spec.height * spec.width;
     const x = new Float32Array(bs * per);
     const y = new BigInt64Array(bs);
 
-    outer: for (epoch = 1; epoch <= settings.epochs; epoch++) {
-      rng.shuffle(order);
-      prefetch.request(0, batchSize(0), order);
+    const stopDiverged = (e: DivergedEvent): never => {
+      emit(e);
+      metrics.flush();
+      throw new TrainingError(`training diverged: ${e.message}; ${e.hint} (now ${settings.lr}). The last checkpoint before it is kept.`);
+    };
+    /** Everything needed to go on exactly from here; never written with a value that is not finite. */
+    const checkpoint = async (cursor: DataCursor, sums: { loss: number; correct: number; seen: number }, history: string) => {
+      const bad = nonFinite(step.values);
+      if (bad) stopDiverged(diverged(stepNo, 'non-finite-parameters', bad.value, `${bad.name}[${bad.index}] became ${bad.value} at step ${stepNo}`));
+      writeCheckpoint(out('checkpoint.nwck'), {
+        step: stepNo, epoch: epochsDone, t: step.t, lrHorizon, rngState: Array.from(rng.state()), augmentRngState: await prefetch!.augmentState(),
+        cursor, epochSums: sums, lossWatch: watch.state(), metrics: history, best, classNames: scan.classNames, norm, dataDir: req.dataDir, doc,
+      }, step.values);
+    };
+
+    const startEpoch = ck?.cursor?.epoch ?? 1;
+    outer: for (epoch = startEpoch; epoch <= settings.epochs; epoch++) {
+      const resuming = ck?.cursor && epoch === startEpoch;
+      const first = resuming ? ck.cursor!.batch : 0;
+      if (!(resuming && ck.cursor!.shuffled)) rng.shuffle(order);
+      prefetch.request(first * bs, batchSize(first), order);
       const t0 = performance.now();
-      let lossSum = 0;
-      let correctSum = 0;
-      let seen = 0;
-      const finishEpoch = async () => {
+      const sums = resuming && ck.epochSums ? { ...ck.epochSums } : { loss: 0, correct: 0, seen: 0 };
+      let seenHere = 0;
+      const finishEpoch = async (b: number) => {
+        const partial = b + 1 < stepsPerEpoch;
         const seconds = (performance.now() - t0) / 1000;
         let valLoss: number | null = null;
         let valAccuracy: number | null = null;
@@ -152,10 +193,16 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
           valLoss = rep.loss;
           valAccuracy = rep.accuracy;
         }
-        const e: EpochEvent = { type: 'epoch', step: stepNo, epoch, loss: seen ? lossSum / seen : NaN, accuracy: seen ? correctSum / seen : NaN, valLoss, valAccuracy, samplesPerSec: seen / seconds, seconds };
+        const bad = nonFinite(step.values);
+        if (bad) stopDiverged(diverged(stepNo, 'non-finite-parameters', bad.value, `${bad.name}[${bad.index}] became ${bad.value} at step ${stepNo}`));
+        // A partial epoch (--max-steps) is reported, but a checkpoint holds the run as if it had
+        // not been: the resumed run finishes the epoch and reports it once.
+        const history = metrics.history;
+        const bestBefore = best;
+        const e: EpochEvent = { type: 'epoch', step: stepNo, epoch, loss: sums.seen ? sums.loss / sums.seen : NaN, accuracy: sums.seen ? sums.correct / sums.seen : NaN, valLoss, valAccuracy, samplesPerSec: seenHere / seconds, seconds };
         emit(e);
         metrics.epoch(e);
-        epochsDone = epoch;
+        if (!partial) epochsDone = epoch;
         const model = encodeModel(buildInferenceModel(doc, step.modelValues(), meta));
         fs.writeFileSync(out('model.onnx'), model);
         const score = { epoch, accuracy: valAccuracy ?? e.accuracy, loss: valLoss ?? e.loss };
@@ -163,12 +210,19 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
           best = score;
           fs.writeFileSync(out('best.onnx'), model);
         }
-        writeCheckpoint(out('checkpoint.nwck'), { step: stepNo, epoch, t: step.t, rngState: Array.from(rng.state()), classNames: scan.classNames, doc }, step.values);
+        if (partial) {
+          const keep = best;
+          best = bestBefore;
+          await checkpoint({ epoch, batch: b + 1, shuffled: true, order: [...order] }, sums, history);
+          best = keep;
+        } else await checkpoint({ epoch: epoch + 1, batch: 0, shuffled: false, order: [...order] }, { loss: 0, correct: 0, seen: 0 }, metrics.history);
       };
-      for (let b = 0; b < stepsPerEpoch; b++) {
+      for (let b = first; b < stepsPerEpoch; b++) {
         if (waitIfPaused) await waitIfPaused();
         if (shouldStop()) {
           reason = 'stopped';
+          metrics.flush();
+          await checkpoint({ epoch, batch: b, shuffled: true, order: [...order] }, sums, metrics.history);
           break outer;
         }
         const ts = performance.now();
@@ -177,23 +231,27 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
         const n = batch.n;
         x.set(batch.x.subarray(0, n * per));
         y.set(batch.y.subarray(0, n));
-        const lr = lrAt(settings.lr, schedule, stepNo + 1, stepsPerEpoch, totalSteps);
+        const lr = lrAt(settings.lr, schedule, stepNo + 1, stepsPerEpoch, lrHorizon);
         const r = await step.run(x, y, n, lr, step.masks(n, rng));
         stepNo++;
-        lossSum += r.loss * n;
-        correctSum += r.correct;
-        seen += n;
+        const div = watch.check(stepNo, r.loss);
+        if (div) stopDiverged(div);
+        const bad = nonFinite(step.values);
+        if (bad) stopDiverged(diverged(stepNo, 'non-finite-parameters', bad.value, `${bad.name}[${bad.index}] became ${bad.value} at step ${stepNo}`));
+        sums.loss += r.loss * n;
+        sums.correct += r.correct;
+        sums.seen += n;
+        seenHere += n;
         const e: StepEvent = { type: 'step', step: stepNo, epoch, loss: r.loss, accuracy: r.correct / n, samplesPerSec: n / ((performance.now() - ts) / 1000), lr };
         emit(e);
         metrics.step(e);
-        if (!Number.isFinite(r.loss)) throw new TrainingError(`the loss became ${r.loss} at step ${stepNo}; lower the learning rate (now ${lr})`);
         if (req.maxSteps && stepNo >= req.maxSteps) {
           reason = 'max-steps';
-          await finishEpoch();
+          await finishEpoch(b);
           break outer;
         }
       }
-      await finishEpoch();
+      await finishEpoch(stepsPerEpoch - 1);
     }
     metrics.flush();
     // Stopped before any epoch finished: keep what there is rather than nothing.
