@@ -1,5 +1,5 @@
 // Bundles what the desktop app loads: the Electron main process and preload (CommonJS, as
-// sandboxed preloads must be), and the engine process with its training worker (ESM).
+// sandboxed preloads must be), and the engine process with its worker threads (training, decode, prefetch, jobs; ESM).
 // Native modules (onnxruntime-node, sharp) stay external: electron-builder unpacks them from the ASAR.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ export async function bundle(dir = out) {
   await Promise.all([
     build({ ...common, entryPoints: ['electron/main.ts'], outfile: path.join(dir, 'electron', 'main.cjs'), format: 'cjs', external: ['electron'] }),
     build({ ...common, entryPoints: ['electron/preload.ts'], outfile: path.join(dir, 'electron', 'preload.cjs'), format: 'cjs', external: ['electron'] }),
-    ...['electron-host', 'train/worker', 'data/decode-worker', 'data/prefetch-worker'].map((entry) =>
+    ...['electron-host', 'train/worker', 'data/decode-worker', 'data/prefetch-worker', 'session/job-worker'].map((entry) =>
       build({
         ...common,
         entryPoints: [`engine/${entry}.ts`],

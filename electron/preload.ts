@@ -60,6 +60,13 @@ contextBridge.exposeInMainWorld('netwright', {
     initialProject: () => call('initialProject'),
     datasetReport: (doc: unknown, dataDir: string) => call('datasetReport', { doc, dataDir: String(dataDir) }),
     images: (dataDir: string, paths: string[], size?: number) => call('images', { dataDir: String(dataDir), paths: Array.from(paths ?? [], String), size: Number(size ?? 96) }),
+    augmentPreview: (doc: unknown, dataDir: string, opts?: { count?: number; variants?: number }) =>
+      call('augmentPreview', { doc, dataDir: String(dataDir), count: Number(opts?.count ?? 6), variants: Number(opts?.variants ?? 4) }),
+    importIdx: (sourceDir: string, outDir: string, opts?: { classes?: string; limit?: number }) =>
+      call('importIdx', {
+        sourceDir: String(sourceDir), outDir: String(outDir), classes: opts?.classes === 'fashion-mnist' ? 'fashion-mnist' : 'numbers',
+        ...(opts?.limit ? { limit: Number(opts.limit) } : {}),
+      }),
     devices: () => call('devices'),
     startTraining: (doc: unknown, dataDir: string, opts?: { docPath?: string | null; maxSteps?: number; device?: string }) =>
       call('startTraining', {

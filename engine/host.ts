@@ -4,11 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clientRequest, EngineError, type ServerEvent, type ServerResponse } from './protocol.ts';
-import { checkGradients } from './session/gradcheck.ts';
-import { reportFor, thumbnails } from './session/dataset.ts';
-import { evaluateRun } from './session/evaluate.ts';
-import { exportRun } from './session/export.ts';
-import { predictImage } from './session/predict.ts';
+import { thumbnails } from './session/dataset.ts';
+import { JobRunner } from './session/jobs.ts';
 import { Project } from './session/project.ts';
 import { listRuns, readCurves } from './session/runs.ts';
 import { TrainingSession } from './session/training.ts';
@@ -18,6 +15,8 @@ import { FileAccess } from './web/files.ts';
 export interface EngineHost {
   readonly files: FileAccess;
   readonly training: TrainingSession;
+  /** Evaluate, predict, export, gradient check, dataset report, previews, import: one worker thread each. */
+  readonly jobs: JobRunner;
   handle(raw: unknown): Promise<ServerResponse>;
   /** Training events for every connection; returns the unsubscribe function. */
   onEvent(fn: (e: ServerEvent) => void): () => void;
@@ -54,9 +53,11 @@ export function createHost(opts: HostOptions): EngineHost {
   const files = new FileAccess(opts.root, opts.recentFile);
   const project = new Project(opts.root, { dataDirs: opts.initialData ? [opts.initialData] : [] });
   const training = new TrainingSession(project, { intervalMs: opts.eventIntervalMs, threads: opts.threads });
+  const jobs = new JobRunner({ root: project.root, dataDirs: opts.initialData ? [opts.initialData] : [] });
   return {
     files,
     training,
+    jobs,
     onEvent: (fn) => training.onEvent(fn),
     async handle(raw: unknown): Promise<ServerResponse> {
       const id = typeof (raw as { id?: unknown })?.id === 'number' ? (raw as { id: number }).id : -1;
@@ -88,7 +89,13 @@ export function createHost(opts: HostOptions): EngineHost {
             };
             break;
           case 'datasetReport':
-            result = await reportFor(project, m.doc, m.dataDir);
+            result = await jobs.run('datasetReport', m.doc, m.dataDir);
+            break;
+          case 'augmentPreview':
+            result = await jobs.run('augmentPreview', m.doc, m.dataDir, m.count, m.variants);
+            break;
+          case 'importIdx':
+            result = await jobs.run('importIdx', m.sourceDir, m.outDir, m.classes, m.limit);
             break;
           case 'images':
             result = await thumbnails(project, m.dataDir, m.paths, m.size);
@@ -118,16 +125,16 @@ export function createHost(opts: HostOptions): EngineHost {
             result = readCurves(m.runId, project.runDir(m.runId));
             break;
           case 'evaluate':
-            result = await evaluateRun(project, m.runId, m.model);
+            result = await jobs.run('evaluate', m.runId, m.model);
             break;
           case 'predict':
-            result = await predictImage(project, m.runId, m.model, m.image, m.top);
+            result = await jobs.run('predict', m.runId, m.model, m.image, m.top);
             break;
           case 'exportModel':
-            result = await exportRun(project, m.runId, m.model);
+            result = await jobs.run('exportModel', m.runId, m.model);
             break;
           case 'gradientCheck':
-            result = await checkGradients(project, m.doc, m.dataDir);
+            result = await jobs.run('gradientCheck', m.doc, m.dataDir);
             break;
         }
         return { id: m.id, ok: true, result };

@@ -126,6 +126,13 @@ export const clientRequest = z.discriminatedUnion('method', [
   // ---- training, evaluation, export (engine/session/) ----
   /** Classes, counts per split, imbalance, duplicates, leakage, skipped files; a few sample paths per class. */
   z.object({ id: z.number().int(), method: z.literal('datasetReport'), doc: z.unknown(), dataDir: z.string() }),
+  /** A few training images after the document's augmentation (several draws each), beside the originals. */
+  z.object({ id: z.number().int(), method: z.literal('augmentPreview'), doc: z.unknown(), dataDir: z.string(), count: z.number().int().min(1).max(32).default(6), variants: z.number().int().min(1).max(8).default(4) }),
+  /**
+   * Turns the MNIST-style IDX pairs in `sourceDir` (*-images-idx3-ubyte[.gz] with *-labels-idx1-ubyte[.gz])
+   * into an image folder `outDir` inside the project: train/ and val/ when there are a train and a test (t10k) pair.
+   */
+  z.object({ id: z.number().int(), method: z.literal('importIdx'), sourceDir: z.string(), outDir: z.string(), classes: z.enum(['fashion-mnist', 'numbers']).default('numbers'), limit: z.number().int().positive().optional() }),
   /** Thumbnails (data URLs) of images inside a dataset folder the user chose. */
   z.object({ id: z.number().int(), method: z.literal('images'), dataDir: z.string(), paths: z.array(z.string()).max(400), size: z.number().int().min(16).max(512).default(96) }),
   /** Trains the document on a dataset folder; the run goes to <root>/runs/<name>-<time>/. Events follow on the same connection. */
@@ -199,6 +206,22 @@ export const datasetReportResult = z.object({
   samples: z.array(z.array(z.string())),
 });
 export type DatasetReportResult = z.infer<typeof datasetReportResult>;
+
+export const augmentPreviewResult = z.object({
+  augmenting: z.boolean(),
+  augment: z.record(z.string(), z.union([z.number(), z.boolean()])),
+  samples: z.array(z.object({ path: z.string(), label: z.number().int(), original: z.string(), augmented: z.array(z.string()) })),
+});
+export type AugmentPreviewResult = z.infer<typeof augmentPreviewResult>;
+
+export const importIdxResult = z.object({
+  outDir: z.string(),
+  layout: z.enum(['class-folders', 'train-val']),
+  /** The IDX pairs imported: which files went to which side. */
+  parts: z.array(z.object({ images: z.string(), labels: z.string(), side: z.string(), count: z.number().int() })),
+  perClass: z.record(z.string(), z.number().int()),
+});
+export type ImportIdxResult = z.infer<typeof importIdxResult>;
 
 export const imagesResult = z.object({ images: z.array(z.object({ path: z.string(), url: z.string().nullable(), error: z.string().optional() })) });
 export type ImagesResult = z.infer<typeof imagesResult>;
@@ -310,6 +333,8 @@ export interface EngineClient {
   initialProject(): Promise<InitialProject>;
   datasetReport(doc: unknown, dataDir: string): Promise<DatasetReportResult>;
   images(dataDir: string, paths: string[], size?: number): Promise<ImagesResult>;
+  augmentPreview(doc: unknown, dataDir: string, opts?: { count?: number; variants?: number }): Promise<AugmentPreviewResult>;
+  importIdx(sourceDir: string, outDir: string, opts?: { classes?: 'fashion-mnist' | 'numbers'; limit?: number }): Promise<ImportIdxResult>;
   devices(): Promise<DeviceInfo[]>;
   startTraining(doc: unknown, dataDir: string, opts?: { docPath?: string | null; maxSteps?: number; device?: DeviceName }): Promise<{ runId: string; outDir: string }>;
   pauseTraining(): Promise<{ state: z.infer<typeof runState> }>;

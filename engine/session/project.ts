@@ -49,6 +49,22 @@ export class Project {
     return real;
   }
 
+  /** A folder to create inside the root (an import's output): absent or empty, never outside. */
+  newFolder(p: string): string {
+    if (!p.trim()) throw new EngineError('bad-request', 'name the folder to create');
+    const abs = path.resolve(this.root, p);
+    let parent: string;
+    try {
+      parent = fs.realpathSync(path.dirname(abs));
+    } catch {
+      throw new EngineError('not-found', `the folder ${path.dirname(abs)} does not exist`);
+    }
+    const out = path.join(parent, path.basename(abs));
+    if (!inside(this.root, out) || out === this.root) throw new EngineError('refused', `${p} is outside the project folder ${this.root}`);
+    if (fs.existsSync(out) && (!fs.statSync(out).isDirectory() || fs.readdirSync(out).length > 0)) throw new EngineError('exists', `${out} already exists and is not empty`);
+    return out;
+  }
+
   /** The folder of a run listed by listRuns: a plain name, nothing else. */
   runDir(runId: string): string {
     if (!/^[\w.-]+$/.test(runId) || runId.startsWith('.')) throw new EngineError('bad-request', `not a run name: ${runId}`);

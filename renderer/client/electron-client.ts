@@ -3,7 +3,7 @@
 // the web client validates the WebSocket's.
 import { z } from 'zod';
 import {
-  controlResult, datasetReportResult, deviceInfo, dirListing, EngineError, engineInfo, evalResult, exportResult, gradCheckResult, imagesResult, initialProject, openedFile,
+  augmentPreviewResult, controlResult, datasetReportResult, deviceInfo, dirListing, EngineError, engineInfo, evalResult, exportResult, gradCheckResult, imagesResult, importIdxResult, initialProject, openedFile,
   predictResult, runCurves, runSummary, savedFile, serverEvent, startedRun, trainingStatus, type DeviceName, type EngineClient, type ServerEvent,
 } from '../../engine/protocol.ts';
 
@@ -42,6 +42,8 @@ export class ElectronEngineClient implements EngineClient {
   initialProject = () => this.v('initialProject', this.raw('initialProject'), initialProject);
   datasetReport = (doc: unknown, dataDir: string) => this.v('datasetReport', this.raw('datasetReport', doc, dataDir), datasetReportResult);
   images = (dataDir: string, paths: string[], size = 96) => this.v('images', this.raw('images', dataDir, paths, size), imagesResult);
+  augmentPreview = (doc: unknown, dataDir: string, o: { count?: number; variants?: number } = {}) => this.v('augmentPreview', this.raw('augmentPreview', doc, dataDir, o), augmentPreviewResult);
+  importIdx = (sourceDir: string, outDir: string, o: { classes?: 'fashion-mnist' | 'numbers'; limit?: number } = {}) => this.v('importIdx', this.raw('importIdx', sourceDir, outDir, o), importIdxResult);
   devices = () => this.v('devices', this.raw('devices'), z.array(deviceInfo));
   startTraining = (doc: unknown, dataDir: string, o: { docPath?: string | null; maxSteps?: number; device?: DeviceName } = {}) => this.v('startTraining', this.raw('startTraining', doc, dataDir, o), startedRun);
   pauseTraining = () => this.v('pauseTraining', this.raw('pauseTraining'), controlResult);

@@ -1,6 +1,6 @@
 // EngineClient over the web bridge's WebSocket (netwright serve). The token comes from the page URL.
 import {
-  controlResult, datasetReportResult, deviceInfo, dirListing, EngineError, engineInfo, evalResult, exportResult, gradCheckResult, imagesResult, initialProject, openedFile,
+  augmentPreviewResult, controlResult, datasetReportResult, deviceInfo, dirListing, EngineError, engineInfo, evalResult, exportResult, gradCheckResult, imagesResult, importIdxResult, initialProject, openedFile,
   predictResult, runCurves, runSummary, savedFile, serverEvent, serverResponse, startedRun, trainingStatus, type ClientRequest, type DeviceName, type EngineClient, type ServerEvent,
 } from '../../engine/protocol.ts';
 import { z } from 'zod';
@@ -91,6 +91,12 @@ export class WebEngineClient implements EngineClient {
   }
   images(dataDir: string, paths: string[], size = 96) {
     return this.call({ method: 'images', dataDir, paths, size }, imagesResult);
+  }
+  augmentPreview(doc: unknown, dataDir: string, o: { count?: number; variants?: number } = {}) {
+    return this.call({ method: 'augmentPreview', doc, dataDir, count: o.count ?? 6, variants: o.variants ?? 4 }, augmentPreviewResult);
+  }
+  importIdx(sourceDir: string, outDir: string, o: { classes?: 'fashion-mnist' | 'numbers'; limit?: number } = {}) {
+    return this.call({ method: 'importIdx', sourceDir, outDir, classes: o.classes ?? 'numbers', limit: o.limit }, importIdxResult);
   }
   devices() {
     return this.call({ method: 'devices' }, z.array(deviceInfo));

@@ -71,6 +71,9 @@ test('renderer -> preload -> MessagePort -> engine process: files, a training ru
     await assert.rejects(client.openFile('/etc/passwd'), (e: Error & { code?: string }) => e.code === 'refused');
 
     assert.deepEqual((await client.devices()).map((d) => [d.device, d.device === 'cpu' ? true : typeof d.reason === 'string' || d.available]), [['cpu', true], ['cuda', true], ['dml', true], ['coreml', true]]);
+    // A job on its own thread, from the bundled job-worker.mjs.
+    const report = await client.datasetReport(JSON.parse(opened.text), data);
+    assert.ok(report.totals.train > 0, JSON.stringify(report.totals));
     const events: ServerEvent[] = [];
     const done = new Promise<void>((resolve) => client.onEvent((e) => (events.push(e), e.event.type === 'done' || e.event.type === 'error' ? resolve() : undefined)));
     const run = await client.startTraining(JSON.parse(opened.text), data, { maxSteps: 3 });

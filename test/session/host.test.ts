@@ -156,6 +156,49 @@ test('gradient check: finite differences agree with autodiff for every parameter
   assert.match(r.source, /4 images/);
 });
 
+test('evaluate runs on its own thread: an info request sent while it runs is answered before it finishes', async () => {
+  // A run of the finished model over a larger split: the same folder layout, 600 images, half held out.
+  const big = sampleData(150);
+  const runs = path.join(fs.realpathSync(root), 'runs');
+  fs.cpSync(path.join(runs, finishedRun), path.join(runs, 'big'), { recursive: true });
+  const record = JSON.parse(fs.readFileSync(path.join(runs, 'big', 'run.json'), 'utf8'));
+  record.dataDir = fs.realpathSync(big);
+  record.doc.training.valSplit = 0.5;
+  fs.writeFileSync(path.join(runs, 'big', 'run.json'), JSON.stringify(record));
+  const order: string[] = [];
+  const evaluating = host.handle({ id: 900, method: 'evaluate', runId: 'big' }).then((r) => (order.push('evaluate'), r));
+  assert.equal(host.jobs.running, 1, 'the evaluate is on a worker thread');
+  const info = await host.handle({ id: 901, method: 'info' }).then((r) => (order.push('info'), r));
+  assert.ok(info.ok);
+  const ev = await evaluating;
+  assert.ok(ev.ok, JSON.stringify(ev));
+  assert.equal((ev.result as { count: number }).count, 300);
+  assert.deepEqual(order, ['info', 'evaluate']);
+  assert.equal(host.jobs.running, 0);
+  // Errors keep their codes across the thread border.
+  const missing = await host.handle({ id: 902, method: 'evaluate', runId: 'no-such-run' });
+  assert.ok(!missing.ok && missing.code === 'not-found', JSON.stringify(missing));
+  fs.rmSync(big, { recursive: true, force: true });
+});
+
+test('augmentation previews: the run\'s own batch code, seeded; without augmentation the images come back unchanged', async () => {
+  const base = sampleProject({ valSplit: 0.25 });
+  const withAug = { ...base, training: { ...base.training, data: { ...base.training.data, augment: { hflip: true, cropPadding: 4, translate: 0, brightness: 0.3, contrast: 0.3 } } } };
+  type Preview = { augmenting: boolean; samples: { path: string; label: number; original: string; augmented: string[] }[] };
+  const a = await call<Preview>({ method: 'augmentPreview', doc: withAug, dataDir: data, count: 4, variants: 3 });
+  assert.equal(a.augmenting, true);
+  assert.deepEqual(a.samples.map((x) => x.label), [0, 1, 2, 3], 'one image per class in turn');
+  for (const x of a.samples) {
+    assert.equal(x.augmented.length, 3);
+    assert.match(x.original, /^data:image\/png;base64,/);
+    assert.ok(x.augmented.some((u) => u !== x.original), 'augmentation changes the image');
+  }
+  assert.deepEqual(await call<Preview>({ method: 'augmentPreview', doc: withAug, dataDir: data, count: 4, variants: 3 }), a, 'seeded: the same previews twice');
+  const plain = await call<Preview>({ method: 'augmentPreview', doc: base, dataDir: data, count: 2, variants: 2 });
+  assert.equal(plain.augmenting, false);
+  for (const x of plain.samples) assert.deepEqual(x.augmented, [x.original, x.original]);
+});
+
 test('dataset report and files: only inside the project or the folder given at launch', async () => {
   const rep = await call<{ classNames: string[]; totals: { train: number; val: number }; samples: string[][] }>({ method: 'datasetReport', doc: sampleProject({ valSplit: 0.25 }), dataDir: data });
   assert.deepEqual(rep.classNames, ['circle', 'cross', 'square', 'triangle']);

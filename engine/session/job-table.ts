@@ -1,0 +1,18 @@
+// The functions a job worker can run, by name: each takes the Project first, then plain
+// (structured-cloneable) arguments, and returns a plain result.
+import { augmentPreview, reportFor } from './dataset.ts';
+import { evaluateRun } from './evaluate.ts';
+import { exportRun } from './export.ts';
+import { checkGradients } from './gradcheck.ts';
+import { importIdxFolder } from './import.ts';
+import { predictImage } from './predict.ts';
+
+export const JOBS = {
+  datasetReport: reportFor,
+  augmentPreview,
+  evaluate: evaluateRun,
+  predict: predictImage,
+  exportModel: exportRun,
+  gradientCheck: checkGradients,
+  importIdx: importIdxFolder,
+};
