@@ -1,6 +1,7 @@
 // The Train view: dataset folder and report, training settings, start/pause/resume/stop, live
 // plots, progress, runs history (with one run overlaid) and the gradient check.
 import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { dataSettings } from '../../engine/graph/document.ts';
 import type { DirListing, GradCheckResult } from '../../engine/protocol.ts';
 import { downsample, smooth, type TrainStore } from '../store/train-store.ts';
 import { Chart } from './Chart.tsx';
@@ -91,6 +92,7 @@ export function TrainView({ train }: { train: TrainStore }) {
         {t.reportLoading && <p className="muted">Reading the dataset…</p>}
         {t.reportError && <div className="problem problem-error">{t.reportError}</div>}
         {t.report && <DatasetReport train={train} />}
+        {t.dataDir && analysisOk && <Augmentation train={train} busy={busy} />}
       </section>
 
       <section className="card settings-card">
@@ -234,6 +236,51 @@ function DatasetReport({ train }: { train: TrainStore }) {
       )}
       {r.duplicates.length > 0 && <details><summary>{r.duplicates.length} groups of identical files</summary><ul>{r.duplicates.slice(0, 30).map((g) => <li key={g[0]}>{g.join(', ')}</li>)}</ul></details>}
       {r.leakage.length > 0 && <details><summary>{r.leakage.length} images in both train and validation</summary><ul>{r.leakage.slice(0, 30).map((g) => <li key={g.train[0]}>{[...g.train, ...g.val].join(', ')}</li>)}</ul></details>}
+    </div>
+  );
+}
+
+/** The document's augmentation settings and, below them, what they do to a few training images. */
+function Augmentation({ train, busy }: { train: TrainStore; busy: boolean }) {
+  const { store, client } = useEditor();
+  const t = useSyncExternalStore(train.subscribe, train.getState);
+  const doc = useSyncExternalStore(store.subscribe, store.getState).doc;
+  const data = dataSettings(doc.training);
+  const a = data.augment;
+  const set = (patch: Partial<typeof a>) => store.setTraining({ data: { ...data, augment: { ...a, ...patch } } });
+  const input = doc.nodes.find((n) => n.type === 'Input');
+  const key = JSON.stringify([t.dataDir, input?.params, doc.training.valSplit, doc.training.seed, data]);
+  useEffect(() => {
+    if (!t.dataDir) return;
+    let live = true;
+    client.augmentPreview(store.doc, t.dataDir, { count: 6, variants: 4 }).then((p) => live && train.setPreview(p), (e: Error) => live && train.setPreview(null, e.message));
+    return () => void (live = false);
+  }, [key]);
+  const p = t.preview;
+  return (
+    <div className="augment" data-testid="augmentation">
+      <h3>Augmentation <span className="muted">(training images only; seeded by the run's seed)</span></h3>
+      <div className="grid2">
+        <label className="check"><input type="checkbox" checked={a.hflip} onChange={(e) => set({ hflip: e.target.checked })} disabled={busy} aria-label="flip" /> mirror left-right</label>
+        <label>crop padding (px)<NumberField value={a.cropPadding} int onChange={(v) => set({ cropPadding: Math.max(0, Math.min(64, v)) })} disabled={busy} aria="crop padding" /></label>
+        <label>shift (fraction)<NumberField value={a.translate} onChange={(v) => set({ translate: Math.max(0, Math.min(0.5, v)) })} disabled={busy} aria="shift" /></label>
+        <label>brightness ±<NumberField value={a.brightness} onChange={(v) => set({ brightness: Math.max(0, Math.min(1, v)) })} disabled={busy} aria="brightness" /></label>
+        <label>contrast ±<NumberField value={a.contrast} onChange={(v) => set({ contrast: Math.max(0, Math.min(1, v)) })} disabled={busy} aria="contrast" /></label>
+      </div>
+      {t.previewError && <div className="problem problem-error">{t.previewError}</div>}
+      {p && (
+        <table className="augment-preview" data-testid="augment-preview" data-augmenting={String(p.augmenting)}>
+          <thead><tr><th>original</th><th>{p.augmenting ? 'as training sees it (4 draws)' : 'no augmentation: training sees the original'}</th></tr></thead>
+          <tbody>
+            {p.samples.map((x) => (
+              <tr key={x.path}>
+                <td className="thumbs"><img src={x.original} alt={x.path} title={x.path} /></td>
+                <td className="thumbs">{x.augmented.map((u, i) => <img key={i} src={u} alt={`${x.path} augmented ${i + 1}`} />)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
     </div>
   );
 }

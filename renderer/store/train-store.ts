@@ -1,7 +1,7 @@
 // What the Train, Evaluate, Try it and Export views show: the chosen dataset and its report, the
 // live run (every step point, columnar for the plots), the runs history and an overlaid run.
 // Pure TypeScript: the engine's events go in, views subscribe.
-import type { DatasetReportResult, DeviceInfo, DeviceName, EpochEvent, RunCurves, RunSummary, ServerEvent, StartedEvent, StepPoint, TrainingStatus } from '../../engine/protocol.ts';
+import type { AugmentPreviewResult, DatasetReportResult, DeviceInfo, DeviceName, EpochEvent, RunCurves, RunSummary, ServerEvent, StartedEvent, StepPoint, TrainingStatus } from '../../engine/protocol.ts';
 
 export type RunState = TrainingStatus['state'];
 
@@ -20,6 +20,9 @@ export interface TrainState {
   report: DatasetReportResult | null;
   reportError: string | null;
   reportLoading: boolean;
+  /** A few training images after the document's augmentation, beside the originals. */
+  preview: AugmentPreviewResult | null;
+  previewError: string | null;
   runId: string | null;
   runState: RunState;
   started: StartedEvent | null;
@@ -44,7 +47,7 @@ const emptySeries = (): Series => ({ step: [], loss: [], accuracy: [], lr: [], s
 
 export class TrainStore {
   private state: TrainState = {
-    dataDir: null, report: null, reportError: null, reportLoading: false, runId: null, runState: 'idle', started: null,
+    dataDir: null, report: null, reportError: null, reportLoading: false, preview: null, previewError: null, runId: null, runState: 'idle', started: null,
     series: emptySeries(), epochs: [], done: null, error: null, logs: [], firstStepAt: null, runs: [], overlay: null, devices: [], device: 'cpu', version: 0,
   };
   private listeners = new Set<() => void>();
@@ -61,10 +64,13 @@ export class TrainStore {
   }
 
   setDataDir(dataDir: string | null): void {
-    if (dataDir !== this.state.dataDir) this.set({ dataDir, report: null, reportError: null });
+    if (dataDir !== this.state.dataDir) this.set({ dataDir, report: null, reportError: null, preview: null, previewError: null });
   }
   setReport(report: DatasetReportResult | null, error: string | null = null): void {
     this.set({ report, reportError: error, reportLoading: false });
+  }
+  setPreview(preview: AugmentPreviewResult | null, error: string | null = null): void {
+    this.set({ preview, previewError: error });
   }
   setReportLoading(): void {
     this.set({ reportLoading: true, reportError: null });

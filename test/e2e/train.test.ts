@@ -37,6 +37,22 @@ test('train the sample project: report, live curves, pause/resume, stop after an
   await page.click('[data-view="train"]');
   await page.waitForSelector('[data-testid="dataset-report"]');
   assert.match(await page.textContent('[data-testid="dataset-report"]') ?? '', /4 classes · 204 training · 36 validation/);
+  // Augmentation previews: the originals as training sees them, then with a flip and a brightness range.
+  await page.waitForSelector('[data-testid="augment-preview"][data-augmenting="false"]');
+  assert.equal(await page.locator('[data-testid="augment-preview"] tbody tr').count(), 4 * 1 + 2, 'six images, classes in turn');
+  assert.equal(await page.locator('[data-testid="augment-preview"] img').count(), 6 * 5);
+  await page.check('input[aria-label="flip"]');
+  await page.fill('input[aria-label="brightness"]', '0.4');
+  await page.waitForSelector('[data-testid="augment-preview"][data-augmenting="true"]');
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('[data-testid="augment-preview"] tbody tr')];
+    return rows.length === 6 && rows.every((r) => [...r.querySelectorAll('img')].slice(1).some((i) => i.getAttribute('src') !== r.querySelector('img')!.getAttribute('src')));
+  });
+  await page.locator('[data-testid="augmentation"]').screenshot({ path: path.join('test-artifacts', 'augmentation.png') });
+  await page.uncheck('input[aria-label="flip"]');
+  await page.fill('input[aria-label="brightness"]', '0');
+  await page.waitForSelector('[data-testid="augment-preview"][data-augmenting="false"]');
+
   // The device list comes from the engine's probe: CPU chosen, a GPU provider without its files disabled.
   await page.waitForSelector('[data-testid="device"] option[value="cuda"]', { state: 'attached' });
   assert.equal(await page.inputValue('[data-testid="device"]'), 'cpu');

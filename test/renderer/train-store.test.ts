@@ -47,3 +47,16 @@ test('the device choice: only an available device can be chosen, and one that be
   t.setDevices([cpu, { device: 'cuda', label: 'CUDA', available: false, reason: 'gone' }]);
   assert.equal(t.getState().device, 'cpu');
 });
+
+test('augmentation previews belong to their dataset folder: choosing another clears them', () => {
+  const t = new TrainStore();
+  t.setDataDir('/data/a');
+  t.setPreview({ augmenting: true, augment: { hflip: true }, samples: [{ path: 'x.png', label: 0, original: 'data:,', augmented: ['data:,'] }] });
+  assert.equal(t.getState().preview?.samples.length, 1);
+  t.setDataDir('/data/a');
+  assert.ok(t.getState().preview, 'the same folder keeps them');
+  t.setDataDir('/data/b');
+  assert.equal(t.getState().preview, null);
+  t.setPreview(null, 'cannot read');
+  assert.equal(t.getState().previewError, 'cannot read');
+});
