@@ -18,6 +18,7 @@ export function TrainView({ train }: { train: TrainStore }) {
   const t = useSyncExternalStore(train.subscribe, train.getState);
   const doc = useSyncExternalStore(store.subscribe, store.getState).doc;
   const [picking, setPicking] = useState(false);
+  const [importing, setImporting] = useState(false);
   const [smoothing, setSmoothing] = useState(0.8);
   const [grad, setGrad] = useState<GradCheckResult | null>(null);
   const [gradBusy, setGradBusy] = useState(false);
@@ -88,6 +89,7 @@ export function TrainView({ train }: { train: TrainStore }) {
         <div className="row">
           <code className="path" title={t.dataDir ?? ''} data-testid="data-dir">{t.dataDir ?? 'no folder chosen'}</code>
           <button onClick={() => setPicking(true)}>Choose folder…</button>
+          <button onClick={() => setImporting(true)} disabled={busy} data-testid="import-idx" title="MNIST-style IDX files (e.g. Fashion-MNIST's .gz downloads) to an image folder">Import IDX…</button>
         </div>
         {t.reportLoading && <p className="muted">Reading the dataset…</p>}
         {t.reportError && <div className="problem problem-error">{t.reportError}</div>}
@@ -199,6 +201,7 @@ export function TrainView({ train }: { train: TrainStore }) {
         {t.overlay && <button onClick={() => train.setOverlay(null)}>Clear overlay</button>}
         {grad && <GradTable grad={grad} />}
       </section>
+      {importing && <ImportIdxDialog onDone={(dir) => (setImporting(false), train.setDataDir(dir))} onClose={() => setImporting(false)} />}
       {picking && <FolderDialog onPick={(d) => (setPicking(false), train.setDataDir(d))} onClose={() => setPicking(false)} />}
     </div>
   );
@@ -335,6 +338,63 @@ function FolderDialog({ onPick, onClose }: { onPick(dir: string): void; onClose(
       <div className="buttons">
         <button onClick={onClose}>Cancel</button>
         <button className="primary" disabled={!listing} onClick={() => listing && onPick(listing.dir)}>Use this folder</button>
+      </div>
+    </Modal>
+  );
+}
+
+/**
+ * MNIST-style IDX files to an image folder inside the project: pick the folder holding the pairs
+ * (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, and t10k-… for a validation side).
+ */
+function ImportIdxDialog({ onDone, onClose }: { onDone(dir: string): void; onClose(): void }) {
+  const { client, notify } = useEditor();
+  const [listing, setListing] = useState<DirListing | null>(null);
+  const [error, setError] = useState('');
+  const [out, setOut] = useState('fashion-mnist');
+  const [classes, setClasses] = useState<'fashion-mnist' | 'numbers'>('fashion-mnist');
+  const [limit, setLimit] = useState('');
+  const [running, setRunning] = useState(false);
+  const go = (dir: string) => client.listDir(dir).then(setListing, (e: Error) => setError(e.message));
+  useEffect(() => void go(''), []);
+  const run = async () => {
+    if (!listing) return;
+    setRunning(true);
+    setError('');
+    try {
+      const r = await client.importIdx(listing.dir, out.trim(), { classes, limit: limit.trim() ? Number(limit) : undefined });
+      notify(`Imported ${r.parts.map((p) => `${p.count} images (${p.images}) to ${p.side}`).join(', ')} in ${r.outDir}`);
+      onDone(r.outDir);
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setRunning(false);
+    }
+  };
+  return (
+    <Modal title="Import IDX files (MNIST, Fashion-MNIST) as an image folder" onClose={onClose}>
+      <p className="muted">Open the folder that holds the <code>*-images-idx3-ubyte[.gz]</code> and <code>*-labels-idx1-ubyte[.gz]</code> files. A train and a t10k pair become train/ and val/.</p>
+      <div className="dir-path" data-testid="idx-dir">{listing?.dir ?? '…'}</div>
+      <div className="dir-list">
+        {listing?.parent && <button className="file-entry dir" onClick={() => go(listing.parent!)}>↑ ..</button>}
+        {listing?.entries.filter((e) => e.kind === 'dir').map((e) => (
+          <button key={e.name} className="file-entry dir" onClick={() => go(`${listing.dir}/${e.name}`)}>📁 {e.name}</button>
+        ))}
+      </div>
+      <div className="grid2">
+        <label>new folder in the project<input value={out} onChange={(e) => setOut(e.target.value)} aria-label="import to" /></label>
+        <label>class names
+          <select value={classes} onChange={(e) => setClasses(e.target.value as typeof classes)} aria-label="class names">
+            <option value="fashion-mnist">Fashion-MNIST (T-shirt_top, Trouser, …)</option>
+            <option value="numbers">label numbers (0, 1, …)</option>
+          </select>
+        </label>
+        <label>at most (images per file, optional)<input value={limit} onChange={(e) => setLimit(e.target.value.replace(/[^0-9]/g, ''))} inputMode="numeric" aria-label="limit" /></label>
+      </div>
+      {error && <div className="problem problem-error" data-testid="import-error">{error}</div>}
+      <div className="buttons">
+        <button onClick={onClose} disabled={running}>Cancel</button>
+        <button className="primary" disabled={!listing || running || !out.trim()} onClick={() => void run()} data-testid="import-run">{running ? 'Importing…' : 'Import'}</button>
       </div>
     </Modal>
   );

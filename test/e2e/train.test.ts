@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
+import { writeIdxPair } from '../fixtures/idx.ts';
 import { sampleData } from '../fixtures/sample.ts';
 import { shot, skipReason, start, type Session } from './helpers.ts';
 
@@ -127,5 +128,21 @@ test('evaluate: confusion matrix with a cell\'s images; try an image; export and
   const p = out.probs.data as Float32Array;
   assert.ok(Math.abs(p[0] + p[1] + p[2] + p[3] - 1) < 1e-5);
   await session.release();
+  assert.deepEqual(s.errors, []);
+});
+
+test('import IDX files from the dataset panel: the new folder becomes the dataset', { skip: skipReason }, async () => {
+  const { page } = s;
+  fs.mkdirSync(path.join(s.root, 'downloads'));
+  writeIdxPair(path.join(s.root, 'downloads'), 'train', 40, true);
+  writeIdxPair(path.join(s.root, 'downloads'), 't10k', 20, true);
+  await page.click('[data-view="train"]');
+  await page.click('[data-testid="import-idx"]');
+  await page.click('.modal .file-entry.dir >> text=downloads');
+  await page.waitForFunction(() => document.querySelector('[data-testid="idx-dir"]')?.textContent?.endsWith('/downloads'));
+  await page.click('[data-testid="import-run"]');
+  await page.waitForFunction(() => document.querySelector('[data-testid="data-dir"]')?.textContent?.endsWith('/fashion-mnist'), undefined, { timeout: 60_000 });
+  await page.waitForFunction(() => /10 classes · 40 training · 20 validation/.test(document.querySelector('[data-testid="dataset-report"]')?.textContent ?? ''), undefined, { timeout: 60_000 });
+  assert.match(await page.textContent('[data-testid="dataset-report"]') ?? '', /Ankle_boot/);
   assert.deepEqual(s.errors, []);
 });

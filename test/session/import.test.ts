@@ -4,26 +4,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { gzipSync } from 'node:zlib';
 import { scanImageFolder } from '../../engine/data/image-folder.ts';
 import { FASHION_MNIST_CLASSES } from '../../engine/data/idx.ts';
 import { createHost } from '../../engine/host.ts';
 import type { ServerResponse } from '../../engine/protocol.ts';
+import { writeIdxPair as writePair } from '../fixtures/idx.ts';
 import { tempDir } from '../fixtures/temp.ts';
-
-function idx(dims: number[], data: Uint8Array): Buffer {
-  const head = Buffer.alloc(4 + 4 * dims.length);
-  head.set([0, 0, 8, dims.length]);
-  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([head, data]);
-}
-function writePair(dir: string, prefix: string, n: number, gz: boolean): void {
-  const images = Uint8Array.from({ length: n * 28 * 28 }, (_, i) => (i * 7) % 256);
-  const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
-  const z = (b: Buffer) => (gz ? gzipSync(b) : b);
-  fs.writeFileSync(path.join(dir, `${prefix}-images-idx3-ubyte${gz ? '.gz' : ''}`), z(idx([n, 28, 28], images)));
-  fs.writeFileSync(path.join(dir, `${prefix}-labels-idx1-ubyte${gz ? '.gz' : ''}`), z(idx([n], labels)));
-}
 
 const root = tempDir('nw-import-');
 const host = createHost({ root });
