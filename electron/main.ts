@@ -21,6 +21,8 @@ let win: BrowserWindow | null = null;
 let engine: UtilityProcess | null = null;
 let dirty = false;
 let quitting = false;
+/** The page has loaded (its preload listens for the engine port from then on). */
+let pageReady = false;
 const stateFile = () => path.join(app.getPath('userData'), 'window-state.json');
 
 function projectArg(argv: string[]): string | undefined {
@@ -40,7 +42,7 @@ function startEngine(): void {
 }
 
 function connectEngine(): void {
-  if (!engine || !win) return;
+  if (!engine || !win || !pageReady) return;
   const { port1, port2 } = new MessageChannelMain();
   engine.postMessage({ type: 'connect', root: app.getPath('documents') }, [port1]);
   win.webContents.postMessage('engine-port', null, [port2]);
@@ -68,7 +70,9 @@ function createWindow(): void {
     webPreferences: webPreferences(path.join(__dirname, 'preload.cjs')),
   });
   win.once('ready-to-show', () => win?.show());
+  win.webContents.on('did-start-loading', () => (pageReady = false));
   win.webContents.on('did-finish-load', () => {
+    pageReady = true;
     connectEngine();
     const file = projectArg(process.argv);
     if (file) win?.webContents.send('menu-command', { command: 'open-path', path: file });
