@@ -66,8 +66,11 @@ export class TrainingSession {
       else if (e.type === 'started') (this.started = e, this.state === 'starting' && (this.state = 'running'));
       else if (e.type === 'paused') this.state = this.state === 'stopping' ? 'stopping' : 'paused';
       else if (e.type === 'resumed') this.state = this.state === 'stopping' ? 'stopping' : 'running';
-      else if (e.type === 'done') this.done = e;
-      else if (e.type === 'error') this.error = e.message;
+      else if (e.type === 'done') {
+        // Held until run.json says how the run ended: a page that lists runs on 'done' sees it.
+        this.done = e;
+        return;
+      } else if (e.type === 'error') this.error = e.message;
       coalescer.push(e);
     };
     this.handle = startTraining({ doc, dataDir, outDir, maxSteps: o.maxSteps, threads: this.opts.threads, device: o.device ?? 'cpu' }, onEvent);
@@ -85,6 +88,7 @@ export class TrainingSession {
       }
       this.state = 'idle';
       this.handle = null;
+      if (this.done) send(this.done);
     });
     return { runId, outDir };
   }

@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { dataSettings } from '../../engine/graph/document.ts';
 import type { DirListing, GradCheckResult } from '../../engine/protocol.ts';
-import { downsample, smooth, type TrainStore } from '../store/train-store.ts';
+import { downsample, mergeOnX, smooth, type TrainStore } from '../store/train-store.ts';
 import { Chart } from './Chart.tsx';
 import { useEditor } from './context.ts';
 import { Modal } from './Dialogs.tsx';
@@ -61,7 +61,15 @@ export function TrainView({ train }: { train: TrainStore }) {
   };
 
   const s = t.series;
-  const stepData = useMemo(() => downsample(s.step, [s.loss, smooth(s.loss, smoothing)], DRAW_POINTS), [t.version, smoothing]);
+  // The overlaid run's step loss is drawn smoothed (same weight), on the same step axis.
+  const stepData = useMemo(() => {
+    const cur = downsample(s.step, [s.loss, smooth(s.loss, smoothing)], DRAW_POINTS);
+    const ov = t.overlay?.steps;
+    if (!ov?.length) return cur;
+    return mergeOnX(cur, downsample(ov.map((r) => r[0]), [smooth(ov.map((r) => r[1]), smoothing)], DRAW_POINTS));
+  }, [t.version, smoothing, t.overlay]);
+  const stepSeries = [{ label: 'loss', color: 'rgba(47,111,222,0.35)', width: 1 }, { label: `smoothed (${smoothing})`, color: '#2f6fde', width: 2 }];
+  if (t.overlay?.steps.length) stepSeries.push({ label: 'overlay (smoothed)', color: '#e08a1e', width: 2 });
   const lrData = useMemo(() => downsample(s.step, [s.lr], DRAW_POINTS), [t.version]);
   const epochData = useMemo(() => {
     const ov = t.overlay?.epochs ?? [];
@@ -169,8 +177,7 @@ export function TrainView({ train }: { train: TrainStore }) {
       <section className="card charts-card">
         <div className="charts">
           <div>
-            <Chart title="Training loss per step" xLabel="step" testId="chart-step-loss" sourcePoints={s.step.length} data={stepData}
-              series={[{ label: 'loss', color: 'rgba(47,111,222,0.35)', width: 1 }, { label: `smoothed (${smoothing})`, color: '#2f6fde', width: 2 }]} />
+            <Chart title="Training loss per step" xLabel="step" testId="chart-step-loss" sourcePoints={s.step.length} data={stepData} series={stepSeries} />
             <label className="smoothing">smoothing <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} /> {smoothing.toFixed(2)}</label>
           </div>
           <Chart title="Loss per epoch" xLabel="epoch" testId="chart-epoch-loss" data={epochData.loss}
@@ -261,8 +268,8 @@ function Augmentation({ train, busy }: { train: TrainStore; busy: boolean }) {
   }, [key]);
   const p = t.preview;
   return (
-    <div className="augment" data-testid="augmentation">
-      <h3>Augmentation <span className="muted">(training images only; seeded by the run's seed)</span></h3>
+    <details className="augment" data-testid="augmentation">
+      <summary>Augmentation: {[a.hflip && 'flip', a.cropPadding > 0 && `crop ±${a.cropPadding}px`, a.translate > 0 && `shift ${a.translate}`, a.brightness > 0 && `brightness ±${a.brightness}`, a.contrast > 0 && `contrast ±${a.contrast}`].filter(Boolean).join(', ') || 'off'} <span className="muted">(training images only; seeded by the run's seed)</span></summary>
       <div className="grid2">
         <label className="check"><input type="checkbox" checked={a.hflip} onChange={(e) => set({ hflip: e.target.checked })} disabled={busy} aria-label="flip" /> mirror left-right</label>
         <label>crop padding (px)<NumberField value={a.cropPadding} int onChange={(v) => set({ cropPadding: Math.max(0, Math.min(64, v)) })} disabled={busy} aria="crop padding" /></label>
@@ -284,7 +291,7 @@ function Augmentation({ train, busy }: { train: TrainStore; busy: boolean }) {
           </tbody>
         </table>
       )}
-    </div>
+    </details>
   );
 }
 

@@ -221,3 +221,28 @@ export function downsample(x: number[], ys: number[][], max: number): [number[],
   }
   return [ox, ...oys];
 }
+
+/**
+ * Two plots' columns on one x axis (for uPlot): the union of both x columns, each series null
+ * where its own x has no point. Both x columns must be ascending.
+ */
+export function mergeOnX(a: [number[], ...number[][]], b: [number[], ...number[][]]): [number[], ...(number | null)[][]] {
+  const [ax, ...ays] = a;
+  const [bx, ...bys] = b;
+  const xs: number[] = [];
+  const oa = ays.map(() => [] as (number | null)[]);
+  const ob = bys.map(() => [] as (number | null)[]);
+  let i = 0;
+  let j = 0;
+  while (i < ax.length || j < bx.length) {
+    const x = j >= bx.length || (i < ax.length && ax[i] <= bx[j]) ? ax[i] : bx[j];
+    const takeA = i < ax.length && ax[i] === x;
+    const takeB = j < bx.length && bx[j] === x;
+    xs.push(x);
+    oa.forEach((col, k) => col.push(takeA ? ays[k][i] : null));
+    ob.forEach((col, k) => col.push(takeB ? bys[k][j] : null));
+    if (takeA) i++;
+    if (takeB) j++;
+  }
+  return [xs, ...oa, ...ob];
+}

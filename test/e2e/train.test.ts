@@ -39,6 +39,7 @@ test('train the sample project: report, live curves, pause/resume, stop after an
   await page.waitForSelector('[data-testid="dataset-report"]');
   assert.match(await page.textContent('[data-testid="dataset-report"]') ?? '', /4 classes · 204 training · 36 validation/);
   // Augmentation previews: the originals as training sees them, then with a flip and a brightness range.
+  await page.click('[data-testid="augmentation"] summary');
   await page.waitForSelector('[data-testid="augment-preview"][data-augmenting="false"]');
   assert.equal(await page.locator('[data-testid="augment-preview"] tbody tr').count(), 4 * 1 + 2, 'six images, classes in turn');
   assert.equal(await page.locator('[data-testid="augment-preview"] img').count(), 6 * 5);
@@ -53,6 +54,7 @@ test('train the sample project: report, live curves, pause/resume, stop after an
   await page.uncheck('input[aria-label="flip"]');
   await page.fill('input[aria-label="brightness"]', '0');
   await page.waitForSelector('[data-testid="augment-preview"][data-augmenting="false"]');
+  await page.click('[data-testid="augmentation"] summary');
 
   // The device list comes from the engine's probe: CPU chosen, a GPU provider without its files disabled.
   await page.waitForSelector('[data-testid="device"] option[value="cuda"]', { state: 'attached' });
@@ -90,7 +92,10 @@ test('train the sample project: report, live curves, pause/resume, stop after an
   const grad = await page.textContent('[data-testid="grad-result"]');
   assert.ok(!/MISMATCH/.test(grad ?? ''), grad ?? '');
   await page.waitForSelector('[data-testid="runs"] tbody tr');
-  await page.evaluate(() => window.scrollTo(0, 0));
+  // Overlay a run: its step-loss curve joins the step chart (and its epoch curves the epoch charts).
+  await page.locator('[data-testid="runs"] tbody tr input[type="radio"]').first().click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="chart-step-loss"] .u-legend .u-series').length === 4);
+  await page.locator('[data-testid="data-dir"]').scrollIntoViewIfNeeded();
   await shot(page, 'training');
 });
 

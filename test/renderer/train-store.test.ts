@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { downsample, smooth, TrainStore } from '../../renderer/store/train-store.ts';
+import { downsample, mergeOnX, smooth, TrainStore } from '../../renderer/store/train-store.ts';
 
 const points = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ step: from + i, epoch: 1, loss: 2 - (from + i) / 1000, accuracy: 0.5, samplesPerSec: 100, lr: 0.01 }));
 
@@ -59,4 +59,10 @@ test('augmentation previews belong to their dataset folder: choosing another cle
   assert.equal(t.getState().preview, null);
   t.setPreview(null, 'cannot read');
   assert.equal(t.getState().previewError, 'cannot read');
+});
+
+test('an overlaid run shares the step axis: the union of both x columns, nulls where a run has no point', () => {
+  const merged = mergeOnX([[1, 2, 4], [10, 20, 40], [1, 2, 4]], [[2, 3, 4, 5], [0.2, 0.3, 0.4, 0.5]]);
+  assert.deepEqual(merged, [[1, 2, 3, 4, 5], [10, 20, null, 40, null], [1, 2, null, 4, null], [null, 0.2, 0.3, 0.4, 0.5]]);
+  assert.deepEqual(mergeOnX([[], []], [[1], [5]]), [[1], [null], [5]]);
 });
