@@ -86,8 +86,9 @@ export const trainingSchema = z.object({
   /** When a run counts as diverged; left out, every default applies. */
   divergence: z.object({
     /**
-     * A step's loss above this many times the running mean (and above the loss of the first
-     * steps) stops the run; 0 turns the check off. NaN or infinite losses always stop it.
+     * A step's loss above this many times the larger of its running mean and the loss of a
+     * uniform guess (ln K for cross-entropy) stops the run; 0 turns the check off. NaN or
+     * infinite losses always stop it.
      */
     lossSpike: z.number().min(0).default(3),
   }).optional(),

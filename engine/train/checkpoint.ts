@@ -38,7 +38,7 @@ export interface CheckpointHeader {
   /** Running sums of the epoch in progress (for its epoch-mean figures). */
   epochSums?: { loss: number; correct: number; seen: number };
   /** The divergence check's running figures. */
-  lossWatch?: { n: number; mean: number; first: number };
+  lossWatch?: { n: number; mean: number };
   /** metrics.csv rows (no header) up to this step. */
   metrics?: string;
   best?: { epoch: number; accuracy: number; loss: number } | null;

@@ -1,17 +1,23 @@
-// When a run counts as diverged: a loss that is not a finite number, a loss spike (from the
-// second step on, the step's loss above `factor` times the running mean and above the mean of
-// the run's first ten losses, so a noisy batch late in a good run is not mistaken for one), or a parameter or optimizer slot
-// that is no longer finite. Its state is three numbers, so a checkpoint carries it.
+// When a run counts as diverged: a loss that is not a finite number, a loss spike, or a
+// parameter or optimizer slot that is no longer finite. A spike is a loss above `factor` times
+// the larger of its running mean and the loss of a uniform guess (so a noisy batch late in a
+// good run is not one); over the first steps, while the mean rests on a few tiny batches, the
+// bar is ten times higher (a bumpy start is not one, a blow-up to 1e9 at step 2 is). The
+// state is two numbers, so a checkpoint carries it.
 import type { DivergedEvent } from '../protocol.ts';
 
 export const HINT = 'lower the learning rate';
-const FIRST = 10;
 const ALPHA = 0.1;
+const SETTLE = 10;
 
-export interface LossWatchState { n: number; mean: number; first: number }
+export interface LossWatchState { n: number; mean: number }
+
+/** The loss of predicting 1/K for every class: ln K for cross-entropy, (K-1)/K² for MSE on one-hot targets. */
+export const uniformLoss = (loss: 'cross_entropy' | 'mse', classes: number): number => (loss === 'mse' ? (classes - 1) / classes ** 2 : Math.log(classes));
 
 export class LossWatch {
-  constructor(readonly factor: number, private s: LossWatchState = { n: 0, mean: 0, first: 0 }) {}
+  /** `floor`: the loss a spike is measured against at least (see uniformLoss). */
+  constructor(readonly factor: number, readonly floor: number, private s: LossWatchState = { n: 0, mean: 0 }) {}
 
   state(): LossWatchState {
     return { ...this.s };
@@ -21,11 +27,12 @@ export class LossWatch {
   check(step: number, loss: number): DivergedEvent | null {
     if (!Number.isFinite(loss)) return diverged(step, 'non-finite-loss', loss, `the loss became ${loss} at step ${step}`);
     const s = this.s;
-    if (this.factor > 0 && s.n > 0 && loss > this.factor * s.mean && loss > s.first) {
-      return diverged(step, 'loss-spike', loss, `the loss jumped to ${loss.toPrecision(4)} at step ${step}, over ${this.factor}x its running mean ${s.mean.toPrecision(4)}`);
+    const ref = Math.max(s.mean, this.floor);
+    if (this.factor > 0 && s.n > 0 && loss > this.factor * ref * (s.n < SETTLE ? 10 : 1)) {
+      const what = ref === s.mean ? `its running mean ${s.mean.toPrecision(4)}` : `the loss of a uniform guess ${ref.toPrecision(4)} (running mean ${s.mean.toPrecision(4)})`;
+      return diverged(step, 'loss-spike', loss, `the loss jumped to ${loss.toPrecision(4)} at step ${step}, over ${this.factor * (s.n < SETTLE ? 10 : 1)}x ${what}`);
     }
     s.mean = s.n === 0 ? loss : s.mean + ALPHA * (loss - s.mean);
-    if (s.n < FIRST) s.first += (loss - s.first) / (s.n + 1);
     s.n++;
     return null;
   }

@@ -15,7 +15,7 @@ import { Rng } from '../graph/rng.ts';
 import { encodeModel } from '../onnx/model.ts';
 import { trainRequest, type DivergedEvent, type EpochEvent, type StepEvent, type TrainEvent, type TrainRequest } from '../protocol.ts';
 import { loadCheckpoint, writeCheckpoint, type CheckpointHeader, type DataCursor } from './checkpoint.ts';
-import { diverged, LossWatch, nonFinite } from './divergence.ts';
+import { diverged, LossWatch, nonFinite, uniformLoss } from './divergence.ts';
 import { MetricsWriter } from './metrics.ts';
 import { openSession, ort } from './ort.ts';
 import { report, Scorer } from './scorer.ts';
@@ -148,7 +148,7 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
     // (accuracy, then loss; training figures when there is no validation split).
     let best: { epoch: number; accuracy: number; loss: number } | null = ck?.best ?? null;
     let epochsDone = ck?.epoch ?? 0;
-    const watch = new LossWatch(settings.divergence?.lossSpike ?? 3, ck?.lossWatch);
+    const watch = new LossWatch(settings.divergence?.lossSpike ?? 3, uniformLoss(step.graph.forward.loss, classes), ck?.lossWatch);
     // Batches are filled on their own thread, the next one while ONNX Runtime runs this step.
     prefetch = new Prefetcher(prefetchSource(train, spec, norm, dataOpts.augment, settings.seed, bs, ck?.augmentRngState));
     const order = ck?.cursor?.order ?? Array.from({ length: train.count }, (_, i) => i);

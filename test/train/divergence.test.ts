@@ -1,30 +1,41 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LossWatch, nonFinite } from '../../engine/train/divergence.ts';
+import { LossWatch, nonFinite, uniformLoss } from '../../engine/train/divergence.ts';
 
 test('a loss that is not finite is divergence, with a null value (not JSON otherwise) and the hint', () => {
   for (const v of [NaN, Infinity, -Infinity]) {
-    const d = new LossWatch(3).check(7, v);
+    const d = new LossWatch(3, 1).check(7, v);
     assert.deepEqual(d && { step: d.step, reason: d.reason, value: d.value, hint: d.hint }, { step: 7, reason: 'non-finite-loss', value: null, hint: 'lower the learning rate' });
   }
 });
 
-test('a spike over 3x the running mean stops; late noise below the first losses does not; 0 turns it off', () => {
-  const w = new LossWatch(3);
+test('a spike over 3x the running mean stops; late noise and a bumpy start do not; 0 turns it off', () => {
+  const floor = uniformLoss('cross_entropy', 4);
+  assert.equal(floor, Math.log(4));
+  assert.equal(uniformLoss('mse', 4), 3 / 16);
+  const w = new LossWatch(3, floor);
   for (let i = 1; i <= 200; i++) assert.equal(w.check(i, 1.4 * Math.exp(-i / 20)), null);
-  // Ten times the recent mean, but still under the loss the run started at: a noisy batch.
-  assert.equal(w.check(201, 0.9), null);
+  // Many times the recent mean, but under 3x the loss of a uniform guess: a noisy batch.
+  assert.equal(w.check(201, 4), null);
   const d = w.check(202, 4.5);
-  assert.ok(d && d.reason === 'loss-spike' && d.value === 4.5, JSON.stringify(d));
-  const off = new LossWatch(0);
+  assert.ok(d && d.reason === 'loss-spike' && d.value === 4.5 && /over 3x the loss of a uniform guess 1\.386/.test(d.message), JSON.stringify(d));
+  // A run whose second loss is 4x its first (seen on a real dataset: 2 classes, batches of 4) is not stopped.
+  const bumpy = new LossWatch(3, uniformLoss('cross_entropy', 2));
+  assert.equal(bumpy.check(1, 0.88), null);
+  assert.equal(bumpy.check(2, 3.39), null);
+  // An exploding one is (Adam at lr 10 on the sample data: 1.44, then 7.7e8).
+  const boom = new LossWatch(3, floor);
+  boom.check(1, 1.44);
+  assert.equal(boom.check(2, 7.7e8)?.reason, 'loss-spike');
+  const off = new LossWatch(0, floor);
   off.check(1, 1);
   assert.equal(off.check(2, 1e9), null);
 });
 
 test('the watch resumes from its state exactly', () => {
-  const a = new LossWatch(3);
+  const a = new LossWatch(3, 0.1);
   for (let i = 1; i <= 15; i++) a.check(i, 2 / i);
-  const b = new LossWatch(3, a.state());
+  const b = new LossWatch(3, 0.1, a.state());
   for (let i = 16; i <= 30; i++) assert.deepEqual(a.check(i, 3 / i), b.check(i, 3 / i));
   assert.deepEqual(a.state(), b.state());
 });

@@ -2,13 +2,13 @@
 // resumed from the checkpoint, give the same parameters, optimizer state, metrics rows, step
 // count and exported model, with augmentation and dropout on; and divergence stops a run.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { NetworkDocument } from '../../engine/graph/document.ts';
 import type { TrainEvent, TrainRequest } from '../../engine/protocol.ts';
-import { encodeCheckpoint, readCheckpoint } from '../../engine/train/checkpoint.ts';
+import { encodeCheckpoint, loadCheckpoint, readCheckpoint } from '../../engine/train/checkpoint.ts';
 import { startTraining } from '../../engine/train/trainer.ts';
 import { sampleData, sampleProject, tempDir } from '../fixtures/sample.ts';
 
@@ -146,4 +146,39 @@ test('a value that is not finite stops the run at once, even with the spike chec
   assert.ok(poisoned.equals(fs.readFileSync(file)), 'no checkpoint written after the divergence');
   assert.ok(!fs.existsSync(path.join(dir, 'checkpoint.prev.nwck')));
   assert.equal(events.filter((e) => e.type === 'step').length, 0, 'the diverged step is not reported as a step');
+});
+
+test('a CLI run SIGKILLed once epoch 2 is reported, then netwright train --resume, ends as the straight run', async () => {
+  const s = await straightRun();
+  const dir = tempDir();
+  const doc = path.join(tempDir(), 'net.json');
+  fs.writeFileSync(doc, JSON.stringify(project()));
+  const p = spawn(process.execPath, ['bin/netwright.js', 'train', doc, '--data', data, '--out', dir, '--threads', '1'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+  let out = '';
+  p.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (/^epoch 2:/m.test(out)) p.kill('SIGKILL');
+  });
+  const signal = await new Promise((r) => p.on('exit', (_code, sig) => r(sig)));
+  assert.equal(signal, 'SIGKILL', out);
+  const r = spawnSync(process.execPath, ['bin/netwright.js', 'train', '--resume', dir, '--threads', '1'], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+  assert.equal(r.status, 0, r.stderr);
+  const from = /resuming from .*checkpoint\.nwck at step (\d+)/.exec(r.stderr);
+  assert.ok(from && Number(from[1]) >= 4, r.stderr);
+  assertSameRun(s.dir, dir);
+});
+
+test('a checkpoint that cannot be written fails the run naming the path, and the previous checkpoint still loads', async () => {
+  const dir = tempDir();
+  await run({ outDir: dir, maxSteps: 4 });
+  const before = fs.readFileSync(path.join(dir, 'checkpoint.nwck'));
+  // The training worker shares this process's pid: a folder where its temp file goes makes the
+  // write fail as a full or read-only disk would (chmod does not stop root).
+  const tmp = path.join(dir, `.checkpoint.nwck.${process.pid}.tmp`);
+  fs.mkdirSync(tmp);
+  const events: TrainEvent[] = [];
+  const end = await startTraining({ doc: undefined, dataDir: data, outDir: dir, threads: 1, resume: true }, (e) => events.push(e)).finished;
+  assert.ok(end.type === 'error' && end.message.includes(`cannot write the checkpoint ${tmp}: EISDIR`), JSON.stringify(end));
+  assert.ok(before.equals(fs.readFileSync(path.join(dir, 'checkpoint.nwck'))));
+  assert.equal(loadCheckpoint(dir).header.step, 4);
 });
