@@ -15,11 +15,12 @@ import { inferShapes } from './graph/infer.ts';
 import { fmtShape } from './graph/layer.ts';
 import { DEVICES, type Device } from './train/ort.ts';
 import { openModel } from './train/predictor.ts';
-import { imageSpec, loadDocument } from './train/run.ts';
+import { documentOrThrow, imageSpec, loadDocument } from './train/run.ts';
 import { report } from './train/scorer.ts';
 import { loadCheckpoint } from './train/checkpoint.ts';
 import { startTraining } from './train/trainer.ts';
-import type { TrainRequest } from './protocol.ts';
+import type { EpochEvent, TrainRequest } from './protocol.ts';
+import { finishRecord, newRunRecord, readRunRecord, writeRunRecord, type RunRecord } from './session/runs.ts';
 import { serve } from './web/server.ts';
 import { spawn } from 'node:child_process';
 
@@ -121,15 +122,36 @@ program
     const data = (o.data as string | undefined) ?? (doc.training.dataset ? path.resolve(path.dirname(file), doc.training.dataset) : undefined);
     if (!data) throw new UserError('no image folder: pass --data <dir> (one subfolder per class)');
     const outDir = (o.out as string | undefined) ?? path.join('runs', `${path.basename(file, '.json')}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
-    await trainAndReport({ doc, dataDir: data, outDir, device: o.device as Device, maxSteps: o.maxSteps as number | undefined, threads: o.threads as number | undefined });
+    await trainAndReport({ doc, dataDir: data, outDir, device: o.device as Device, maxSteps: o.maxSteps as number | undefined, threads: o.threads as number | undefined }, path.resolve(file));
   });
 
 /** Runs training with a progress bar on a terminal; throws the run's error as a UserError. */
-async function trainAndReport(request: TrainRequest): Promise<void> {
+async function trainAndReport(request: TrainRequest, docPath?: string): Promise<void> {
   const tty = process.stdout.isTTY;
   const bar = new cliProgress.SingleBar({ format: 'epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | {rate} samples/s | eta {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic);
   let barOn = false;
+  // run.json beside the run's files, as the app writes it, so `netwright serve` lists CLI runs too.
+  let record: RunRecord | null = null;
+  let lastEpoch: EpochEvent | undefined;
+  if (request.doc) record = newRunRecord(documentOrThrow(request.doc), request.dataDir, docPath ?? null, request.device ?? 'cpu');
+  else {
+    try {
+      record = { ...readRunRecord(request.outDir), status: 'running' };
+    } catch {
+      // resuming a run from before run.json: nothing to update
+    }
+  }
+  const saveRecord = () => {
+    try {
+      if (record) writeRunRecord(request.outDir, record);
+    } catch {
+      // the run folder is not there yet (first write) or went away: the run itself says what happened
+    }
+  };
+  fs.mkdirSync(request.outDir, { recursive: true });
+  saveRecord();
   const handle = startTraining(request, (e) => {
+    if (e.type === 'epoch') lastEpoch = e;
     if (e.type === 'log') console.error(`${e.level === 'warn' ? 'warning: ' : ''}${e.message}`);
     else if (e.type === 'started') {
       console.log(`training on ${e.device}: ${e.trainCount} images (${e.valCount} for validation), ${e.classNames.length} classes, ${e.totalSteps} steps`);
@@ -157,6 +179,10 @@ async function trainAndReport(request: TrainRequest): Promise<void> {
   process.once('SIGINT', stop);
   const end = await handle.finished;
   process.off('SIGINT', stop);
+  if (record) {
+    record = finishRecord(record, end, lastEpoch);
+    saveRecord();
+  }
   if (barOn) bar.stop();
   if (end.type === 'error') throw new UserError(end.message);
   console.log(`${end.reason === 'stopped' ? 'stopped' : 'done'} after ${end.step} steps; wrote ${end.files.map((f) => path.relative('.', f)).join(', ')}`);

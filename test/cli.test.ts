@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import { listRuns, readCurves } from '../engine/session/runs.ts';
 import { sampleData, tempDir } from './fixtures/sample.ts';
 
 const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/netwright.js', ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
@@ -37,6 +38,15 @@ test('train -> predict -> eval on an image folder', () => {
   assert.equal(t.status, 0, t.stderr);
   assert.match(t.stdout, /epoch 2: loss [\d.]+ +acc [\d.]+% +val loss [\d.]+ +val acc [\d.]+%/);
   for (const f of ['model.onnx', 'init.onnx', 'metrics.csv', 'checkpoint.nwck']) assert.ok(fs.existsSync(path.join(out, f)), f);
+  // run.json as the app writes it: the run shows in the app's runs table when it is under <project>/runs/.
+  const runs = listRuns(path.dirname(out), null).filter((r) => r.runId === path.basename(out));
+  assert.equal(runs.length, 1);
+  assert.equal(runs[0].status, 'finished');
+  assert.equal(runs[0].epochs, 2);
+  assert.equal(runs[0].dataDir, path.resolve(data));
+  assert.equal(runs[0].settings.device, 'cpu');
+  assert.ok(runs[0].final && runs[0].final.valAccuracy !== null && runs[0].best && runs[0].hasModel, JSON.stringify(runs[0]));
+  assert.equal(readCurves(runs[0].runId, out).epochs.length, 2);
 
   const img = path.join(data, 'cross', '0003.png');
   const p = cli('predict', path.join(out, 'model.onnx'), img, '--top', '2', '--json');

@@ -2,6 +2,7 @@
 // metrics.csv and the models. Listing reads those files only.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { NetworkDocument } from '../graph/document.ts';
 import type { DoneEvent, EpochEvent, RunCurves, RunSummary } from '../protocol.ts';
 
 export interface RunRecord {
@@ -17,6 +18,14 @@ export interface RunRecord {
   final: RunSummary['final'];
   best: RunSummary['best'];
   error?: string;
+}
+
+/** The record of a run that starts now (the app and the CLI write the same one). */
+export function newRunRecord(doc: NetworkDocument, dataDir: string, docPath: string | null, device: string): RunRecord {
+  return {
+    name: doc.name, dataDir: path.resolve(dataDir), docPath, startedAt: new Date().toISOString(), status: 'running',
+    settings: { ...doc.training, device } as Record<string, unknown>, doc, epochs: 0, steps: 0, final: null, best: null,
+  };
 }
 
 export function writeRunRecord(dir: string, r: RunRecord): void {

@@ -8,7 +8,7 @@ import { startTraining, type TrainingHandle } from '../train/trainer.ts';
 import { EngineError, type DoneEvent, type EpochEvent, type ServerEvent, type StartedEvent, type StepPoint, type TrainEvent, type TrainingStatus, type DeviceName } from '../protocol.ts';
 import { StepCoalescer } from './coalesce.ts';
 import { runName, type Project } from './project.ts';
-import { finishRecord, writeRunRecord, type RunRecord } from './runs.ts';
+import { finishRecord, newRunRecord, writeRunRecord, type RunRecord } from './runs.ts';
 
 type State = TrainingStatus['state'];
 
@@ -48,10 +48,7 @@ export class TrainingSession {
     const runId = uniqueRun(this.project.runsDir, runName(doc.name));
     const outDir = path.join(this.project.runsDir, runId);
     fs.mkdirSync(outDir, { recursive: true });
-    let record: RunRecord = {
-      name: doc.name, dataDir, docPath: o.docPath ?? null, startedAt: new Date().toISOString(), status: 'running',
-      settings: { ...doc.training, device: o.device ?? 'cpu' } as Record<string, unknown>, doc, epochs: 0, steps: 0, final: null, best: null,
-    };
+    let record: RunRecord = newRunRecord(doc, dataDir, o.docPath ?? null, o.device ?? 'cpu');
     writeRunRecord(outDir, record);
     Object.assign(this, { state: 'starting', runId, started: null, points: [], epochs: [], done: null, error: null });
     const send = (event: ServerEvent['event']) => {
