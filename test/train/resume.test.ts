@@ -110,6 +110,9 @@ test('resume falls back to checkpoint.prev.nwck when the latest is damaged, and 
   assert.ok(b.events.some((e) => e.type === 'log' && e.message.includes('checkpoint.prev.nwck at step 4')));
   assert.equal(b.steps[0].step, 5);
   assert.deepEqual(metricsRows(dir), metricsRows((await straightRun()).dir));
+  // The damaged file was set aside, not kept as the previous checkpoint.
+  assert.ok(buf.equals(fs.readFileSync(path.join(dir, 'checkpoint.damaged.nwck'))));
+  assert.equal(readCheckpoint(path.join(dir, 'checkpoint.prev.nwck')).header.step, 8);
 });
 
 test('a huge learning rate (Adam, lr 10) stops the run with a diverged event before anything of it is checkpointed', async () => {
