@@ -6,6 +6,7 @@
 // threads (one per core) and goes straight to disk, so memory never holds the whole dataset.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import { threadId } from 'node:worker_threads';
 import os from 'node:os';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -171,7 +172,9 @@ export async function loadDataset(scan: FolderScan, spec: ImageSpec, opts: LoadO
   } catch {
     // no cache yet, or an unreadable one: start over
   }
-  const fd = fs.openSync(pixelFile, index.slots ? 'r+' : 'w+');
+  // Never truncate: another loader (a job thread, the training thread) may be filling the same
+  // cache right now; pixels outside the index's slots are simply unused.
+  const fd = fs.openSync(pixelFile, fs.existsSync(pixelFile) ? 'r+' : 'w+');
 
   const samples: Sample[] = [...scan.train, ...scan.val];
   const stats: DecodeStats = { files: samples.length, decoded: 0, fromCache: 0, workers: 0 };
@@ -254,7 +257,7 @@ export async function loadDataset(scan: FolderScan, spec: ImageSpec, opts: LoadO
     }
   } finally {
     const next: Index = { version: CACHE_VERSION, key, slots: index.slots, free: [...new Set(free)].filter((s) => s < index.slots), entries };
-    const tmp = `${indexFile}.${process.pid}.tmp`;
+    const tmp = `${indexFile}.${process.pid}-${threadId}.tmp`;
     fs.writeFileSync(tmp, JSON.stringify(next));
     fs.renameSync(tmp, indexFile);
   }

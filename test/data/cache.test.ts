@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { encode } from 'fast-png';
 import { loadDataset, type LoadedDataset } from '../../engine/data/cache.ts';
 import { scanImageFolder } from '../../engine/data/scan.ts';
+import { spawnWorker } from '../../engine/threads.ts';
 import { tempDir as makeTempDir } from '../fixtures/temp.ts';
 
 const tempDir = () => makeTempDir('nw-cache-');
@@ -89,4 +90,26 @@ test('a throwaway cache is removed on close; splits within the memory budget are
   assert.ok(fs.existsSync(d.cacheFolder));
   d.close();
   assert.equal(fs.existsSync(d.cacheFolder), false);
+});
+
+test('loaders on two threads filling one fresh cache at once (a report and a preview) both read the right pixels', async () => {
+  const root = tempDir();
+  const cacheDir = tempDir();
+  for (let i = 0; i < 300; i++) {
+    fs.mkdirSync(path.join(root, `c${i % 3}`), { recursive: true });
+    fs.writeFileSync(path.join(root, `c${i % 3}`, `${i}.png`), png((i % 250) + 1));
+  }
+  const load = () => new Promise<[string, number][]>((resolve, reject) => {
+    const w = spawnWorker(new URL('../fixtures/cache-loader.ts', import.meta.url), { root, cacheDir });
+    w.once('message', (m) => (resolve(m), void w.terminate()));
+    w.once('error', reject);
+  });
+  const results = await Promise.all([load(), load(), load()]);
+  results.push(await load());
+  for (const r of results) {
+    assert.equal(r.length, 300);
+    for (const [name, v] of r) assert.equal(v, (Number(name.split('.')[0]) % 250) + 1, name);
+  }
+  const folder = path.join(cacheDir, fs.readdirSync(cacheDir)[0]);
+  assert.ok(!fs.readdirSync(folder).some((f) => f.endsWith('.tmp')), 'no index temp file left');
 });
