@@ -352,11 +352,12 @@ program
   .option('--open', 'open the editor in the default browser')
   .option('--doc <net.json>', 'network document the editor opens first (inside --root)')
   .option('--data <dir>', 'dataset folder the Train view starts with (readable even outside --root)')
+  .option('--datasets <dir>', 'a read-only folder of shared datasets (repeatable), e.g. /usr/share/datasets', (v: string, acc: string[]) => [...acc, path.resolve(v)], [] as string[])
   .option('--threads <n>', 'ONNX Runtime threads for training (default: all cores)', int('--threads'))
-  .action(async (o: { port?: number; root: string; open?: boolean; doc?: string; data?: string; threads?: number }) => {
+  .action(async (o: { port?: number; root: string; open?: boolean; doc?: string; data?: string; datasets: string[]; threads?: number }) => {
     let web;
     try {
-      web = await serve({ port: o.port, root: o.root, initialDoc: o.doc && path.resolve(o.doc), initialData: o.data && path.resolve(o.data), threads: o.threads });
+      web = await serve({ port: o.port, root: o.root, initialDoc: o.doc && path.resolve(o.doc), initialData: o.data && path.resolve(o.data), datasetRoots: o.datasets, threads: o.threads });
     } catch (e) {
       throw new UserError((e as Error).message);
     }

@@ -1,6 +1,7 @@
 // Entry of the engine's own process under Electron (utilityProcess.fork). The main process
 // hands it one end of a MessageChannel per window load; every message on it goes through the
 // same validated handler as web mode, and a malformed one gets an error reply, never a crash.
+import fs from 'node:fs';
 import { createHost, type EngineHost } from './host.ts';
 
 interface ParentPort {
@@ -21,7 +22,8 @@ parentPort.on('message', (e) => {
   const msg = e.data as { type?: string; root?: string };
   const port = e.ports[0];
   if (msg?.type !== 'connect' || !port || typeof msg.root !== 'string') return;
-  host ??= createHost({ root: msg.root });
+  // Debian's shared datasets, where present, are readable (never written) like a chosen dataset.
+  host ??= createHost({ root: msg.root, datasetRoots: fs.existsSync('/usr/share/datasets') ? ['/usr/share/datasets'] : [] });
   const h = host;
   port.on('message', (m) => void h.handle(m.data).then((r) => port.postMessage(r)));
   // Training events go to this window's port until the window reloads or closes.

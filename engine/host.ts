@@ -29,6 +29,8 @@ export interface HostOptions {
   initialDoc?: string;
   /** The dataset picked first (`--data`); readable even when outside the root. */
   initialData?: string;
+  /** Read-only folders of shared datasets (`--datasets`, e.g. Debian's /usr/share/datasets): readable, never written. */
+  datasetRoots?: string[];
   /** Step events are coalesced to one batch per interval (default 33 ms: about 30 per second). */
   eventIntervalMs?: number;
   /** ONNX Runtime threads for training (default: every core). */
@@ -51,9 +53,10 @@ const VERSION = (() => {
 
 export function createHost(opts: HostOptions): EngineHost {
   const files = new FileAccess(opts.root, opts.recentFile);
-  const project = new Project(opts.root, { dataDirs: opts.initialData ? [opts.initialData] : [] });
+  const readable = [...(opts.initialData ? [opts.initialData] : []), ...(opts.datasetRoots ?? [])];
+  const project = new Project(opts.root, { dataDirs: readable });
   const training = new TrainingSession(project, { intervalMs: opts.eventIntervalMs, threads: opts.threads });
-  const jobs = new JobRunner({ root: project.root, dataDirs: opts.initialData ? [opts.initialData] : [] });
+  const jobs = new JobRunner({ root: project.root, dataDirs: readable });
   return {
     files,
     training,
@@ -68,7 +71,7 @@ export function createHost(opts: HostOptions): EngineHost {
         let result: unknown;
         switch (m.method) {
           case 'info':
-            result = { version: VERSION, root: files.root, platform: process.platform };
+            result = { version: VERSION, root: files.root, platform: process.platform, idxFolders: idxFolders(opts.datasetRoots ?? []) };
             break;
           case 'listDir':
             result = files.listDir(m.dir);
@@ -144,4 +147,21 @@ export function createHost(opts: HostOptions): EngineHost {
       }
     },
   };
+}
+
+/** Folders under the dataset roots (two levels deep) holding MNIST-style IDX image files: the Import dialog's shortcuts. */
+export function idxFolders(roots: string[]): string[] {
+  const out: string[] = [];
+  const visit = (dir: string, depth: number) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    if (entries.some((e) => e.isFile() && /-images-idx3-ubyte(\.gz)?$/.test(e.name))) out.push(dir);
+    if (depth > 0) for (const e of entries) if (e.isDirectory() && !e.name.startsWith('.')) visit(path.join(dir, e.name), depth - 1);
+  };
+  for (const r of roots) visit(r, 2);
+  return out.sort();
 }

@@ -107,6 +107,8 @@ export const engineInfo = z.object({
   /** Folder the file dialog starts in; files outside it are refused. */
   root: z.string(),
   platform: z.string(),
+  /** Folders of MNIST-style IDX files in the shared dataset folders (`serve --datasets`). */
+  idxFolders: z.array(z.string()).default([]),
 });
 export type EngineInfo = z.infer<typeof engineInfo>;
 

@@ -43,7 +43,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     console.log(`Electron is not available: ${why}. Starting web mode instead.`);
     // The editor opens on the sample project with the sample dataset: press Train at once.
     const sample = ['--doc', path.join('examples', 'sample-shapes.json'), '--data', path.join('.cache', 'sample-shapes')];
-    const args = ['bin/netwright.js', 'serve', ...sample, ...(process.env.NETWRIGHT_NO_OPEN === '1' ? [] : ['--open']), ...process.argv.slice(2)];
+    // Debian's shared datasets (dataset-fashion-mnist installs there): offered read-only in the Import dialog.
+    const shared = fs.existsSync('/usr/share/datasets') ? ['--datasets', '/usr/share/datasets'] : [];
+    const args = ['bin/netwright.js', 'serve', ...sample, ...shared, ...(process.env.NETWRIGHT_NO_OPEN === '1' ? [] : ['--open']), ...process.argv.slice(2)];
     const child = spawn(node, args, { cwd: root, stdio: 'inherit' });
     for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => child.kill(s));
     child.on('exit', (code) => process.exit(code ?? 0));

@@ -32,6 +32,8 @@ export interface ServeOptions {
   initialDoc?: string;
   /** Dataset folder the Train view starts with. */
   initialData?: string;
+  /** Read-only shared dataset folders. */
+  datasetRoots?: string[];
   /** ONNX Runtime threads for training runs. */
   threads?: number;
 }
@@ -47,7 +49,7 @@ export async function serve(o: ServeOptions = {}): Promise<WebServer> {
   const dir = o.rendererDir ?? RENDERER_DIR;
   if (!fs.existsSync(path.join(dir, 'index.html'))) throw new Error(`the editor is not built (${dir}/index.html missing): run npm run build:renderer`);
   const token = o.token ?? crypto.randomBytes(24).toString('base64url');
-  const host = createHost({ root: o.root ?? process.cwd(), recentFile: o.recentFile, initialDoc: o.initialDoc, initialData: o.initialData, threads: o.threads });
+  const host = createHost({ root: o.root ?? process.cwd(), recentFile: o.recentFile, initialDoc: o.initialDoc, initialData: o.initialData, datasetRoots: o.datasetRoots, threads: o.threads });
   let port = 0;
 
   const server = http.createServer((req, res) => {

@@ -330,8 +330,13 @@ function FolderDialog({ onPick, onClose }: { onPick(dir: string): void; onClose(
   const { client } = useEditor();
   const [listing, setListing] = useState<DirListing | null>(null);
   const [error, setError] = useState('');
+  const [shortcuts, setShortcuts] = useState<string[]>([]);
   const go = (dir: string) => client.listDir(dir).then(setListing, (e: Error) => setError(e.message));
-  useEffect(() => void go(''), []);
+  useEffect(() => {
+    void go('');
+    // Shared dataset folders (e.g. Debian's /usr/share/datasets) that hold IDX files.
+    client.info().then((i) => setShortcuts(i.idxFolders), () => undefined);
+  }, []);
   return (
     <Modal title="Choose a dataset folder (one subfolder per class)" onClose={onClose}>
       <div className="dir-path">{listing?.dir ?? '…'}</div>
@@ -362,8 +367,13 @@ function ImportIdxDialog({ onDone, onClose }: { onDone(dir: string): void; onClo
   const [classes, setClasses] = useState<'fashion-mnist' | 'numbers'>('fashion-mnist');
   const [limit, setLimit] = useState('');
   const [running, setRunning] = useState(false);
+  const [shortcuts, setShortcuts] = useState<string[]>([]);
   const go = (dir: string) => client.listDir(dir).then(setListing, (e: Error) => setError(e.message));
-  useEffect(() => void go(''), []);
+  useEffect(() => {
+    void go('');
+    // Shared dataset folders (e.g. Debian's /usr/share/datasets) that hold IDX files.
+    client.info().then((i) => setShortcuts(i.idxFolders), () => undefined);
+  }, []);
   const run = async () => {
     if (!listing) return;
     setRunning(true);
@@ -381,6 +391,13 @@ function ImportIdxDialog({ onDone, onClose }: { onDone(dir: string): void; onClo
   return (
     <Modal title="Import IDX files (MNIST, Fashion-MNIST) as an image folder" onClose={onClose}>
       <p className="muted">Open the folder that holds the <code>*-images-idx3-ubyte[.gz]</code> and <code>*-labels-idx1-ubyte[.gz]</code> files. A train and a t10k pair become train/ and val/.</p>
+      {shortcuts.length > 0 && (
+        <div className="idx-shortcuts">
+          {shortcuts.map((f) => (
+            <button key={f} className="file-entry dir" data-testid="idx-shortcut" onClick={() => setListing({ dir: f, parent: null, entries: [] })}>📦 {f}</button>
+          ))}
+        </div>
+      )}
       <div className="dir-path" data-testid="idx-dir">{listing?.dir ?? '…'}</div>
       <div className="dir-list">
         {listing?.parent && <button className="file-entry dir" onClick={() => go(listing.parent!)}>↑ ..</button>}

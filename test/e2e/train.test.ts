@@ -8,18 +8,25 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { writeIdxPair } from '../fixtures/idx.ts';
+import { tempDir } from '../fixtures/temp.ts';
 import { sampleData } from '../fixtures/sample.ts';
 import { shot, skipReason, start, type Session } from './helpers.ts';
 
 let s: Session;
 let data: string;
+/** A shared, read-only dataset folder (as Debian's /usr/share/datasets) holding IDX pairs. */
+let shared: string;
 before(async () => {
   if (skipReason) return;
   data = sampleData(60);
+  shared = tempDir('nw-shared-');
+  fs.mkdirSync(path.join(shared, 'fashion-mnist'));
+  writeIdxPair(path.join(shared, 'fashion-mnist'), 'train', 40, true);
+  writeIdxPair(path.join(shared, 'fashion-mnist'), 't10k', 20, true);
   s = await start({
     serveArgs: (root) => {
       fs.copyFileSync('examples/sample-shapes.json', path.join(root, 'sample-shapes.json'));
-      return ['--doc', path.join(root, 'sample-shapes.json'), '--data', data, '--threads', '1'];
+      return ['--doc', path.join(root, 'sample-shapes.json'), '--data', data, '--threads', '1', '--datasets', shared];
     },
   });
 });
@@ -136,15 +143,12 @@ test('evaluate: confusion matrix with a cell\'s images; try an image; export and
   assert.deepEqual(s.errors, []);
 });
 
-test('import IDX files from the dataset panel: the new folder becomes the dataset', { skip: skipReason }, async () => {
+test('import IDX files from a shared dataset folder in the dataset panel: the new folder becomes the dataset', { skip: skipReason }, async () => {
   const { page } = s;
-  fs.mkdirSync(path.join(s.root, 'downloads'));
-  writeIdxPair(path.join(s.root, 'downloads'), 'train', 40, true);
-  writeIdxPair(path.join(s.root, 'downloads'), 't10k', 20, true);
   await page.click('[data-view="train"]');
   await page.click('[data-testid="import-idx"]');
-  await page.click('.modal .file-entry.dir >> text=downloads');
-  await page.waitForFunction(() => document.querySelector('[data-testid="idx-dir"]')?.textContent?.endsWith('/downloads'));
+  await page.click('[data-testid="idx-shortcut"]');
+  await page.waitForFunction(() => document.querySelector('[data-testid="idx-dir"]')?.textContent?.endsWith('/fashion-mnist'));
   await page.click('[data-testid="import-run"]');
   await page.waitForFunction(() => document.querySelector('[data-testid="data-dir"]')?.textContent?.endsWith('/fashion-mnist'), undefined, { timeout: 60_000 });
   await page.waitForFunction(() => /10 classes · 40 training · 20 validation/.test(document.querySelector('[data-testid="dataset-report"]')?.textContent ?? ''), undefined, { timeout: 60_000 });

@@ -65,3 +65,25 @@ test('refused: no pairs, an existing non-empty folder, a folder outside the proj
   assert.ok(!broken.ok && broken.code === 'bad-request' && /is not an IDX file/.test(broken.error), JSON.stringify(broken));
   assert.ok(!fs.existsSync(path.join(root, 'broken')));
 });
+
+test('shared dataset folders (serve --datasets): their IDX folders are offered, read and imported into the project, never written', async () => {
+  const shared = tempDir('nw-shared-');
+  const fm = path.join(shared, 'fashion-mnist');
+  fs.mkdirSync(fm);
+  writePair(fm, 'train', 20, true);
+  writePair(fm, 't10k', 10, true);
+  fs.mkdirSync(path.join(shared, 'empty'));
+  const proj = tempDir('nw-proj-');
+  const h = createHost({ root: proj, datasetRoots: [shared] });
+  const info = await h.handle({ id: 1, method: 'info' });
+  assert.ok(info.ok);
+  assert.deepEqual((info.result as { idxFolders: string[] }).idxFolders, [fm]);
+  const before = fs.readdirSync(fm).sort();
+  const r = await h.handle({ id: 2, method: 'importIdx', sourceDir: fm, outDir: 'fmnist', classes: 'fashion-mnist' });
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.equal((r.result as { outDir: string }).outDir, path.join(fs.realpathSync(proj), 'fmnist'));
+  assert.deepEqual(fs.readdirSync(fm).sort(), before, 'the shared folder is only read');
+  // Without --datasets the same folder is outside the project and refused.
+  const plain = await call({ method: 'importIdx', sourceDir: fm, outDir: 'x', classes: 'numbers' });
+  assert.ok(!plain.ok && plain.code === 'refused', JSON.stringify(plain));
+});
