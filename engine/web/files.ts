@@ -74,10 +74,16 @@ export class FileAccess {
     if (!o.chosen && !this.chosen.has(abs)) throw new EngineError('refused', `${abs} was not opened or chosen in this session; use Save as`);
     if (o.chosen && !o.overwrite && !this.chosen.has(abs) && fs.existsSync(abs)) throw new EngineError('exists', `${path.basename(abs)} already exists`);
     if (Buffer.byteLength(text) > MAX_BYTES) throw new EngineError('refused', 'document too large');
-    // Atomic: a crash mid-write never leaves half a document.
+    // Atomic and durable: a crash or power cut mid-write leaves the old document or the new one.
     const tmp = `${abs}.${process.pid}.tmp`;
     try {
-      fs.writeFileSync(tmp, text);
+      const fd = fs.openSync(tmp, 'w');
+      try {
+        fs.writeFileSync(fd, text);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
       fs.renameSync(tmp, abs);
     } catch (e) {
       fs.rmSync(tmp, { force: true });
