@@ -57,6 +57,9 @@ contextBridge.exposeInMainWorld('netwright', {
     saveFile: (path: string, text: string, opts: { chosen: boolean; overwrite?: boolean }) =>
       call('saveFile', { path: String(path), text: String(text), chosen: !!opts?.chosen, overwrite: !!opts?.overwrite }),
     recentFiles: () => call('recentFiles'),
+    backupDocument: (text: string, path: string | null) => call('backupDocument', { text: String(text), path: typeof path === 'string' ? path : null }),
+    recoverBackup: () => call('recoverBackup'),
+    clearBackup: () => call('clearBackup'),
     initialProject: () => call('initialProject'),
     datasetReport: (doc: unknown, dataDir: string) => call('datasetReport', { doc, dataDir: String(dataDir) }),
     images: (dataDir: string, paths: string[], size?: number) => call('images', { dataDir: String(dataDir), paths: Array.from(paths ?? [], String), size: Number(size ?? 96) }),

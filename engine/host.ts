@@ -11,6 +11,7 @@ import { listRuns, readCurves } from './session/runs.ts';
 import { TrainingSession } from './session/training.ts';
 import { probeDevices } from './train/devices.ts';
 import { FileAccess } from './web/files.ts';
+import { DocumentBackup } from './session/backup.ts';
 
 export interface EngineHost {
   readonly files: FileAccess;
@@ -53,6 +54,7 @@ const VERSION = (() => {
 
 export function createHost(opts: HostOptions): EngineHost {
   const files = new FileAccess(opts.root, opts.recentFile);
+  const backup = new DocumentBackup(path.dirname(files.recentFile));
   const readable = [...(opts.initialData ? [opts.initialData] : []), ...(opts.datasetRoots ?? [])];
   const project = new Project(opts.root, { dataDirs: readable });
   const training = new TrainingSession(project, { intervalMs: opts.eventIntervalMs, threads: opts.threads });
@@ -84,6 +86,16 @@ export function createHost(opts: HostOptions): EngineHost {
             break;
           case 'recentFiles':
             result = files.recentFiles();
+            break;
+          case 'backupDocument':
+            result = backup.write(m.text, m.path);
+            break;
+          case 'recoverBackup':
+            result = backup.read();
+            break;
+          case 'clearBackup':
+            backup.clear();
+            result = {};
             break;
           case 'initialProject':
             result = {

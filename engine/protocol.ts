@@ -102,6 +102,13 @@ export type WorkerCommand = z.infer<typeof workerCommand>;
 export const dirEntry = z.object({ name: z.string(), kind: z.enum(['dir', 'file']) });
 export type DirEntry = z.infer<typeof dirEntry>;
 
+export const recoveredBackup = z.object({
+  backup: z.object({ text: z.string(), path: z.string().nullable(), savedAt: z.string() }).nullable(),
+  /** Set when a backup existed but was damaged (and skipped). */
+  problem: z.string().nullable(),
+});
+export type RecoveredBackup = z.infer<typeof recoveredBackup>;
+
 export const engineInfo = z.object({
   version: z.string(),
   /** Folder the file dialog starts in; files outside it are refused. */
@@ -125,6 +132,10 @@ export const clientRequest = z.discriminatedUnion('method', [
    */
   z.object({ id: z.number().int(), method: z.literal('saveFile'), path: z.string(), text: z.string(), chosen: z.boolean(), overwrite: z.boolean().default(false) }),
   z.object({ id: z.number().int(), method: z.literal('recentFiles') }),
+  /** Crash backup of the open document (written a moment after each edit; cleared on save). */
+  z.object({ id: z.number().int(), method: z.literal('backupDocument'), text: z.string().max(20 * 1024 * 1024), path: z.string().nullable() }),
+  z.object({ id: z.number().int(), method: z.literal('recoverBackup') }),
+  z.object({ id: z.number().int(), method: z.literal('clearBackup') }),
   // ---- training, evaluation, export (engine/session/) ----
   /** Classes, counts per split, imbalance, duplicates, leakage, skipped files; a few sample paths per class. */
   z.object({ id: z.number().int(), method: z.literal('datasetReport'), doc: z.unknown(), dataDir: z.string() }),
@@ -332,6 +343,9 @@ export interface EngineClient {
   openFile(path: string): Promise<OpenedFile>;
   saveFile(path: string, text: string, opts: { chosen: boolean; overwrite?: boolean }): Promise<SavedFile>;
   recentFiles(): Promise<string[]>;
+  backupDocument(text: string, path: string | null): Promise<{ savedAt: string }>;
+  recoverBackup(): Promise<RecoveredBackup>;
+  clearBackup(): Promise<unknown>;
   initialProject(): Promise<InitialProject>;
   datasetReport(doc: unknown, dataDir: string): Promise<DatasetReportResult>;
   images(dataDir: string, paths: string[], size?: number): Promise<ImagesResult>;

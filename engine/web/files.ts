@@ -14,7 +14,7 @@ export class FileAccess {
   readonly root: string;
   private chosen = new Set<string>();
 
-  constructor(root: string, private readonly recentFile = path.join(process.env.NETWRIGHT_CONFIG_DIR ?? path.join(os.homedir(), '.config', 'netwright'), 'recent.json')) {
+  constructor(root: string, readonly recentFile = path.join(process.env.NETWRIGHT_CONFIG_DIR ?? path.join(os.homedir(), '.config', 'netwright'), 'recent.json')) {
     this.root = fs.realpathSync(root);
   }
 

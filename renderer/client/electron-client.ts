@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import {
   augmentPreviewResult, controlResult, datasetReportResult, deviceInfo, dirListing, EngineError, engineInfo, evalResult, exportResult, gradCheckResult, imagesResult, importIdxResult, initialProject, openedFile,
-  predictResult, runCurves, runSummary, savedFile, serverEvent, startedRun, trainingStatus, type DeviceName, type EngineClient, type ServerEvent,
+  predictResult, recoveredBackup, runCurves, runSummary, savedFile, serverEvent, startedRun, trainingStatus, type DeviceName, type EngineClient, type ServerEvent,
 } from '../../engine/protocol.ts';
 
 type Raw = { [K in keyof EngineClient]: (...args: never[]) => unknown };
@@ -39,6 +39,9 @@ export class ElectronEngineClient implements EngineClient {
   openFile = (path: string) => this.v('openFile', this.raw('openFile', path), openedFile);
   saveFile = (path: string, text: string, o: { chosen: boolean; overwrite?: boolean }) => this.v('saveFile', this.raw('saveFile', path, text, o), savedFile);
   recentFiles = () => this.v('recentFiles', this.raw('recentFiles'), z.array(z.string()));
+  backupDocument = (text: string, path: string | null) => this.v('backupDocument', this.raw('backupDocument', text, path), z.object({ savedAt: z.string() }));
+  recoverBackup = () => this.v('recoverBackup', this.raw('recoverBackup'), recoveredBackup);
+  clearBackup = () => this.v('clearBackup', this.raw('clearBackup'), z.unknown());
   initialProject = () => this.v('initialProject', this.raw('initialProject'), initialProject);
   datasetReport = (doc: unknown, dataDir: string) => this.v('datasetReport', this.raw('datasetReport', doc, dataDir), datasetReportResult);
   images = (dataDir: string, paths: string[], size = 96) => this.v('images', this.raw('images', dataDir, paths, size), imagesResult);

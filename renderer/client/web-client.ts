@@ -1,7 +1,7 @@
 // EngineClient over the web bridge's WebSocket (netwright serve). The token comes from the page URL.
 import {
   augmentPreviewResult, controlResult, datasetReportResult, deviceInfo, dirListing, EngineError, engineInfo, evalResult, exportResult, gradCheckResult, imagesResult, importIdxResult, initialProject, openedFile,
-  predictResult, runCurves, runSummary, savedFile, serverEvent, serverResponse, startedRun, trainingStatus, type ClientRequest, type DeviceName, type EngineClient, type ServerEvent,
+  predictResult, recoveredBackup, runCurves, runSummary, savedFile, serverEvent, serverResponse, startedRun, trainingStatus, type ClientRequest, type DeviceName, type EngineClient, type ServerEvent,
 } from '../../engine/protocol.ts';
 import { z } from 'zod';
 
@@ -82,6 +82,15 @@ export class WebEngineClient implements EngineClient {
   }
   recentFiles() {
     return this.call({ method: 'recentFiles' }, z.array(z.string()));
+  }
+  backupDocument(text: string, path: string | null) {
+    return this.call({ method: 'backupDocument', text, path }, z.object({ savedAt: z.string() }));
+  }
+  recoverBackup() {
+    return this.call({ method: 'recoverBackup' }, recoveredBackup);
+  }
+  clearBackup() {
+    return this.call({ method: 'clearBackup' }, z.unknown());
   }
   initialProject() {
     return this.call({ method: 'initialProject' }, initialProject);

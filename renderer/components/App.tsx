@@ -10,6 +10,7 @@ import { TrainView } from './TrainView.tsx';
 import { Canvas } from './Canvas.tsx';
 import { Ctx, type EditorContext } from './context.ts';
 import { FileDialog, HelpOverlay, QuestionDialog, type Question } from './Dialogs.tsx';
+import { useCrashBackup } from './autosave.ts';
 import { useDesktopShell } from './desktop.ts';
 import { Inspector } from './Inspector.tsx';
 import { autoLayout } from './layout.ts';
@@ -141,6 +142,8 @@ export function App({ client }: { client: EngineClient }) {
     if (v === 'save') return save();
     return v === 'discard';
   }, [store, ask, save]);
+
+  useCrashBackup(client, store, state, ask, notify);
 
   // The canvas fits once the new nodes have been measured.
   const [fitRequest, setFitRequest] = useState(0);

@@ -18,13 +18,16 @@ export interface Session {
   page: Page;
   errors: string[];
   close(): Promise<void>;
+  /** A crash: the browser and the engine are killed, the project folder is kept. */
+  crash(): Promise<void>;
 }
 
 /** `serveArgs` adds arguments to `netwright serve` once the project folder exists (e.g. --doc, --data). */
-export async function start(o: { serveArgs?: (root: string) => string[] } = {}): Promise<Session> {
+/** `root` reuses a project folder (and its .config) from an earlier session, e.g. to restart after a crash. */
+export async function start(o: { serveArgs?: (root: string) => string[]; root?: string } = {}): Promise<Session> {
   await ensureRendererBuilt();
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'netwright-e2e-'));
+  const root = o.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'netwright-e2e-'));
   const server: ChildProcess = spawn(process.execPath, ['bin/netwright.js', 'serve', '--port', '0', '--root', root, ...(o.serveArgs?.(root) ?? [])], {
     env: { ...process.env, NETWRIGHT_CONFIG_DIR: path.join(root, '.config') },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -58,6 +61,10 @@ export async function start(o: { serveArgs?: (root: string) => string[] } = {}):
       await browser.close();
       server.kill('SIGTERM');
       fs.rmSync(root, { recursive: true, force: true });
+    },
+    async crash() {
+      server.kill('SIGKILL');
+      await browser.close();
     },
   };
 }

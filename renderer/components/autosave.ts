@@ -1,0 +1,62 @@
+// Crash backup of the open document: written through the engine a moment after each edit and
+// right away when the page goes away; offered back at the next start; cleared once saved.
+import { useEffect, useRef } from 'react';
+import { parseDocument } from '../../engine/graph/document.ts';
+import type { EngineClient } from '../../engine/protocol.ts';
+import type { EditorState, EditorStore } from '../store/editor-store.ts';
+import type { Question } from './Dialogs.tsx';
+
+export const BACKUP_DELAY_MS = 1000;
+
+export function useCrashBackup(
+  client: EngineClient,
+  store: EditorStore,
+  state: EditorState,
+  ask: (title: string, text: string, buttons: Question['buttons']) => Promise<string>,
+  notify: (message: string, kind?: 'info' | 'error') => void,
+): void {
+  const wrote = useRef(false);
+
+  // At start: a backup left by a crash (or a closed tab) is offered back; a damaged one is reported.
+  useEffect(() => {
+    void client.recoverBackup().then(async ({ backup, problem }) => {
+      if (problem) notify(problem, 'error');
+      if (!backup) return;
+      const when = new Date(backup.savedAt).toLocaleString();
+      const v = await ask('Restore unsaved work?', `Netwright closed with unsaved changes${backup.path ? ` to ${backup.path}` : ''} (backed up ${when}). Restore them?`, [
+        { label: 'Discard', value: 'discard' },
+        { label: 'Restore', value: 'restore', primary: true },
+      ]);
+      if (v !== 'restore') return void client.clearBackup().catch(() => undefined);
+      const r = parseDocument(backup.text);
+      if (!r.ok) return notify(`The backup could not be restored: ${r.problems.map((p) => p.message).join('; ')}`, 'error');
+      store.load(r.doc, backup.path, { dirty: true });
+      notify('Restored the unsaved changes; save them to keep them.');
+    }, () => undefined);
+  }, [client, store, ask, notify]);
+
+  // After each edit (debounced): write the backup; once saved (clean again): clear it.
+  useEffect(() => {
+    if (!state.dirty) {
+      if (wrote.current) {
+        wrote.current = false;
+        void client.clearBackup().catch(() => undefined);
+      }
+      return;
+    }
+    const t = setTimeout(() => {
+      wrote.current = true;
+      void client.backupDocument(store.serialize(), state.path).catch(() => undefined);
+    }, BACKUP_DELAY_MS);
+    return () => clearTimeout(t);
+  }, [client, store, state.doc, state.dirty, state.path]);
+
+  // Leaving inside the debounce window: write it now.
+  useEffect(() => {
+    const h = () => {
+      if (store.getState().dirty) void client.backupDocument(store.serialize(), store.getState().path).catch(() => undefined);
+    };
+    window.addEventListener('pagehide', h);
+    return () => window.removeEventListener('pagehide', h);
+  }, [client, store]);
+}
