@@ -16,7 +16,7 @@ export interface ChartSeries {
   scale?: string;
 }
 
-export function Chart({ title, xLabel, series, data, height = 190, testId, log, sourcePoints }: {
+export function Chart({ title, xLabel, series, data, height = 190, testId, log, sourcePoints, marker }: {
   title: string;
   xLabel: string;
   series: ChartSeries[];
@@ -27,12 +27,16 @@ export function Chart({ title, xLabel, series, data, height = 190, testId, log, 
   log?: boolean;
   /** How many points the store holds (data may be a downsampled copy). */
   sourcePoints?: number;
+  /** A vertical marker at x with a label (where a run diverged). */
+  marker?: { x: number; label: string } | null;
 }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const frame = useRef(0);
   const latest = useRef(data);
   latest.current = data;
+  const mark = useRef(marker);
+  mark.current = marker;
   const key = series.map((s) => s.label).join('|');
 
   useEffect(() => {
@@ -45,6 +49,30 @@ export function Chart({ title, xLabel, series, data, height = 190, testId, log, 
       axes: [{ label: xLabel, size: 36, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6] }, { size: 56 }],
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
+      hooks: {
+        draw: [
+          (u) => {
+            const m = mark.current;
+            if (!m) return;
+            const x = u.valToPos(m.x, 'x', true);
+            const { top, height: h } = u.bbox;
+            const ctx = u.ctx;
+            ctx.save();
+            ctx.strokeStyle = '#c62828';
+            ctx.lineWidth = 2 * devicePixelRatio;
+            ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
+            ctx.beginPath();
+            ctx.moveTo(x, top);
+            ctx.lineTo(x, top + h);
+            ctx.stroke();
+            ctx.fillStyle = '#c62828';
+            ctx.font = `${12 * devicePixelRatio}px sans-serif`;
+            ctx.textAlign = x > u.bbox.left + u.bbox.width / 2 ? 'right' : 'left';
+            ctx.fillText(m.label, x + (ctx.textAlign === 'left' ? 6 : -6) * devicePixelRatio, top + 14 * devicePixelRatio);
+            ctx.restore();
+          },
+        ],
+      },
       series: [
         { label: xLabel },
         // Only set keys that have values: uPlot's defaults (scale 'y') would be overwritten by undefined.
@@ -73,10 +101,10 @@ export function Chart({ title, xLabel, series, data, height = 190, testId, log, 
   useEffect(() => {
     cancelAnimationFrame(frame.current);
     frame.current = requestAnimationFrame(() => plot.current?.setData(latest.current as uPlot.AlignedData));
-  }, [data]);
+  }, [data, marker?.x]);
 
   return (
-    <figure className="chart" data-testid={testId} data-points={sourcePoints ?? data[0].length}>
+    <figure className="chart" data-testid={testId} data-points={sourcePoints ?? data[0].length} data-marker={marker ? marker.x : undefined}>
       <figcaption>{title}</figcaption>
       <div ref={box} />
     </figure>

@@ -177,7 +177,8 @@ export function TrainView({ train }: { train: TrainStore }) {
       <section className="card charts-card">
         <div className="charts">
           <div>
-            <Chart title="Training loss per step" xLabel="step" testId="chart-step-loss" sourcePoints={s.step.length} data={stepData} series={stepSeries} />
+            <Chart title="Training loss per step" xLabel="step" testId="chart-step-loss" sourcePoints={s.step.length} data={stepData} series={stepSeries}
+            marker={t.diverged ? { x: t.diverged.step, label: `diverged at step ${t.diverged.step}: lower the learning rate` } : null} />
             <label className="smoothing">smoothing <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} /> {smoothing.toFixed(2)}</label>
           </div>
           <Chart title="Loss per epoch" xLabel="epoch" testId="chart-epoch-loss" data={epochData.loss}

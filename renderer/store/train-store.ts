@@ -1,7 +1,7 @@
 // What the Train, Evaluate, Try it and Export views show: the chosen dataset and its report, the
 // live run (every step point, columnar for the plots), the runs history and an overlaid run.
 // Pure TypeScript: the engine's events go in, views subscribe.
-import type { AugmentPreviewResult, DatasetReportResult, DeviceInfo, DeviceName, EpochEvent, RunCurves, RunSummary, ServerEvent, StartedEvent, StepPoint, TrainingStatus } from '../../engine/protocol.ts';
+import type { AugmentPreviewResult, DatasetReportResult, DeviceInfo, DeviceName, DivergedEvent, EpochEvent, RunCurves, RunSummary, ServerEvent, StartedEvent, StepPoint, TrainingStatus } from '../../engine/protocol.ts';
 
 export type RunState = TrainingStatus['state'];
 
@@ -32,6 +32,8 @@ export interface TrainState {
   done: { reason: string; step: number; best: { epoch: number; accuracy: number; loss: number } | null } | null;
   error: string | null;
   logs: { level: 'info' | 'warn'; message: string }[];
+  /** Where and why the current run diverged (marked on the step-loss plot). */
+  diverged: DivergedEvent | null;
   /** When the current run's first step arrived (ms, performance.now), for the time left. */
   firstStepAt: number | null;
   runs: RunSummary[];
@@ -48,7 +50,7 @@ const emptySeries = (): Series => ({ step: [], loss: [], accuracy: [], lr: [], s
 export class TrainStore {
   private state: TrainState = {
     dataDir: null, report: null, reportError: null, reportLoading: false, preview: null, previewError: null, runId: null, runState: 'idle', started: null,
-    series: emptySeries(), epochs: [], done: null, error: null, logs: [], firstStepAt: null, runs: [], overlay: null, devices: [], device: 'cpu', version: 0,
+    series: emptySeries(), epochs: [], done: null, error: null, logs: [], diverged: null, firstStepAt: null, runs: [], overlay: null, devices: [], device: 'cpu', version: 0,
   };
   private listeners = new Set<() => void>();
 
@@ -92,7 +94,7 @@ export class TrainStore {
 
   /** A run was started from this page: clear the plots before its first event. */
   beginRun(runId: string): void {
-    this.set({ runId, runState: 'starting', started: null, series: emptySeries(), epochs: [], done: null, error: null, logs: [], firstStepAt: null, version: this.state.version + 1 });
+    this.set({ runId, runState: 'starting', started: null, series: emptySeries(), epochs: [], done: null, error: null, logs: [], diverged: null, firstStepAt: null, version: this.state.version + 1 });
   }
 
   /** The engine's view of the current run (page load, reconnect). */
@@ -143,7 +145,7 @@ export class TrainStore {
         this.set({ runState: 'idle', error: e.message });
         break;
       case 'diverged':
-        this.set({ logs: [...this.state.logs.slice(-50), { level: 'warn', message: `diverged at step ${e.step}: ${e.message}; ${e.hint}` }] });
+        this.set({ diverged: e, logs: [...this.state.logs.slice(-50), { level: 'warn', message: `diverged at step ${e.step}: ${e.message}; ${e.hint}` }] });
         break;
     }
   }

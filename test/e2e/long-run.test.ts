@@ -49,3 +49,18 @@ test('a 100k-step run keeps every point and the page keeps drawing frames', { sk
   await shot(page, 'long-run');
   assert.deepEqual(s.errors, []);
 });
+
+test('a diverged run is marked on the step-loss plot where it stopped', { skip: skipReason }, async () => {
+  const { page } = s;
+  await page.click('[data-view="train"]');
+  await page.evaluate(() => {
+    const train = (window as unknown as { __netwright: { train: { handle(e: unknown): void } } }).__netwright.train;
+    train.handle({ runId: 'div', event: { type: 'started', device: 'cpu', classNames: ['a', 'b'], trainCount: 64, valCount: 0, stepsPerEpoch: 10, totalSteps: 100 } });
+    const points = Array.from({ length: 30 }, (_, i) => ({ step: i + 1, epoch: 1, loss: 0.7 + (i > 25 ? (i - 25) * 40 : 0), accuracy: 0.5, samplesPerSec: 1000, lr: 10 }));
+    train.handle({ runId: 'div', event: { type: 'steps', points } });
+    train.handle({ runId: 'div', event: { type: 'diverged', step: 30, reason: 'loss-spike', value: 160.7, message: 'the loss jumped to 160.7', hint: 'lower the learning rate' } });
+  });
+  await page.waitForSelector('[data-testid="chart-step-loss"][data-marker="30"]');
+  await shot(page, 'diverged');
+  assert.deepEqual(s.errors, []);
+});
