@@ -26,7 +26,12 @@ let pageReady = false;
 const stateFile = () => path.join(app.getPath('userData'), 'window-state.json');
 
 function projectArg(argv: string[]): string | undefined {
-  return argv.slice(1).find((a) => a.endsWith('.json') && fs.existsSync(a));
+  return argv.slice(1).find((a) => /\.(json|netwright)$/i.test(a) && fs.existsSync(a));
+}
+
+/** A document the user gave the OS (command line, double-click, native dialog) may be opened even outside the engine's root. */
+function grant(file: string): void {
+  engine?.postMessage({ type: 'grant', path: path.resolve(file) });
 }
 
 function startEngine(): void {
@@ -75,7 +80,10 @@ function createWindow(): void {
     pageReady = true;
     connectEngine();
     const file = projectArg(process.argv);
-    if (file) win?.webContents.send('menu-command', { command: 'open-path', path: file });
+    if (file) {
+      grant(file);
+      win?.webContents.send('menu-command', { command: 'open-path', path: path.resolve(file) });
+    }
   });
   win.on('close', (e) => {
     if (win) fs.writeFileSync(stateFile(), JSON.stringify(win.getNormalBounds()));
@@ -114,7 +122,10 @@ app.on('second-instance', (_e, argv) => {
   if (win.isMinimized()) win.restore();
   win.focus();
   const file = projectArg(argv);
-  if (file) win.webContents.send('menu-command', { command: 'open-path', path: file });
+  if (file) {
+    grant(file);
+    win.webContents.send('menu-command', { command: 'open-path', path: path.resolve(file) });
+  }
 });
 
 app.on('web-contents-created', (_e, contents) => {
@@ -152,13 +163,19 @@ void app.whenReady().then(() => {
   handle('dialog:open-project', async () => {
     if (!win) return null;
     const r = await dialog.showOpenDialog(win, { properties: ['openFile'], filters: [{ name: 'Netwright network', extensions: ['json'] }] });
-    if (!r.canceled && r.filePaths[0]) app.addRecentDocument(r.filePaths[0]);
+    if (!r.canceled && r.filePaths[0]) {
+      app.addRecentDocument(r.filePaths[0]);
+      grant(r.filePaths[0]);
+    }
     return r.canceled ? null : (r.filePaths[0] ?? null);
   });
   handle('dialog:save-project', async ({ suggestedName }) => {
     if (!win) return null;
     const r = await dialog.showSaveDialog(win, { defaultPath: suggestedName, filters: [{ name: 'Netwright network', extensions: ['json'] }] });
-    if (!r.canceled && r.filePath) app.addRecentDocument(r.filePath);
+    if (!r.canceled && r.filePath) {
+      app.addRecentDocument(r.filePath);
+      grant(r.filePath);
+    }
     return r.canceled ? null : (r.filePath ?? null);
   });
   handle('shell:open-external', ({ url }) => shell.openExternal(url));

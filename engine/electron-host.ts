@@ -19,7 +19,16 @@ if (!parentPort) throw new Error('electron-host must run in an Electron utility 
 
 let host: EngineHost | null = null;
 parentPort.on('message', (e) => {
-  const msg = e.data as { type?: string; root?: string };
+  const msg = e.data as { type?: string; root?: string; path?: string };
+  // The main process grants a document the user opened through the OS (see FileAccess.grant).
+  if (msg?.type === 'grant' && typeof msg.path === 'string') {
+    try {
+      host?.files.grant(msg.path);
+    } catch {
+      // the file vanished; opening it will say so
+    }
+    return;
+  }
   const port = e.ports[0];
   if (msg?.type !== 'connect' || !port || typeof msg.root !== 'string') return;
   // Debian's shared datasets, where present, are readable (never written) like a chosen dataset.

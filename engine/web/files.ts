@@ -18,6 +18,25 @@ export class FileAccess {
     this.root = fs.realpathSync(root);
   }
 
+  /** Documents outside the root that the desktop shell opened for the user (command line, native dialog). */
+  private readonly granted = new Set<string>();
+
+  /**
+   * Lets this one document be opened and saved although it is outside the root. Only the
+   * Electron main process calls this (over its own channel to the engine), for a path the user
+   * gave the operating system: a file double-clicked, passed on the command line, or picked in
+   * a native dialog. The page cannot grant itself anything.
+   */
+  grant(file: string): void {
+    let real: string;
+    try {
+      real = fs.realpathSync(file);
+    } catch {
+      real = path.join(fs.realpathSync(path.dirname(file)), path.basename(file));
+    }
+    if (isDocumentName(real)) this.granted.add(real);
+  }
+
   /** Resolves a user path against the root; refuses anything that ends up outside it. */
   private resolve(p: string, kind: 'file' | 'dir'): string {
     const abs = path.resolve(this.root, p);
@@ -33,7 +52,8 @@ export class FileAccess {
       }
     }
     const rel = path.relative(this.root, real);
-    if (rel.startsWith('..') || path.isAbsolute(rel)) throw new EngineError('refused', `${p} is outside the project folder ${this.root}`);
+    const outside = rel.startsWith('..') || path.isAbsolute(rel);
+    if (outside && !(kind === 'file' && this.granted.has(real))) throw new EngineError('refused', `${p} is outside the project folder ${this.root}`);
     if (kind === 'file' && !isDocumentName(real)) throw new EngineError('refused', `${path.basename(real)}: network documents are .json or .netwright files`);
     return real;
   }

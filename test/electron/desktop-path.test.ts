@@ -56,6 +56,8 @@ test('renderer -> preload -> MessagePort -> engine process: files, a training ru
     const p = workerData.port;
     const port = { on: (ev, fn) => p.on(ev, ev === 'message' ? (m) => fn({ data: m }) : fn), postMessage: (m) => p.postMessage(m), start: () => {} };
     import(workerData.entry).then(() => parent.emit('message', { data: { type: 'connect', root: workerData.root }, ports: [port] }));
+    // What the main process says to the engine on its own channel (grants) comes through here.
+    require('node:worker_threads').parentPort.on('message', (m) => parent.emit('message', { data: m, ports: [] }));
   `;
   const engine = new Worker(harness, { eval: true, workerData: { entry: path.join(dist, 'engine/electron-host.mjs'), root, port: port2 }, transferList: [port2] });
   try {
@@ -74,6 +76,16 @@ test('renderer -> preload -> MessagePort -> engine process: files, a training ru
     // A job on its own thread, from the bundled job-worker.mjs.
     const report = await client.datasetReport(JSON.parse(opened.text), data);
     assert.ok(report.totals.train > 0, JSON.stringify(report.totals));
+    // A document outside the root opens only once the main process grants it (a double-click, the command line).
+    const elsewhere = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nw-else-')), 'far.netwright');
+    fs.writeFileSync(elsewhere, JSON.stringify(sampleProject()));
+    await assert.rejects(client.openFile(elsewhere), (e: Error & { code?: string }) => e.code === 'refused');
+    engine.postMessage({ type: 'grant', path: elsewhere });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.match((await client.openFile(elsewhere)).text, /"format":"netwright"/);
+    assert.equal((await client.saveFile(elsewhere, JSON.stringify(sampleProject()), { chosen: false })).path, fs.realpathSync(elsewhere));
+    await assert.rejects(client.openFile(path.join(path.dirname(elsewhere), 'other.json')), (e: Error & { code?: string }) => e.code === 'refused' || e.code === 'not-found');
+
     const events: ServerEvent[] = [];
     const done = new Promise<void>((resolve) => client.onEvent((e) => (events.push(e), e.event.type === 'done' || e.event.type === 'error' ? resolve() : undefined)));
     const run = await client.startTraining(JSON.parse(opened.text), data, { maxSteps: 3 });
