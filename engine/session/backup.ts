@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../atomic-write.ts';
 
 export interface Backup {
   text: string;
@@ -22,15 +23,7 @@ export class DocumentBackup {
     const savedAt = new Date().toISOString();
     const body = JSON.stringify({ version: 1, sha256: sha(text), savedAt, path: docPath, text });
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      fs.writeFileSync(fd, body);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, this.file);
+    writeFileAtomic(this.file, body);
     return { savedAt };
   }
 

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { writeFileAtomic } from '../atomic-write.ts';
 import { EngineError, type DirListing, type OpenedFile, type SavedFile } from '../protocol.ts';
 
 const isDocumentName = (p: string): boolean => ['.json', '.netwright'].includes(path.extname(p).toLowerCase());
@@ -94,19 +95,9 @@ export class FileAccess {
     if (!o.chosen && !this.chosen.has(abs)) throw new EngineError('refused', `${abs} was not opened or chosen in this session; use Save as`);
     if (o.chosen && !o.overwrite && !this.chosen.has(abs) && fs.existsSync(abs)) throw new EngineError('exists', `${path.basename(abs)} already exists`);
     if (Buffer.byteLength(text) > MAX_BYTES) throw new EngineError('refused', 'document too large');
-    // Atomic and durable: a crash or power cut mid-write leaves the old document or the new one.
-    const tmp = `${abs}.${process.pid}.tmp`;
     try {
-      const fd = fs.openSync(tmp, 'w');
-      try {
-        fs.writeFileSync(fd, text);
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-      fs.renameSync(tmp, abs);
+      writeFileAtomic(abs, text);
     } catch (e) {
-      fs.rmSync(tmp, { force: true });
       throw new EngineError('io', `cannot write ${abs}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     this.chosen.add(abs);
