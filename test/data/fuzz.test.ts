@@ -6,6 +6,7 @@ import { encode } from 'fast-png';
 import sharp from 'sharp';
 import { decodeImage } from '../../engine/data/decode.ts';
 import { Rng } from '../../engine/graph/rng.ts';
+import { bmp24 } from '../fixtures/bmp.ts';
 
 const spec = { height: 16, width: 16, channels: 3 as const };
 
@@ -16,18 +17,8 @@ async function seeds(): Promise<Uint8Array[]> {
   const raw = sharp(Buffer.from(rgb), { raw: { width: 24, height: 20, channels: 3 } });
   const jpeg = new Uint8Array(await raw.clone().jpeg({ quality: 80 }).toBuffer());
   const gray = new Uint8Array(await raw.clone().grayscale().png().toBuffer());
-  // A 24-bit BMP written by hand (our own reader, not sharp's).
-  const w = 8, h = 6, row = Math.ceil((w * 3) / 4) * 4;
-  const bmp = Buffer.alloc(54 + row * h);
-  bmp.write('BM', 0);
-  bmp.writeUInt32LE(bmp.length, 2);
-  bmp.writeUInt32LE(54, 10);
-  bmp.writeUInt32LE(40, 14);
-  bmp.writeInt32LE(w, 18);
-  bmp.writeInt32LE(h, 22);
-  bmp.writeUInt16LE(1, 26);
-  bmp.writeUInt16LE(24, 28);
-  for (let i = 54; i < bmp.length; i++) bmp[i] = rng.int(256);
+  // A 24-bit BMP (our own reader, not sharp's).
+  const bmp = bmp24(8, 6, () => rng.int(256));
   return [png, jpeg, gray, new Uint8Array(bmp)];
 }
 

@@ -15,6 +15,7 @@ import { openModel } from '../../engine/train/predictor.ts';
 import { startTraining } from '../../engine/train/trainer.ts';
 import { sampleProject } from '../fixtures/sample.ts';
 import { tempDir as makeTempDir } from '../fixtures/temp.ts';
+import { bmp24 } from '../fixtures/bmp.ts';
 
 const tempDir = () => makeTempDir('nw-hostile-');
 
@@ -25,21 +26,6 @@ async function image(seed: number, format: 'png' | 'jpeg' | 'gif' | 'tiff' = 'pn
   const data = Buffer.alloc(size * size * 3);
   for (let i = 0; i < data.length; i++) data[i] = (i * 7 + seed * 31) % 256;
   return sharp(data, { raw: { width: size, height: size, channels: 3 } })[format]().toBuffer();
-}
-
-function bmp24(w: number, h: number, v: number): Buffer {
-  const stride = Math.ceil((w * 3) / 4) * 4;
-  const b = Buffer.alloc(54 + stride * h, v);
-  b.write('BM', 0, 'latin1');
-  b.writeUInt32LE(54, 10);
-  b.writeUInt32LE(40, 14);
-  b.writeInt32LE(w, 18);
-  b.writeInt32LE(h, 22);
-  b.writeUInt16LE(1, 26);
-  b.writeUInt16LE(24, 28);
-  b.writeUInt32LE(0, 30);
-  b.writeUInt32LE(0, 46);
-  return b;
 }
 
 /** The corpus: file (relative to the root) -> its bytes, and the reason it must be skipped with (or null: usable). */
