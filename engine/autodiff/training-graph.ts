@@ -1,6 +1,6 @@
 // One training step as one ONNX graph: batch, labels, parameters, optimizer state and
 // learning rate in; loss, correct count, updated parameters and state out.
-import { BATCH } from '../onnx/builder.ts';
+import { BATCH, GraphBuilder } from '../onnx/builder.ts';
 import { OPSET, type ModelIR } from '../onnx/model.ts';
 import { lowerForward, type Forward } from '../graph/compile.ts';
 import type { NetworkDocument, TrainingSettings } from '../graph/document.ts';
@@ -24,6 +24,11 @@ export interface TrainingGraphOptions {
   gradients?: boolean;
   /** 'none': gradients only, no update (for checks). */
   optimizer?: TrainingSettings | 'none';
+  /**
+   * A scalar input `grad_scale` multiplies the loss gradient: a shard of n_i samples out of a
+   * batch of n feeds n_i/n, so the shards' gradients sum to the whole batch's (parallel.ts).
+   */
+  shardScale?: boolean;
 }
 
 export function buildTrainingGraph(doc: NetworkDocument, opts: TrainingGraphOptions = {}): TrainingGraph {
@@ -32,7 +37,8 @@ export function buildTrainingGraph(doc: NetworkDocument, opts: TrainingGraphOpti
   const labels = g.input('labels', 'int64', [BATCH]);
   const head = LOSS_HEADS[f.loss](g, f.logits, labels, f.classes);
   const params = f.weights.map((w) => w.name);
-  const grads = buildGradients(g, new Map([[f.logits, head.dLogits]]), params);
+  const seed = opts.shardScale ? g.op('Mul', [head.dLogits, g.input('grad_scale', 'float32', [])], {}, g.shape(head.dLogits)) : head.dLogits;
+  const grads = buildGradients(g, new Map([[f.logits, seed]]), params);
 
   g.output(head.loss);
   g.output(head.correct);
@@ -65,4 +71,30 @@ export function buildTrainingGraph(doc: NetworkDocument, opts: TrainingGraphOpti
 
   const model: ModelIR = { graph: g.graph(`${doc.name} (training step)`), opset: OPSET, metadata: { 'netwright.graph': 'training-step' } };
   return { model, forward: f, slots, scalars, next, gradOutputs };
+}
+
+/**
+ * The optimizer on its own, over every parameter as one flat vector of `size` values (the
+ * update is elementwise, so one vector is as exact as many and costs a few nodes instead of a
+ * few per tensor): `params`, its slots (`params.m`, `params.v`) and the gradients of `shards`
+ * batch shards (`grad<i>`) in, their sum taken as the batch's gradient; `params:next` and
+ * `params.<slot>:next` out, with the same scalar inputs as the full training step.
+ */
+export function buildUpdateGraph(settings: TrainingSettings, size: number, shards: number): { model: ModelIR; slots: SlotInfo[]; scalars: string[]; next: Map<string, string> } {
+  const g = new GraphBuilder();
+  const flat = { name: 'params', shape: [size] };
+  g.input(flat.name, 'float32', flat.shape);
+  const parts = Array.from({ length: shards }, (_, i) => g.input(`grad${i}`, 'float32', flat.shape));
+  const grads = new Map([[flat.name, shards === 1 ? parts[0] : g.op('Sum', parts, {}, flat.shape)]]);
+  const opt = emitOptimizer(g, settings, [flat], grads);
+  const next = new Map<string, string>();
+  const named = (t: string, name: string) => {
+    const out = g.rename(t, name);
+    g.output(out);
+    return out;
+  };
+  next.set(flat.name, named(opt.updated.get(flat.name)!, `${flat.name}:next`));
+  for (const s of opt.slots) next.set(s.name, named(opt.slotUpdates.get(s.name)!, `${s.name}:next`));
+  const model: ModelIR = { graph: g.graph('optimizer step'), opset: OPSET, metadata: { 'netwright.graph': 'optimizer-step' } };
+  return { model, slots: opt.slots, scalars: opt.scalars, next };
 }

@@ -6,7 +6,10 @@ import { initialValues } from '../graph/compile.ts';
 import type { NetworkDocument, TrainingSettings } from '../graph/document.ts';
 import { Rng } from '../graph/rng.ts';
 import { encodeModel } from '../onnx/model.ts';
+import os from 'node:os';
+import { inferShapes } from '../graph/infer.ts';
 import { openSession, ort, type Device } from './ort.ts';
+import { ParallelStep } from './parallel.ts';
 
 export interface StepResult {
   loss: number;
@@ -21,19 +24,31 @@ export class TrainingStep {
 
   private constructor(
     readonly graph: TrainingGraph,
-    readonly session: ort.InferenceSession,
+    /** The whole step in one session; absent when the step runs in shards (`parallel`). */
+    readonly session: ort.InferenceSession | undefined,
     readonly settings: TrainingSettings,
     readonly device: Device,
     readonly fallback?: string,
+    readonly parallel?: ParallelStep,
   ) {}
 
   static async create(
     doc: NetworkDocument,
-    opts: { device?: Device; threads?: number; seed?: number; gradients?: boolean; optimizer?: TrainingSettings | 'none' } = {},
+    opts: { device?: Device; threads?: number; seed?: number; gradients?: boolean; optimizer?: TrainingSettings | 'none'; shards?: 1 | 2 } = {},
   ): Promise<TrainingStep> {
     const graph = buildTrainingGraph(doc, { gradients: opts.gradients, optimizer: opts.optimizer });
-    const { session, device, fallback } = await openSession(encodeModel(graph.model), opts.device ?? 'cpu', opts.threads);
-    const step = new TrainingStep(graph, session, doc.training, device, fallback);
+    const threads = opts.threads ?? os.availableParallelism();
+    const shards = opts.shards ?? autoShards(doc, graph, opts.device ?? 'cpu', threads);
+    let step: TrainingStep;
+    if (shards === 2) {
+      if (opts.gradients || opts.optimizer === 'none' || graph.forward.states.length) throw new Error('a sharded step needs an optimizer and a network without running statistics');
+      const settings = opts.optimizer ?? doc.training;
+      const parallel = await ParallelStep.create(doc, settings, threads, Math.max(doc.training.batchSize, 256));
+      step = new TrainingStep(graph, undefined, doc.training, 'cpu', undefined, parallel);
+    } else {
+      const { session, device, fallback } = await openSession(encodeModel(graph.model), opts.device ?? 'cpu', threads);
+      step = new TrainingStep(graph, session, doc.training, device, fallback);
+    }
     step.values = initialValues(graph.forward, opts.seed ?? doc.training.seed);
     for (const s of graph.slots) step.values.set(s.name, new Float32Array(s.shape.reduce((a, b) => a * b, 1)));
     return step;
@@ -95,6 +110,8 @@ export class TrainingStep {
   async run(x: Float32Array, labels: BigInt64Array, n: number, lr: number, masks: Record<string, ort.Tensor> = {}): Promise<StepResult> {
     this.t += 1;
     const scal = scalarInputs(this.settings, lr, this.t);
+    if (this.parallel) return this.parallel.run(this.values, x, labels, n, scal, masks);
+    const session = this.session!;
     const extra: Record<string, ort.Tensor> = { ...masks };
     for (const s of this.graph.scalars) extra[s] = new ort.Tensor('float32', Float32Array.of(scal[s]), []);
     const fetches: Record<string, ort.Tensor> = { loss: this.lossOut, correct: this.correctOut };
@@ -104,7 +121,7 @@ export class TrainingStep {
       if (!spare || spare.length !== cur.length) spare = new Float32Array(cur.length);
       fetches[o] = new ort.Tensor('float32', spare, this.shapeOf(k));
     }
-    await this.session.run(this.feeds(x, labels, n, this.inputShape, extra), fetches);
+    await session.run(this.feeds(x, labels, n, this.inputShape, extra), fetches);
     for (const [k, o] of this.graph.next) {
       this.spare.set(k, this.values.get(k)!);
       this.values.set(k, fetches[o].data as Float32Array);
@@ -118,7 +135,7 @@ export class TrainingStep {
 
   /** Loss and (when built with gradients) every parameter's gradient, changing nothing. */
   async evaluate(x: Float32Array, labels: BigInt64Array, n: number, masks: Record<string, ort.Tensor> = {}): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
-    if (this.graph.scalars.length) throw new Error('evaluate() needs a graph built with optimizer: none');
+    if (this.graph.scalars.length || !this.session) throw new Error('evaluate() needs a graph built with optimizer: none');
     const out = await this.session.run(this.feeds(x, labels, n, this.inputShape, masks));
     const grads = new Map<string, Float32Array>();
     for (const [p, o] of this.graph.gradOutputs) grads.set(p, out[o].data as Float32Array);
@@ -126,6 +143,20 @@ export class TrainingStep {
   }
 
   async release(): Promise<void> {
-    await this.session.release();
+    await this.session?.release();
+    await this.parallel?.release();
   }
+}
+
+/**
+ * Two shards when there are two cores or more to give them and the net reuses its weights
+ * enough (FLOPs per sample ≥ 8 × parameters, i.e. convolutions): there the per-sample work
+ * dominates and splits well. A dense-only net's step is mostly its optimizer and fixed
+ * per-run costs, which shards would not split (bench/README.md). Running statistics
+ * (BatchNorm) belong to the whole batch, so such nets never shard.
+ */
+export function autoShards(doc: NetworkDocument, graph: TrainingGraph, device: Device, threads: number): 1 | 2 {
+  if (device !== 'cpu' || threads < 2 || graph.forward.states.length || !graph.scalars.length) return 1;
+  const { totals } = inferShapes(doc);
+  return totals.flops >= 8 * totals.params ? 2 : 1;
 }

@@ -19,7 +19,7 @@ const built = spawnSync(process.execPath, ['build/bundle.mjs', dist], { encoding
 
 test('build/bundle.mjs writes the main, preload, engine and worker bundles', () => {
   assert.equal(built.status, 0, built.stderr);
-  for (const f of ['electron/main.cjs', 'electron/preload.cjs', 'engine/electron-host.mjs', 'engine/worker.mjs', 'engine/decode-worker.mjs', 'engine/prefetch-worker.mjs', 'engine/job-worker.mjs']) assert.ok(fs.existsSync(path.join(dist, f)), f);
+  for (const f of ['electron/main.cjs', 'electron/preload.cjs', 'engine/electron-host.mjs', 'engine/worker.mjs', 'engine/decode-worker.mjs', 'engine/prefetch-worker.mjs', 'engine/replica-worker.mjs', 'engine/job-worker.mjs']) assert.ok(fs.existsSync(path.join(dist, f)), f);
   const preload = fs.readFileSync(path.join(dist, 'electron/preload.cjs'), 'utf8');
   // A sandboxed preload may require only electron: everything else must be bundled in.
   const requires = [...preload.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);

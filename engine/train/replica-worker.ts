@@ -1,0 +1,56 @@
+// Entry of the replica thread of a data-parallel training step (see parallel.ts): waits for a
+// step, runs its shard of the batch, hands back gradients, loss and correct count.
+import { parentPort, workerData } from 'node:worker_threads';
+import { CTRL, NUM, ShardBuffers, type ReplicaInit } from './parallel.ts';
+import { openSession } from './ort.ts';
+
+if (!parentPort) throw new Error('replica-worker.ts must run as a worker thread');
+const init = workerData as ReplicaInit;
+const ctrl = new Int32Array(init.ctrl);
+const num = new Float64Array(init.num);
+const params = new Float32Array(init.params);
+const grads = new Float32Array(init.grads);
+const x = new Float32Array(init.x);
+const labels = new BigInt64Array(init.labels);
+const masks = init.masks.map((m) => new Float32Array(m));
+const errorText = new Uint8Array(init.error);
+const L = init.layout;
+const buf = new ShardBuffers(L);
+const per = L.inputShape.reduce((a, b) => a * b, 1);
+
+let session;
+try {
+  session = (await openSession(init.model, 'cpu', init.threads)).session;
+} catch (e) {
+  parentPort.postMessage({ error: (e as Error).message });
+  process.exit(1);
+}
+parentPort.postMessage({ ready: true });
+
+let seq = Atomics.load(ctrl, CTRL.SEQ);
+for (;;) {
+  Atomics.wait(ctrl, CTRL.SEQ, seq);
+  seq = Atomics.load(ctrl, CTRL.SEQ);
+  if (Atomics.load(ctrl, CTRL.STOP)) break;
+  let status = 0;
+  try {
+    const n = Atomics.load(ctrl, CTRL.N);
+    buf.params.set(params);
+    buf.x.set(x.subarray(0, n * per));
+    buf.labels.set(labels.subarray(0, n));
+    L.masks.forEach((m, i) => buf.masks[i].set(masks[i].subarray(0, n * m.per)));
+    const r = await buf.run(session, n, num[NUM.SCALE]);
+    grads.set(buf.grads);
+    num[NUM.LOSS] = r.loss;
+    num[NUM.CORRECT] = r.correct;
+  } catch (e) {
+    status = 1;
+    errorText.fill(0);
+    errorText.set(new TextEncoder().encode(String((e as Error).message ?? e)).subarray(0, errorText.length - 1));
+  }
+  Atomics.store(ctrl, CTRL.STATUS, status);
+  Atomics.store(ctrl, CTRL.DONE, seq);
+  Atomics.notify(ctrl, CTRL.DONE);
+}
+await session.release();
+process.exit(0);
