@@ -29,6 +29,9 @@ parentPort.postMessage({ ready: true });
 
 let seq = Atomics.load(ctrl, CTRL.SEQ);
 for (;;) {
+  // The next step comes as soon as the optimizer update is through: spin briefly before sleeping.
+  const spin = performance.now() + 2;
+  while (Atomics.load(ctrl, CTRL.SEQ) === seq && performance.now() < spin);
   Atomics.wait(ctrl, CTRL.SEQ, seq);
   seq = Atomics.load(ctrl, CTRL.SEQ);
   if (Atomics.load(ctrl, CTRL.STOP)) break;
