@@ -7,7 +7,7 @@ import { inferShapes } from '../../engine/graph/infer.ts';
 import { Rng } from '../../engine/graph/rng.ts';
 import { TrainingStep } from '../../engine/train/step.ts';
 import { batchFor } from '../fixtures/batch.ts';
-import { ALL_NETS, branchNet, convNet } from '../fixtures/nets.ts';
+import { ALL_NETS, branchNet, chain, convNet, net } from '../fixtures/nets.ts';
 import { relErr, runTorch, torchAvailable } from './torch.ts';
 
 const skip = torchAvailable() ? false : 'PyTorch (Debian python3-torch) is not installed';
@@ -87,4 +87,39 @@ test('BatchNorm running statistics match PyTorch after one step', { skip }, asyn
     assert.ok(e < 1e-5, `${s.name}: relative error ${e}`);
   }
   await step.release();
+});
+
+test('max pooling that tiles its input routes gradients to the first max on ties, as PyTorch does', { skip }, async () => {
+  // No Indices output here: the rule finds each window's first max itself. The first conv only
+  // looks at the centre pixel (its other taps are zero) of an image of three grey levels, so
+  // its outputs tie inside many windows while their neighbourhoods, and with them the
+  // gradients of the other taps, differ: a tie sent to the wrong position shows.
+  const doc = net('tiles', [
+    ['in', 'Input', { height: 8, width: 12, color: 'grayscale' }],
+    ['c1', 'Conv2D', { filters: 4, kernel: 3, padding: 'same' }],
+    ['p1', 'MaxPool2D', { size: 2, stride: 2 }],
+    ['c2', 'Conv2D', { filters: 5, kernel: 3, padding: 'same' }],
+    ['r2', 'ReLU'],
+    ['p2', 'MaxPool2D', { size: 2, stride: 2 }],
+    ['f', 'Flatten'],
+    ['fc', 'Dense', { units: 3 }],
+    ['out', 'Output', { loss: 'cross_entropy' }],
+  ], chain(['in', 'c1', 'p1', 'c2', 'r2', 'p2', 'f', 'fc', 'out']));
+  const step = await TrainingStep.create(doc, { gradients: true, optimizer: 'none', seed: 5, threads: 1 });
+  assert.ok(step.graph.model.graph.nodes.filter((n) => n.op === 'MaxPool').every((n) => n.outputs.length === 1), 'tiling pools have no Indices output');
+  const n = 5;
+  const { labels } = batchFor([1, 8, 12], n, 3);
+  const rng = new Rng(8);
+  const x = Float32Array.from({ length: n * 96 }, () => rng.int(3) / 2);
+  const w1 = step.values.get('c1.W')!;
+  w1.fill(0);
+  for (let f = 0; f < 4; f++) w1[f * 9 + 4] = 0.5 + 0.25 * f;
+  const values = new Map(step.values);
+  const ours = await step.evaluate(x, labels, n);
+  const ref = runTorch({ doc, forward: step.graph.forward, values, x, labels, n, masks: {} });
+  await step.release();
+  for (const [p, g] of ours.grads) {
+    const e = relErr(g, ref.grads[p]);
+    assert.ok(e < 1e-4, `${p}: max relative error ${e.toExponential(2)} against PyTorch`);
+  }
 });

@@ -38,8 +38,12 @@ function pool(type: 'MaxPool2D' | 'AvgPool2D', op: 'MaxPool' | 'AveragePool', he
         pads: { ints: onnxPads(h, w) },
         ...(op === 'AveragePool' ? { count_include_pad: { i: 1 } } : {}),
       };
-      // Training keeps MaxPool's Indices: its gradient routes each value back to where the max was.
-      const n = op === 'MaxPool' && ctx.mode === 'train' ? 2 : 1;
+      // Training needs to know where each max was. Where the windows tile the input exactly
+      // (size = stride, no padding) the gradient rule finds it itself, faster than MaxPool's
+      // Indices output (ONNX Runtime computes those in a slow generic loop); otherwise keep Indices.
+      const k = num(p, 'size');
+      const tiles = num(p, 'stride') === k && onnxPads(h, w).every((v) => v === 0) && h.out * k === xs[1] && w.out * k === xs[2];
+      const n = op === 'MaxPool' && ctx.mode === 'train' && !tiles ? 2 : 1;
       return ctx.g.opN(op, [x], n, attrs, [batched(out), batched(out)])[0];
     },
     flops: (p, _x, out) => prod(out) * num(p, 'size') ** 2,
