@@ -68,30 +68,35 @@ function outputPadding(g: GraphBuilder, x: string, y: string, n: NodeIR): number
 }
 
 /**
- * dW by im2col: a fixed one-hot depthwise Conv extracts every input patch the forward conv
- * saw, [N, C·k·k, Ho, Wo]; then one GEMM per sample against dY. Runs at GEMM speed, unlike a
- * Conv whose "kernel" is the whole dY map.
+ * dW one kernel tap at a time: for tap (i, j), the input window the tap saw is a strided Slice
+ * of the (padded) input, and dW[:, :, i, j] = Σ over samples of dY · sliceᵀ, a GEMM per sample
+ * over the output positions. No patch tensor is built: measured against im2col by a one-hot
+ * depthwise Conv (small CNN shard step 43 → 38.5 CPU ms) and against the Conv form (better
+ * from 8 input channels; LeNet-5's 1- and 6-channel convs keep the Conv form, bench/README.md).
  */
-function convWeightGradIm2col(g: GraphBuilder, x: string, dy: string, n: NodeIR, wShape: number[]): string {
+function convWeightGradByTap(g: GraphBuilder, x: string, dy: string, n: NodeIR, wShape: number[]): string {
   const [f, c, kh, kw] = wShape;
-  const kk = kh * kw;
-  const eye = new Array<number>(c * kk * kk).fill(0);
-  for (let ch = 0; ch < c; ch++) for (let p = 0; p < kk; p++) eye[(ch * kk + p) * kk + p] = 1;
-  const patches = g.op('Conv', [x, g.constF(eye, [c * kk, 1, kh, kw])], {
-    ...pick(n, ['strides', 'dilations', 'pads']),
-    kernel_shape: { ints: [kh, kw] },
-    group: { i: c },
-  });
-  // Per sample, dWᵀ = patches [C·k·k, Ho·Wo] · dYᵀ [Ho·Wo, F], then summed over the batch. Only
-  // dY is transposed (ONNX Runtime folds that into the MatMul), not the k·k-times larger patch
-  // tensor: small CNN shard step 49-55 → 43-47 CPU ms against one Gemm over transposed patches.
-  const ys = g.shape(dy);
-  const hw = (ys[2] as number) * (ys[3] as number);
-  const p = g.op('Reshape', [patches, g.constI64([-1, c * kk, hw])], {}, [BATCH, c * kk, hw]);
-  const dyT = g.op('Transpose', [g.op('Reshape', [dy, g.constI64([0, f, hw])], {}, [BATCH, f, hw])], { perm: { ints: [0, 2, 1] } }, [BATCH, hw, f]);
-  const perSample = g.op('MatMul', [p, dyT], {}, [BATCH, c * kk, f]);
-  const summed = g.op('ReduceSum', [perSample, g.constI64([0])], { keepdims: { i: 0 } }, [c * kk, f]);
-  return g.op('Reshape', [g.op('Transpose', [summed], { perm: { ints: [1, 0] } }, [f, c * kk]), g.constI64(wShape)], {}, wShape);
+  const [, , ho, wo] = g.shape(dy) as number[];
+  const hw = ho * wo;
+  const pads = ints(n, 'pads', [0, 0, 0, 0]);
+  const strides = ints(n, 'strides', [1, 1]);
+  const dil = ints(n, 'dilations', [1, 1]);
+  const xp = pads.some((v) => v) ? g.op('Pad', [x, g.constI64([0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]])]) : x;
+  const dyFlat = g.op('Reshape', [dy, g.constI64([0, f, hw])], {}, [BATCH, f, hw]);
+  const taps: string[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const start = [i * dil[0], j * dil[1]];
+      const end = [start[0] + (ho - 1) * strides[0] + 1, start[1] + (wo - 1) * strides[1] + 1];
+      const seen = g.op('Slice', [xp, g.constI64(start), g.constI64(end), g.constI64([2, 3]), g.constI64(strides)], {}, [BATCH, c, ho, wo]);
+      // ONNX Runtime folds the Transpose into the MatMul.
+      const seenT = g.op('Transpose', [g.op('Reshape', [seen, g.constI64([0, c, hw])], {}, [BATCH, c, hw])], { perm: { ints: [0, 2, 1] } }, [BATCH, hw, c]);
+      const perSample = g.op('MatMul', [dyFlat, seenT], {}, [BATCH, f, c]);
+      taps.push(g.op('Unsqueeze', [g.op('ReduceSum', [perSample, g.constI64([0])], { keepdims: { i: 0 } }, [f, c]), g.constI64([2])], {}, [f, c, 1]));
+    }
+  }
+  const stacked = taps.length === 1 ? taps[0] : g.op('Concat', taps, { axis: { i: 2 } }, [f, c, kh * kw]);
+  return g.op('Reshape', [stacked, g.constI64(wShape)], {}, wShape);
 }
 
 /**
@@ -117,9 +122,7 @@ function convInputGrad(g: GraphBuilder, x: string, w: string, dy: string, n: Nod
 }
 
 function convWeightGrad(g: GraphBuilder, x: string, dy: string, n: NodeIR, wShape: number[]): string {
-  // Measured (bench/README.md): im2col wins once the patch has enough rows to make a real
-  // GEMM (small CNN's 32-channel convs), the Conv form wins for 1- and 6-channel inputs (LeNet-5).
-  if (int(n, 'group', 1) === 1 && wShape[1] >= 8) return convWeightGradIm2col(g, x, dy, n, wShape);
+  if (int(n, 'group', 1) === 1 && wShape[1] >= 8) return convWeightGradByTap(g, x, dy, n, wShape);
   // dW[f, c] = correlation of X[:, c] with dY[:, f] over the batch: a Conv with batch and
   // channels swapped, where the forward stride becomes the dilation (and vice versa).
   const [f, cg, kh, kw] = wShape;
