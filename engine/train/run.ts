@@ -111,6 +111,7 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
 
     const step = await TrainingStep.create(doc, { device: req.device, threads: req.threads });
     if (step.fallback) emit({ type: 'log', level: 'warn', message: step.fallback });
+    if (step.parallel) emit({ type: 'log', level: 'info', message: 'each batch is split in two halves trained at the same time on two threads (same result as one batch)' });
     if (resumed) {
       for (const [k, v] of step.values) {
         const saved = resumed.values.get(k);

@@ -84,6 +84,20 @@ for (const [name, first] of [
   });
 }
 
+test('resume is exact with each batch split in two shards on two threads', async () => {
+  const a = tempDir();
+  const straight2 = await run({ outDir: a, threads: 2 });
+  assert.ok(straight2.events.some((e) => e.type === 'log' && /split in two halves/.test(e.message)), 'the run used two shards');
+  const b = tempDir();
+  await run({ outDir: b, threads: 2 }, 6);
+  const rest = await run({ outDir: b, doc: undefined, resume: true, threads: 2 });
+  assert.ok(rest.end.type === 'done' && rest.end.step === 12);
+  assertSameRun(a, b);
+  // Two shards compute the same steps as one session, up to float rounding.
+  const s = await straightRun();
+  straight2.steps.forEach((e, i) => assert.ok(Math.abs(e.loss - s.steps[i].loss) < 1e-4 * Math.max(1, s.steps[i].loss), `step ${e.step}: ${e.loss} vs ${s.steps[i].loss}`));
+});
+
 test('netwright train --resume DIR continues a run from the command line', async () => {
   const s = await straightRun();
   const dir = tempDir();
