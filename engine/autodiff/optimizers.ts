@@ -30,6 +30,21 @@ export function scalarInputs(o: Opt, lr: number, t: number): Record<string, numb
   return { lr, step_size: lr / bc1, sqrt_bc2: Math.sqrt(bc2) };
 }
 
+/**
+ * μ·v + grad in the Gemm that computes grad (a Dense weight's gradient): Gemm's C input with
+ * beta = μ, so the momentum update costs no pass of its own over the weight. Only where the
+ * gradient is used for nothing else. Returns the updated momentum, or null.
+ */
+function accumulateIntoGemm(g: GraphBuilder, grad: string, v: string, mu: number): string | null {
+  const producer = g.nodes.find((n) => n.outputs[0] === grad);
+  if (!producer || producer.op !== 'Gemm' || producer.inputs.length !== 2) return null;
+  if (g.nodes.some((n) => n.inputs.includes(grad)) || g.outputs.some((o) => o.name === grad)) return null;
+  if (g.shapes.get(grad)?.join() !== g.shapes.get(v)?.join()) return null;
+  producer.inputs.push(v);
+  producer.attrs = { ...producer.attrs, beta: { f: mu } };
+  return grad;
+}
+
 export function emitOptimizer(g: GraphBuilder, o: Opt, params: { name: string; shape: number[] }[], grads: Map<string, string>): OptimizerGraph {
   const lr = g.input('lr', 'float32', []);
   const updated = new Map<string, string>();
@@ -52,7 +67,8 @@ export function emitOptimizer(g: GraphBuilder, o: Opt, params: { name: string; s
       let step = grad;
       if (o.momentum) {
         const v = slot(p, 'm');
-        const v2 = g.op('Add', [g.op('Mul', [v, c(o.momentum)]), grad], {}, p.shape);
+        const fused = !o.nesterov && !wd ? accumulateIntoGemm(g, grad, v, o.momentum) : null;
+        const v2 = fused ?? g.op('Add', [g.op('Mul', [v, c(o.momentum)]), grad], {}, p.shape);
         slotUpdates.set(v, v2);
         step = o.nesterov ? g.op('Add', [grad, g.op('Mul', [v2, c(o.momentum)])]) : v2;
       }
