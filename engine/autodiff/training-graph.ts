@@ -6,6 +6,7 @@ import { lowerForward, type Forward } from '../graph/compile.ts';
 import type { NetworkDocument, TrainingSettings } from '../graph/document.ts';
 import { buildGradients } from './backward.ts';
 import { LOSS_HEADS } from './losses.ts';
+import { poolBeforeRelu } from './rewrite.ts';
 import { emitOptimizer, type SlotInfo } from './optimizers.ts';
 
 export interface TrainingGraph {
@@ -34,6 +35,7 @@ export interface TrainingGraphOptions {
 export function buildTrainingGraph(doc: NetworkDocument, opts: TrainingGraphOptions = {}): TrainingGraph {
   const f = lowerForward(doc, 'train');
   const { g } = f;
+  poolBeforeRelu(g);
   const labels = g.input('labels', 'int64', [BATCH]);
   const head = LOSS_HEADS[f.loss](g, f.logits, labels, f.classes);
   const params = f.weights.map((w) => w.name);

@@ -6,7 +6,10 @@ import { buildTrainingGraph } from '../../engine/autodiff/training-graph.ts';
 import { lowerForward } from '../../engine/graph/compile.ts';
 import { LAYERS } from '../../engine/graph/registry.ts';
 import { GraphBuilder } from '../../engine/onnx/builder.ts';
-import { ALL_NETS } from '../fixtures/nets.ts';
+import fs from 'node:fs';
+import { buildInferenceModel } from '../../engine/graph/compile.ts';
+import { parseDocument } from '../../engine/graph/document.ts';
+import { ALL_NETS, net } from '../fixtures/nets.ts';
 
 test('the fixture networks use every layer kind and both losses', () => {
   const docs = [...Object.values(ALL_NETS).map((m) => m())];
@@ -53,4 +56,26 @@ test('the training-step graph has the documented inputs and outputs', () => {
   const outs = t.model.graph.outputs.map((o) => o.name);
   for (const name of ['input', 'labels', 'lr', 'c2.W', 'c2.W.m', 'bn.running_mean']) assert.ok(ins.includes(name), `input ${name}`);
   for (const name of ['loss', 'correct', 'c2.W:next', 'c2.W.m:next', 'bn.running_var:next']) assert.ok(outs.includes(name), `output ${name}`);
+});
+
+test('ReLU before MaxPool is swapped in training graphs only where the ReLU feeds nothing else', () => {
+  const r = parseDocument(fs.readFileSync('examples/lenet5.json', 'utf8'));
+  assert.ok(r.ok);
+  const order = (nodes: { op: string }[]) => nodes.map((n) => n.op).filter((op) => op === 'Relu' || op === 'MaxPool').join(' ');
+  // Training: each MaxPool runs before its ReLU; inference keeps the document's order.
+  assert.match(order(buildTrainingGraph(r.doc).model.graph.nodes), /^MaxPool Relu MaxPool Relu/);
+  assert.match(order(buildInferenceModel(r.doc, 'inputs', { classNames: [] }).graph.nodes), /^Relu MaxPool Relu MaxPool/);
+  // A ReLU whose output also feeds another layer stays where it is.
+  const shared = net('shared', [
+    ['in', 'Input', { height: 8, width: 8, color: 'grayscale' }],
+    ['c1', 'Conv2D', { filters: 4, kernel: 3, padding: 'same' }],
+    ['r1', 'ReLU'],
+    ['p1', 'MaxPool2D', { size: 2, stride: 2 }],
+    ['up', 'Conv2D', { filters: 4, kernel: 2, stride: 2 }],
+    ['add', 'Add'],
+    ['f', 'Flatten'],
+    ['fc', 'Dense', { units: 3 }],
+    ['out', 'Output', { loss: 'cross_entropy' }],
+  ], ['in>c1', 'c1>r1', 'r1>p1', 'r1>up', 'p1>add:0', 'up>add:1', 'add>f', 'f>fc', 'fc>out']);
+  assert.match(order(buildTrainingGraph(shared).model.graph.nodes), /^Relu MaxPool$/);
 });
