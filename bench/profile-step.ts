@@ -1,0 +1,76 @@
+// Where a training step's time goes: ONNX Runtime's own profile of the step graph, one thread,
+// summed per node and averaged over runs.
+//   node --import tsx bench/profile-step.ts <mlp|lenet5|small_cnn> [--batch 32] [--runs 50] [--top 12] [--whole]
+// By default it profiles the graph each shard of a two-shard step runs (forward and backward,
+// gradients out: engine/train/parallel.ts); --whole profiles the single-session step with the
+// optimizer (SGD momentum 0.9).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { buildTrainingGraph } from '../engine/autodiff/training-graph.ts';
+import { initialValues } from '../engine/graph/compile.ts';
+import { parseDocument } from '../engine/graph/document.ts';
+import { Rng } from '../engine/graph/rng.ts';
+import { encodeModel } from '../engine/onnx/model.ts';
+import { sessionOptions } from '../engine/train/ort.ts';
+
+const FILES: Record<string, string> = { mlp: 'examples/mlp.json', lenet5: 'examples/lenet5.json', small_cnn: 'examples/small-cnn.json' };
+const args = process.argv.slice(2);
+const flag = (name: string, d: string) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : d);
+const net = args[0];
+if (!FILES[net]) throw new Error(`usage: profile-step.ts <${Object.keys(FILES).join('|')}> [--batch 32] [--runs 50] [--top 12] [--whole]`);
+const n = Number(flag('batch', '32'));
+const runs = Number(flag('runs', net === 'small_cnn' ? '12' : '60'));
+const whole = args.includes('--whole');
+
+const r = parseDocument(fs.readFileSync(FILES[net], 'utf8'));
+if (!r.ok) throw new Error(`cannot load ${FILES[net]}`);
+const doc = r.doc;
+doc.training = { ...doc.training, optimizer: 'sgd', lr: 0.01, momentum: 0.9, nesterov: false, weightDecay: 0 };
+const graph = whole ? buildTrainingGraph(doc) : buildTrainingGraph(doc, { gradients: true, optimizer: 'none', shardScale: true });
+const rng = new Rng(1);
+const per = 28 * 28;
+const feeds: Record<string, ort.Tensor> = {
+  input: new ort.Tensor('float32', Float32Array.from({ length: n * per }, () => rng.next()), [n, 1, 28, 28]),
+  labels: new ort.Tensor('int64', BigInt64Array.from({ length: n }, () => BigInt(rng.int(10))), [n]),
+};
+if (whole) feeds.lr = new ort.Tensor('float32', Float32Array.of(0.01), []);
+else feeds.grad_scale = new ort.Tensor('float32', Float32Array.of(1), []);
+const values = initialValues(graph.forward, 1);
+for (const s of graph.slots) values.set(s.name, new Float32Array(s.shape.reduce((a, b) => a * b, 1)));
+for (const i of graph.model.graph.inputs) if (values.has(i.name)) feeds[i.name] = new ort.Tensor('float32', values.get(i.name)!, i.shape as number[]);
+
+const prefix = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nw-prof-')), 'step');
+const session = await ort.InferenceSession.create(encodeModel(graph.model), { ...sessionOptions('cpu', 1), enableProfiling: true, profileFilePrefix: prefix });
+const warm = Math.max(3, Math.floor(runs / 5));
+for (let i = 0; i < warm + runs; i++) await session.run(feeds);
+await session.release();
+// The profile is written when the session is released, as <prefix>_<date>.json.
+const dir = path.dirname(prefix);
+const file = path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith('.json'))!);
+
+interface Ev { name: string; cat: string; ts: number; dur: number; args?: { op_name?: string } }
+const events = JSON.parse(fs.readFileSync(file, 'utf8')) as Ev[];
+const stepRuns = events.filter((e) => e.name === 'model_run').slice(warm);
+const from = stepRuns[0].ts;
+// Summed per layer and op ("grad/conv2 FusedMatMul x9"): a rule may emit one node per kernel tap.
+const byNode = new Map<string, { op: string; us: number; nodes: Set<string> }>();
+for (const e of events) {
+  if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < from) continue;
+  const node = e.name.slice(0, -'_kernel_time'.length);
+  const op = e.args?.op_name ?? '?';
+  const key = `${node.split('/node/')[0]} ${op}`;
+  const cur = byNode.get(key) ?? { op, us: 0, nodes: new Set<string>() };
+  cur.us += e.dur;
+  cur.nodes.add(node);
+  byNode.set(key, cur);
+}
+const durs = stepRuns.map((e) => e.dur).sort((a, b) => a - b);
+const kernels = [...byNode.values()].reduce((a, b) => a + b.us, 0) / stepRuns.length;
+const ms = (us: number) => (us / 1000).toFixed(3);
+console.log(`${net}, ${whole ? 'whole step' : 'shard'} graph, batch ${n}, 1 thread, ${stepRuns.length} runs: run median ${ms(durs[durs.length >> 1])} ms, kernels ${ms(kernels)} ms`);
+for (const [key, v] of [...byNode].sort((a, b) => b[1].us - a[1].us).slice(0, Number(flag('top', '12')))) {
+  console.log(`  ${ms(v.us / stepRuns.length).padStart(7)} ms  ${key}${v.nodes.size > 1 ? ` x${v.nodes.size}` : ''}`);
+}
+fs.rmSync(path.dirname(file), { recursive: true, force: true });
