@@ -195,13 +195,18 @@ export class ParallelStep {
       worker.once('message', (m: { ready?: boolean; error?: string }) => (m.ready ? resolve() : reject(new Error(`the replica thread could not start: ${m.error}`))));
       worker.once('error', reject);
     });
-    const [shard, update] = await Promise.all([
-      openSession(model, 'cpu', perShard).then((s) => s.session),
-      // Elementwise over one vector: a single thread, no hand-offs.
-      openSession(encodeModel(up.model), 'cpu', 1).then((s) => s.session),
-      ready,
-    ]);
-    return new ParallelStep(layout, shard, update, up.next, worker, init);
+    try {
+      const [shard, update] = await Promise.all([
+        openSession(model, 'cpu', perShard).then((s) => s.session),
+        // Elementwise over one vector: a single thread, no hand-offs.
+        openSession(encodeModel(up.model), 'cpu', 1).then((s) => s.session),
+        ready,
+      ]);
+      return new ParallelStep(layout, shard, update, up.next, worker, init);
+    } catch (e) {
+      await worker.terminate();
+      throw e;
+    }
   }
 
   /** Makes every parameter and slot in `values` a view of the current flat vectors (copying in any that are not). */

@@ -92,6 +92,7 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
   emit({ type: 'log', level: 'info', message: `reading ${scan.train.length + scan.val.length} images (${scan.classNames.length} classes)` });
   const data = await loadDataset(scan, { ...spec, resize: dataOpts.resize }, { cacheDir: dataOpts.cacheDir });
   let prefetch: Prefetcher | undefined;
+  let opened: TrainingStep | undefined;
   try {
     const { train, val, stats } = data;
     emit({ type: 'log', level: 'info', message: `images: ${stats.fromCache} from the cache, ${stats.decoded} decoded${stats.workers ? ` on ${stats.workers} threads` : ''} (cache: ${data.cacheFolder})` });
@@ -110,6 +111,7 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
     if (dataOpts.normalize === 'mean-std' && !ck) emit({ type: 'log', level: 'info', message: `normalization from the training split: mean ${fmtList(norm.mean)}, std ${fmtList(norm.std)}` });
 
     const step = await TrainingStep.create(doc, { device: req.device, threads: req.threads });
+    opened = step;
     if (step.fallback) emit({ type: 'log', level: 'warn', message: step.fallback });
     if (step.parallel) emit({ type: 'log', level: 'info', message: 'each batch is split in two halves trained at the same time on two threads (same result as one batch)' });
     if (resumed) {
@@ -265,10 +267,11 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
     // Stopped before any epoch finished: keep what there is rather than nothing.
     if (!epochsDone) fs.writeFileSync(out('model.onnx'), encodeModel(buildInferenceModel(doc, step.modelValues(), meta)));
     await valModel.session.release();
-    await step.release();
     emit({ type: 'done', reason, step: stepNo, epoch: Math.min(epoch, settings.epochs), outDir: req.outDir, files, best });
 
   } finally {
+    // Also on errors: a sharded step's replica thread would otherwise outlive the run.
+    await opened?.release();
     await prefetch?.close();
     data.close();
   }

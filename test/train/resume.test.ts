@@ -145,6 +145,14 @@ test('a huge learning rate (Adam, lr 10) stops the run with a diverged event bef
   console.log(`diverged: ${d.reason} at step ${d.step} (value ${d.value}): ${d.message}`);
 });
 
+test('a sharded run that fails ends, its replica thread with it', { timeout: 60_000 }, async () => {
+  const events: TrainEvent[] = [];
+  const h = startTraining({ doc: project({ optimizer: 'adam', lr: 10, schedule: undefined, epochs: 20 }), dataDir: data, outDir: tempDir(), threads: 2 }, (e) => events.push(e));
+  const end = await h.finished;
+  assert.ok(events.some((e) => e.type === 'log' && /split in two halves/.test(e.message)), 'the run used two shards');
+  assert.ok(end.type === 'error' && /diverged/.test(end.message), JSON.stringify(end));
+});
+
 test('a value that is not finite stops the run at once, even with the spike check off, and no checkpoint is written after it', async () => {
   const dir = tempDir();
   await run({ outDir: dir, maxSteps: 4 });
