@@ -14,7 +14,7 @@ import { buildTrainingGraph, buildUpdateGraph } from '../autodiff/training-graph
 import type { NetworkDocument, TrainingSettings } from '../graph/document.ts';
 import { encodeModel } from '../onnx/model.ts';
 import { spawnWorker, workerUrl } from '../threads.ts';
-import { openSession, ort } from './ort.ts';
+import { openStepSession, ort, type StepSession } from './ort.ts';
 
 export const CTRL = { SEQ: 0, DONE: 1, N: 2, STATUS: 3, STOP: 4 } as const;
 export const NUM = { LOSS: 0, CORRECT: 1, SCALE: 2 } as const;
@@ -78,7 +78,7 @@ export class ShardBuffers {
   }
 
   /** Runs the shard session on the first n samples held here; gradients land in `grads`. */
-  async run(session: ort.InferenceSession, n: number, scale: number, params = this.paramViews): Promise<{ loss: number; correct: number }> {
+  async run(session: StepSession, n: number, scale: number, params = this.paramViews): Promise<{ loss: number; correct: number }> {
     const L = this.layout;
     this.scale[0] = scale;
     const feeds: Record<string, ort.Tensor> = {
@@ -122,8 +122,8 @@ export class ParallelStep {
 
   private constructor(
     readonly layout: ShardLayout,
-    private readonly shard: ort.InferenceSession,
-    private readonly update: ort.InferenceSession,
+    private readonly shard: StepSession,
+    private readonly update: StepSession,
     private readonly next: Map<string, string>,
     private readonly worker: Worker,
     init: ReplicaInit,
@@ -197,9 +197,9 @@ export class ParallelStep {
     });
     try {
       const [shard, update] = await Promise.all([
-        openSession(model, 'cpu', perShard).then((s) => s.session),
+        openStepSession(model, perShard),
         // Elementwise over one vector: a single thread, no hand-offs.
-        openSession(encodeModel(up.model), 'cpu', 1).then((s) => s.session),
+        openStepSession(encodeModel(up.model), 1),
         ready,
       ]);
       return new ParallelStep(layout, shard, update, up.next, worker, init);

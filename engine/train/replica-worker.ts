@@ -2,7 +2,7 @@
 // step, runs its shard of the batch, hands back gradients, loss and correct count.
 import { parentPort, workerData } from 'node:worker_threads';
 import { CTRL, NUM, ShardBuffers, type ReplicaInit } from './parallel.ts';
-import { openSession } from './ort.ts';
+import { openStepSession, type StepSession } from './ort.ts';
 
 if (!parentPort) throw new Error('replica-worker.ts must run as a worker thread');
 const init = workerData as ReplicaInit;
@@ -18,9 +18,9 @@ const L = init.layout;
 const buf = new ShardBuffers(L);
 const per = L.inputShape.reduce((a, b) => a * b, 1);
 
-let session;
+let session: StepSession;
 try {
-  session = (await openSession(init.model, 'cpu', init.threads)).session;
+  session = await openStepSession(init.model, init.threads);
 } catch (e) {
   parentPort.postMessage({ error: (e as Error).message });
   process.exit(1);

@@ -8,7 +8,7 @@ import { Rng } from '../graph/rng.ts';
 import { encodeModel } from '../onnx/model.ts';
 import os from 'node:os';
 import { inferShapes } from '../graph/infer.ts';
-import { openSession, ort, type Device } from './ort.ts';
+import { openSession, openStepSession, ort, stepSession, type Device, type StepSession } from './ort.ts';
 import { ParallelStep } from './parallel.ts';
 
 export interface StepResult {
@@ -25,6 +25,8 @@ export class TrainingStep {
   private constructor(
     readonly graph: TrainingGraph,
     /** The whole step in one session; absent when the step runs in shards (`parallel`). */
+    readonly runner: StepSession | undefined,
+    /** The public session, for evaluate() (built with gradients out, or on a GPU). */
     readonly session: ort.InferenceSession | undefined,
     readonly settings: TrainingSettings,
     readonly device: Device,
@@ -44,10 +46,12 @@ export class TrainingStep {
       if (opts.gradients || opts.optimizer === 'none' || graph.forward.states.length) throw new Error('a sharded step needs an optimizer and a network without running statistics');
       const settings = opts.optimizer ?? doc.training;
       const parallel = await ParallelStep.create(doc, settings, threads, Math.max(doc.training.batchSize, 256));
-      step = new TrainingStep(graph, undefined, doc.training, 'cpu', undefined, parallel);
+      step = new TrainingStep(graph, undefined, undefined, doc.training, 'cpu', undefined, parallel);
+    } else if ((opts.device ?? 'cpu') === 'cpu' && graph.scalars.length) {
+      step = new TrainingStep(graph, await openStepSession(encodeModel(graph.model), threads), undefined, doc.training, 'cpu');
     } else {
       const { session, device, fallback } = await openSession(encodeModel(graph.model), opts.device ?? 'cpu', threads);
-      step = new TrainingStep(graph, session, doc.training, device, fallback);
+      step = new TrainingStep(graph, stepSession(session), session, doc.training, device, fallback);
     }
     step.values = initialValues(graph.forward, opts.seed ?? doc.training.seed);
     for (const s of graph.slots) step.values.set(s.name, new Float32Array(s.shape.reduce((a, b) => a * b, 1)));
@@ -111,7 +115,7 @@ export class TrainingStep {
     this.t += 1;
     const scal = scalarInputs(this.settings, lr, this.t);
     if (this.parallel) return this.parallel.run(this.values, x, labels, n, scal, masks);
-    const session = this.session!;
+    const runner = this.runner!;
     const extra: Record<string, ort.Tensor> = { ...masks };
     for (const s of this.graph.scalars) extra[s] = new ort.Tensor('float32', Float32Array.of(scal[s]), []);
     const fetches: Record<string, ort.Tensor> = { loss: this.lossOut, correct: this.correctOut };
@@ -121,7 +125,7 @@ export class TrainingStep {
       if (!spare || spare.length !== cur.length) spare = new Float32Array(cur.length);
       fetches[o] = new ort.Tensor('float32', spare, this.shapeOf(k));
     }
-    await session.run(this.feeds(x, labels, n, this.inputShape, extra), fetches);
+    await runner.run(this.feeds(x, labels, n, this.inputShape, extra), fetches);
     for (const [k, o] of this.graph.next) {
       this.spare.set(k, this.values.get(k)!);
       this.values.set(k, fetches[o].data as Float32Array);
@@ -143,7 +147,7 @@ export class TrainingStep {
   }
 
   async release(): Promise<void> {
-    await this.session?.release();
+    await this.runner?.release();
     await this.parallel?.release();
   }
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildInferenceModel, initialValues, lowerForward } from '../../engine/graph/compile.ts';
 import { encodeModel } from '../../engine/onnx/model.ts';
-import { openSession } from '../../engine/train/ort.ts';
+import { openSession, openStepSession, ort } from '../../engine/train/ort.ts';
 import { ALL_NETS } from '../fixtures/nets.ts';
 
 test('a GPU provider that cannot load falls back to CPU and says why', async (t) => {
@@ -16,4 +16,22 @@ test('a GPU provider that cannot load falls back to CPU and says why', async (t)
   const out = await s.session.run({ input: new (await import('onnxruntime-node')).Tensor('float32', new Float32Array(110), [1, 1, 11, 10]) });
   assert.deepEqual(out.probs.dims, [1, 4]);
   await s.session.release();
+});
+
+test('training steps run straight through the native binding, with the same results as the public session', async () => {
+  const doc = ALL_NETS.pool();
+  const model = encodeModel(buildInferenceModel(doc, initialValues(lowerForward(doc, 'train'), 1), { classNames: [] }));
+  const direct = await openStepSession(model, 1);
+  // If an onnxruntime-node update moves its binding, steps fall back to the public API and get slower: say so here.
+  assert.equal(direct.direct, true, 'onnxruntime-node/dist/binding.js is not usable');
+  const pub = await openSession(model, 'cpu', 1);
+  const x = Float32Array.from({ length: 3 * 110 }, (_, i) => Math.sin(i));
+  const input = new ort.Tensor('float32', x, [3, 1, 11, 10]);
+  const out = new ort.Tensor('float32', new Float32Array(12), [3, 4]);
+  const ret = direct.run({ input }, { probs: out });
+  assert.equal(ret, undefined, 'runs at once, no promise');
+  const ref = await pub.session.run({ input });
+  assert.deepEqual(out.data, ref.probs.data);
+  await direct.release();
+  await pub.session.release();
 });
