@@ -32,6 +32,14 @@ export interface TrainingGraphOptions {
   shardScale?: boolean;
 }
 
+/** Makes tensor `t` the graph output `name` (renamed in place, not copied). */
+function outputAs(g: GraphBuilder, t: string, name: string): string {
+  const out = g.rename(t, name);
+  if (out !== name) throw new Error(`output name ${name} is taken`);
+  g.output(out);
+  return out;
+}
+
 export function buildTrainingGraph(doc: NetworkDocument, opts: TrainingGraphOptions = {}): TrainingGraph {
   const f = lowerForward(doc, 'train');
   const { g } = f;
@@ -45,12 +53,7 @@ export function buildTrainingGraph(doc: NetworkDocument, opts: TrainingGraphOpti
   g.output(head.loss);
   g.output(head.correct);
   const next = new Map<string, string>();
-  const named = (t: string, name: string): string => {
-    const out = g.rename(t, name);
-    if (out !== name) throw new Error(`output name ${name} is taken`);
-    g.output(out);
-    return out;
-  };
+  const named = (t: string, name: string) => outputAs(g, t, name);
   const gradOutputs = new Map<string, string>();
   if (opts.gradients) {
     for (const p of params) {
@@ -90,11 +93,7 @@ export function buildUpdateGraph(settings: TrainingSettings, size: number, shard
   const grads = new Map([[flat.name, shards === 1 ? parts[0] : g.op('Sum', parts, {}, flat.shape)]]);
   const opt = emitOptimizer(g, settings, [flat], grads);
   const next = new Map<string, string>();
-  const named = (t: string, name: string) => {
-    const out = g.rename(t, name);
-    g.output(out);
-    return out;
-  };
+  const named = (t: string, name: string) => outputAs(g, t, name);
   next.set(flat.name, named(opt.updated.get(flat.name)!, `${flat.name}:next`));
   for (const s of opt.slots) next.set(s.name, named(opt.slotUpdates.get(s.name)!, `${s.name}:next`));
   const model: ModelIR = { graph: g.graph('optimizer step'), opset: OPSET, metadata: { 'netwright.graph': 'optimizer-step' } };

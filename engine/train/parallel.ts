@@ -118,6 +118,8 @@ export class ParallelStep {
   private spare: FlatState;
   /** Per-tensor views of a FlatState, by the names the training step's values use. */
   private readonly views = new Map<FlatState, Map<string, Float32Array>>();
+  /** The parameter tensors' views of a FlatState, in layout order: the local shard's feeds. */
+  private readonly paramViews = new Map<FlatState, Float32Array[]>();
   private readonly total: number;
 
   private constructor(
@@ -147,7 +149,9 @@ export class ParallelStep {
       for (const [k, buf] of st) {
         // `params` holds the parameters themselves; `params.m` holds slot m of each (`<param>.m`).
         const suffix = k.slice('params'.length);
-        flatViews(buf, layout).forEach((view, i) => v.set(layout.params[i].name + suffix, view));
+        const views = flatViews(buf, layout);
+        views.forEach((view, i) => v.set(layout.params[i].name + suffix, view));
+        if (k === 'params') this.paramViews.set(st, views);
       }
       this.views.set(st, v);
     }
@@ -250,7 +254,7 @@ export class ParallelStep {
     L.masks.forEach((m, i) => this.local.masks[i].set((masks[m.name].data as Float32Array).subarray(0, n0 * m.per)));
     let mine: { loss: number; correct: number };
     try {
-      mine = await this.local.run(this.shard, n0, n0 / n, flatViews(params, L));
+      mine = await this.local.run(this.shard, n0, n0 / n, this.paramViews.get(this.cur)!);
     } finally {
       if (n1) await this.waitReplica(seq);
     }

@@ -7,7 +7,6 @@ import type { NetworkDocument, TrainingSettings } from '../graph/document.ts';
 import { Rng } from '../graph/rng.ts';
 import { encodeModel } from '../onnx/model.ts';
 import os from 'node:os';
-import { inferShapes } from '../graph/infer.ts';
 import { openSession, openStepSession, ort, stepSession, type Device, type StepSession } from './ort.ts';
 import { ParallelStep } from './parallel.ts';
 
@@ -40,12 +39,12 @@ export class TrainingStep {
   ): Promise<TrainingStep> {
     const graph = buildTrainingGraph(doc, { gradients: opts.gradients, optimizer: opts.optimizer });
     const threads = opts.threads ?? os.availableParallelism();
-    const shards = opts.shards ?? autoShards(doc, graph, opts.device ?? 'cpu', threads);
+    const shards = opts.shards ?? autoShards(graph, opts.device ?? 'cpu', threads);
     let step: TrainingStep;
     if (shards === 2) {
       if (opts.gradients || opts.optimizer === 'none' || graph.forward.states.length) throw new Error('a sharded step needs an optimizer and a network without running statistics');
       const settings = opts.optimizer ?? doc.training;
-      const parallel = await ParallelStep.create(doc, settings, threads, Math.max(doc.training.batchSize, 256));
+      const parallel = await ParallelStep.create(doc, settings, threads, doc.training.batchSize);
       step = new TrainingStep(graph, undefined, undefined, doc.training, 'cpu', undefined, parallel);
     } else if ((opts.device ?? 'cpu') === 'cpu' && graph.scalars.length) {
       step = new TrainingStep(graph, await openStepSession(encodeModel(graph.model), threads), undefined, doc.training, 'cpu');
@@ -159,8 +158,8 @@ export class TrainingStep {
  * per-run costs, which shards would not split (bench/README.md). Running statistics
  * (BatchNorm) belong to the whole batch, so such nets never shard.
  */
-export function autoShards(doc: NetworkDocument, graph: TrainingGraph, device: Device, threads: number): 1 | 2 {
+export function autoShards(graph: TrainingGraph, device: Device, threads: number): 1 | 2 {
   if (device !== 'cpu' || threads < 2 || graph.forward.states.length || !graph.scalars.length) return 1;
-  const { totals } = inferShapes(doc);
+  const { totals } = graph.forward.analysis;
   return totals.flops >= 8 * totals.params ? 2 : 1;
 }
