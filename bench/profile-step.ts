@@ -1,6 +1,6 @@
 // Where a training step's time goes: ONNX Runtime's own profile of the step graph, one thread,
 // summed per node and averaged over runs.
-//   node --import tsx bench/profile-step.ts <mlp|lenet5|small_cnn> [--batch 32] [--runs 50] [--top 12] [--whole]
+//   node --import tsx bench/profile-step.ts <mlp|lenet5|small_cnn> [--batch 32] [--runs 50] [--top 12] [--whole] [--threads 1]
 // By default it profiles the graph each shard of a two-shard step runs (forward and backward,
 // gradients out: engine/train/parallel.ts); --whole profiles the single-session step with the
 // optimizer (SGD momentum 0.9).
@@ -13,7 +13,7 @@ import { initialValues } from '../engine/graph/compile.ts';
 import { parseDocument } from '../engine/graph/document.ts';
 import { Rng } from '../engine/graph/rng.ts';
 import { encodeModel } from '../engine/onnx/model.ts';
-import { sessionOptions } from '../engine/train/ort.ts';
+import { nchwcBlockSize, sessionOptions } from '../engine/train/ort.ts';
 
 const FILES: Record<string, string> = { mlp: 'examples/mlp.json', lenet5: 'examples/lenet5.json', small_cnn: 'examples/small-cnn.json' };
 const args = process.argv.slice(2);
@@ -23,12 +23,15 @@ if (!FILES[net]) throw new Error(`usage: profile-step.ts <${Object.keys(FILES).j
 const n = Number(flag('batch', '32'));
 const runs = Number(flag('runs', net === 'small_cnn' ? '12' : '60'));
 const whole = args.includes('--whole');
+const threads = Number(flag('threads', '1'));
 
 const r = parseDocument(fs.readFileSync(FILES[net], 'utf8'));
 if (!r.ok) throw new Error(`cannot load ${FILES[net]}`);
 const doc = r.doc;
 doc.training = { ...doc.training, optimizer: 'sgd', lr: 0.01, momentum: 0.9, nesterov: false, weightDecay: 0 };
-const graph = whole ? buildTrainingGraph(doc) : buildTrainingGraph(doc, { gradients: true, optimizer: 'none', shardScale: true });
+// As the step builds it: blocked convolutions where this CPU has them (NETWRIGHT_NCHWC=0: none).
+const nchwc = await nchwcBlockSize();
+const graph = whole ? buildTrainingGraph(doc, { nchwc }) : buildTrainingGraph(doc, { gradients: true, optimizer: 'none', shardScale: true, nchwc });
 const rng = new Rng(1);
 const per = 28 * 28;
 const feeds: Record<string, ort.Tensor> = {
@@ -42,7 +45,7 @@ for (const s of graph.slots) values.set(s.name, new Float32Array(s.shape.reduce(
 for (const i of graph.model.graph.inputs) if (values.has(i.name)) feeds[i.name] = new ort.Tensor('float32', values.get(i.name)!, i.shape as number[]);
 
 const prefix = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nw-prof-')), 'step');
-const session = await ort.InferenceSession.create(encodeModel(graph.model), { ...sessionOptions('cpu', 1), enableProfiling: true, profileFilePrefix: prefix });
+const session = await ort.InferenceSession.create(encodeModel(graph.model), { ...sessionOptions('cpu', threads), enableProfiling: true, profileFilePrefix: prefix });
 const warm = Math.max(3, Math.floor(runs / 5));
 for (let i = 0; i < warm + runs; i++) await session.run(feeds);
 await session.release();
@@ -69,7 +72,7 @@ for (const e of events) {
 const durs = stepRuns.map((e) => e.dur).sort((a, b) => a - b);
 const kernels = [...byNode.values()].reduce((a, b) => a + b.us, 0) / stepRuns.length;
 const ms = (us: number) => (us / 1000).toFixed(3);
-console.log(`${net}, ${whole ? 'whole step' : 'shard'} graph, batch ${n}, 1 thread, ${stepRuns.length} runs: run median ${ms(durs[durs.length >> 1])} ms, kernels ${ms(kernels)} ms`);
+console.log(`${net}, ${whole ? 'whole step' : 'shard'} graph, batch ${n}, ${threads} thread(s), ${stepRuns.length} runs: run median ${ms(durs[durs.length >> 1])} ms, kernels ${ms(kernels)} ms`);
 for (const [key, v] of [...byNode].sort((a, b) => b[1].us - a[1].us).slice(0, Number(flag('top', '12')))) {
   console.log(`  ${ms(v.us / stepRuns.length).padStart(7)} ms  ${key}${v.nodes.size > 1 ? ` x${v.nodes.size}` : ''}`);
 }

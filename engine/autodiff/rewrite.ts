@@ -1,6 +1,7 @@
-// Rewrites of the forward graph before differentiation that give the same values and the same
-// gradients for less work.
+// Rewrites of training graphs that give the same values and the same gradients for less work:
+// of the forward graph before differentiation, and of the whole step after it.
 import type { GraphBuilder } from '../onnx/builder.ts';
+import type { Attr, NodeIR } from '../onnx/model.ts';
 
 /**
  * ReLU then MaxPool becomes MaxPool then ReLU. max(relu(x)) = relu(max(x)) because ReLU never
@@ -33,4 +34,81 @@ export function poolBeforeRelu(g: GraphBuilder): number {
     swapped++;
   }
   return swapped;
+}
+
+/** ONNX Runtime's operator set for its CPU kernels on channel-blocked tensors. */
+export const NCHWC_DOMAIN = 'com.microsoft.nchwc';
+
+const intsOf = (n: NodeIR, k: string, d: number[]): number[] => (n.attrs?.[k] as { ints: number[] } | undefined)?.ints ?? d;
+const staticShape = (g: GraphBuilder, t: string): number[] | undefined => {
+  const s = g.shapes.get(t);
+  return s && s.every((d) => typeof d === 'number') ? (s as number[]) : undefined;
+};
+
+/**
+ * Convolutions run in ONNX Runtime's blocked layout, NCHWc: channels in blocks of `block`
+ * (its SIMD width: 16 with AVX-512, 8 with AVX2), where its direct convolution kernels run
+ * instead of im2col + GEMM. ONNX Runtime does this itself for convolutions whose weights are
+ * constants; a training step's weights are inputs, so here the step reorders them itself (a
+ * Reshape and a Transpose of a few thousand values) and each blocked Conv sits between a
+ * ReorderInput and a ReorderOutput, so the tensors around it stay NCHW.
+ *
+ * Rewritten: 2-D, one-group Convs with a multiple of `block` output channels and either a
+ * multiple of `block` input channels or 4 to `block`−1 of them (those read NCHW as it is), and
+ * stride-1 ConvTransposes (input gradients) under the same conditions, as the Conv of the
+ * output gradient with the flipped kernel. The values are those of the convolutions replaced.
+ * Measured (1 thread, batch 32, CPU ms): the small CNN's second conv 7.27 → 5.78 forward,
+ * its third 3.17 → 2.42 forward and 4.01 (ConvTranspose) → 2.77 input gradient, LeNet-5's
+ * second 0.41 → 0.22 forward; 1-channel convs gained nothing (0.31 → 0.31, 0.73 → 0.81) and
+ * LeNet-5's second conv's input gradient (6 output channels) stays a ConvTranspose (0.42
+ * against 0.78 as a blocked Conv). Returns how many convolutions were rewritten.
+ */
+export function blockedConvs(g: GraphBuilder, block: number): number {
+  let rewritten = 0;
+  for (const n of [...g.nodes]) {
+    if ((n.op !== 'Conv' && n.op !== 'ConvTranspose') || n.domain) continue;
+    const w = staticShape(g, n.inputs[1]);
+    const x = g.shapes.get(n.inputs[0]);
+    const group = (n.attrs?.group as { i: number } | undefined)?.i ?? 1;
+    if (!w || w.length !== 4 || !x || group !== 1) continue;
+    const [kh, kw] = w.slice(2);
+    const pads = intsOf(n, 'pads', [0, 0, 0, 0]);
+    // Conv: weights [F, C, kh, kw]. ConvTranspose: [C_in, C_out, kh, kw], the flipped Conv's [C_out, C_in].
+    const [f, c] = n.op === 'Conv' ? w : [w[1], w[0]];
+    const fits = f % block === 0 && (c % block === 0 || (c >= 4 && c < block));
+    if (!fits) continue;
+    if (n.op === 'ConvTranspose') {
+      const unit = (k: string) => intsOf(n, k, [1, 1]).every((v) => v === 1);
+      const zero = intsOf(n, 'output_padding', [0, 0]).every((v) => v === 0);
+      if (!unit('strides') || !unit('dilations') || !zero || pads.some((p, i) => p > (i % 2 ? kw : kh) - 1) || n.inputs[2]) continue;
+    }
+    const start = g.nodes.length;
+    let weights = n.inputs[1];
+    let attrs: Record<string, Attr> = { kernel_shape: { ints: [kh, kw] }, pads: { ints: pads } };
+    if (n.op === 'ConvTranspose') {
+      const swapped = g.op('Transpose', [weights], { perm: { ints: [1, 0, 2, 3] } }, [f, c, kh, kw]);
+      const end = g.constI64([-(2 ** 62), -(2 ** 62)]);
+      weights = g.op('Slice', [swapped, g.constI64([-1, -1]), end, g.constI64([2, 3]), g.constI64([-1, -1])], {}, [f, c, kh, kw]);
+      attrs.pads = { ints: [kh - 1 - pads[0], kw - 1 - pads[1], kh - 1 - pads[2], kw - 1 - pads[3]] };
+    } else {
+      for (const k of ['strides', 'dilations']) if (n.attrs?.[k]) attrs[k] = n.attrs[k];
+    }
+    // OIHW → [F/b][C/b][kh][kw][c_b][f_b] (blocked input) or [F/b][C][kh][kw][f_b] (NCHW input).
+    const blockedIn = c % block === 0;
+    const split = blockedIn ? [f / block, block, c / block, block, kh, kw] : [f / block, block, c, kh, kw];
+    const perm = blockedIn ? [0, 2, 4, 5, 3, 1] : [0, 2, 3, 4, 1];
+    const parts = g.op('Reshape', [weights, g.constI64(split)], {}, split);
+    const moved = g.op('Transpose', [parts], { perm: { ints: perm } }, perm.map((p) => split[p]));
+    const wb = g.op('Reshape', [moved, g.constI64([f, c, kh, kw])], {}, [f, c, kh, kw]);
+    const tagged = (t: string) => ((g.nodes[g.nodes.length - 1].domain = NCHWC_DOMAIN), t);
+    const xb = blockedIn ? tagged(g.op('ReorderInput', [n.inputs[0]], {}, x)) : n.inputs[0];
+    const y = n.outputs[0];
+    const yb = tagged(g.op('Conv', [xb, wb, ...(n.op === 'Conv' && n.inputs[2] ? [n.inputs[2]] : [])], attrs, g.shapes.get(y)));
+    tagged(g.op('ReorderOutput', [yb], { channels: { i: f } }, g.shapes.get(y)));
+    g.nodes[g.nodes.length - 1].outputs = [y];
+    const added = g.nodes.splice(start);
+    g.nodes.splice(g.nodes.indexOf(n), 1, ...added);
+    rewritten++;
+  }
+  return rewritten;
 }

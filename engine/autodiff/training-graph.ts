@@ -6,7 +6,7 @@ import { lowerForward, type Forward } from '../graph/compile.ts';
 import type { NetworkDocument, TrainingSettings } from '../graph/document.ts';
 import { buildGradients } from './backward.ts';
 import { LOSS_HEADS } from './losses.ts';
-import { poolBeforeRelu } from './rewrite.ts';
+import { blockedConvs, NCHWC_DOMAIN, poolBeforeRelu } from './rewrite.ts';
 import { emitOptimizer, type SlotInfo } from './optimizers.ts';
 
 export interface TrainingGraph {
@@ -30,6 +30,11 @@ export interface TrainingGraphOptions {
    * batch of n feeds n_i/n, so the shards' gradients sum to the whole batch's (parallel.ts).
    */
   shardScale?: boolean;
+  /**
+   * ONNX Runtime's NCHWc block size on this CPU (ort.ts, nchwcBlockSize): convolutions then run
+   * in its blocked layout (rewrite.ts, blockedConvs). The step can only run on its CPU provider.
+   */
+  nchwc?: number;
 }
 
 /** Makes tensor `t` the graph output `name` (renamed in place, not copied). */
@@ -49,6 +54,7 @@ export function buildTrainingGraph(doc: NetworkDocument, opts: TrainingGraphOpti
   const params = f.weights.map((w) => w.name);
   const seed = opts.shardScale ? g.op('Mul', [head.dLogits, g.input('grad_scale', 'float32', [])], {}, g.shape(head.dLogits)) : head.dLogits;
   const grads = buildGradients(g, new Map([[f.logits, seed]]), params);
+  const blocked = opts.nchwc ? blockedConvs(g, opts.nchwc) : 0;
 
   g.output(head.loss);
   g.output(head.correct);
@@ -75,6 +81,7 @@ export function buildTrainingGraph(doc: NetworkDocument, opts: TrainingGraphOpti
   for (const s of f.states) next.set(s.name, named(s.updated!, `${s.name}:next`));
 
   const model: ModelIR = { graph: g.graph(`${doc.name} (training step)`), opset: OPSET, metadata: { 'netwright.graph': 'training-step' } };
+  if (blocked) model.domains = { [NCHWC_DOMAIN]: 1 };
   return { model, forward: f, slots, scalars, next, gradOutputs };
 }
 

@@ -25,6 +25,8 @@ export interface NodeIR {
   outputs: string[];
   attrs?: Record<string, Attr>;
   name?: string;
+  /** The operator set the op belongs to; absent for ONNX's own (ai.onnx). */
+  domain?: string;
 }
 
 /** A dimension: a fixed size, or a symbolic name such as 'N' for the batch. */
@@ -47,6 +49,8 @@ export interface GraphIR {
 export interface ModelIR {
   graph: GraphIR;
   opset: number;
+  /** Operator sets besides ai.onnx that nodes use, with their versions (training graphs only). */
+  domains?: Record<string, number>;
   irVersion?: number;
   producer?: string;
   metadata: Record<string, string>;
@@ -119,6 +123,7 @@ export function encodeModel(m: ModelIR): Uint8Array {
     w.string(3, n.name ?? `${n.op}_${i}`);
     w.string(4, n.op);
     for (const [k, a] of Object.entries(n.attrs ?? {})) w.message(5, encodeAttr(k, a));
+    if (n.domain) w.string(7, n.domain);
     g.message(1, w);
   });
   g.string(2, m.graph.name);
@@ -132,6 +137,7 @@ export function encodeModel(m: ModelIR): Uint8Array {
   w.string(3, '0.1.0');
   w.message(7, g);
   w.message(8, new ProtoWriter().string(1, '').varint(2, m.opset));
+  for (const [d, v] of Object.entries(m.domains ?? {})) w.message(8, new ProtoWriter().string(1, d).varint(2, v));
   for (const [k, v] of Object.entries(m.metadata)) w.message(14, new ProtoWriter().string(1, k).string(2, v));
   return w.finish();
 }
@@ -285,6 +291,7 @@ export function decodeModel(bytes: Uint8Array): ModelIR {
   let irVersion = 0;
   let producer = '';
   let opset = 0;
+  const domains: Record<string, number> = {};
   let graphBytes: Uint8Array | undefined;
   try {
     for (const f of fields) {
@@ -299,6 +306,7 @@ export function decodeModel(bytes: Uint8Array): ModelIR {
           if (o.field === 2) version = num(o);
         }
         if (domain === '' || domain === 'ai.onnx') opset = version;
+        else domains[domain] = version;
       } else if (f.field === 14 && f.wire === 2) {
         let k = '';
         let v = '';
@@ -327,6 +335,7 @@ export function decodeModel(bytes: Uint8Array): ModelIR {
           else if (x.field === 2) n.outputs.push(utf8(x.data));
           else if (x.field === 3) n.name = utf8(x.data);
           else if (x.field === 4) n.op = utf8(x.data);
+          else if (x.field === 7 && x.data?.length) n.domain = utf8(x.data);
           else if (x.field === 5) {
             const [k, a] = decodeAttr(payload(x), `${where}.attribute`);
             n.attrs![k] = a;
@@ -336,7 +345,7 @@ export function decodeModel(bytes: Uint8Array): ModelIR {
       }
     }
     checkGraph(graph);
-    return { graph, opset, irVersion, producer, metadata };
+    return { graph, opset, ...(Object.keys(domains).length ? { domains } : {}), irVersion, producer, metadata };
   } catch (e) {
     if (e instanceof ProtoError) throw new OnnxReadError('model', e.message);
     throw e;

@@ -2,6 +2,9 @@
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
+import { NCHWC_DOMAIN } from '../autodiff/rewrite.ts';
+import { GraphBuilder } from '../onnx/builder.ts';
+import { encodeModel, OPSET } from '../onnx/model.ts';
 
 export type Device = 'cpu' | 'cuda' | 'dml' | 'coreml';
 export const DEVICES: readonly Device[] = ['cpu', 'cuda', 'dml', 'coreml'];
@@ -113,6 +116,36 @@ export async function openStepSession(model: Uint8Array, threads?: number): Prom
     };
   }
   return stepSession(await ort.InferenceSession.create(model, sessionOptions('cpu', threads)));
+}
+
+let blockSize: Promise<number> | undefined;
+/**
+ * The channel block of ONNX Runtime's NCHWc kernels on this CPU (16 with AVX-512, 8 with
+ * AVX2), read off what its ReorderInput makes of 4 channels; 0 where those kernels are
+ * missing (other CPUs, other builds). NETWRIGHT_NCHWC=0 turns them off (for comparisons).
+ */
+export function nchwcBlockSize(): Promise<number> {
+  blockSize ??= (async () => {
+    if (process.env.NETWRIGHT_NCHWC === '0') return 0;
+    try {
+      const g = new GraphBuilder();
+      const x = g.input('x', 'float32', [1, 4, 1, 1]);
+      g.output(g.op('ReorderInput', [x]));
+      g.nodes[0].domain = NCHWC_DOMAIN;
+      const model = encodeModel({ graph: g.graph('probe'), opset: OPSET, domains: { [NCHWC_DOMAIN]: 1 }, metadata: {} });
+      const s = await ort.InferenceSession.create(model, sessionOptions('cpu', 1));
+      try {
+        const out = await s.run({ x: new ort.Tensor('float32', new Float32Array(4), [1, 4, 1, 1]) });
+        const c = out[g.outputs[0].name].dims[1];
+        return c === 8 || c === 16 ? c : 0;
+      } finally {
+        await s.release();
+      }
+    } catch {
+      return 0;
+    }
+  })();
+  return blockSize;
 }
 
 export { ort };

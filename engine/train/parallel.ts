@@ -164,9 +164,10 @@ export class ParallelStep {
   /**
    * Opens the shard session here and on a replica thread, and the update session. `threads`
    * is split between the two shards. `capacity`: the largest batch run() will be given.
+   * `nchwc`: block size for blocked convolutions (0: none).
    */
-  static async create(doc: NetworkDocument, settings: TrainingSettings, threads: number, capacity: number): Promise<ParallelStep> {
-    const shardGraph = buildTrainingGraph(doc, { gradients: true, optimizer: 'none', shardScale: true });
+  static async create(doc: NetworkDocument, settings: TrainingSettings, threads: number, capacity: number, nchwc = 0): Promise<ParallelStep> {
+    const shardGraph = buildTrainingGraph(doc, { gradients: true, optimizer: 'none', shardScale: true, nchwc });
     const f = shardGraph.forward;
     let offset = 0;
     const params = f.weights.map((w) => {

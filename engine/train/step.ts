@@ -7,7 +7,7 @@ import type { NetworkDocument, TrainingSettings } from '../graph/document.ts';
 import { Rng } from '../graph/rng.ts';
 import { encodeModel } from '../onnx/model.ts';
 import os from 'node:os';
-import { openSession, openStepSession, ort, stepSession, type Device, type StepSession } from './ort.ts';
+import { nchwcBlockSize, openSession, openStepSession, ort, stepSession, type Device, type StepSession } from './ort.ts';
 import { ParallelStep } from './parallel.ts';
 
 export interface StepResult {
@@ -35,16 +35,18 @@ export class TrainingStep {
 
   static async create(
     doc: NetworkDocument,
-    opts: { device?: Device; threads?: number; seed?: number; gradients?: boolean; optimizer?: TrainingSettings | 'none'; shards?: 1 | 2 } = {},
+    opts: { device?: Device; threads?: number; seed?: number; gradients?: boolean; optimizer?: TrainingSettings | 'none'; shards?: 1 | 2; blocked?: boolean } = {},
   ): Promise<TrainingStep> {
-    const graph = buildTrainingGraph(doc, { gradients: opts.gradients, optimizer: opts.optimizer });
+    // Blocked convolutions are CPU kernels: on a GPU they would run on the CPU.
+    const nchwc = (opts.device ?? 'cpu') === 'cpu' && opts.blocked !== false ? await nchwcBlockSize() : 0;
+    const graph = buildTrainingGraph(doc, { gradients: opts.gradients, optimizer: opts.optimizer, nchwc });
     const threads = opts.threads ?? os.availableParallelism();
     const shards = opts.shards ?? autoShards(graph, opts.device ?? 'cpu', threads);
     let step: TrainingStep;
     if (shards === 2) {
       if (opts.gradients || opts.optimizer === 'none' || graph.forward.states.length) throw new Error('a sharded step needs an optimizer and a network without running statistics');
       const settings = opts.optimizer ?? doc.training;
-      const parallel = await ParallelStep.create(doc, settings, threads, doc.training.batchSize);
+      const parallel = await ParallelStep.create(doc, settings, threads, doc.training.batchSize, nchwc);
       step = new TrainingStep(graph, undefined, undefined, doc.training, 'cpu', undefined, parallel);
     } else if ((opts.device ?? 'cpu') === 'cpu' && graph.scalars.length) {
       step = new TrainingStep(graph, await openStepSession(encodeModel(graph.model), threads), undefined, doc.training, 'cpu');
