@@ -22,14 +22,18 @@ ort.env.logLevel = 'fatal';
 
 const PROVIDER: Record<Device, string> = { cpu: 'cpu', cuda: 'cuda', dml: 'dml', coreml: 'coreml' };
 
-export function sessionOptions(device: Device, threads = os.availableParallelism()): ort.InferenceSession.SessionOptions {
+/**
+ * `spin`: the intra-op threads spin between ops instead of sleeping. Only for a training step's
+ * own session, for as long as it trains: idle spinning threads burn a core each (STACK.md).
+ */
+export function sessionOptions(device: Device, threads = os.availableParallelism(), spin = false): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: device === 'cpu' ? ['cpu'] : [PROVIDER[device], 'cpu'],
     graphOptimizationLevel: 'all',
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     // Spinning threads burn a core each while idle and make timings drift (STACK.md).
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
+    extra: { session: { intra_op: { allow_spinning: spin ? '1' : '0' } } },
   } as ort.InferenceSession.SessionOptions;
 }
 
@@ -101,12 +105,12 @@ function nativeBinding(): NativeBinding | null {
  * bench/README.md). This goes through onnxruntime-node's native binding, the object its public
  * session wraps (dist/binding.js, as in 1.30); if that is not there, the public API.
  */
-export async function openStepSession(model: Uint8Array, threads?: number): Promise<StepSession> {
+export async function openStepSession(model: Uint8Array, threads?: number, spin = false): Promise<StepSession> {
   const nb = nativeBinding();
   if (nb) {
     nb.initOrt();
     const s = new nb.binding.InferenceSession();
-    s.loadModel(model.buffer, model.byteOffset, model.byteLength, sessionOptions('cpu', threads));
+    s.loadModel(model.buffer, model.byteOffset, model.byteLength, sessionOptions('cpu', threads, spin));
     return {
       direct: true,
       run: (feeds, fetches) => {
@@ -115,7 +119,7 @@ export async function openStepSession(model: Uint8Array, threads?: number): Prom
       release: async () => s.dispose(),
     };
   }
-  return stepSession(await ort.InferenceSession.create(model, sessionOptions('cpu', threads)));
+  return stepSession(await ort.InferenceSession.create(model, sessionOptions('cpu', threads, spin)));
 }
 
 let blockSize: Promise<number> | undefined;

@@ -49,7 +49,11 @@ export class TrainingStep {
       const parallel = await ParallelStep.create(doc, settings, threads, doc.training.batchSize, nchwc);
       step = new TrainingStep(graph, undefined, undefined, doc.training, 'cpu', undefined, parallel);
     } else if ((opts.device ?? 'cpu') === 'cpu' && graph.scalars.length) {
-      step = new TrainingStep(graph, await openStepSession(encodeModel(graph.model), threads), undefined, doc.training, 'cpu');
+      // One session on several threads (dense-only nets): its threads spin between ops. Their
+      // GEMMs are too short to gain from a second thread that has to be woken each time (MLP
+      // step 0.87 → 0.74 ms, bench/README.md); the session lives only while training runs.
+      const spin = threads > 1 && process.env.NETWRIGHT_SPIN !== '0';
+      step = new TrainingStep(graph, await openStepSession(encodeModel(graph.model), threads, spin), undefined, doc.training, 'cpu');
     } else {
       const { session, device, fallback } = await openSession(encodeModel(graph.model), opts.device ?? 'cpu', threads);
       step = new TrainingStep(graph, stepSession(session), session, doc.training, device, fallback);
