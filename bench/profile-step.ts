@@ -1,6 +1,6 @@
 // Where a training step's time goes: ONNX Runtime's own profile of the step graph, one thread,
 // summed per node and averaged over runs.
-//   node --import tsx bench/profile-step.ts <mlp|lenet5|small_cnn> [--batch 32] [--runs 50] [--top 12] [--whole] [--threads 1]
+//   node --import tsx bench/profile-step.ts <mlp|lenet5|small_cnn> [--batch 32] [--runs 50] [--top 12] [--whole] [--threads 1] [--spin]
 // By default it profiles the graph each shard of a two-shard step runs (forward and backward,
 // gradients out: engine/train/parallel.ts); --whole profiles the single-session step with the
 // optimizer (SGD momentum 0.9).
@@ -24,6 +24,7 @@ const n = Number(flag('batch', '32'));
 const runs = Number(flag('runs', net === 'small_cnn' ? '12' : '60'));
 const whole = args.includes('--whole');
 const threads = Number(flag('threads', '1'));
+const spin = args.includes('--spin');
 
 const r = parseDocument(fs.readFileSync(FILES[net], 'utf8'));
 if (!r.ok) throw new Error(`cannot load ${FILES[net]}`);
@@ -45,7 +46,7 @@ for (const s of graph.slots) values.set(s.name, new Float32Array(s.shape.reduce(
 for (const i of graph.model.graph.inputs) if (values.has(i.name)) feeds[i.name] = new ort.Tensor('float32', values.get(i.name)!, i.shape as number[]);
 
 const prefix = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nw-prof-')), 'step');
-const session = await ort.InferenceSession.create(encodeModel(graph.model), { ...sessionOptions('cpu', threads), enableProfiling: true, profileFilePrefix: prefix });
+const session = await ort.InferenceSession.create(encodeModel(graph.model), { ...sessionOptions('cpu', threads, spin), enableProfiling: true, profileFilePrefix: prefix });
 const warm = Math.max(3, Math.floor(runs / 5));
 for (let i = 0; i < warm + runs; i++) await session.run(feeds);
 await session.release();
