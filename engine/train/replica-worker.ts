@@ -25,9 +25,14 @@ try {
   parentPort.postMessage({ error: (e as Error).message });
   process.exit(1);
 }
-parentPort.postMessage({ ready: true });
-
+// The step count is read before saying ready: the first step can start the moment the
+// training thread hears it, and a count read after that could already be the first step's,
+// which this thread would then wait past forever (seen once in CI, on a loaded machine).
 let seq = Atomics.load(ctrl, CTRL.SEQ);
+parentPort.postMessage({ ready: true });
+// Tests widen that window (parallel.test.ts): the first step then starts before this line ends.
+const pause = Number(process.env.NETWRIGHT_REPLICA_PAUSE_MS ?? 0);
+if (pause > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
 for (;;) {
   // The next step comes as soon as the optimizer update is through: spin briefly before sleeping.
   const spin = performance.now() + 2;

@@ -113,3 +113,23 @@ test('shards are used for conv nets on two or more threads, not for dense-only n
   assert.equal(await shardsOf(convNet(), 2), 1);
   await assert.rejects(TrainingStep.create(convNet(), { shards: 2, threads: 2 }), /running statistics/);
 });
+
+test('a step started while the replica thread is still between "ready" and its wait is not lost', { timeout: 20_000 }, async () => {
+  // The replica thread pauses right after saying ready, so the first step is signalled before
+  // it starts waiting: it must still see that step (it once read the count too late and hung).
+  process.env.NETWRIGHT_REPLICA_PAUSE_MS = '300';
+  let step: TrainingStep;
+  try {
+    step = await TrainingStep.create(dropNet(), { shards: 2, threads: 2, seed: 3 });
+  } finally {
+    delete process.env.NETWRIGHT_REPLICA_PAUSE_MS;
+  }
+  try {
+    const per = step.inputShape.reduce((a, b) => a * b, 1);
+    const { x, y } = batch(8, per, 1);
+    const r = await step.run(x, y, 8, 0.05, step.masks(8, new Rng(1)));
+    assert.ok(Number.isFinite(r.loss));
+  } finally {
+    await step.release();
+  }
+});
