@@ -2,6 +2,7 @@
 // of the forward graph before differentiation, and of the whole step after it.
 import type { GraphBuilder } from '../onnx/builder.ts';
 import type { Attr, NodeIR } from '../onnx/model.ts';
+import { flippedKernel } from './rules.ts';
 
 /**
  * ReLU then MaxPool becomes MaxPool then ReLU. max(relu(x)) = relu(max(x)) because ReLU never
@@ -86,9 +87,7 @@ export function blockedConvs(g: GraphBuilder, block: number): number {
     let weights = n.inputs[1];
     let attrs: Record<string, Attr> = { kernel_shape: { ints: [kh, kw] }, pads: { ints: pads } };
     if (n.op === 'ConvTranspose') {
-      const swapped = g.op('Transpose', [weights], { perm: { ints: [1, 0, 2, 3] } }, [f, c, kh, kw]);
-      const end = g.constI64([-(2 ** 62), -(2 ** 62)]);
-      weights = g.op('Slice', [swapped, g.constI64([-1, -1]), end, g.constI64([2, 3]), g.constI64([-1, -1])], {}, [f, c, kh, kw]);
+      weights = flippedKernel(g, weights, w);
       attrs.pads = { ints: [kh - 1 - pads[0], kw - 1 - pads[1], kh - 1 - pads[2], kw - 1 - pads[3]] };
     } else {
       for (const k of ['strides', 'dilations']) if (n.attrs?.[k]) attrs[k] = n.attrs[k];

@@ -106,6 +106,13 @@ function convWeightGradByTap(g: GraphBuilder, x: string, dy: string, n: NodeIR, 
  * over F·k·k instead of F. Measured: small CNN shard step 44-46 → 43-44 CPU ms; where F > C
  * (LeNet-5's second conv, the small CNN's third) ConvTranspose was faster.
  */
+/** Weights [F, C, kh, kw] → [C, F, kh, kw], each kernel turned by 180°: a Conv with them undoes a stride-1 Conv's correlation. */
+export function flippedKernel(g: GraphBuilder, w: string, [f, c, kh, kw]: number[]): string {
+  const swapped = g.op('Transpose', [w], { perm: { ints: [1, 0, 2, 3] } }, [c, f, kh, kw]);
+  const end = g.constI64([-(2 ** 62), -(2 ** 62)]);
+  return g.op('Slice', [swapped, g.constI64([-1, -1]), end, g.constI64([2, 3]), g.constI64([-1, -1])], {}, [c, f, kh, kw]);
+}
+
 function convInputGrad(g: GraphBuilder, x: string, w: string, dy: string, n: NodeIR): string {
   const [f, c, kh, kw] = g.shape(w) as number[];
   const p = ints(n, 'pads', [0, 0, 0, 0]);
@@ -114,9 +121,7 @@ function convInputGrad(g: GraphBuilder, x: string, w: string, dy: string, n: Nod
   if (!flip) {
     return g.op('ConvTranspose', [dy, w], { ...pick(n, ['strides', 'dilations', 'pads', 'group', 'kernel_shape']), output_padding: { ints: outputPadding(g, x, n.outputs[0], n) } }, g.shape(x));
   }
-  const swapped = g.op('Transpose', [w], { perm: { ints: [1, 0, 2, 3] } }, [c, f, kh, kw]);
-  const end = g.constI64([-(2 ** 62), -(2 ** 62)]);
-  const flipped = g.op('Slice', [swapped, g.constI64([-1, -1]), end, g.constI64([2, 3]), g.constI64([-1, -1])], {}, [c, f, kh, kw]);
+  const flipped = flippedKernel(g, w, [f, c, kh, kw]);
   const pads = [kh - 1 - p[0], kw - 1 - p[1], kh - 1 - p[2], kw - 1 - p[3]];
   return g.op('Conv', [dy, flipped], { kernel_shape: { ints: [kh, kw] }, pads: { ints: pads } }, g.shape(x));
 }
