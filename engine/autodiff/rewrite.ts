@@ -1,8 +1,8 @@
 // Rewrites of training graphs that give the same values and the same gradients for less work:
 // of the forward graph before differentiation, and of the whole step after it.
 import type { GraphBuilder } from '../onnx/builder.ts';
-import type { Attr, NodeIR } from '../onnx/model.ts';
-import { flippedKernel } from './rules.ts';
+import type { Attr, Dim } from '../onnx/model.ts';
+import { flippable, flippedKernel, flippedPads, int, ints } from './rules.ts';
 
 /**
  * ReLU then MaxPool becomes MaxPool then ReLU. max(relu(x)) = relu(max(x)) because ReLU never
@@ -40,7 +40,13 @@ export function poolBeforeRelu(g: GraphBuilder): number {
 /** ONNX Runtime's operator set for its CPU kernels on channel-blocked tensors. */
 export const NCHWC_DOMAIN = 'com.microsoft.nchwc';
 
-const intsOf = (n: NodeIR, k: string, d: number[]): number[] => (n.attrs?.[k] as { ints: number[] } | undefined)?.ints ?? d;
+/** Emits an op of NCHWC_DOMAIN. */
+export function nchwcOp(g: GraphBuilder, op: string, inputs: string[], attrs: Record<string, Attr> = {}, shape?: Dim[]): string {
+  const out = g.op(op, inputs, attrs, shape);
+  g.nodes[g.nodes.length - 1].domain = NCHWC_DOMAIN;
+  return out;
+}
+
 const staticShape = (g: GraphBuilder, t: string): number[] | undefined => {
   const s = g.shapes.get(t);
   return s && s.every((d) => typeof d === 'number') ? (s as number[]) : undefined;
@@ -70,25 +76,20 @@ export function blockedConvs(g: GraphBuilder, block: number): number {
     if ((n.op !== 'Conv' && n.op !== 'ConvTranspose') || n.domain) continue;
     const w = staticShape(g, n.inputs[1]);
     const x = g.shapes.get(n.inputs[0]);
-    const group = (n.attrs?.group as { i: number } | undefined)?.i ?? 1;
-    if (!w || w.length !== 4 || !x || group !== 1) continue;
+    if (!w || w.length !== 4 || !x || int(n, 'group', 1) !== 1) continue;
     const [kh, kw] = w.slice(2);
-    const pads = intsOf(n, 'pads', [0, 0, 0, 0]);
+    const pads = ints(n, 'pads', [0, 0, 0, 0]);
     // Conv: weights [F, C, kh, kw]. ConvTranspose: [C_in, C_out, kh, kw], the flipped Conv's [C_out, C_in].
     const [f, c] = n.op === 'Conv' ? w : [w[1], w[0]];
     const fits = f % block === 0 && (c % block === 0 || (c >= 4 && c < block));
     if (!fits) continue;
-    if (n.op === 'ConvTranspose') {
-      const unit = (k: string) => intsOf(n, k, [1, 1]).every((v) => v === 1);
-      const zero = intsOf(n, 'output_padding', [0, 0]).every((v) => v === 0);
-      if (!unit('strides') || !unit('dilations') || !zero || pads.some((p, i) => p > (i % 2 ? kw : kh) - 1) || n.inputs[2]) continue;
-    }
+    if (n.op === 'ConvTranspose' && (!flippable(n, kh, kw) || ints(n, 'output_padding', [0, 0]).some((v) => v) || n.inputs[2])) continue;
     const start = g.nodes.length;
     let weights = n.inputs[1];
-    let attrs: Record<string, Attr> = { kernel_shape: { ints: [kh, kw] }, pads: { ints: pads } };
+    const attrs: Record<string, Attr> = { kernel_shape: { ints: [kh, kw] }, pads: { ints: pads } };
     if (n.op === 'ConvTranspose') {
       weights = flippedKernel(g, weights, w);
-      attrs.pads = { ints: [kh - 1 - pads[0], kw - 1 - pads[1], kh - 1 - pads[2], kw - 1 - pads[3]] };
+      attrs.pads = { ints: flippedPads(pads, kh, kw) };
     } else {
       for (const k of ['strides', 'dilations']) if (n.attrs?.[k]) attrs[k] = n.attrs[k];
     }
@@ -99,11 +100,10 @@ export function blockedConvs(g: GraphBuilder, block: number): number {
     const parts = g.op('Reshape', [weights, g.constI64(split)], {}, split);
     const moved = g.op('Transpose', [parts], { perm: { ints: perm } }, perm.map((p) => split[p]));
     const wb = g.op('Reshape', [moved, g.constI64([f, c, kh, kw])], {}, [f, c, kh, kw]);
-    const tagged = (t: string) => ((g.nodes[g.nodes.length - 1].domain = NCHWC_DOMAIN), t);
-    const xb = blockedIn ? tagged(g.op('ReorderInput', [n.inputs[0]], {}, x)) : n.inputs[0];
+    const xb = blockedIn ? nchwcOp(g, 'ReorderInput', [n.inputs[0]], {}, x) : n.inputs[0];
     const y = n.outputs[0];
-    const yb = tagged(g.op('Conv', [xb, wb, ...(n.op === 'Conv' && n.inputs[2] ? [n.inputs[2]] : [])], attrs, g.shapes.get(y)));
-    tagged(g.op('ReorderOutput', [yb], { channels: { i: f } }, g.shapes.get(y)));
+    const yb = nchwcOp(g, 'Conv', [xb, wb, ...(n.op === 'Conv' && n.inputs[2] ? [n.inputs[2]] : [])], attrs, g.shapes.get(y));
+    nchwcOp(g, 'ReorderOutput', [yb], { channels: { i: f } }, g.shapes.get(y));
     g.nodes[g.nodes.length - 1].outputs = [y];
     const added = g.nodes.splice(start);
     g.nodes.splice(g.nodes.indexOf(n), 1, ...added);

@@ -23,8 +23,8 @@ export const DIFFERENTIABLE_OPS = [
 ] as const;
 export type DiffOp = (typeof DIFFERENTIABLE_OPS)[number];
 
-const ints = (n: NodeIR, k: string, d: number[] = []): number[] => (n.attrs?.[k] as { ints: number[] } | undefined)?.ints ?? d;
-const int = (n: NodeIR, k: string, d: number): number => (n.attrs?.[k] as { i: number } | undefined)?.i ?? d;
+export const ints = (n: NodeIR, k: string, d: number[] = []): number[] => (n.attrs?.[k] as { ints: number[] } | undefined)?.ints ?? d;
+export const int = (n: NodeIR, k: string, d: number): number => (n.attrs?.[k] as { i: number } | undefined)?.i ?? d;
 const float = (n: NodeIR, k: string, d: number): number => (n.attrs?.[k] as { f: number } | undefined)?.f ?? d;
 
 /** dY of the first output; every single-output rule starts here. */
@@ -99,13 +99,6 @@ function convWeightGradByTap(g: GraphBuilder, x: string, dy: string, n: NodeIR, 
   return g.op('Reshape', [stacked, g.constI64(wShape)], {}, wShape);
 }
 
-/**
- * dX of a Conv. ConvTranspose (a GEMM over the F output channels, then col2im) in general;
- * for stride 1, dilation 1, one group and at least as many input channels as output channels,
- * a Conv of dY with the kernel transposed and flipped, padded k−1−p each side: its GEMM runs
- * over F·k·k instead of F. Measured: small CNN shard step 44-46 → 43-44 CPU ms; where F > C
- * (LeNet-5's second conv, the small CNN's third) ConvTranspose was faster.
- */
 /** Weights [F, C, kh, kw] → [C, F, kh, kw], each kernel turned by 180°: a Conv with them undoes a stride-1 Conv's correlation. */
 export function flippedKernel(g: GraphBuilder, w: string, [f, c, kh, kw]: number[]): string {
   const swapped = g.op('Transpose', [w], { perm: { ints: [1, 0, 2, 3] } }, [c, f, kh, kw]);
@@ -113,17 +106,33 @@ export function flippedKernel(g: GraphBuilder, w: string, [f, c, kh, kw]: number
   return g.op('Slice', [swapped, g.constI64([-1, -1]), end, g.constI64([2, 3]), g.constI64([-1, -1])], {}, [c, f, kh, kw]);
 }
 
+/** The padding of that Conv: k−1−p on each side. */
+export const flippedPads = (p: number[], kh: number, kw: number): number[] => [kh - 1 - p[0], kw - 1 - p[1], kh - 1 - p[2], kw - 1 - p[3]];
+
+/**
+ * Whether the input gradient of Conv (or ConvTranspose) `n` with a kh×kw kernel can be a Conv
+ * of dY with flippedKernel, padded by flippedPads: stride 1, dilation 1, one group, p ≤ k−1.
+ */
+export function flippable(n: NodeIR, kh: number, kw: number): boolean {
+  const unit = (k: string) => ints(n, k, [1, 1]).every((v) => v === 1);
+  return unit('strides') && unit('dilations') && int(n, 'group', 1) === 1 && ints(n, 'pads', [0, 0, 0, 0]).every((v, i) => v <= (i % 2 ? kw : kh) - 1);
+}
+
+/**
+ * dX of a Conv. ConvTranspose (a GEMM over the F output channels, then col2im) in general;
+ * for stride 1, dilation 1, one group and at least as many input channels as output channels,
+ * a Conv of dY with the kernel transposed and flipped, padded k−1−p each side: its GEMM runs
+ * over F·k·k instead of F. Measured: small CNN shard step 44-46 → 43-44 CPU ms; where F > C
+ * (LeNet-5's second conv, the small CNN's third) ConvTranspose was faster.
+ */
 function convInputGrad(g: GraphBuilder, x: string, w: string, dy: string, n: NodeIR): string {
   const [f, c, kh, kw] = g.shape(w) as number[];
   const p = ints(n, 'pads', [0, 0, 0, 0]);
-  const unit = (k: string) => ints(n, k, [1, 1]).every((v) => v === 1);
-  const flip = c >= f && unit('strides') && unit('dilations') && int(n, 'group', 1) === 1 && p.every((v, i) => v <= (i % 2 ? kw : kh) - 1);
-  if (!flip) {
+  if (c < f || !flippable(n, kh, kw)) {
     return g.op('ConvTranspose', [dy, w], { ...pick(n, ['strides', 'dilations', 'pads', 'group', 'kernel_shape']), output_padding: { ints: outputPadding(g, x, n.outputs[0], n) } }, g.shape(x));
   }
   const flipped = flippedKernel(g, w, [f, c, kh, kw]);
-  const pads = [kh - 1 - p[0], kw - 1 - p[1], kh - 1 - p[2], kw - 1 - p[3]];
-  return g.op('Conv', [dy, flipped], { kernel_shape: { ints: [kh, kw] }, pads: { ints: pads } }, g.shape(x));
+  return g.op('Conv', [dy, flipped], { kernel_shape: { ints: [kh, kw] }, pads: { ints: flippedPads(p, kh, kw) } }, g.shape(x));
 }
 
 function convWeightGrad(g: GraphBuilder, x: string, dy: string, n: NodeIR, wShape: number[]): string {

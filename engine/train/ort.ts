@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { NCHWC_DOMAIN } from '../autodiff/rewrite.ts';
+import { NCHWC_DOMAIN, nchwcOp } from '../autodiff/rewrite.ts';
 import { GraphBuilder } from '../onnx/builder.ts';
 import { encodeModel, OPSET } from '../onnx/model.ts';
 
@@ -134,8 +134,7 @@ export function nchwcBlockSize(): Promise<number> {
     try {
       const g = new GraphBuilder();
       const x = g.input('x', 'float32', [1, 4, 1, 1]);
-      g.output(g.op('ReorderInput', [x]));
-      g.nodes[0].domain = NCHWC_DOMAIN;
+      g.output(nchwcOp(g, 'ReorderInput', [x]));
       const model = encodeModel({ graph: g.graph('probe'), opset: OPSET, domains: { [NCHWC_DOMAIN]: 1 }, metadata: {} });
       const s = await ort.InferenceSession.create(model, sessionOptions('cpu', 1));
       try {
