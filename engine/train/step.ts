@@ -37,25 +37,26 @@ export class TrainingStep {
     doc: NetworkDocument,
     opts: { device?: Device; threads?: number; seed?: number; gradients?: boolean; optimizer?: TrainingSettings | 'none'; shards?: 1 | 2; blocked?: boolean } = {},
   ): Promise<TrainingStep> {
+    const wanted = opts.device ?? 'cpu';
     // Blocked convolutions are CPU kernels: on a GPU they would run on the CPU.
-    const nchwc = (opts.device ?? 'cpu') === 'cpu' && opts.blocked !== false ? await nchwcBlockSize() : 0;
+    const nchwc = wanted === 'cpu' && opts.blocked !== false ? await nchwcBlockSize() : 0;
     const graph = buildTrainingGraph(doc, { gradients: opts.gradients, optimizer: opts.optimizer, nchwc });
     const threads = opts.threads ?? os.availableParallelism();
-    const shards = opts.shards ?? autoShards(graph, opts.device ?? 'cpu', threads);
+    const shards = opts.shards ?? autoShards(graph, wanted, threads);
     let step: TrainingStep;
     if (shards === 2) {
       if (opts.gradients || opts.optimizer === 'none' || graph.forward.states.length) throw new Error('a sharded step needs an optimizer and a network without running statistics');
       const settings = opts.optimizer ?? doc.training;
       const parallel = await ParallelStep.create(doc, settings, threads, doc.training.batchSize, nchwc);
       step = new TrainingStep(graph, undefined, undefined, doc.training, 'cpu', undefined, parallel);
-    } else if ((opts.device ?? 'cpu') === 'cpu' && graph.scalars.length) {
+    } else if (wanted === 'cpu' && graph.scalars.length) {
       // One session on several threads (dense-only nets): its threads spin between ops. Their
       // GEMMs are too short to gain from a second thread that has to be woken each time (MLP
-      // step 0.87 → 0.74 ms, bench/README.md); the session lives only while training runs.
+      // step 0.74-0.88 → 0.62-0.68 ms, bench/README.md); the session lives only while training runs.
       const spin = threads > 1 && process.env.NETWRIGHT_SPIN !== '0';
       step = new TrainingStep(graph, await openStepSession(encodeModel(graph.model), threads, spin), undefined, doc.training, 'cpu');
     } else {
-      const { session, device, fallback } = await openSession(encodeModel(graph.model), opts.device ?? 'cpu', threads);
+      const { session, device, fallback } = await openSession(encodeModel(graph.model), wanted, threads);
       step = new TrainingStep(graph, stepSession(session), session, doc.training, device, fallback);
     }
     step.values = initialValues(graph.forward, opts.seed ?? doc.training.seed);
