@@ -173,10 +173,13 @@ export async function loadDataset(scan: FolderScan, spec: ImageSpec, opts: LoadO
     // no cache yet, or an unreadable one: start over
   }
   // Never truncate: another loader (a job thread, the training thread) may be filling the same
-  // cache right now; pixels outside the index's slots are simply unused.
-  const fd = fs.openSync(pixelFile, fs.existsSync(pixelFile) ? 'r+' : 'w+');
+  // cache right now (see the slot order below); pixels outside the index's slots are unused.
+  const fd = fs.openSync(pixelFile, fs.constants.O_RDWR | fs.constants.O_CREAT);
 
-  const samples: Sample[] = [...scan.train, ...scan.val];
+  // Slots are handed out in path order, not in the split's order: loaders filling one fresh
+  // cache at once (a report, a preview, training with another split) then give each file the
+  // same slot and write the same pixels there, whichever index is written last.
+  const samples: Sample[] = [...scan.train, ...scan.val].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const stats: DecodeStats = { files: samples.length, decoded: 0, fromCache: 0, workers: 0 };
   const entries: Record<string, Entry> = {};
   const jobs: { path: string; size: number; mtime: number; slot: number }[] = [];

@@ -28,17 +28,8 @@ export class JobRunner {
 
   constructor(private readonly project: ProjectSpec) {}
 
-  /** Jobs that fill the pixel cache wait for each other (a report and a preview of one folder). */
-  private cacheQueue: Promise<unknown> = Promise.resolve();
-
+  /** Jobs that fill the pixel cache may run at once: loaders share a cache safely (data/cache.ts). */
   run<K extends JobKind>(kind: K, ...args: JobArgs<K>): Promise<JobResult<K>> {
-    if (kind !== 'datasetReport' && kind !== 'augmentPreview') return this.spawn(kind, args);
-    const next = this.cacheQueue.then(() => this.spawn(kind, args));
-    this.cacheQueue = next.catch(() => undefined);
-    return next;
-  }
-
-  private spawn<K extends JobKind>(kind: K, args: JobArgs<K>): Promise<JobResult<K>> {
     const worker = spawnWorker(workerUrl('job-worker', import.meta.url), { kind, args, project: this.project });
     this.running++;
     return new Promise<JobResult<K>>((resolve, reject) => {

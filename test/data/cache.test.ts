@@ -92,19 +92,20 @@ test('a throwaway cache is removed on close; splits within the memory budget are
   assert.equal(fs.existsSync(d.cacheFolder), false);
 });
 
-test('loaders on two threads filling one fresh cache at once (a report and a preview) both read the right pixels', async () => {
+test('loaders on several threads filling one fresh cache at once, with different splits, all read the right pixels', async () => {
   const root = tempDir();
   const cacheDir = tempDir();
   for (let i = 0; i < 300; i++) {
     fs.mkdirSync(path.join(root, `c${i % 3}`), { recursive: true });
     fs.writeFileSync(path.join(root, `c${i % 3}`, `${i}.png`), png((i % 250) + 1));
   }
-  const load = () => new Promise<[string, number][]>((resolve, reject) => {
-    const w = spawnWorker(new URL('../fixtures/cache-loader.ts', import.meta.url), { root, cacheDir });
+  // Different splits list the files in different orders (a report, and training with 20% held out).
+  const load = (valSplit = 0, seed = 1) => new Promise<[string, number][]>((resolve, reject) => {
+    const w = spawnWorker(new URL('../fixtures/cache-loader.ts', import.meta.url), { root, cacheDir, valSplit, seed });
     w.once('message', (m) => (resolve(m), void w.terminate()));
     w.once('error', reject);
   });
-  const results = await Promise.all([load(), load(), load()]);
+  const results = await Promise.all([load(), load(0.2, 3), load(0.5, 9)]);
   results.push(await load());
   for (const r of results) {
     assert.equal(r.length, 300);
