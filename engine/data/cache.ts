@@ -6,9 +6,9 @@
 // threads (one per core) and goes straight to disk, so memory never holds the whole dataset.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { threadId } from 'node:worker_threads';
 import os from 'node:os';
 import path from 'node:path';
+import { writeFileAtomic } from '../atomic-write.ts';
 import type { Worker } from 'node:worker_threads';
 import { spawnWorker, workerUrl } from '../threads.ts';
 import { checkSpec, readAndDecode, type ImageSpec } from './decode.ts';
@@ -260,9 +260,7 @@ export async function loadDataset(scan: FolderScan, spec: ImageSpec, opts: LoadO
     }
   } finally {
     const next: Index = { version: CACHE_VERSION, key, slots: index.slots, free: [...new Set(free)].filter((s) => s < index.slots), entries };
-    const tmp = `${indexFile}.${process.pid}-${threadId}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(next));
-    fs.renameSync(tmp, indexFile);
+    writeFileAtomic(indexFile, JSON.stringify(next));
   }
 
   const store = new PixelStore(pixelFile, fd, size, throwaway ? () => fs.rmSync(folder, { recursive: true, force: true }) : undefined);

@@ -3,6 +3,7 @@
 // validation) on validation images before calling it a success.
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../atomic-write.ts';
 import { toInput } from '../data/batches.ts';
 import { buildInferenceModel } from '../graph/compile.ts';
 import { decodeModel, encodeModel } from '../onnx/model.ts';
@@ -20,9 +21,7 @@ export async function exportRun(project: Project, runId: string, which: 'best' |
   const source = decodeModel(bytes);
   fs.mkdirSync(project.exportsDir, { recursive: true });
   const dest = path.join(project.exportsDir, `${runId}${which === 'best' ? '' : '-last'}.onnx`);
-  const tmp = `${dest}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, bytes);
-  fs.renameSync(tmp, dest);
+  writeFileAtomic(dest, bytes);
 
   // The engine's reference: the forward graph with the values as inputs (what validation runs).
   const values = new Map(source.graph.initializers.filter((t) => t.data instanceof Float32Array).map((t) => [t.name, t.data as Float32Array]));

@@ -2,6 +2,7 @@
 // metrics.csv and the models. Listing reads those files only.
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../atomic-write.ts';
 import type { NetworkDocument } from '../graph/document.ts';
 import type { DoneEvent, EpochEvent, RunCurves, RunSummary } from '../protocol.ts';
 
@@ -29,9 +30,7 @@ export function newRunRecord(doc: NetworkDocument, dataDir: string, docPath: str
 }
 
 export function writeRunRecord(dir: string, r: RunRecord): void {
-  const tmp = path.join(dir, `.run.json.${process.pid}.tmp`);
-  fs.writeFileSync(tmp, JSON.stringify(r, null, 2) + '\n');
-  fs.renameSync(tmp, path.join(dir, 'run.json'));
+  writeFileAtomic(path.join(dir, 'run.json'), JSON.stringify(r, null, 2) + '\n');
 }
 
 export function readRunRecord(dir: string): RunRecord {

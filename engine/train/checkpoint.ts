@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { syncDir } from '../atomic-write.ts';
 
 const MAGIC = 'NETWRIGHT-CHECKPOINT 2\n';
 const HASH_BYTES = 32;
@@ -140,22 +141,6 @@ function syncFile(file: string): void {
   const fd = fs.openSync(file, 'r');
   try {
     fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function syncDir(dir: string): void {
-  let fd: number;
-  try {
-    fd = fs.openSync(dir, 'r');
-  } catch {
-    return; // Windows cannot open a folder; its renames are durable without it.
-  }
-  try {
-    fs.fsyncSync(fd);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EINVAL' && (e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
   } finally {
     fs.closeSync(fd);
   }
