@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clientRequest, EngineError, type ServerEvent, type ServerResponse } from './protocol.ts';
 import { thumbnails } from './session/dataset.ts';
+import { findIdxPairs } from './session/import.ts';
 import { JobRunner } from './session/jobs.ts';
 import { Project } from './session/project.ts';
 import { listRuns, readCurves } from './session/runs.ts';
@@ -161,7 +162,7 @@ export function createHost(opts: HostOptions): EngineHost {
   };
 }
 
-/** Folders under the dataset roots (two levels deep) holding MNIST-style IDX image files: the Import dialog's shortcuts. */
+/** Folders under the dataset roots (two levels deep) holding the IDX pairs the import takes: the Import dialog's shortcuts. */
 export function idxFolders(roots: string[]): string[] {
   const out: string[] = [];
   const visit = (dir: string, depth: number) => {
@@ -171,7 +172,7 @@ export function idxFolders(roots: string[]): string[] {
     } catch {
       return;
     }
-    if (entries.some((e) => e.isFile() && /-images-idx3-ubyte(\.gz)?$/.test(e.name))) out.push(dir);
+    if (findIdxPairs(dir).length) out.push(dir);
     if (depth > 0) for (const e of entries) if (e.isDirectory() && !e.name.startsWith('.')) visit(path.join(dir, e.name), depth - 1);
   };
   for (const r of roots) visit(r, 2);

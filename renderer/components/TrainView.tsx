@@ -331,12 +331,9 @@ function FolderDialog({ onPick, onClose }: { onPick(dir: string): void; onClose(
   const { client } = useEditor();
   const [listing, setListing] = useState<DirListing | null>(null);
   const [error, setError] = useState('');
-  const [shortcuts, setShortcuts] = useState<string[]>([]);
   const go = (dir: string) => client.listDir(dir).then(setListing, (e: Error) => setError(e.message));
   useEffect(() => {
     void go('');
-    // Shared dataset folders (e.g. Debian's /usr/share/datasets) that hold IDX files.
-    client.info().then((i) => setShortcuts(i.idxFolders), () => undefined);
   }, []);
   return (
     <Modal title="Choose a dataset folder (one subfolder per class)" onClose={onClose}>

@@ -73,6 +73,9 @@ test('shared dataset folders (serve --datasets): their IDX folders are offered, 
   writePair(fm, 'train', 20, true);
   writePair(fm, 't10k', 10, true);
   fs.mkdirSync(path.join(shared, 'empty'));
+  // Images without their labels: the import would refuse it, so it is not offered.
+  fs.mkdirSync(path.join(shared, 'half'));
+  fs.copyFileSync(path.join(fm, fs.readdirSync(fm).find((f) => /train-images/.test(f))!), path.join(shared, 'half', 'train-images-idx3-ubyte.gz'));
   const proj = tempDir('nw-proj-');
   const h = createHost({ root: proj, datasetRoots: [shared] });
   const info = await h.handle({ id: 1, method: 'info' });
