@@ -10,12 +10,12 @@ import { RESIZE_POLICIES, type ResizePolicy } from './data/decode.ts';
 import { FASHION_MNIST_CLASSES, importIdx } from './data/idx.ts';
 import { datasetReport, formatReport } from './data/report.ts';
 import { SAMPLE_CLASSES, writeSampleDataset } from './data/sample.ts';
-import { parseDocument, trainingSchema } from './graph/document.ts';
+import { parseDocument, trainingSchema, type NetworkDocument } from './graph/document.ts';
 import { inferShapes } from './graph/infer.ts';
 import { fmtShape } from './graph/layer.ts';
 import { DEVICES, type Device } from './train/ort.ts';
 import { openModel } from './train/predictor.ts';
-import { documentOrThrow, imageSpec, loadDocument } from './train/run.ts';
+import { imageSpec, loadDocument } from './train/run.ts';
 import { report } from './train/scorer.ts';
 import { loadCheckpoint } from './train/checkpoint.ts';
 import { startTraining } from './train/trainer.ts';
@@ -122,18 +122,21 @@ program
     const data = (o.data as string | undefined) ?? (doc.training.dataset ? path.resolve(path.dirname(file), doc.training.dataset) : undefined);
     if (!data) throw new UserError('no image folder: pass --data <dir> (one subfolder per class)');
     const outDir = (o.out as string | undefined) ?? path.join('runs', `${path.basename(file, '.json')}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
-    await trainAndReport({ doc, dataDir: data, outDir, device: o.device as Device, maxSteps: o.maxSteps as number | undefined, threads: o.threads as number | undefined }, path.resolve(file));
+    await trainAndReport({ doc, dataDir: data, outDir, device: o.device as Device, maxSteps: o.maxSteps as number | undefined, threads: o.threads as number | undefined }, { doc, path: path.resolve(file) });
   });
 
-/** Runs training with a progress bar on a terminal; throws the run's error as a UserError. */
-async function trainAndReport(request: TrainRequest, docPath?: string): Promise<void> {
+/**
+ * Runs training with a progress bar on a terminal; throws the run's error as a UserError.
+ * `from`: the (checked) document of a new run and its file; absent when resuming.
+ */
+async function trainAndReport(request: TrainRequest, from?: { doc: NetworkDocument; path: string }): Promise<void> {
   const tty = process.stdout.isTTY;
   const bar = new cliProgress.SingleBar({ format: 'epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | {rate} samples/s | eta {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic);
   let barOn = false;
   // run.json beside the run's files, as the app writes it, so `netwright serve` lists CLI runs too.
   let record: RunRecord | null = null;
   let lastEpoch: EpochEvent | undefined;
-  if (request.doc) record = newRunRecord(documentOrThrow(request.doc), request.dataDir, docPath ?? null, request.device ?? 'cpu');
+  if (from) record = newRunRecord(from.doc, request.dataDir, from.path, request.device ?? 'cpu');
   else {
     try {
       record = { ...readRunRecord(request.outDir), status: 'running' };
@@ -145,7 +148,7 @@ async function trainAndReport(request: TrainRequest, docPath?: string): Promise<
     try {
       if (record) writeRunRecord(request.outDir, record);
     } catch {
-      // the run folder is not there yet (first write) or went away: the run itself says what happened
+      // the run folder went away: the run itself says what happened
     }
   };
   fs.mkdirSync(request.outDir, { recursive: true });
