@@ -4,6 +4,7 @@
 // exactly one rule per differentiable op; backward.ts fails loudly on any other op.
 import { BATCH, type GraphBuilder } from '../onnx/builder.ts';
 import type { Attr, Dim, NodeIR } from '../onnx/model.ts';
+import { tilesExactly } from '../graph/layers/spatial.ts';
 
 export interface GradContext {
   g: GraphBuilder;
@@ -173,7 +174,7 @@ function windowArgmaxIndices(g: GraphBuilder, x: string, k: number[], s: number[
   const [kh, kw] = k;
   const ho = h / kh;
   const wo = w / kw;
-  if (s[0] !== kh || s[1] !== kw || pads.some((p) => p) || !Number.isInteger(ho) || !Number.isInteger(wo)) {
+  if (!tilesExactly([h, w], k, s, pads)) {
     throw new Error('MaxPool gradient without Indices needs windows that tile the input (size = stride, no padding)');
   }
   const win = g.op('Reshape', [x, g.constI64([0, ch, ho, kh, wo, kw])], {}, [BATCH, ch, ho, kh, wo, kw]);

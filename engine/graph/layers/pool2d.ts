@@ -1,6 +1,6 @@
 // MaxPool2D and AvgPool2D: one window rule, two ONNX ops.
 import { num, str, type LayerDef, type Params, type Shape } from '../layer.ts';
-import { batched, onnxPads, prod, slide } from './spatial.ts';
+import { batched, onnxPads, prod, slide, tilesExactly } from './spatial.ts';
 
 function windows(p: Params, x: Shape) {
   const args = [num(p, 'size'), num(p, 'stride'), 1, str(p, 'padding')] as const;
@@ -41,8 +41,7 @@ function pool(type: 'MaxPool2D' | 'AvgPool2D', op: 'MaxPool' | 'AveragePool', he
       // Training needs to know where each max was. Where the windows tile the input exactly
       // (size = stride, no padding) the gradient rule finds it itself, faster than MaxPool's
       // Indices output (ONNX Runtime computes those in a slow generic loop); otherwise keep Indices.
-      const k = num(p, 'size');
-      const tiles = num(p, 'stride') === k && onnxPads(h, w).every((v) => v === 0) && h.out * k === xs[1] && w.out * k === xs[2];
+      const tiles = tilesExactly([xs[1], xs[2]], attrs.kernel_shape.ints, attrs.strides.ints, attrs.pads.ints);
       const n = op === 'MaxPool' && ctx.mode === 'train' && !tiles ? 2 : 1;
       return ctx.g.opN(op, [x], n, attrs, [batched(out), batched(out)])[0];
     },

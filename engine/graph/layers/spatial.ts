@@ -24,5 +24,9 @@ export function slide(size: number, kernel: number, stride: number, dilation: nu
 /** ONNX `pads` for a 2-D window: [top, left, bottom, right]. */
 export const onnxPads = (h: Window, w: Window): number[] => [h.padBegin, w.padBegin, h.padEnd, w.padEnd];
 
+/** Whether pooling windows tile an [H, W] input exactly: size = stride, no padding, nothing left over. */
+export const tilesExactly = ([h, w]: number[], kernel: number[], strides: number[], pads: number[]): boolean =>
+  strides[0] === kernel[0] && strides[1] === kernel[1] && pads.every((p) => p === 0) && h % kernel[0] === 0 && w % kernel[1] === 0;
+
 export const batched = (s: Shape): Dim[] => [BATCH, ...s];
 export const prod = (s: number[]): number => s.reduce((a, b) => a * b, 1);
