@@ -3,13 +3,11 @@
 // (baseline, peak, after), its threads, and child processes left behind.
 // Usage: node --import tsx scripts/soak.ts [--minutes 30] [--restarts 20]
 // Runs on loopback only and stops by itself. Not part of npm test (it takes as long as asked).
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
 import { writeSampleDataset } from '../engine/data/sample.ts';
-import { ensureRendererBuilt } from '../engine/web/build.ts';
+import { start } from '../test/e2e/helpers.ts';
 
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,29 +20,22 @@ fs.mkdirSync(root, { recursive: true });
 const data = path.join(root, 'data');
 writeSampleDataset(data);
 fs.copyFileSync('examples/sample-shapes.json', path.join(root, 'net.json'));
-await ensureRendererBuilt();
 
-const server = spawn(process.execPath, ['bin/netwright.js', 'serve', '--port', '0', '--root', root, '--doc', path.join(root, 'net.json'), '--data', data], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, NETWRIGHT_CONFIG_DIR: path.join(root, '.config') },
-});
-const url = await new Promise<string>((resolve, reject) => {
-  let out = '';
-  server.stdout!.on('data', (d) => {
-    out += d;
-    const m = /(http:\/\/127\.0\.0\.1:(\d+)\/\?token=\S+)/.exec(out);
-    if (m) resolve(m[1]);
-  });
-  server.on('exit', (c) => reject(new Error(`serve exited ${c}: ${out}`)));
-});
+const session = await start({ root, serveArgs: () => ['--doc', path.join(root, 'net.json'), '--data', data] });
 // Never leave the engine running behind us, whatever ends this script.
-const cleanup = () => server.exitCode === null && server.kill('SIGTERM');
+const cleanup = () => {
+  try {
+    process.kill(session.pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+};
 process.on('exit', cleanup);
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
+const { url, pid } = session;
 console.log(`serving ${url}`);
+console.log('editor connected in Chromium');
 const u = new URL(url);
-// The node process behind `bin/netwright.js` is the engine: its own pid.
-const pid = server.pid!;
 const status = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
 const rssMiB = () => status('VmRSS') / 1024;
 const threads = () => status('Threads');
@@ -55,12 +46,6 @@ const children = () => fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).fi
     return false;
   }
 }).length;
-
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-const page = await browser.newPage();
-await page.goto(url);
-await page.waitForSelector('.react-flow__pane');
-console.log('editor connected in Chromium');
 
 const ws = new WebSocket(`ws://127.0.0.1:${u.port}/ws?token=${u.searchParams.get('token')}`, { headers: { Origin: `http://127.0.0.1:${u.port}` } });
 await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
@@ -126,5 +111,4 @@ const end = { rss: rssMiB(), threads: threads(), children: children() };
 console.log(`after ${restarts} cancel-and-restart cycles: ${end.rss.toFixed(0)} MiB (per cycle: ${after.map((v) => v.toFixed(0)).join(' ')}), ${end.threads} threads, ${end.children} child processes`);
 console.log(JSON.stringify({ minutes, restarts, steps, rssBeforeMiB: before.rss, rssPeakMiB: Math.max(...samples), rssBaselineMiB: baseline.rss, rssEndMiB: end.rss, threadsBaseline: baseline.threads, threadsEnd: end.threads, childrenEnd: end.children }));
 ws.close();
-await browser.close();
-server.kill('SIGTERM');
+await session.close();

@@ -14,6 +14,8 @@ export const ARTIFACTS = path.resolve('test-artifacts');
 export interface Session {
   url: string;
   root: string;
+  /** The engine's process (`netwright serve`). */
+  pid: number;
   browser: Browser;
   page: Page;
   errors: string[];
@@ -54,6 +56,7 @@ export async function start(o: { serveArgs?: (root: string) => string[]; root?: 
   return {
     url,
     root,
+    pid: server.pid!,
     browser,
     page,
     errors,
