@@ -34,6 +34,14 @@ function grant(file: string): void {
   engine?.postMessage({ type: 'grant', path: path.resolve(file) });
 }
 
+/** Opens a document named on a command line (this instance's or a second one's), if any. */
+function openFromArgs(argv: string[]): void {
+  const file = projectArg(argv);
+  if (!file || !win) return;
+  grant(file);
+  win.webContents.send('menu-command', { command: 'open-path', path: path.resolve(file) });
+}
+
 function startEngine(): void {
   engine = utilityProcess.fork(ENGINE_ENTRY, [], { serviceName: 'Netwright engine', stdio: 'inherit' });
   engine.on('exit', (code) => {
@@ -79,11 +87,7 @@ function createWindow(): void {
   win.webContents.on('did-finish-load', () => {
     pageReady = true;
     connectEngine();
-    const file = projectArg(process.argv);
-    if (file) {
-      grant(file);
-      win?.webContents.send('menu-command', { command: 'open-path', path: path.resolve(file) });
-    }
+    openFromArgs(process.argv);
   });
   win.on('close', (e) => {
     if (win) fs.writeFileSync(stateFile(), JSON.stringify(win.getNormalBounds()));
@@ -121,11 +125,7 @@ app.on('second-instance', (_e, argv) => {
   if (!win) return;
   if (win.isMinimized()) win.restore();
   win.focus();
-  const file = projectArg(argv);
-  if (file) {
-    grant(file);
-    win.webContents.send('menu-command', { command: 'open-path', path: path.resolve(file) });
-  }
+  openFromArgs(argv);
 });
 
 app.on('web-contents-created', (_e, contents) => {
@@ -162,7 +162,7 @@ void app.whenReady().then(() => {
   });
   handle('dialog:open-project', async () => {
     if (!win) return null;
-    const r = await dialog.showOpenDialog(win, { properties: ['openFile'], filters: [{ name: 'Netwright network', extensions: ['json'] }] });
+    const r = await dialog.showOpenDialog(win, { properties: ['openFile'], filters: [{ name: 'Netwright network', extensions: ['json', 'netwright'] }] });
     if (!r.canceled && r.filePaths[0]) {
       app.addRecentDocument(r.filePaths[0]);
       grant(r.filePaths[0]);

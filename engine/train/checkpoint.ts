@@ -12,6 +12,8 @@ const MAGIC = 'NETWRIGHT-CHECKPOINT 2\n';
 const HASH_BYTES = 32;
 export const LATEST = 'checkpoint.nwck';
 export const PREVIOUS = 'checkpoint.prev.nwck';
+/** Where a resumed run sets aside a latest checkpoint it could not read. */
+export const DAMAGED = 'checkpoint.damaged.nwck';
 
 /** Where the run stands in its data: the next batch of `epoch` in `order`. */
 export interface DataCursor {

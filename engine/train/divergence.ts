@@ -28,9 +28,11 @@ export class LossWatch {
     if (!Number.isFinite(loss)) return diverged(step, 'non-finite-loss', loss, `the loss became ${loss} at step ${step}`);
     const s = this.s;
     const ref = Math.max(s.mean, this.floor);
-    if (this.factor > 0 && s.n > 0 && loss > this.factor * ref * (s.n < SETTLE ? 10 : 1)) {
+    // Looser while the running mean settles.
+    const factor = this.factor * (s.n < SETTLE ? 10 : 1);
+    if (this.factor > 0 && s.n > 0 && loss > factor * ref) {
       const what = ref === s.mean ? `its running mean ${s.mean.toPrecision(4)}` : `the loss of a uniform guess ${ref.toPrecision(4)} (running mean ${s.mean.toPrecision(4)})`;
-      return diverged(step, 'loss-spike', loss, `the loss jumped to ${loss.toPrecision(4)} at step ${step}, over ${this.factor * (s.n < SETTLE ? 10 : 1)}x ${what}`);
+      return diverged(step, 'loss-spike', loss, `the loss jumped to ${loss.toPrecision(4)} at step ${step}, over ${factor}x ${what}`);
     }
     s.mean = s.n === 0 ? loss : s.mean + ALPHA * (loss - s.mean);
     s.n++;

@@ -14,7 +14,7 @@ import { inferShapes } from '../graph/infer.ts';
 import { Rng } from '../graph/rng.ts';
 import { encodeModel } from '../onnx/model.ts';
 import { trainRequest, type DivergedEvent, type EpochEvent, type StepEvent, type TrainEvent, type TrainRequest } from '../protocol.ts';
-import { LATEST, loadCheckpoint, writeCheckpoint, type CheckpointHeader, type DataCursor } from './checkpoint.ts';
+import { DAMAGED, LATEST, loadCheckpoint, writeCheckpoint, type CheckpointHeader, type DataCursor } from './checkpoint.ts';
 import { diverged, LossWatch, nonFinite, uniformLoss } from './divergence.ts';
 import { MetricsWriter } from './metrics.ts';
 import { openSession, ort } from './ort.ts';
@@ -64,7 +64,7 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
     const latest = path.join(req.outDir, LATEST);
     if (resumed.file !== latest && fs.existsSync(latest)) {
       // Set the damaged file aside, so the next save does not keep it as the previous checkpoint.
-      const aside = path.join(req.outDir, 'checkpoint.damaged.nwck');
+      const aside = path.join(req.outDir, DAMAGED);
       fs.renameSync(latest, aside);
       emit({ type: 'log', level: 'warn', message: `moved the damaged ${latest} to ${aside}` });
     }

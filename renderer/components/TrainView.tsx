@@ -73,16 +73,10 @@ export function TrainView({ train }: { train: TrainStore }) {
   const lrData = useMemo(() => downsample(s.step, [s.lr], DRAW_POINTS), [t.version]);
   const epochData = useMemo(() => {
     const ov = t.overlay?.epochs ?? [];
-    const xs = [...new Set([...t.epochs.map((e) => e.epoch), ...ov.map((e) => e.epoch)])].sort((a, b) => a - b);
-    const at = <T,>(list: T[], key: (e: T) => number, v: (e: T) => number | null) => xs.map((x) => {
-      const e = list.find((i) => key(i) === x);
-      return e ? v(e) : null;
-    });
-    const cur = (v: (e: (typeof t.epochs)[number]) => number | null) => at(t.epochs, (e) => e.epoch, v);
-    const old = (v: (e: (typeof ov)[number]) => number | null) => at(ov, (e) => e.epoch, v);
+    const cols = <E extends { epoch: number }>(list: E[], a: (e: E) => number | null, b: (e: E) => number | null): [number[], ...(number | null)[][]] => [list.map((e) => e.epoch), list.map(a), list.map(b)];
     return {
-      loss: [xs, cur((e) => e.loss), cur((e) => e.valLoss), old((e) => e.loss), old((e) => e.valLoss)] as [number[], ...(number | null)[][]],
-      acc: [xs, cur((e) => e.accuracy), cur((e) => e.valAccuracy), old((e) => e.accuracy), old((e) => e.valAccuracy)] as [number[], ...(number | null)[][]],
+      loss: mergeOnX(cols(t.epochs, (e) => e.loss, (e) => e.valLoss), cols(ov, (e) => e.loss, (e) => e.valLoss)),
+      acc: mergeOnX(cols(t.epochs, (e) => e.accuracy, (e) => e.valAccuracy), cols(ov, (e) => e.accuracy, (e) => e.valAccuracy)),
     };
   }, [t.version, t.epochs, t.overlay]);
   const p = train.progress();
@@ -178,7 +172,7 @@ export function TrainView({ train }: { train: TrainStore }) {
         <div className="charts">
           <div>
             <Chart title="Training loss per step" xLabel="step" testId="chart-step-loss" sourcePoints={s.step.length} data={stepData} series={stepSeries}
-            marker={t.diverged ? { x: t.diverged.step, label: `diverged at step ${t.diverged.step}: lower the learning rate` } : null} />
+            marker={t.diverged ? { x: t.diverged.step, label: `diverged at step ${t.diverged.step}: ${t.diverged.hint}` } : null} />
             <label className="smoothing">smoothing <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} /> {smoothing.toFixed(2)}</label>
           </div>
           <Chart title="Loss per epoch" xLabel="epoch" testId="chart-epoch-loss" data={epochData.loss}

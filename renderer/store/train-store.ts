@@ -228,7 +228,7 @@ export function downsample(x: number[], ys: number[][], max: number): [number[],
  * Two plots' columns on one x axis (for uPlot): the union of both x columns, each series null
  * where its own x has no point. Both x columns must be ascending.
  */
-export function mergeOnX(a: [number[], ...number[][]], b: [number[], ...number[][]]): [number[], ...(number | null)[][]] {
+export function mergeOnX(a: [number[], ...(number | null)[][]], b: [number[], ...(number | null)[][]]): [number[], ...(number | null)[][]] {
   const [ax, ...ays] = a;
   const [bx, ...bys] = b;
   const xs: number[] = [];
