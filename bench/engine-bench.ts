@@ -46,11 +46,16 @@ async function main() {
   const xs = Float32Array.from({ length: pool * 784 }, () => rng.next());
   const ys = BigInt64Array.from({ length: pool }, () => BigInt(rng.int(10)));
   const step = await TrainingStep.create(doc);
+  // As training runs them: step.group steps per call (one looped session run, or one run each).
+  const G = step.group;
+  const lrs = new Array<number>(G).fill(0.01);
   let b = 0;
   const train = await timedWindows(async () => {
-    const o = (b++ % 32) * 64;
-    await step.run(xs.subarray(o * 784, (o + 64) * 784), ys.subarray(o, o + 64), 64, 0.01);
-  }, 64, windows);
+    let o = (b++ * G) % 32;
+    if (o + G > 32) o = 0;
+    o *= 64;
+    await step.runGroup(xs.subarray(o * 784, (o + 64 * G) * 784), ys.subarray(o, o + 64 * G), G, 64, lrs);
+  }, 64 * G, windows);
   const model = encodeModel(buildInferenceModel(doc, step.modelValues(), { classNames: [] }));
   await step.release();
   const { session } = await openSession(model);

@@ -1,13 +1,15 @@
 // Where a training step's time goes: ONNX Runtime's own profile of the step graph, one thread,
 // summed per node and averaged over runs.
-//   node --import tsx bench/profile-step.ts <mlp|lenet5|small_cnn> [--batch 32] [--runs 50] [--top 12] [--whole] [--threads 1] [--spin]
+//   node --import tsx bench/profile-step.ts <mlp|lenet5|small_cnn> [--batch 32] [--runs 50] [--top 12] [--whole [--group K]] [--threads 1] [--spin]
 // By default it profiles the graph each shard of a two-shard step runs (forward and backward,
 // gradients out: engine/train/parallel.ts); --whole profiles the single-session step with the
-// optimizer (SGD momentum 0.9).
+// optimizer (SGD momentum 0.9); with --group K, as K steps looped in one run (autodiff/step-loop.ts),
+// every figure per step.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { loopedStep } from '../engine/autodiff/step-loop.ts';
 import { buildTrainingGraph } from '../engine/autodiff/training-graph.ts';
 import { initialValues } from '../engine/graph/compile.ts';
 import { parseDocument } from '../engine/graph/document.ts';
@@ -25,6 +27,7 @@ const runs = Number(flag('runs', net === 'small_cnn' ? '12' : '60'));
 const whole = args.includes('--whole');
 const threads = Number(flag('threads', '1'));
 const spin = args.includes('--spin');
+const group = whole ? Number(flag('group', '1')) : 1;
 
 const r = parseDocument(fs.readFileSync(FILES[net], 'utf8'));
 if (!r.ok) throw new Error(`cannot load ${FILES[net]}`);
@@ -35,18 +38,20 @@ const nchwc = await nchwcBlockSize();
 const graph = whole ? buildTrainingGraph(doc, { nchwc }) : buildTrainingGraph(doc, { gradients: true, optimizer: 'none', shardScale: true, nchwc });
 const rng = new Rng(1);
 const per = 28 * 28;
+const stack = (dims: number[]) => (group > 1 ? [group, ...dims] : dims);
 const feeds: Record<string, ort.Tensor> = {
-  input: new ort.Tensor('float32', Float32Array.from({ length: n * per }, () => rng.next()), [n, 1, 28, 28]),
-  labels: new ort.Tensor('int64', BigInt64Array.from({ length: n }, () => BigInt(rng.int(10))), [n]),
+  input: new ort.Tensor('float32', Float32Array.from({ length: group * n * per }, () => rng.next()), stack([n, 1, 28, 28])),
+  labels: new ort.Tensor('int64', BigInt64Array.from({ length: group * n }, () => BigInt(rng.int(10))), stack([n])),
 };
-if (whole) feeds.lr = new ort.Tensor('float32', Float32Array.of(0.01), []);
+if (whole) feeds.lr = new ort.Tensor('float32', new Float32Array(group).fill(0.01), stack([]));
 else feeds.grad_scale = new ort.Tensor('float32', Float32Array.of(1), []);
 const values = initialValues(graph.forward, 1);
 for (const s of graph.slots) values.set(s.name, new Float32Array(s.shape.reduce((a, b) => a * b, 1)));
 for (const i of graph.model.graph.inputs) if (values.has(i.name)) feeds[i.name] = new ort.Tensor('float32', values.get(i.name)!, i.shape as number[]);
 
 const prefix = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nw-prof-')), 'step');
-const session = await ort.InferenceSession.create(encodeModel(graph.model), { ...sessionOptions('cpu', threads, spin), enableProfiling: true, profileFilePrefix: prefix });
+const model = group > 1 ? loopedStep(graph).model : graph.model;
+const session = await ort.InferenceSession.create(encodeModel(model), { ...sessionOptions('cpu', threads, spin), enableProfiling: true, profileFilePrefix: prefix });
 const warm = Math.max(3, Math.floor(runs / 5));
 for (let i = 0; i < warm + runs; i++) await session.run(feeds);
 await session.release();
@@ -61,7 +66,8 @@ const from = stepRuns[0].ts;
 // Summed per layer and op ("grad/conv2 FusedMatMul x9"): a rule may emit one node per kernel tap.
 const byNode = new Map<string, { op: string; us: number; nodes: Set<string> }>();
 for (const e of events) {
-  if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < from) continue;
+  // The Scan node's time holds its body's nodes: counted through them.
+  if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < from || e.args?.op_name === 'Scan') continue;
   const node = e.name.slice(0, -'_kernel_time'.length);
   const op = e.args?.op_name ?? '?';
   const key = `${node.split('/node/')[0]} ${op}`;
@@ -70,11 +76,12 @@ for (const e of events) {
   cur.nodes.add(node);
   byNode.set(key, cur);
 }
-const durs = stepRuns.map((e) => e.dur).sort((a, b) => a - b);
-const kernels = [...byNode.values()].reduce((a, b) => a + b.us, 0) / stepRuns.length;
+const durs = stepRuns.map((e) => e.dur / group).sort((a, b) => a - b);
+const perStep = stepRuns.length * group;
+const kernels = [...byNode.values()].reduce((a, b) => a + b.us, 0) / perStep;
 const ms = (us: number) => (us / 1000).toFixed(3);
-console.log(`${net}, ${whole ? 'whole step' : 'shard'} graph, batch ${n}, ${threads} thread(s), ${stepRuns.length} runs: run median ${ms(durs[durs.length >> 1])} ms, kernels ${ms(kernels)} ms`);
+console.log(`${net}, ${whole ? 'whole step' : 'shard'} graph${group > 1 ? `, ${group} steps a run` : ''}, batch ${n}, ${threads} thread(s), ${stepRuns.length} runs: run median ${ms(durs[durs.length >> 1])} ms a step, kernels ${ms(kernels)} ms`);
 for (const [key, v] of [...byNode].sort((a, b) => b[1].us - a[1].us).slice(0, Number(flag('top', '12')))) {
-  console.log(`  ${ms(v.us / stepRuns.length).padStart(7)} ms  ${key}${v.nodes.size > 1 ? ` x${v.nodes.size}` : ''}`);
+  console.log(`  ${ms(v.us / perStep).padStart(7)} ms  ${key}${v.nodes.size > 1 ? ` x${v.nodes.size}` : ''}`);
 }
 fs.rmSync(path.dirname(file), { recursive: true, force: true });

@@ -17,7 +17,9 @@ export type Attr =
   | { ints: number[] }
   | { floats: number[] }
   | { s: string }
-  | { t: Tensor };
+  | { t: Tensor }
+  /** A subgraph (Loop's body). */
+  | { g: GraphIR };
 
 export interface NodeIR {
   op: string;
@@ -98,7 +100,8 @@ function encodeAttr(name: string, a: Attr): ProtoWriter {
   else if ('ints' in a) w.packedVarints(8, a.ints).varint(20, 7);
   else if ('floats' in a) w.packedFloats(7, a.floats).varint(20, 6);
   else if ('s' in a) w.string(4, a.s).varint(20, 3);
-  else w.message(5, encodeTensor(a.t)).varint(20, 4);
+  else if ('t' in a) w.message(5, encodeTensor(a.t)).varint(20, 4);
+  else w.message(6, encodeGraph(a.g)).varint(20, 5);
   return w;
 }
 
@@ -114,9 +117,9 @@ function encodeValueInfo(v: ValueInfo): ProtoWriter {
   return new ProtoWriter().string(1, v.name).message(2, new ProtoWriter().message(1, tt));
 }
 
-export function encodeModel(m: ModelIR): Uint8Array {
+function encodeGraph(graph: GraphIR): ProtoWriter {
   const g = new ProtoWriter();
-  m.graph.nodes.forEach((n, i) => {
+  graph.nodes.forEach((n, i) => {
     const w = new ProtoWriter();
     for (const s of n.inputs) w.string(1, s);
     for (const s of n.outputs) w.string(2, s);
@@ -126,11 +129,15 @@ export function encodeModel(m: ModelIR): Uint8Array {
     if (n.domain) w.string(7, n.domain);
     g.message(1, w);
   });
-  g.string(2, m.graph.name);
-  for (const t of m.graph.initializers) g.message(5, encodeTensor(t));
-  for (const v of m.graph.inputs) g.message(11, encodeValueInfo(v));
-  for (const v of m.graph.outputs) g.message(12, encodeValueInfo(v));
+  g.string(2, graph.name);
+  for (const t of graph.initializers) g.message(5, encodeTensor(t));
+  for (const v of graph.inputs) g.message(11, encodeValueInfo(v));
+  for (const v of graph.outputs) g.message(12, encodeValueInfo(v));
+  return g;
+}
 
+export function encodeModel(m: ModelIR): Uint8Array {
+  const g = encodeGraph(m.graph);
   const w = new ProtoWriter();
   w.varint(1, m.irVersion ?? IR_VERSION);
   w.string(2, m.producer ?? 'netwright');
@@ -266,6 +273,7 @@ function decodeAttr(buf: Uint8Array, where: string): [string, Attr] {
     else if (f.field === 3) a = { i: num(f) };
     else if (f.field === 4) a = { s: utf8(f.data) };
     else if (f.field === 5) a = { t: decodeTensor(payload(f), `${where}.t`) };
+    else if (f.field === 6) a = { g: decodeGraph(payload(f), `${where}.g`) };
     else if (f.field === 8) ints.push(...unpackVarints(f, where).map((x) => Number(BigInt.asIntN(64, x))));
     else if (f.field === 7) {
       if (f.wire === 5) floats.push(f.f32!);
@@ -276,6 +284,34 @@ function decodeAttr(buf: Uint8Array, where: string): [string, Attr] {
   if (type === 6) a = { floats };
   if (!a) throw new OnnxReadError(`${where}`, `attribute ${name} has no value`);
   return [name, a];
+}
+
+function decodeGraph(bytes: Uint8Array, where: string): GraphIR {
+  const graph: GraphIR = { name: '', nodes: [], inputs: [], outputs: [], initializers: [] };
+  for (const f of readFields(bytes, where)) {
+    if (f.wire !== 2) continue;
+    if (f.field === 2) graph.name = utf8(f.data);
+    else if (f.field === 5) graph.initializers.push(decodeTensor(payload(f), `${where}.initializer[${graph.initializers.length}]`));
+    else if (f.field === 11) graph.inputs.push(decodeValueInfo(payload(f), `${where}.input[${graph.inputs.length}]`));
+    else if (f.field === 12) graph.outputs.push(decodeValueInfo(payload(f), `${where}.output[${graph.outputs.length}]`));
+    else if (f.field === 1) {
+      const at = `${where}.node[${graph.nodes.length}]`;
+      const n: NodeIR = { op: '', inputs: [], outputs: [], attrs: {} };
+      for (const x of readFields(payload(f), at)) {
+        if (x.field === 1) n.inputs.push(utf8(x.data));
+        else if (x.field === 2) n.outputs.push(utf8(x.data));
+        else if (x.field === 3) n.name = utf8(x.data);
+        else if (x.field === 4) n.op = utf8(x.data);
+        else if (x.field === 7 && x.data?.length) n.domain = utf8(x.data);
+        else if (x.field === 5) {
+          const [k, a] = decodeAttr(payload(x), `${at}.attribute`);
+          n.attrs![k] = a;
+        }
+      }
+      graph.nodes.push(n);
+    }
+  }
+  return graph;
 }
 
 export function decodeModel(bytes: Uint8Array): ModelIR {
@@ -320,30 +356,7 @@ export function decodeModel(bytes: Uint8Array): ModelIR {
     if (irVersion < 3 || irVersion > 11) throw new OnnxReadError('model.ir_version', `unsupported IR version ${irVersion}`);
     if (!opset) throw new OnnxReadError('model.opset_import', 'no ai.onnx opset declared');
     if (!graphBytes) throw new OnnxReadError('model.graph', 'the model has no graph');
-    const graph: GraphIR = { name: '', nodes: [], inputs: [], outputs: [], initializers: [] };
-    for (const f of readFields(graphBytes, 'model.graph')) {
-      if (f.wire !== 2) continue;
-      if (f.field === 2) graph.name = utf8(f.data);
-      else if (f.field === 5) graph.initializers.push(decodeTensor(payload(f), `model.graph.initializer[${graph.initializers.length}]`));
-      else if (f.field === 11) graph.inputs.push(decodeValueInfo(payload(f), `model.graph.input[${graph.inputs.length}]`));
-      else if (f.field === 12) graph.outputs.push(decodeValueInfo(payload(f), `model.graph.output[${graph.outputs.length}]`));
-      else if (f.field === 1) {
-        const where = `model.graph.node[${graph.nodes.length}]`;
-        const n: NodeIR = { op: '', inputs: [], outputs: [], attrs: {} };
-        for (const x of readFields(payload(f), where)) {
-          if (x.field === 1) n.inputs.push(utf8(x.data));
-          else if (x.field === 2) n.outputs.push(utf8(x.data));
-          else if (x.field === 3) n.name = utf8(x.data);
-          else if (x.field === 4) n.op = utf8(x.data);
-          else if (x.field === 7 && x.data?.length) n.domain = utf8(x.data);
-          else if (x.field === 5) {
-            const [k, a] = decodeAttr(payload(x), `${where}.attribute`);
-            n.attrs![k] = a;
-          }
-        }
-        graph.nodes.push(n);
-      }
-    }
+    const graph = decodeGraph(graphBytes, 'model.graph');
     checkGraph(graph);
     return { graph, opset, ...(Object.keys(domains).length ? { domains } : {}), irVersion, producer, metadata };
   } catch (e) {

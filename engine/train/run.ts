@@ -114,6 +114,7 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
     opened = step;
     if (step.fallback) emit({ type: 'log', level: 'warn', message: step.fallback });
     if (step.parallel) emit({ type: 'log', level: 'info', message: 'each batch is split in two halves trained at the same time on two threads (same result as one batch)' });
+    if (step.group > 1) emit({ type: 'log', level: 'info', message: `steps run up to ${step.group} at a time in one ONNX Runtime call (same result as one at a time)` });
     if (resumed) {
       for (const [k, v] of step.values) {
         const saved = resumed.values.get(k);
@@ -159,15 +160,22 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
     let best: { epoch: number; accuracy: number; loss: number } | null = ck?.best ?? null;
     let epochsDone = ck?.epoch ?? 0;
     const watch = new LossWatch(settings.divergence?.lossSpike ?? 3, uniformLoss(step.graph.forward.loss, classes), ck?.lossWatch);
-    // Batches are filled on their own thread, the next one while ONNX Runtime runs this step.
-    prefetch = new Prefetcher(prefetchSource(train, spec, norm, dataOpts.augment, settings.seed, bs, ck?.augmentRngState));
+    // Batches are filled on their own thread, the next group while ONNX Runtime runs this one.
+    // A group is the steps one session run takes (step.group, TrainingStep.runGroup): batches
+    // of bs samples one after the other; the short last batch of an epoch is a group of its own.
+    const G = step.group;
+    prefetch = new Prefetcher(prefetchSource(train, spec, norm, dataOpts.augment, settings.seed, bs * G, ck?.augmentRngState));
     const order = ck?.cursor?.order ?? Array.from({ length: train.count }, (_, i) => i);
     if (order.length !== train.count) throw new TrainingError(`${resumed!.file} was saved for ${order.length} training images but ${req.dataDir} now has ${train.count}; resume needs the same images`);
     const batchSize = (b: number) => Math.min(bs, train.count - b * bs);
-    // ONNX Runtime refuses tensors over shared memory: each batch is copied out (a few µs).
+    const fullBatches = Math.floor(train.count / bs);
+    /** Steps in the group that starts at batch b when `done` steps are done. */
+    const groupAt = (b: number, done: number) => (b >= fullBatches ? 1 : Math.max(1, Math.min(G, fullBatches - b, (req.maxSteps ?? Infinity) - done)));
+    const samples = (b: number, k: number) => (k === 1 ? batchSize(b) : k * bs);
+    // ONNX Runtime refuses tensors over shared memory: each group is copied out (a few µs a batch).
     const per = spec.channels * spec.height * spec.width;
-    const x = new Float32Array(bs * per);
-    const y = new BigInt64Array(bs);
+    const x = new Float32Array(G * bs * per);
+    const y = new BigInt64Array(G * bs);
 
     const stopDiverged = (e: DivergedEvent): never => {
       emit(e);
@@ -189,7 +197,7 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
       const resuming = ck?.cursor && epoch === startEpoch;
       const first = resuming ? ck.cursor!.batch : 0;
       if (!(resuming && ck.cursor!.shuffled)) rng.shuffle(order);
-      prefetch.request(first * bs, batchSize(first), order);
+      prefetch.request(first * bs, samples(first, groupAt(first, stepNo)), order);
       const t0 = performance.now();
       const sums = resuming && ck.epochSums ? { ...ck.epochSums } : { loss: 0, correct: 0, seen: 0 };
       let seenHere = 0;
@@ -227,7 +235,7 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
           best = keep;
         } else await checkpoint({ epoch: epoch + 1, batch: 0, shuffled: false, order: [...order] }, { loss: 0, correct: 0, seen: 0 }, metrics.history);
       };
-      for (let b = first; b < stepsPerEpoch; b++) {
+      for (let b = first; b < stepsPerEpoch; ) {
         if (waitIfPaused) await waitIfPaused();
         if (shouldStop()) {
           reason = 'stopped';
@@ -236,28 +244,34 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
           break outer;
         }
         const ts = performance.now();
-        if (b + 1 < stepsPerEpoch) prefetch.request((b + 1) * bs, batchSize(b + 1));
+        const k = groupAt(b, stepNo);
+        if (b + k < stepsPerEpoch) prefetch.request((b + k) * bs, samples(b + k, groupAt(b + k, stepNo + k)));
         const batch = await prefetch.take();
-        const n = batch.n;
-        x.set(batch.x.subarray(0, n * per));
-        y.set(batch.y.subarray(0, n));
-        const lr = lrAt(settings.lr, schedule, stepNo + 1, stepsPerEpoch, lrHorizon);
-        const r = await step.run(x, y, n, lr, step.masks(n, rng));
-        stepNo++;
-        const div = watch.check(stepNo, r.loss);
-        if (div) stopDiverged(div);
+        const n = k === 1 ? batch.n : bs;
+        x.set(batch.x.subarray(0, k * n * per));
+        y.set(batch.y.subarray(0, k * n));
+        const lrs = Array.from({ length: k }, (_, i) => lrAt(settings.lr, schedule, stepNo + 1 + i, stepsPerEpoch, lrHorizon));
+        const rs = await step.runGroup(x, y, k, n, lrs, step.masks(n, rng, k));
+        const perStep = (performance.now() - ts) / k;
+        for (const [i, r] of rs.entries()) {
+          stepNo++;
+          const div = watch.check(stepNo, r.loss);
+          if (div) stopDiverged(div);
+          sums.loss += r.loss * n;
+          sums.correct += r.correct;
+          sums.seen += n;
+          seenHere += n;
+          const e: StepEvent = { type: 'step', step: stepNo, epoch, loss: r.loss, accuracy: r.correct / n, samplesPerSec: n / (perStep / 1000), lr: lrs[i] };
+          emit(e);
+          metrics.step(e);
+        }
+        // Once a group: the values in between stay inside ONNX Runtime.
         const bad = nonFinite(step.values);
-        if (bad) stopDiverged(diverged(stepNo, 'non-finite-parameters', bad.value, `${bad.name}[${bad.index}] became ${bad.value} at step ${stepNo}`));
-        sums.loss += r.loss * n;
-        sums.correct += r.correct;
-        sums.seen += n;
-        seenHere += n;
-        const e: StepEvent = { type: 'step', step: stepNo, epoch, loss: r.loss, accuracy: r.correct / n, samplesPerSec: n / ((performance.now() - ts) / 1000), lr };
-        emit(e);
-        metrics.step(e);
+        if (bad) stopDiverged(diverged(stepNo, 'non-finite-parameters', bad.value, `${bad.name}[${bad.index}] became ${bad.value} by step ${stepNo}`));
+        b += k;
         if (req.maxSteps && stepNo >= req.maxSteps) {
           reason = 'max-steps';
-          await finishEpoch(b);
+          await finishEpoch(b - 1);
           break outer;
         }
       }

@@ -1,6 +1,7 @@
 // The training step as a live object: owns the session and the current values of every
 // parameter, optimizer slot and state, and feeds them back in after each step.
 import { buildTrainingGraph, type TrainingGraph } from '../autodiff/training-graph.ts';
+import { loopedStep } from '../autodiff/step-loop.ts';
 import { scalarInputs } from '../autodiff/optimizers.ts';
 import { initialValues } from '../graph/compile.ts';
 import type { NetworkDocument, TrainingSettings } from '../graph/document.ts';
@@ -31,11 +32,16 @@ export class TrainingStep {
     readonly device: Device,
     readonly fallback?: string,
     readonly parallel?: ParallelStep,
+    /**
+     * The most steps one call of runGroup() takes in a single session run (an ONNX Scan over
+     * a stack of batches, autodiff/step-loop.ts); 1 where each step is a run of its own.
+     */
+    readonly group = 1,
   ) {}
 
   static async create(
     doc: NetworkDocument,
-    opts: { device?: Device; threads?: number; seed?: number; gradients?: boolean; optimizer?: TrainingSettings | 'none'; shards?: 1 | 2; blocked?: boolean } = {},
+    opts: { device?: Device; threads?: number; seed?: number; gradients?: boolean; optimizer?: TrainingSettings | 'none'; shards?: 1 | 2; blocked?: boolean; group?: number } = {},
   ): Promise<TrainingStep> {
     const wanted = opts.device ?? 'cpu';
     // Blocked convolutions are CPU kernels: on a GPU they would run on the CPU.
@@ -54,7 +60,9 @@ export class TrainingStep {
       // GEMMs are too short to gain from a second thread that has to be woken each time (MLP
       // step 0.74-0.88 → 0.62-0.68 ms, bench/README.md); the session lives only while training runs.
       const spin = threads > 1 && process.env.NETWRIGHT_SPIN !== '0';
-      step = new TrainingStep(graph, await openStepSession(encodeModel(graph.model), threads, spin), undefined, doc.training, 'cpu');
+      const group = opts.group ?? stepGroup(graph, doc.training.batchSize);
+      const model = group > 1 ? loopedStep(graph).model : graph.model;
+      step = new TrainingStep(graph, await openStepSession(encodeModel(model), threads, spin), undefined, doc.training, 'cpu', undefined, undefined, group);
     } else {
       const { session, device, fallback } = await openSession(encodeModel(graph.model), wanted, threads);
       step = new TrainingStep(graph, stepSession(session), session, doc.training, device, fallback);
@@ -70,17 +78,23 @@ export class TrainingStep {
     return new Map([...f.weights, ...f.states].map((w) => [w.name, this.values.get(w.name)!]));
   }
 
-  /** Dropout masks for a batch of n, drawn from `rng` (0 or 1/(1−p)). */
-  masks(n: number, rng: Rng): Record<string, ort.Tensor> {
-    const out: Record<string, ort.Tensor> = {};
-    for (const m of this.graph.forward.masks) {
-      const per = m.shape.reduce((a, b) => a * b, 1);
-      const v = new Float32Array(n * per);
-      const keep = 1 / (1 - m.rate);
-      for (let i = 0; i < v.length; i++) v[i] = rng.next() >= m.rate ? keep : 0;
-      out[m.name] = new ort.Tensor('float32', v, [n, ...m.shape]);
+  /**
+   * Dropout masks for `k` batches of n (0 or 1/(1−p)), drawn from `rng` batch after batch:
+   * [n, ...] for one batch, [k, n, ...] for several (runGroup).
+   */
+  masks(n: number, rng: Rng, k = 1): Record<string, ort.Tensor> {
+    const out: Record<string, Float32Array> = {};
+    const ms = this.graph.forward.masks;
+    for (const m of ms) out[m.name] = new Float32Array(k * n * m.shape.reduce((a, b) => a * b, 1));
+    for (let j = 0; j < k; j++) {
+      for (const m of ms) {
+        const per = n * m.shape.reduce((a, b) => a * b, 1);
+        const v = out[m.name].subarray(j * per, (j + 1) * per);
+        const keep = 1 / (1 - m.rate);
+        for (let i = 0; i < v.length; i++) v[i] = rng.next() >= m.rate ? keep : 0;
+      }
     }
-    return out;
+    return Object.fromEntries(ms.map((m) => [m.name, new ort.Tensor('float32', out[m.name], k === 1 ? [n, ...m.shape] : [k, n, ...m.shape])]));
   }
 
   feeds(x: Float32Array, labels: BigInt64Array, n: number, inputShape: number[], extra: Record<string, ort.Tensor> = {}): Record<string, ort.Tensor> {
@@ -118,27 +132,83 @@ export class TrainingStep {
    * (copy it to keep it).
    */
   async run(x: Float32Array, labels: BigInt64Array, n: number, lr: number, masks: Record<string, ort.Tensor> = {}): Promise<StepResult> {
+    return (await this.runGroup(x, labels, 1, n, [lr], masks))[0];
+  }
+
+  /**
+   * k optimizer steps, on k batches of n samples stored one after the other in `x` and
+   * `labels`, step i at learning rate lrs[i]; `masks` as masks(n, rng, k) makes them. The same
+   * as k calls of run(), in one session run where the step is looped (k ≤ `group`).
+   */
+  async runGroup(x: Float32Array, labels: BigInt64Array, k: number, n: number, lrs: number[], masks: Record<string, ort.Tensor> = {}): Promise<StepResult[]> {
+    if (k > this.group && this.group > 1) throw new Error(`runGroup: ${k} steps, but the step loops at most ${this.group}`);
+    const shape = this.inputShape;
+    const per = shape.reduce((a, b) => a * b, 1);
+    const ms = this.graph.forward.masks;
+    if (this.group === 1) {
+      const out: StepResult[] = [];
+      for (let i = 0; i < k; i++) {
+        const mi: Record<string, ort.Tensor> = {};
+        for (const m of ms) {
+          const size = n * m.shape.reduce((a, b) => a * b, 1);
+          mi[m.name] = new ort.Tensor('float32', (masks[m.name].data as Float32Array).subarray(i * size, (i + 1) * size), [n, ...m.shape]);
+        }
+        out.push(await this.runOne(x.subarray(i * n * per, (i + 1) * n * per), labels.subarray(i * n, (i + 1) * n), n, lrs[i], mi));
+      }
+      return out;
+    }
+    const extra: Record<string, ort.Tensor> = {};
+    for (const m of ms) extra[m.name] = new ort.Tensor('float32', masks[m.name].data as Float32Array, [k, n, ...m.shape]);
+    const scal = lrs.map((lr, i) => scalarInputs(this.settings, lr, this.t + i + 1));
+    this.t += k;
+    for (const s of this.graph.scalars) extra[s] = new ort.Tensor('float32', Float32Array.from(scal, (v) => v[s]), [k]);
+    const feeds: Record<string, ort.Tensor> = {
+      ...this.feeds(x, labels, n, shape, extra),
+      input: new ort.Tensor('float32', x.subarray(0, k * n * per), [k, n, ...shape]),
+      labels: new ort.Tensor('int64', labels.subarray(0, k * n), [k, n]),
+    };
+    const loss = new ort.Tensor('float32', new Float32Array(k), [k]);
+    const correct = new ort.Tensor('float32', new Float32Array(k), [k]);
+    await this.runner!.run(feeds, this.fetches({ loss, correct }));
+    this.swap();
+    const l = loss.data as Float32Array;
+    const c = correct.data as Float32Array;
+    return Array.from({ length: k }, (_, i) => ({ loss: l[i], correct: c[i] }));
+  }
+
+  private async runOne(x: Float32Array, labels: BigInt64Array, n: number, lr: number, masks: Record<string, ort.Tensor>): Promise<StepResult> {
     this.t += 1;
     const scal = scalarInputs(this.settings, lr, this.t);
     if (this.parallel) return this.parallel.run(this.values, x, labels, n, scal, masks);
-    const runner = this.runner!;
     const extra: Record<string, ort.Tensor> = { ...masks };
     for (const s of this.graph.scalars) extra[s] = new ort.Tensor('float32', Float32Array.of(scal[s]), []);
-    const fetches: Record<string, ort.Tensor> = { loss: this.lossOut, correct: this.correctOut };
+    await this.runner!.run(this.feeds(x, labels, n, this.inputShape, extra), this.fetches({ loss: this.lossOut, correct: this.correctOut }));
+    this.swap();
+    return { loss: (this.lossOut.data as Float32Array)[0], correct: (this.correctOut.data as Float32Array)[0] };
+  }
+
+  /** Outputs for a run: `extra`, and a spare buffer for each carried value's new value. */
+  private fetches(extra: Record<string, ort.Tensor>): Record<string, ort.Tensor> {
+    const fetches: Record<string, ort.Tensor> = { ...extra };
     for (const [k, o] of this.graph.next) {
       const cur = this.values.get(k)!;
       let spare = this.spare.get(k);
       if (!spare || spare.length !== cur.length) spare = new Float32Array(cur.length);
       fetches[o] = new ort.Tensor('float32', spare, this.shapeOf(k));
     }
-    await runner.run(this.feeds(x, labels, n, this.inputShape, extra), fetches);
-    for (const [k, o] of this.graph.next) {
-      this.spare.set(k, this.values.get(k)!);
-      this.values.set(k, fetches[o].data as Float32Array);
-    }
-    return { loss: (this.lossOut.data as Float32Array)[0], correct: (this.correctOut.data as Float32Array)[0] };
+    this.pending = fetches;
+    return fetches;
   }
 
+  /** After a run: the new values become current, the old ones spare. */
+  private swap(): void {
+    for (const [k, o] of this.graph.next) {
+      this.spare.set(k, this.values.get(k)!);
+      this.values.set(k, this.pending[o].data as Float32Array);
+    }
+  }
+
+  private pending: Record<string, ort.Tensor> = {};
   private spare = new Map<string, Float32Array>();
   private lossOut = new ort.Tensor('float32', new Float32Array(1), []);
   private correctOut = new ort.Tensor('float32', new Float32Array(1), []);
@@ -156,6 +226,18 @@ export class TrainingStep {
     await this.runner?.release();
     await this.parallel?.release();
   }
+}
+
+/**
+ * How many steps one looped session run takes: up to 16, while the stacked batches stay under
+ * 4 MiB (the loop saves a fixed cost per run, which only matters for short steps); 1 means no loop.
+ */
+export function stepGroup(graph: TrainingGraph, batchSize: number): number {
+  const env = process.env.NETWRIGHT_STEP_GROUP;
+  if (env !== undefined) return Math.max(1, Math.floor(Number(env)) || 1);
+  const input = graph.model.graph.inputs.find((i) => i.name === 'input')!;
+  const bytes = batchSize * (input.shape.slice(1) as number[]).reduce((a, b) => a * b, 4);
+  return Math.max(1, Math.min(16, Math.floor((4 << 20) / bytes)));
 }
 
 /**

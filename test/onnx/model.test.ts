@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
+import { loopedStep } from '../../engine/autodiff/step-loop.ts';
 import { buildTrainingGraph } from '../../engine/autodiff/training-graph.ts';
 import { buildInferenceModel, initialValues, lowerForward } from '../../engine/graph/compile.ts';
 import { parseDocument, type NetworkDocument } from '../../engine/graph/document.ts';
@@ -73,4 +74,17 @@ test('onnx.checker.check_model(full_check=True) accepts every model the engine w
     models[`${name}.train`] = buildTrainingGraph(doc).model;
   }
   checkModels(models);
+});
+
+test('encode -> decode keeps a subgraph attribute (the looped training step)', () => {
+  const m = loopedStep(buildTrainingGraph(docs.conv, {})).model;
+  const back = decodeModel(encodeModel(m));
+  const loop = back.graph.nodes.find((n) => n.op === 'Scan')!;
+  const body = loop.attrs!.body;
+  assert.ok(body && 'g' in body, 'the body is a graph');
+  const orig = m.graph.nodes.find((n) => n.op === 'Scan')!.attrs!.body as { g: ModelIR['graph'] };
+  assert.deepEqual(body.g.nodes.map((n) => [n.op, n.inputs, n.outputs, n.domain]), orig.g.nodes.map((n) => [n.op, n.inputs, n.outputs, n.domain]));
+  assert.deepEqual(body.g.inputs, orig.g.inputs);
+  assert.deepEqual(body.g.outputs, orig.g.outputs);
+  assert.deepEqual(body.g.initializers.map((t) => t.name), orig.g.initializers.map((t) => t.name));
 });

@@ -39,12 +39,12 @@ async function run(req: Partial<TrainRequest> & { outDir: string }, stopAfter?: 
 /** metrics.csv without the throughput column, which is a timing. */
 const metricsRows = (dir: string) => fs.readFileSync(path.join(dir, 'metrics.csv'), 'utf8').trim().split('\n').map((r) => r.split(',').slice(0, 6).join(','));
 
-let straight: { dir: string; steps: { step: number; loss: number; lr: number }[] } | undefined;
+let straight: { dir: string; steps: { step: number; loss: number; lr: number }[]; logs: string[] } | undefined;
 async function straightRun() {
   if (!straight) {
     const dir = tempDir();
     const r = await run({ outDir: dir });
-    straight = { dir, steps: r.steps };
+    straight = { dir, steps: r.steps, logs: r.events.flatMap((e) => (e.type === 'log' ? [e.message] : [])) };
   }
   return straight;
 }
@@ -83,6 +83,22 @@ for (const [name, first] of [
     assertSameRun(s.dir, dir);
   });
 }
+
+test('steps looped in groups (the default) give the same run as one step per session run', async () => {
+  const s = await straightRun();
+  const dir = tempDir();
+  process.env.NETWRIGHT_STEP_GROUP = '1';
+  let r;
+  try {
+    r = await run({ outDir: dir });
+  } finally {
+    delete process.env.NETWRIGHT_STEP_GROUP;
+  }
+  assert.ok(s.logs.some((m) => /steps run up to 16 at a time/.test(m)), 'the default run loops its steps');
+  assert.ok(!r.events.some((e) => e.type === 'log' && /at a time/.test(e.message)), 'NETWRIGHT_STEP_GROUP=1 runs one step per call');
+  assert.deepEqual(r.steps.map((e) => [e.step, e.loss, e.lr]), s.steps.map((e) => [e.step, e.loss, e.lr]));
+  assertSameRun(s.dir, dir);
+});
 
 test('resume is exact with each batch split in two shards on two threads', async () => {
   const a = tempDir();
