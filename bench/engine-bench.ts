@@ -7,7 +7,7 @@ import { buildInferenceModel } from '../engine/graph/compile.ts';
 import { parseDocument } from '../engine/graph/document.ts';
 import { Rng } from '../engine/graph/rng.ts';
 import { encodeModel } from '../engine/onnx/model.ts';
-import { openSession } from '../engine/train/ort.ts';
+import { openRunner } from '../engine/train/ort.ts';
 import { TrainingStep } from '../engine/train/step.ts';
 
 export async function timedWindows(step: () => Promise<void>, samplesPerCall: number, windows = 7, windowS = 1, warmupS = 1) {
@@ -58,11 +58,14 @@ async function main() {
   }, 64 * G, windows);
   const model = encodeModel(buildInferenceModel(doc, step.modelValues(), { classNames: [] }));
   await step.release();
-  const { session } = await openSession(model);
+  // As evaluation runs it (Scorer, through openRunner), outputs into a preallocated buffer.
+  const { runner } = await openRunner(model);
   const xi = new ort.Tensor('float32', xs.subarray(0, 256 * 784), [256, 1, 28, 28]);
+  const probs = new ort.Tensor('float32', new Float32Array(256 * 10), [256, 10]);
   const infer = await timedWindows(async () => {
-    await session.run({ input: xi });
+    await runner.run({ input: xi }, { probs });
   }, 256, windows);
+  await runner.release();
   console.log(JSON.stringify({ engine: 'netwright', net: name, train, infer }));
 }
 

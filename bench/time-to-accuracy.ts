@@ -7,7 +7,7 @@ import { buildInferenceModel } from '../engine/graph/compile.ts';
 import { parseDocument } from '../engine/graph/document.ts';
 import { Rng } from '../engine/graph/rng.ts';
 import { encodeModel } from '../engine/onnx/model.ts';
-import { openSession, ort } from '../engine/train/ort.ts';
+import { openRunner, ort } from '../engine/train/ort.ts';
 import { Scorer, report } from '../engine/train/scorer.ts';
 import { TrainingStep } from '../engine/train/step.ts';
 
@@ -26,8 +26,8 @@ const yte = readIdx(`${F}/t10k-labels-idx1-ubyte.gz`).data;
 const n = ytr.length;
 
 const step = await TrainingStep.create(doc);
-const evalModel = await openSession(encodeModel(buildInferenceModel(doc, 'inputs', { classNames: [] })));
-const scorer = new Scorer(evalModel.session, [1, 28, 28], 10, () => {
+const evalModel = await openRunner(encodeModel(buildInferenceModel(doc, 'inputs', { classNames: [] })));
+const scorer = new Scorer(evalModel.runner, [1, 28, 28], 10, () => {
   const feeds: Record<string, ort.Tensor> = {};
   const f = step.graph.forward;
   for (const w of [...f.weights, ...f.states]) feeds[w.name] = new ort.Tensor('float32', step.values.get(w.name)!, w.shape);

@@ -57,7 +57,7 @@ export async function openSession(model: Uint8Array, device: Device = 'cpu', thr
   }
 }
 
-/** A session a training step runs with every output preallocated in `fetches`. */
+/** A session a training step (or a scorer) runs with its outputs preallocated in `fetches`. */
 export interface StepSession {
   run(feeds: Record<string, ort.Tensor>, fetches: Record<string, ort.Tensor>): Promise<void> | void;
   release(): Promise<void>;
@@ -120,6 +120,20 @@ export async function openStepSession(model: Uint8Array, threads?: number, spin 
     };
   }
   return stepSession(await ort.InferenceSession.create(model, sessionOptions('cpu', threads, spin)));
+}
+
+/**
+ * A session for batch after batch of work: on CPU through the native binding (openStepSession,
+ * no setImmediate wait per run), elsewhere the public session; falls back to CPU like openSession.
+ */
+export async function openRunner(model: Uint8Array, device: Device = 'cpu', threads?: number): Promise<{ runner: StepSession; device: Device; fallback?: string }> {
+  if (device === 'cpu') return { runner: await openStepSession(model, threads), device };
+  const opened = await openSession(model, device, threads);
+  if (opened.device === 'cpu') {
+    await opened.session.release();
+    return { runner: await openStepSession(model, threads), device: 'cpu', fallback: opened.fallback };
+  }
+  return { runner: stepSession(opened.session), device: opened.device };
 }
 
 let blockSize: Promise<number> | undefined;

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import type { Normalization } from '../data/batches.ts';
 import { decodeModel, OnnxReadError } from '../onnx/model.ts';
-import { openSession, type Device } from './ort.ts';
+import { openRunner, type Device } from './ort.ts';
 import { Scorer } from './scorer.ts';
 
 export interface LoadedModel {
@@ -52,12 +52,12 @@ export async function openModel(file: string, device: Device = 'cpu'): Promise<L
     }
     if (normalization!.mean.length !== inputShape[0] || normalization!.std.length !== inputShape[0]) throw new Error(`${file}: netwright.mean and netwright.std need one value per input channel`);
   }
-  const { session } = await openSession(bytes, device);
+  const { runner } = await openRunner(bytes, device);
   return {
-    scorer: new Scorer(session, inputShape, k, undefined, normalization),
+    scorer: new Scorer(runner, inputShape, k, undefined, normalization),
     classNames,
     inputShape,
     output: m.metadata['netwright.output'] === 'scores' ? 'scores' : 'softmax',
-    release: () => session.release(),
+    release: () => runner.release(),
   };
 }

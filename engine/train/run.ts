@@ -17,7 +17,7 @@ import { trainRequest, type DivergedEvent, type EpochEvent, type StepEvent, type
 import { DAMAGED, LATEST, loadCheckpoint, writeCheckpoint, type CheckpointHeader, type DataCursor } from './checkpoint.ts';
 import { diverged, LossWatch, nonFinite, uniformLoss } from './divergence.ts';
 import { MetricsWriter } from './metrics.ts';
-import { openSession, ort } from './ort.ts';
+import { openRunner, ort } from './ort.ts';
 import { report, Scorer } from './scorer.ts';
 import { lrAt, scheduleSettings } from './schedule.ts';
 import { TrainingStep } from './step.ts';
@@ -136,8 +136,8 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
     const metrics = new MetricsWriter(out('metrics.csv'), ck?.metrics ?? '');
 
     // Validation runs the same forward graph with the current values fed as inputs: one session per run.
-    const valModel = await openSession(encodeModel(buildInferenceModel(doc, 'inputs', meta)), step.device, req.threads);
-    const scorer = new Scorer(valModel.session, [spec.channels, spec.height, spec.width], classes, () => {
+    const valModel = await openRunner(encodeModel(buildInferenceModel(doc, 'inputs', meta)), step.device, req.threads);
+    const scorer = new Scorer(valModel.runner, [spec.channels, spec.height, spec.width], classes, () => {
       const feeds: Record<string, ort.Tensor> = {};
       for (const [k, v] of step.modelValues()) feeds[k] = new ort.Tensor('float32', v, shapeOf(step, k));
       return feeds;
@@ -280,7 +280,7 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
     metrics.flush();
     // Stopped before any epoch finished: keep what there is rather than nothing.
     if (!epochsDone) fs.writeFileSync(out('model.onnx'), encodeModel(buildInferenceModel(doc, step.modelValues(), meta)));
-    await valModel.session.release();
+    await valModel.runner.release();
     emit({ type: 'done', reason, step: stepNo, epoch: Math.min(epoch, settings.epochs), outDir: req.outDir, files, best });
 
   } finally {

@@ -1,11 +1,11 @@
 // Runs an inference graph over uint8 images in batches, and turns scores into the figures
 // users read: loss, accuracy, per-class precision/recall and the confusion matrix.
 import { toInput, type Normalization } from '../data/batches.ts';
-import { ort } from './ort.ts';
+import { ort, type StepSession } from './ort.ts';
 
 export class Scorer {
   constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: StepSession,
     /** Per-sample input shape [C, H, W]. */
     readonly inputShape: number[],
     readonly classes: number,
@@ -25,8 +25,8 @@ export class Scorer {
       const src = pixels.subarray(s * per, (s + n) * per);
       if (this.normalization) toInput(src, x, per / this.inputShape[0], this.normalization);
       else for (let i = 0; i < src.length; i++) x[i] = src[i] / 255;
-      const r = await this.session.run({ ...extra, input: new ort.Tensor('float32', x.subarray(0, n * per), [n, ...this.inputShape]) });
-      out.set(r.probs.data as Float32Array, s * this.classes);
+      const probs = new ort.Tensor('float32', out.subarray(s * this.classes, (s + n) * this.classes), [n, this.classes]);
+      await this.session.run({ ...extra, input: new ort.Tensor('float32', x.subarray(0, n * per), [n, ...this.inputShape]) }, { probs });
     }
     return out;
   }
