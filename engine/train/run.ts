@@ -177,6 +177,7 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
     const x = new Float32Array(G * bs * per);
     const y = new BigInt64Array(G * bs);
 
+    let unchecked = 0;
     const stopDiverged = (e: DivergedEvent): never => {
       emit(e);
       metrics.flush();
@@ -265,9 +266,16 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
           emit(e);
           metrics.step(e);
         }
-        // Once a group: the values in between stay inside ONNX Runtime.
-        const bad = nonFinite(step.values);
-        if (bad) stopDiverged(diverged(stepNo, 'non-finite-parameters', bad.value, `${bad.name}[${bad.index}] became ${bad.value} by step ${stepNo}`));
+        // Every value is read every 16 steps or so (a pass in JavaScript: 0.1 ms for LeNet-5's
+        // 123k values, 0.7 ms for the small CNN's 842k, a few % of their steps); a value that is
+        // not finite makes the next loss not finite, which is checked every step, and every
+        // checkpoint and epoch end reads them all.
+        unchecked += k;
+        if (unchecked >= 16) {
+          unchecked = 0;
+          const bad = nonFinite(step.values);
+          if (bad) stopDiverged(diverged(stepNo, 'non-finite-parameters', bad.value, `${bad.name}[${bad.index}] became ${bad.value} by step ${stepNo}`));
+        }
         b += k;
         if (req.maxSteps && stepNo >= req.maxSteps) {
           reason = 'max-steps';
