@@ -1,6 +1,7 @@
 // Netwright's side of the speed benchmark: training steps (batch 64, SGD momentum 0.9) and
 // inference (batch 256) for one reference net, measured like ../shared/bench/benchutil.py
 // (warm-up, then timed windows; median samples/s). Prints one JSON line.
+//   node --import tsx bench/engine-bench.ts <mlp|lenet5|small_cnn> [windows] [threads]
 import fs from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { buildInferenceModel } from '../engine/graph/compile.ts';
@@ -36,6 +37,8 @@ const FILES: Record<string, string> = { mlp: 'examples/mlp.json', lenet5: 'examp
 async function main() {
   const name = process.argv[2];
   const windows = Number(process.argv[3] ?? 7);
+  // Default: every core, as training uses them.
+  const threads = process.argv[4] ? Number(process.argv[4]) : undefined;
   const r = parseDocument(fs.readFileSync(FILES[name], 'utf8'));
   if (!r.ok) throw new Error(`cannot load ${FILES[name]}`);
   const doc = r.doc;
@@ -45,7 +48,7 @@ async function main() {
   const pool = 64 * 32;
   const xs = Float32Array.from({ length: pool * 784 }, () => rng.next());
   const ys = BigInt64Array.from({ length: pool }, () => BigInt(rng.int(10)));
-  const step = await TrainingStep.create(doc);
+  const step = await TrainingStep.create(doc, { threads });
   // As training runs them: step.group steps per call (one looped session run, or one run each).
   const G = step.group;
   const lrs = new Array<number>(G).fill(0.01);
@@ -59,7 +62,7 @@ async function main() {
   const model = encodeModel(buildInferenceModel(doc, step.modelValues(), { classNames: [] }));
   await step.release();
   // As evaluation runs it (Scorer, through openRunner), outputs into a preallocated buffer.
-  const { runner } = await openRunner(model);
+  const { runner } = await openRunner(model, 'cpu', threads);
   const xi = new ort.Tensor('float32', xs.subarray(0, 256 * 784), [256, 1, 28, 28]);
   const probs = new ort.Tensor('float32', new Float32Array(256 * 10), [256, 10]);
   const infer = await timedWindows(async () => {
