@@ -8,8 +8,9 @@ export class GradientError extends Error {}
 /**
  * Appends gradient nodes to `g` for the forward nodes already in it. `seeds` maps tensors
  * to their gradient (the loss head's dLogits). Returns the gradient tensor of each `wrt`.
+ * `block`: ONNX Runtime's NCHWc block size, where rules may use its blocked kernels (0: none).
  */
-export function buildGradients(g: GraphBuilder, seeds: Map<string, string>, wrt: string[]): Map<string, string> {
+export function buildGradients(g: GraphBuilder, seeds: Map<string, string>, wrt: string[], block = 0): Map<string, string> {
   const forward = g.nodes.slice();
   // A tensor needs a gradient if it depends on one of `wrt`.
   const needs = new Set(wrt);
@@ -37,7 +38,7 @@ export function buildGradients(g: GraphBuilder, seeds: Map<string, string>, wrt:
     if (!rule) throw new GradientError(`no gradient rule for ${node.op} (node ${node.name}); add one to engine/autodiff/rules.ts`);
     const saved = g.scope;
     g.scope = `grad/${node.name ?? node.op}`;
-    const dx = rule({ g, node, dy, needs: node.inputs.map((x) => needs.has(x)) });
+    const dx = rule({ g, node, dy, needs: node.inputs.map((x) => needs.has(x)), block });
     g.scope = saved;
     if (dx.length !== node.inputs.length) {
       throw new GradientError(`rule for ${node.op} returned ${dx.length} gradient(s), expected ${node.inputs.length}`);

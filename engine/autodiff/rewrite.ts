@@ -1,7 +1,8 @@
 // Rewrites of training graphs that give the same values and the same gradients for less work:
 // of the forward graph before differentiation, and of the whole step after it.
 import type { GraphBuilder } from '../onnx/builder.ts';
-import type { Attr, Dim } from '../onnx/model.ts';
+import type { Attr } from '../onnx/model.ts';
+import { nchwcOp } from './nchwc.ts';
 import { flippable, flippedKernel, flippedPads, int, ints } from './rules.ts';
 
 /**
@@ -35,16 +36,6 @@ export function poolBeforeRelu(g: GraphBuilder): number {
     swapped++;
   }
   return swapped;
-}
-
-/** ONNX Runtime's operator set for its CPU kernels on channel-blocked tensors. */
-export const NCHWC_DOMAIN = 'com.microsoft.nchwc';
-
-/** Emits an op of NCHWC_DOMAIN. */
-export function nchwcOp(g: GraphBuilder, op: string, inputs: string[], attrs: Record<string, Attr> = {}, shape?: Dim[]): string {
-  const out = g.op(op, inputs, attrs, shape);
-  g.nodes[g.nodes.length - 1].domain = NCHWC_DOMAIN;
-  return out;
 }
 
 const staticShape = (g: GraphBuilder, t: string): number[] | undefined => {

@@ -6,7 +6,8 @@ import { lowerForward, type Forward } from '../graph/compile.ts';
 import type { NetworkDocument, TrainingSettings } from '../graph/document.ts';
 import { buildGradients } from './backward.ts';
 import { LOSS_HEADS } from './losses.ts';
-import { blockedConvs, NCHWC_DOMAIN, poolBeforeRelu } from './rewrite.ts';
+import { NCHWC_DOMAIN } from './nchwc.ts';
+import { blockedConvs, poolBeforeRelu } from './rewrite.ts';
 import { emitOptimizer, type SlotInfo } from './optimizers.ts';
 
 export interface TrainingGraph {
@@ -53,7 +54,7 @@ export function buildTrainingGraph(doc: NetworkDocument, opts: TrainingGraphOpti
   const head = LOSS_HEADS[f.loss](g, f.logits, labels, f.classes);
   const params = f.weights.map((w) => w.name);
   const seed = opts.shardScale ? g.op('Mul', [head.dLogits, g.input('grad_scale', 'float32', [])], {}, g.shape(head.dLogits)) : head.dLogits;
-  const grads = buildGradients(g, new Map([[f.logits, seed]]), params);
+  const grads = buildGradients(g, new Map([[f.logits, seed]]), params, opts.nchwc ?? 0);
   const blocked = opts.nchwc ? blockedConvs(g, opts.nchwc) : 0;
 
   g.output(head.loss);
@@ -81,7 +82,7 @@ export function buildTrainingGraph(doc: NetworkDocument, opts: TrainingGraphOpti
   for (const s of f.states) next.set(s.name, named(s.updated!, `${s.name}:next`));
 
   const model: ModelIR = { graph: g.graph(`${doc.name} (training step)`), opset: OPSET, metadata: { 'netwright.graph': 'training-step' } };
-  if (blocked) model.domains = { [NCHWC_DOMAIN]: 1 };
+  if (blocked || g.nodes.some((n) => n.domain === NCHWC_DOMAIN)) model.domains = { [NCHWC_DOMAIN]: 1 };
   return { model, forward: f, slots, scalars, next, gradOutputs };
 }
 

@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { NCHWC_DOMAIN, nchwcOp } from '../autodiff/rewrite.ts';
+import { NCHWC_DOMAIN, nchwcOp } from '../autodiff/nchwc.ts';
 import { GraphBuilder } from '../onnx/builder.ts';
 import { encodeModel, OPSET } from '../onnx/model.ts';
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
-import { NCHWC_DOMAIN } from '../../engine/autodiff/rewrite.ts';
+import { NCHWC_DOMAIN } from '../../engine/autodiff/nchwc.ts';
 import { buildTrainingGraph } from '../../engine/autodiff/training-graph.ts';
 import { parseDocument, type NetworkDocument } from '../../engine/graph/document.ts';
 import { inferShapes } from '../../engine/graph/infer.ts';
@@ -11,7 +11,20 @@ import { decodeModel, encodeModel } from '../../engine/onnx/model.ts';
 import { nchwcBlockSize } from '../../engine/train/ort.ts';
 import { TrainingStep } from '../../engine/train/step.ts';
 import { batchFor } from '../fixtures/batch.ts';
-import { blockedNet } from '../fixtures/nets.ts';
+import { blockedNet, chain, net } from '../fixtures/nets.ts';
+
+/** A 4 → 32 conv: its weight gradient runs blocked with two blocks of filters (16 + 16). */
+const narrowWide = () =>
+  net('narrow-wide', [
+    ['in', 'Input', { height: 8, width: 8, color: 'rgb' }],
+    ['c1', 'Conv2D', { filters: 4, kernel: 3, padding: 'same' }],
+    ['t1', 'Tanh'],
+    ['c2', 'Conv2D', { filters: 32, kernel: 3, padding: 'same' }],
+    ['t2', 'Tanh'],
+    ['f', 'Flatten'],
+    ['fc', 'Dense', { units: 3 }],
+    ['out', 'Output', { loss: 'cross_entropy' }],
+  ], chain(['in', 'c1', 't1', 'c2', 't2', 'f', 'fc', 'out']));
 
 const example = (name: string): NetworkDocument => {
   const r = parseDocument(fs.readFileSync(`examples/${name}.json`, 'utf8'));
@@ -31,17 +44,22 @@ function blockedConvs(doc: NetworkDocument, block: number): string[] {
   });
 }
 
-test('the small CNN runs its two wide convolutions and their input gradients blocked; its first, 1-channel conv is left alone', () => {
+test('the small CNN runs its two wide convolutions and their input gradients blocked; its first, 1-channel conv is left alone; narrow convs\' weight gradients run blocked', () => {
   assert.deepEqual(blockedConvs(example('small-cnn'), 16).sort(), ['blocked>32 k3x3', 'blocked>32 k3x3', 'blocked>32 k3x3', 'blocked>64 k3x3'].sort());
-  // LeNet-5: the second conv's forward (6 channels in, read as NCHW); its input gradient has 6 outputs.
-  assert.deepEqual(blockedConvs(example('lenet5'), 16), ['nchw>16 k5x5']);
+  // LeNet-5: the second conv's forward (6 channels in, read as NCHW); its input gradient has 6
+  // outputs; its weight gradient (convWeightGradBlocked) convolves the batch-major input with dY,
+  // a 10×10 kernel over 6 "images" (the input channels) whose channels are the samples.
+  assert.deepEqual(blockedConvs(example('lenet5'), 16).sort(), ['blocked>16 k10x10', 'nchw>16 k5x5']);
   assert.deepEqual(blockedConvs(example('mlp'), 16), []);
   // Every forward conv but the 3-channel first; the input gradients of the 16 → 16 (a flipped
-  // Conv) and the 16 → 32 (a ConvTranspose) convs; not those with 6 outputs or stride 2.
-  const expected = ['nchw>16 k3x3', 'blocked>16 k3x3', 'blocked>32 k2x2', 'blocked>16 k3x3', 'blocked>16 k2x2', 'blocked>16 k3x3'].sort();
+  // Conv) and the 16 → 32 (a ConvTranspose) convs; not those with 6 outputs or stride 2; the
+  // weight gradient of the 6 → 16 conv (its 6×6 dY as the kernel).
+  const expected = ['nchw>16 k3x3', 'blocked>16 k3x3', 'blocked>32 k2x2', 'blocked>16 k3x3', 'blocked>16 k2x2', 'blocked>16 k3x3', 'blocked>16 k6x6'].sort();
   assert.deepEqual(blockedConvs(blockedNet(), 16).sort(), expected);
   // With a block of 8 (AVX2) the same convs fit.
   assert.deepEqual(blockedConvs(blockedNet(), 8).sort(), expected);
+  // 4 → 32: the forward conv (NCHW input) and the weight gradient, its 32 filters two blocks.
+  assert.deepEqual(blockedConvs(narrowWide(), 16).sort(), ['blocked>32 k8x8', 'nchw>32 k3x3']);
 });
 
 test('without a block size, or for inference and export, no op of the blocked domain is written', () => {
@@ -59,11 +77,12 @@ test('without a block size, or for inference and export, no op of the blocked do
 const block = await nchwcBlockSize();
 const skip = block ? false : 'this CPU has no ONNX Runtime NCHWc kernels';
 
-for (const [name, make] of Object.entries({ 'small-cnn': () => example('small-cnn'), lenet5: () => example('lenet5'), blocked: blockedNet })) {
+for (const [name, make] of Object.entries({ 'small-cnn': () => example('small-cnn'), lenet5: () => example('lenet5'), blocked: blockedNet, 'narrow-wide': narrowWide })) {
   test(`blocked convolutions give the plain step's loss and gradients: ${name}`, { skip }, async () => {
     const doc = make();
     const a = inferShapes(doc);
-    const n = 5;
+    // Over 16 samples for narrow-wide: two blocks of them (padded), as well as two of filters.
+    const n = name === 'narrow-wide' ? 21 : 5;
     const { x, labels } = batchFor(a.shapes.get(a.inputId!)!, n, a.shapes.get(a.outputId!)![0]);
     const plain = await TrainingStep.create(doc, { gradients: true, optimizer: 'none', seed: 3, threads: 1, blocked: false });
     const blocked = await TrainingStep.create(doc, { gradients: true, optimizer: 'none', seed: 3, threads: 1 });

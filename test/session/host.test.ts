@@ -34,7 +34,8 @@ const of = (runId: string) => events.filter((e) => e.runId === runId).map((e) =>
 let finishedRun = '';
 
 test('start, pause, resume: steps arrive in batches, none lost, and the run continues at the same step', async () => {
-  const doc = sampleProject({ epochs: 2, batchSize: 8, valSplit: 0.25, schedule: { kind: 'cosine', warmupSteps: 3, stepEpochs: 10, gamma: 0.1, minFactor: 0 } });
+  // Six epochs: steps run up to 16 to a session run, and pause lands between runs (two an epoch here).
+  const doc = sampleProject({ epochs: 6, batchSize: 8, valSplit: 0.25, schedule: { kind: 'cosine', warmupSteps: 3, stepEpochs: 10, gamma: 0.1, minFactor: 0 } });
   const { runId, outDir } = await call<{ runId: string; outDir: string }>({ method: 'startTraining', doc, dataDir: data, docPath: null });
   assert.equal(path.dirname(outDir), path.join(fs.realpathSync(root), 'runs'));
   await assert.rejects(call({ method: 'startTraining', doc, dataDir: data }), /already/);
@@ -68,10 +69,10 @@ test('start, pause, resume: steps arrive in batches, none lost, and the run cont
   const runs = await call<{ runId: string; status: string; epochs: number; final: { valAccuracy: number } }[]>({ method: 'listRuns' });
   const r = runs.find((x) => x.runId === runId)!;
   assert.equal(r.status, 'finished');
-  assert.equal(r.epochs, 2);
+  assert.equal(r.epochs, 6);
   const curves = await call<{ steps: unknown[]; epochs: unknown[] }>({ method: 'runCurves', runId });
   assert.equal(curves.steps.length, points.length);
-  assert.equal(curves.epochs.length, 2);
+  assert.equal(curves.epochs.length, 6);
   const status = await call<{ state: string; points: unknown[] }>({ method: 'trainingStatus' });
   assert.equal(status.state, 'idle');
   assert.equal(status.points.length, points.length);
