@@ -50,7 +50,7 @@ for (const s of graph.slots) values.set(s.name, new Float32Array(s.shape.reduce(
 for (const i of graph.model.graph.inputs) if (values.has(i.name)) feeds[i.name] = new ort.Tensor('float32', values.get(i.name)!, i.shape as number[]);
 
 const prefix = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nw-prof-')), 'step');
-const model = group > 1 ? loopedStep(graph).model : graph.model;
+const model = group > 1 ? loopedStep(graph) : graph.model;
 const session = await ort.InferenceSession.create(encodeModel(model), { ...sessionOptions('cpu', threads, spin), enableProfiling: true, profileFilePrefix: prefix });
 const warm = Math.max(3, Math.floor(runs / 5));
 for (let i = 0; i < warm + runs; i++) await session.run(feeds);

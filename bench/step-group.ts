@@ -37,7 +37,7 @@ const ys = BigInt64Array.from({ length: pool * N }, () => BigInt(rng.int(10)));
 
 async function measure(k: number): Promise<number> {
   const steps = Math.max(k, 1);
-  const session = await openStepSession(encodeModel(k ? loopedStep(graph).model : graph.model), threads, spin);
+  const session = await openStepSession(encodeModel(k ? loopedStep(graph) : graph.model), threads, spin);
   const stack = (dims: number[]) => (k ? [steps, ...dims] : dims);
   const feeds: Record<string, ort.Tensor> = { lr: new ort.Tensor('float32', new Float32Array(steps).fill(0.01), stack([])) };
   const fetches: Record<string, ort.Tensor> = {};

@@ -170,7 +170,8 @@ function convWeightGradBlocked(g: GraphBuilder, x: string, dy: string, n: NodeIR
   const count = g.op('Shape', [x], { start: { i: 0 }, end: { i: 1 } }, [1]);
   const b = g.constI64([block]);
   const extra = g.op('Mod', [g.op('Sub', [b, g.op('Mod', [count, b], {}, [1])], {}, [1]), b], {}, [1]);
-  const padded = (t: string, shape: number[]) => g.op('Pad', [t, g.op('Concat', [g.constI64([0, 0, 0, 0]), extra, g.constI64([0, 0, 0])], { axis: { i: 0 } }, [8])], {}, ['Np', ...shape]);
+  const pads = g.op('Concat', [g.constI64([0, 0, 0, 0]), extra, g.constI64([0, 0, 0])], { axis: { i: 0 } }, [8]);
+  const padded = (t: string, shape: number[]) => g.op('Pad', [t, pads], {}, ['Np', ...shape]);
   // Input: [C, Np, H, W], blocked by ReorderInput.
   const xt = g.op('Transpose', [padded(x, [c, h, w])], { perm: { ints: [1, 0, 2, 3] } }, [c, 'Np', h, w]);
   const xb = nchwcOp(g, 'ReorderInput', [xt], {}, [c, 'Np', h, w]);

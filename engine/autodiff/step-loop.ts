@@ -14,21 +14,16 @@ import type { TrainingGraph } from './training-graph.ts';
 /** Prefix of every tensor name inside the loop body (ONNX names must not shadow the outer graph's). */
 const IN = 'step/';
 
-export interface LoopedStep {
-  model: ModelIR;
-  /** Inputs that take one slice per step, stacked along a new first axis of length k. */
-  stacked: string[];
-}
-
 /**
  * The training step `t` as a Scan of k steps, k being the first dimension of `labels`.
  * Inputs: `input` [k, N, ...], `labels` [k, N], each scalar input (lr, ...) as [k], each dropout
  * mask as [k, N, ...], and every carried value under its own name. Outputs: `loss` and `correct`
  * as [k] (one per step), and each carried value's new value under the same name as in `t`.
  */
-export function loopedStep(t: TrainingGraph): LoopedStep {
+export function loopedStep(t: TrainingGraph): ModelIR {
   const step = t.model.graph;
   const carried = [...t.next.keys()];
+  // Inputs that take one slice per step (batch, labels, scalars, masks), stacked along a new first axis.
   const stacked = step.inputs.map((i) => i.name).filter((n) => !t.next.has(n));
   const info = new Map(step.inputs.map((i) => [i.name, i]));
   const rn = (n: string) => (n ? IN + n : n);
@@ -61,7 +56,7 @@ export function loopedStep(t: TrainingGraph): LoopedStep {
       },
     ],
   };
-  return { model: { ...t.model, graph: outer, metadata: { ...t.model.metadata, 'netwright.graph': 'training-steps' } }, stacked };
+  return { ...t.model, graph: outer, metadata: { ...t.model.metadata, 'netwright.graph': 'training-steps' } };
 }
 
 function outputInfo(g: GraphIR, name: string, rn: (n: string) => string = (n) => n): ValueInfo {

@@ -55,7 +55,7 @@ export function buildTrainingGraph(doc: NetworkDocument, opts: TrainingGraphOpti
   const params = f.weights.map((w) => w.name);
   const seed = opts.shardScale ? g.op('Mul', [head.dLogits, g.input('grad_scale', 'float32', [])], {}, g.shape(head.dLogits)) : head.dLogits;
   const grads = buildGradients(g, new Map([[f.logits, seed]]), params, opts.nchwc ?? 0);
-  const blocked = opts.nchwc ? blockedConvs(g, opts.nchwc) : 0;
+  if (opts.nchwc) blockedConvs(g, opts.nchwc);
 
   g.output(head.loss);
   g.output(head.correct);
@@ -82,7 +82,8 @@ export function buildTrainingGraph(doc: NetworkDocument, opts: TrainingGraphOpti
   for (const s of f.states) next.set(s.name, named(s.updated!, `${s.name}:next`));
 
   const model: ModelIR = { graph: g.graph(`${doc.name} (training step)`), opset: OPSET, metadata: { 'netwright.graph': 'training-step' } };
-  if (blocked || g.nodes.some((n) => n.domain === NCHWC_DOMAIN)) model.domains = { [NCHWC_DOMAIN]: 1 };
+  // Blocked convolutions (rewrite.ts) and blocked weight gradients (rules.ts) use ONNX Runtime's own operator set.
+  if (g.nodes.some((n) => n.domain === NCHWC_DOMAIN)) model.domains = { [NCHWC_DOMAIN]: 1 };
   return { model, forward: f, slots, scalars, next, gradOutputs };
 }
 

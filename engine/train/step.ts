@@ -61,7 +61,7 @@ export class TrainingStep {
       // step 0.74-0.88 → 0.62-0.68 ms, bench/README.md); the session lives only while training runs.
       const spin = threads > 1 && process.env.NETWRIGHT_SPIN !== '0';
       const group = opts.group ?? stepGroup(graph, doc.training.batchSize);
-      const model = group > 1 ? loopedStep(graph).model : graph.model;
+      const model = group > 1 ? loopedStep(graph) : graph.model;
       step = new TrainingStep(graph, await openStepSession(encodeModel(model), threads, spin), undefined, doc.training, 'cpu', undefined, undefined, group);
     } else {
       const { session, device, fallback } = await openSession(encodeModel(graph.model), wanted, threads);

@@ -11,20 +11,7 @@ import { decodeModel, encodeModel } from '../../engine/onnx/model.ts';
 import { nchwcBlockSize } from '../../engine/train/ort.ts';
 import { TrainingStep } from '../../engine/train/step.ts';
 import { batchFor } from '../fixtures/batch.ts';
-import { blockedNet, chain, net } from '../fixtures/nets.ts';
-
-/** A 4 → 32 conv: its weight gradient runs blocked with two blocks of filters (16 + 16). */
-const narrowWide = () =>
-  net('narrow-wide', [
-    ['in', 'Input', { height: 8, width: 8, color: 'rgb' }],
-    ['c1', 'Conv2D', { filters: 4, kernel: 3, padding: 'same' }],
-    ['t1', 'Tanh'],
-    ['c2', 'Conv2D', { filters: 32, kernel: 3, padding: 'same' }],
-    ['t2', 'Tanh'],
-    ['f', 'Flatten'],
-    ['fc', 'Dense', { units: 3 }],
-    ['out', 'Output', { loss: 'cross_entropy' }],
-  ], chain(['in', 'c1', 't1', 'c2', 't2', 'f', 'fc', 'out']));
+import { blockedNet, narrowWide } from '../fixtures/nets.ts';
 
 const example = (name: string): NetworkDocument => {
   const r = parseDocument(fs.readFileSync(`examples/${name}.json`, 'utf8'));

@@ -77,7 +77,7 @@ test('onnx.checker.check_model(full_check=True) accepts every model the engine w
 });
 
 test('encode -> decode keeps a subgraph attribute (the looped training step)', () => {
-  const m = loopedStep(buildTrainingGraph(docs.conv, {})).model;
+  const m = loopedStep(buildTrainingGraph(docs.conv, {}));
   const back = decodeModel(encodeModel(m));
   const loop = back.graph.nodes.find((n) => n.op === 'Scan')!;
   const body = loop.attrs!.body;

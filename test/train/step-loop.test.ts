@@ -117,5 +117,5 @@ test('group size: up to 16 steps while the stacked batches stay under 4 MiB; 1 f
 });
 
 test('the looped step graph passes onnx.checker', { skip: checkerSkip }, () => {
-  checkModels({ mlp: loopedStep(buildTrainingGraph(mlp({ optimizer: 'adam' }), {})).model, branch: loopedStep(buildTrainingGraph(branchNet(), {})).model });
+  checkModels({ mlp: loopedStep(buildTrainingGraph(mlp({ optimizer: 'adam' }), {})), branch: loopedStep(buildTrainingGraph(branchNet(), {})) });
 });
