@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { clientRequest, EngineError, type ServerEvent, type ServerResponse } from './protocol.ts';
+import { clientRequest, EngineError, requestId, type ServerEvent, type ServerResponse } from './protocol.ts';
 import { thumbnails } from './session/dataset.ts';
 import { findIdxPairs } from './session/import.ts';
 import { JobRunner } from './session/jobs.ts';
@@ -17,9 +17,10 @@ import { DocumentBackup } from './session/backup.ts';
 export interface EngineHost {
   readonly files: FileAccess;
   readonly training: TrainingSession;
-  /** Evaluate, predict, export, gradient check, dataset report, previews, import: one worker thread each. */
+  /** Evaluate, predict, export, gradient check, dataset report, previews, import: worker threads, queued per kind. */
   readonly jobs: JobRunner;
-  handle(raw: unknown): Promise<ServerResponse>;
+  /** `client` names the connection (a page, a window): a newer job request of a kind supersedes its older one (see jobs.ts). */
+  handle(raw: unknown, client?: string): Promise<ServerResponse>;
   /** Training events for every connection; returns the unsubscribe function. */
   onEvent(fn: (e: ServerEvent) => void): () => void;
 }
@@ -65,9 +66,11 @@ export function createHost(opts: HostOptions): EngineHost {
     training,
     jobs,
     onEvent: (fn) => training.onEvent(fn),
-    async handle(raw: unknown): Promise<ServerResponse> {
-      const id = typeof (raw as { id?: unknown })?.id === 'number' ? (raw as { id: number }).id : -1;
+    async handle(raw: unknown, client = ''): Promise<ServerResponse> {
+      const checkedId = requestId.safeParse((raw as { id?: unknown })?.id);
+      const id = checkedId.success ? checkedId.data : -1;
       try {
+        if (!checkedId.success) throw new EngineError('bad-request', `id: ${checkedId.error.issues[0].message}`);
         const parsed = clientRequest.safeParse(raw);
         if (!parsed.success) throw new EngineError('bad-request', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
         const m = parsed.data;
@@ -105,13 +108,13 @@ export function createHost(opts: HostOptions): EngineHost {
             };
             break;
           case 'datasetReport':
-            result = await jobs.run('datasetReport', m.doc, m.dataDir);
+            result = await jobs.runFor(client, 'datasetReport', m.doc, m.dataDir);
             break;
           case 'augmentPreview':
-            result = await jobs.run('augmentPreview', m.doc, m.dataDir, m.count, m.variants);
+            result = await jobs.runFor(client, 'augmentPreview', m.doc, m.dataDir, m.count, m.variants);
             break;
           case 'importIdx':
-            result = await jobs.run('importIdx', m.sourceDir, m.outDir, m.classes, m.limit);
+            result = await jobs.runFor(client, 'importIdx', m.sourceDir, m.outDir, m.classes, m.limit);
             break;
           case 'images':
             result = await thumbnails(project, m.dataDir, m.paths, m.size);
@@ -141,16 +144,16 @@ export function createHost(opts: HostOptions): EngineHost {
             result = readCurves(m.runId, project.runDir(m.runId));
             break;
           case 'evaluate':
-            result = await jobs.run('evaluate', m.runId, m.model);
+            result = await jobs.runFor(client, 'evaluate', m.runId, m.model);
             break;
           case 'predict':
-            result = await jobs.run('predict', m.runId, m.model, m.image, m.top);
+            result = await jobs.runFor(client, 'predict', m.runId, m.model, m.image, m.top);
             break;
           case 'exportModel':
-            result = await jobs.run('exportModel', m.runId, m.model);
+            result = await jobs.runFor(client, 'exportModel', m.runId, m.model);
             break;
           case 'gradientCheck':
-            result = await jobs.run('gradientCheck', m.doc, m.dataDir);
+            result = await jobs.runFor(client, 'gradientCheck', m.doc, m.dataDir);
             break;
         }
         return { id: m.id, ok: true, result };

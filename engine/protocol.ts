@@ -98,6 +98,16 @@ export type WorkerCommand = z.infer<typeof workerCommand>;
 
 // ---- Editor <-> engine (web bridge over WebSocket; the Electron preload implements the same EngineClient) ----
 
+/** The largest WebSocket message the web bridge takes; a bigger one closes that connection. */
+export const MAX_SOCKET_MESSAGE_BYTES = 32 * 1024 * 1024;
+/** The largest image file Try it sends (base64: 4/3 of it, under the socket limit with room for the request). */
+export const MAX_IMAGE_UPLOAD_BYTES = 18 * 1024 * 1024;
+/**
+ * A request's id comes back in its reply, so it must survive JSON both ways: a safe integer
+ * (`1e400` parses as Infinity, which JSON writes back as null).
+ */
+export const requestId = z.custom<number>((v) => Number.isSafeInteger(v), 'must be a whole number within ±(2^53 - 1)');
+
 /** One entry of a folder listing in the file dialog: sub-folders and network documents (.json) only. */
 export const dirEntry = z.object({ name: z.string(), kind: z.enum(['dir', 'file']) });
 export type DirEntry = z.infer<typeof dirEntry>;
@@ -162,7 +172,7 @@ export const clientRequest = z.discriminatedUnion('method', [
   /** The run's model on its validation split: confusion matrix, per-class P/R/F1, most confident mistakes. */
   z.object({ id: z.number().int(), method: z.literal('evaluate'), runId: z.string(), model: z.enum(['best', 'last']).default('best') }),
   /** One image (a dataset file, or the bytes of a picked file, base64): top-k, conv feature maps, first-layer filters. */
-  z.object({ id: z.number().int(), method: z.literal('predict'), runId: z.string(), model: z.enum(['best', 'last']).default('best'), image: z.union([z.object({ path: z.string() }), z.object({ data: z.string().max(24 * 1024 * 1024) })]), top: z.number().int().min(1).max(100).default(5) }),
+  z.object({ id: z.number().int(), method: z.literal('predict'), runId: z.string(), model: z.enum(['best', 'last']).default('best'), image: z.union([z.object({ path: z.string() }), z.object({ data: z.string().max((MAX_IMAGE_UPLOAD_BYTES / 3) * 4) })]), top: z.number().int().min(1).max(100).default(5) }),
   /** Writes the run's model as <root>/exports/<run>.onnx, reloads it in ONNX Runtime and compares it with the engine on validation images. */
   z.object({ id: z.number().int(), method: z.literal('exportModel'), runId: z.string(), model: z.enum(['best', 'last']).default('best') }),
   /** Finite differences vs autodiff for every parameter tensor, on a few images of the dataset (random inputs without one). */
@@ -183,7 +193,7 @@ export type DirListing = z.infer<typeof dirListing>;
 /** Responses: `code` lets the editor react (e.g. ask before overwriting an existing file). */
 export const serverResponse = z.union([
   z.object({ id: z.number().int(), ok: z.literal(true), result: z.unknown() }),
-  z.object({ id: z.number().int(), ok: z.literal(false), code: z.enum(['exists', 'not-found', 'refused', 'bad-request', 'io']), error: z.string() }),
+  z.object({ id: z.number().int(), ok: z.literal(false), code: z.enum(['exists', 'not-found', 'refused', 'bad-request', 'io', 'superseded']), error: z.string() }),
 ]);
 export type ServerResponse = z.infer<typeof serverResponse>;
 
@@ -373,3 +383,6 @@ export class EngineError extends Error {
     super(message);
   }
 }
+
+/** A job request that a newer one of the same kind replaced (see engine/session/jobs.ts): not a failure to show. */
+export const isSuperseded = (e: unknown): boolean => e instanceof EngineError && e.code === 'superseded';

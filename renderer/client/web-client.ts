@@ -1,7 +1,7 @@
 // EngineClient over the web bridge's WebSocket (netwright serve). The token comes from the page URL.
 import {
   augmentPreviewResult, controlResult, datasetReportResult, deviceInfo, dirListing, EngineError, engineInfo, evalResult, exportResult, gradCheckResult, imagesResult, importIdxResult, initialProject, openedFile,
-  predictResult, recoveredBackup, runCurves, runSummary, savedFile, serverEvent, serverResponse, startedRun, trainingStatus, type ClientRequest, type DeviceName, type EngineClient, type ServerEvent,
+  MAX_SOCKET_MESSAGE_BYTES, predictResult, recoveredBackup, runCurves, runSummary, savedFile, serverEvent, serverResponse, startedRun, trainingStatus, type ClientRequest, type DeviceName, type EngineClient, type ServerEvent,
 } from '../../engine/protocol.ts';
 import { z } from 'zod';
 
@@ -59,9 +59,13 @@ export class WebEngineClient implements EngineClient {
   private async call<T>(req: Request, schema: z.ZodType<T>): Promise<T> {
     const ws = await this.connect();
     const id = this.next++;
+    const text = JSON.stringify({ ...req, id });
+    // The engine closes a connection that sends more (and every call on it would fail): say so instead.
+    const bytes = text.length * 3 > MAX_SOCKET_MESSAGE_BYTES ? new TextEncoder().encode(text).length : text.length;
+    if (bytes > MAX_SOCKET_MESSAGE_BYTES) throw new EngineError('refused', `${req.method}: the request is ${(bytes / 2 ** 20).toFixed(1)} MB; the engine takes messages up to ${MAX_SOCKET_MESSAGE_BYTES / 2 ** 20} MB`);
     const result = await new Promise<unknown>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      ws.send(JSON.stringify({ ...req, id }));
+      ws.send(text);
     });
     const parsed = schema.safeParse(result);
     if (!parsed.success) throw new EngineError('bad-request', `unexpected reply to ${req.method}`);

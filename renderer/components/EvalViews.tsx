@@ -1,7 +1,7 @@
 // Evaluate (confusion matrix with the images of each cell, per-class P/R/F1, most confident
 // mistakes), Try it (top-k, feature maps, first-layer filters) and Export (with the check).
 import { useEffect, useRef, useState, useSyncExternalStore, type ReactElement } from 'react';
-import type { EvalResult, ExportResult, PredictResult } from '../../engine/protocol.ts';
+import { isSuperseded, MAX_IMAGE_UPLOAD_BYTES, type EvalResult, type ExportResult, type PredictResult } from '../../engine/protocol.ts';
 import type { TrainStore } from '../store/train-store.ts';
 import { useEditor } from './context.ts';
 
@@ -54,7 +54,7 @@ export function EvaluateView({ train }: { train: TrainStore }) {
       setRes(await client.evaluate(runId));
       setCell(null);
     } catch (e) {
-      notify(`Evaluate: ${(e as Error).message}`, 'error');
+      if (!isSuperseded(e)) notify(`Evaluate: ${(e as Error).message}`, 'error');
     } finally {
       setBusy(false);
     }
@@ -126,11 +126,13 @@ export function TryView({ train }: { train: TrainStore }) {
     try {
       setRes(await client.predict(runId, image, { top: 5 }));
     } catch (e) {
-      notify(`Try it: ${(e as Error).message}`, 'error');
+      if (!isSuperseded(e)) notify(`Try it: ${(e as Error).message}`, 'error');
     }
   };
   const fromFile = async (f: File | undefined) => {
     if (!f) return;
+    // Sent base64-encoded in one message: the engine takes images up to this size.
+    if (f.size > MAX_IMAGE_UPLOAD_BYTES) return notify(`Try it: ${f.name} is ${(f.size / 2 ** 20).toFixed(1)} MB; images up to ${MAX_IMAGE_UPLOAD_BYTES / 2 ** 20} MB can be tried`, 'error');
     const b = new Uint8Array(await f.arrayBuffer());
     let s = '';
     for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));

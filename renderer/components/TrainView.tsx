@@ -2,7 +2,7 @@
 // plots, progress, runs history (with one run overlaid) and the gradient check.
 import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { dataSettings } from '../../engine/graph/document.ts';
-import type { DirListing, GradCheckResult } from '../../engine/protocol.ts';
+import { isSuperseded, type DirListing, type GradCheckResult } from '../../engine/protocol.ts';
 import { downsample, mergeOnX, smooth, type TrainStore } from '../store/train-store.ts';
 import { Chart } from './Chart.tsx';
 import { useEditor } from './context.ts';
@@ -35,7 +35,7 @@ export function TrainView({ train }: { train: TrainStore }) {
   useEffect(() => {
     if (!t.dataDir || !analysisOk) return;
     train.setReportLoading();
-    client.datasetReport(store.doc, t.dataDir).then((r) => train.setReport(r), (e: Error) => train.setReport(null, e.message));
+    client.datasetReport(store.doc, t.dataDir).then((r) => train.setReport(r), (e: Error) => isSuperseded(e) || train.setReport(null, e.message));
   }, [t.dataDir, inputKey, analysisOk]);
 
   const start = async () => {
@@ -54,7 +54,7 @@ export function TrainView({ train }: { train: TrainStore }) {
     try {
       setGrad(await client.gradientCheck(store.doc, t.dataDir));
     } catch (e) {
-      notify(`Gradient check: ${(e as Error).message}`, 'error');
+      if (!isSuperseded(e)) notify(`Gradient check: ${(e as Error).message}`, 'error');
     } finally {
       setGradBusy(false);
     }
@@ -258,7 +258,7 @@ function Augmentation({ train, busy }: { train: TrainStore; busy: boolean }) {
   useEffect(() => {
     if (!t.dataDir) return;
     let live = true;
-    client.augmentPreview(store.doc, t.dataDir, { count: 6, variants: 4 }).then((p) => live && train.setPreview(p), (e: Error) => live && train.setPreview(null, e.message));
+    client.augmentPreview(store.doc, t.dataDir, { count: 6, variants: 4 }).then((p) => live && train.setPreview(p), (e: Error) => live && !isSuperseded(e) && train.setPreview(null, e.message));
     return () => void (live = false);
   }, [key]);
   const p = t.preview;
