@@ -74,9 +74,13 @@ export class Project {
   }
 }
 
+/**
+ * Whether `p` is `dir` or below it, by path segments: `..foo.json` is a file inside, `../foo.json`
+ * is not (a prefix test on the relative path confuses the two). The one such test in the engine.
+ */
 export function inside(dir: string, p: string): boolean {
   const rel = path.relative(dir, p);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  return rel === '' || (rel.split(path.sep)[0] !== '..' && !path.isAbsolute(rel));
 }
 
 /** `name-2024-05-01T10-20-30`: a folder name from a document name and the start time. */

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.ts';
 import { EngineError, type DirListing, type OpenedFile, type SavedFile } from '../protocol.ts';
+import { inside } from '../session/project.ts';
 
 const isDocumentName = (p: string): boolean => ['.json', '.netwright'].includes(path.extname(p).toLowerCase());
 
@@ -52,8 +53,7 @@ export class FileAccess {
         throw new EngineError('not-found', `folder ${path.dirname(abs)} does not exist`);
       }
     }
-    const rel = path.relative(this.root, real);
-    const outside = rel.startsWith('..') || path.isAbsolute(rel);
+    const outside = !inside(this.root, real);
     if (outside && !(kind === 'file' && this.granted.has(real))) throw new EngineError('refused', `${p} is outside the project folder ${this.root}`);
     if (kind === 'file' && !isDocumentName(real)) throw new EngineError('refused', `${path.basename(real)}: network documents are .json or .netwright files`);
     return real;
@@ -108,7 +108,7 @@ export class FileAccess {
   recentFiles(): string[] {
     try {
       const list = JSON.parse(fs.readFileSync(this.recentFile, 'utf8')) as unknown;
-      return Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string' && fs.existsSync(x) && !path.relative(this.root, x).startsWith('..')).slice(0, 10) : [];
+      return Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string' && fs.existsSync(x) && inside(this.root, x)).slice(0, 10) : [];
     } catch {
       return [];
     }
