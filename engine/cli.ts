@@ -22,6 +22,7 @@ import { startTraining } from './train/trainer.ts';
 import type { EpochEvent, TrainRequest } from './protocol.ts';
 import { finishRecord, newRunRecord, readRunRecord, writeRunRecord, type RunRecord } from './session/runs.ts';
 import { serve } from './web/server.ts';
+import { printable } from './printable.ts';
 import { spawn } from 'node:child_process';
 
 class UserError extends Error {}
@@ -50,7 +51,7 @@ program
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (e) {
-      throw new UserError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code}`);
+      throw new UserError(`cannot read ${printable(file)}: ${(e as NodeJS.ErrnoException).code}`);
     }
     const r = parseDocument(text);
     if (!r.ok) {
@@ -188,7 +189,7 @@ async function trainAndReport(request: TrainRequest, from?: { doc: NetworkDocume
   }
   if (barOn) bar.stop();
   if (end.type === 'error') throw new UserError(end.message);
-  console.log(`${end.reason === 'stopped' ? 'stopped' : 'done'} after ${end.step} steps; wrote ${end.files.map((f) => path.relative('.', f)).join(', ')}`);
+  console.log(`${end.reason === 'stopped' ? 'stopped' : 'done'} after ${end.step} steps; wrote ${end.files.map((f) => printable(path.relative('.', f))).join(', ')}`);
 }
 
 program
@@ -219,8 +220,8 @@ program
     if (o.json) console.log(JSON.stringify(results, null, 2));
     else {
       for (const r of results) {
-        if ('error' in r) console.error(`${r.image}: skipped (${r.error})`);
-        else console.log(`${r.image}: ${r.top!.map((t) => `${t.class} ${(100 * t.probability).toFixed(1)}%`).join(', ')}`);
+        if ('error' in r) console.error(`${printable(r.image)}: skipped (${r.error})`);
+        else console.log(`${printable(r.image)}: ${r.top!.map((t) => `${printable(t.class)} ${(100 * t.probability).toFixed(1)}%`).join(', ')}`);
       }
     }
   });
@@ -235,7 +236,7 @@ program
     const m = await openModel(modelFile);
     const scan = await scanImageFolder(o.data, { valSplit: 0, seed: 0 });
     const unknown = scan.classNames.filter((n) => !m.classNames.includes(n));
-    if (unknown.length) throw new UserError(`${o.data} has class folders the model does not know: ${unknown.join(', ')} (model classes: ${m.classNames.join(', ')})`);
+    if (unknown.length) throw new UserError(`${printable(o.data)} has class folders the model does not know: ${unknown.map(printable).join(', ')} (model classes: ${m.classNames.map(printable).join(', ')})`);
     const samples = [...scan.train, ...scan.val].map((s) => ({ ...s, label: m.classNames.indexOf(scan.classNames[s.label]) }));
     const [c, h, w] = m.inputShape;
     const split = await loadSplit(samples, { height: h, width: w, channels: c as 1 | 3 });
@@ -248,12 +249,13 @@ program
       return;
     }
     console.log(`accuracy ${(100 * rep.accuracy).toFixed(2)}% on ${rep.count} images (${m.output === 'softmax' ? 'cross-entropy' : 'MSE'} ${rep.loss.toFixed(4)})`);
-    const nameW = Math.max(5, ...m.classNames.map((n) => n.length));
+    const names = m.classNames.map(printable);
+    const nameW = Math.max(5, ...names.map((n) => n.length));
     console.log(`${'class'.padEnd(nameW)}  precision  recall  support`);
-    for (const pc of rep.perClass) console.log(`${pc.name.padEnd(nameW)}  ${(100 * pc.precision).toFixed(1).padStart(8)}%  ${(100 * pc.recall).toFixed(1).padStart(5)}%  ${String(pc.support).padStart(7)}`);
+    for (const pc of rep.perClass) console.log(`${printable(pc.name).padEnd(nameW)}  ${(100 * pc.precision).toFixed(1).padStart(8)}%  ${(100 * pc.recall).toFixed(1).padStart(5)}%  ${String(pc.support).padStart(7)}`);
     console.log('confusion matrix (rows: true class, columns: predicted):');
-    for (let i = 0; i < rep.confusion.length; i++) console.log(`${m.classNames[i].padEnd(nameW)}  ${rep.confusion[i].map((v) => String(v).padStart(5)).join('')}`);
-    if (skipped.length) console.error(`skipped ${skipped.length} file(s): ${skipped.slice(0, 5).map((s) => `${s.path} (${s.reason})`).join('; ')}${skipped.length > 5 ? '; …' : ''}`);
+    for (let i = 0; i < rep.confusion.length; i++) console.log(`${names[i].padEnd(nameW)}  ${rep.confusion[i].map((v) => String(v).padStart(5)).join('')}`);
+    if (skipped.length) console.error(`skipped ${skipped.length} file(s): ${skipped.slice(0, 5).map((s) => `${printable(s.path)} (${s.reason})`).join('; ')}${skipped.length > 5 ? '; …' : ''}`);
   });
 
 const dataset = program.command('dataset').description('image-folder datasets');
@@ -306,7 +308,7 @@ dataset
       console.log(formatReport(rep));
       console.log(`decoded ${data.stats.decoded} file(s), ${data.stats.fromCache} from the cache (${spec.height}x${spec.width}x${spec.channels}, ${spec.resize ?? 'stretch'})`);
     }
-    if (rep.totals.train + rep.totals.val === 0) throw new UserError(`no usable images in ${scan.root}: every file was skipped; expected PNG, JPEG, WebP, GIF, BMP or TIFF images in one subfolder per class`);
+    if (rep.totals.train + rep.totals.val === 0) throw new UserError(`no usable images in ${printable(scan.root)}: every file was skipped; expected PNG, JPEG, WebP, GIF, BMP or TIFF images in one subfolder per class`);
   });
 
 program
@@ -330,7 +332,7 @@ program
   .option('--seed <s>', 'generator seed', int('--seed'), 1)
   .action((dir: string, o: { perClass: number; seed: number }) => {
     const n = writeSampleDataset(dir, o.perClass, o.seed);
-    console.log(n ? `wrote ${n} images to ${dir}` : `${dir} already holds the sample dataset`);
+    console.log(n ? `wrote ${n} images to ${printable(dir)}` : `${printable(dir)} already holds the sample dataset`);
   });
 
 program
@@ -344,7 +346,7 @@ program
   .action(async (images: string, labels: string, o: { out: string; classes?: string; limit?: number }) => {
     const classes = o.classes === 'fashion-mnist' ? FASHION_MNIST_CLASSES : o.classes?.split(',').map((s) => s.trim());
     const r = await importIdx(images, labels, o.out, { classes, limit: o.limit });
-    console.log(`wrote ${r.count} images to ${o.out}: ${Object.entries(r.perClass).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    console.log(`wrote ${r.count} images to ${printable(o.out)}: ${Object.entries(r.perClass).map(([k, v]) => `${printable(k)} ${v}`).join(', ')}`);
   });
 
 program
@@ -384,6 +386,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 try {
   await program.parseAsync();
 } catch (e) {
-  console.error(`netwright: ${(e as Error).message}`);
+  // A name deep in a message (a file a library could not read) gets the same escaping, line by line.
+  console.error(`netwright: ${(e as Error).message.split('\n').map(printable).join('\n')}`);
   process.exitCode = 1;
 }

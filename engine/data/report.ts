@@ -2,6 +2,7 @@
 // class and split, what was skipped and why, class imbalance, exact duplicates (same bytes) and
 // duplicates shared by train and val (leakage, which makes validation figures lie).
 import path from 'node:path';
+import { printable } from '../printable.ts';
 import type { LoadedDataset } from './cache.ts';
 import type { FolderScan, Skipped } from './scan.ts';
 
@@ -51,16 +52,16 @@ export function datasetReport(scan: FolderScan, data: LoadedDataset): DatasetRep
 
   const warnings: string[] = [];
   const usable = classes.filter((c) => c.train + c.val > 0);
-  if (scan.classNames.length === 1) warnings.push(`only one class (${scan.classNames[0]}): a classifier needs at least two class folders`);
+  if (scan.classNames.length === 1) warnings.push(`only one class (${printable(scan.classNames[0])}): a classifier needs at least two class folders`);
   for (const c of classes) {
-    if (c.train === 0) warnings.push(`class ${c.name} has no usable training images`);
+    if (c.train === 0) warnings.push(`class ${printable(c.name)} has no usable training images`);
   }
   if (usable.length > 1) {
     const withTrain = classes.filter((c) => c.train > 0);
     const max = withTrain.reduce((a, c) => (c.train > a.train ? c : a), withTrain[0]);
     const small = withTrain.filter((c) => c.train * IMBALANCE_RATIO <= max.train);
     if (max && small.length) {
-      warnings.push(`class imbalance: ${small.map((c) => `${c.name} (${c.train})`).join(', ')} ha${small.length > 1 ? 've' : 's'} at most 1/${IMBALANCE_RATIO} of the training images of ${max.name} (${max.train})`);
+      warnings.push(`class imbalance: ${small.map((c) => `${printable(c.name)} (${c.train})`).join(', ')} ha${small.length > 1 ? 've' : 's'} at most 1/${IMBALANCE_RATIO} of the training images of ${printable(max.name)} (${max.train})`);
     }
   }
   if (duplicates.length) warnings.push(`${duplicates.length} group(s) of identical images (${duplicates.reduce((s, g) => s + g.length, 0)} files)`);
@@ -79,20 +80,20 @@ export function datasetReport(scan: FolderScan, data: LoadedDataset): DatasetRep
   };
 }
 
-/** The report as the CLI prints it. */
+/** The report as the CLI prints it: names through printable(), so each entry stays on its line. */
 export function formatReport(r: DatasetReport, maxList = 10): string {
   const lines: string[] = [];
   const layout = r.layout === 'train-val' ? 'train/ and validation folders as given' : 'one folder per class, split by --val-split';
-  lines.push(`${r.root}: ${r.classNames.length} classes, ${r.totals.train} training and ${r.totals.val} validation images (${layout})`);
-  const w = Math.max(5, ...r.classes.map((c) => c.name.length));
+  lines.push(`${printable(r.root)}: ${r.classNames.length} classes, ${r.totals.train} training and ${r.totals.val} validation images (${layout})`);
+  const w = Math.max(5, ...r.classes.map((c) => printable(c.name).length));
   lines.push(`  ${'label'.padStart(5)}  ${'class'.padEnd(w)}  ${'train'.padStart(7)}  ${'val'.padStart(7)}`);
-  for (const c of r.classes) lines.push(`  ${String(c.label).padStart(5)}  ${c.name.padEnd(w)}  ${String(c.train).padStart(7)}  ${String(c.val).padStart(7)}`);
+  for (const c of r.classes) lines.push(`  ${String(c.label).padStart(5)}  ${printable(c.name).padEnd(w)}  ${String(c.train).padStart(7)}  ${String(c.val).padStart(7)}`);
   if (r.totals.skipped) {
     lines.push(`skipped ${r.totals.skipped} file(s): ${Object.entries(r.skippedByReason).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${v} ${k}`).join(', ')}`);
-    for (const s of r.skipped.slice(0, maxList)) lines.push(`  ${s.path}: ${s.reason}`);
+    for (const s of r.skipped.slice(0, maxList)) lines.push(`  ${printable(s.path)}: ${s.reason}`);
     if (r.skipped.length > maxList) lines.push(`  … and ${r.skipped.length - maxList} more`);
   }
-  for (const g of r.duplicates.slice(0, maxList)) lines.push(`  identical: ${g.join(', ')}`);
+  for (const g of r.duplicates.slice(0, maxList)) lines.push(`  identical: ${g.map(printable).join(', ')}`);
   if (r.duplicates.length > maxList) lines.push(`  … and ${r.duplicates.length - maxList} more groups of identical files`);
   for (const wmsg of r.warnings) lines.push(`warning: ${wmsg}`);
   return lines.join('\n');
