@@ -54,7 +54,9 @@ test('listens on 127.0.0.1; the page and the socket need the per-launch token an
   assert.equal((await fetch(`http://127.0.0.1:${web.port}/`)).status, 403);
   assert.equal((await fetch(`http://127.0.0.1:${web.port}/?token=nope`)).status, 403);
   assert.equal((await fetch(web.url)).status, 200);
-  assert.equal((await fetch(`http://127.0.0.1:${web.port}/../package.json`)).status, 404);
+  // Every path but the bundle in assets/ needs the token; with it, nothing outside the editor's folder exists.
+  assert.equal((await fetch(`http://127.0.0.1:${web.port}/../package.json`)).status, 403);
+  assert.equal((await fetch(`http://127.0.0.1:${web.port}/../package.json?token=${web.token}`)).status, 404);
   await assert.rejects(connect({ token: 'nope' }));
   await assert.rejects(connect({ origin: 'http://evil.example' }));
   const ws = await connect();
