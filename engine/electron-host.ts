@@ -18,6 +18,7 @@ const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPor
 if (!parentPort) throw new Error('electron-host must run in an Electron utility process');
 
 let host: EngineHost | null = null;
+let ports = 0;
 parentPort.on('message', (e) => {
   const msg = e.data as { type?: string; root?: string; path?: string };
   // The main process grants a document the user opened through the OS (see FileAccess.grant).
@@ -34,9 +35,15 @@ parentPort.on('message', (e) => {
   // Debian's shared datasets, where present, are readable (never written) like a chosen dataset.
   host ??= createHost({ root: msg.root, datasetRoots: fs.existsSync('/usr/share/datasets') ? ['/usr/share/datasets'] : [] });
   const h = host;
-  port.on('message', (m) => void h.handle(m.data).then((r) => port.postMessage(r)));
+  // Each window's port is one job client: its newer requests supersede its older ones, and
+  // closing it cancels its jobs (as each web-mode socket does).
+  const client = `port-${++ports}`;
+  port.on('message', (m) => void h.handle(m.data, client).then((r) => port.postMessage(r)));
   // Training events go to this window's port until the window reloads or closes.
   const off = h.onEvent((ev) => port.postMessage(ev));
-  port.on('close', off);
+  port.on('close', () => {
+    off();
+    h.jobs.cancelClient(client);
+  });
   port.start();
 });
