@@ -84,6 +84,10 @@ export const trainRequest = z.object({
   threads: z.number().int().positive().optional(),
   /** Continue the run in outDir from its checkpoint (the document and settings come from it). */
   resume: z.boolean().optional(),
+  /** Resume only: train to this many epochs in all (extends a finished run). */
+  epochs: z.number().int().min(1).max(100000).optional(),
+  /** Train even when the memory estimate exceeds the machine's limit (engine/train/run.ts, memoryLimit). */
+  allowLarge: z.boolean().optional(),
 });
 export type TrainRequest = z.input<typeof trainRequest>;
 
