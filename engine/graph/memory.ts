@@ -4,7 +4,8 @@
 //   gradients    one value per parameter
 //   optimizer    per parameter: SGD without momentum 0, SGD with momentum 1, Adam and AdamW 2 slots
 //   activations  forward: every layer's output for the batch (the Input's is the batch itself);
-//                backward: the gradient of every layer's output except the Input's
+//                backward: the gradient of every layer's output except the Input's. Flatten (a
+//                reshape) and Output (the scores themselves) make no tensor of their own.
 // An estimate of what the tensors need, not of ONNX Runtime's own overhead or the decoded dataset.
 import type { NetworkDocument } from './document.ts';
 import { inferShapes, resolved, type Analysis } from './infer.ts';
@@ -37,6 +38,9 @@ export interface MemoryEstimate {
   /** Values of the largest single tensor (weight or batch activation), and whose. */
   largest: { name: string; values: number };
 }
+
+/** Layers whose output is their input's tensor, reshaped or as is. */
+const VIEWS = new Set(['Flatten', 'Output']);
 
 const prod = (s: number[]): number => s.reduce((a, b) => a * b, 1);
 
@@ -72,6 +76,7 @@ export function estimateMemory(doc: NetworkDocument, opts: { batchSize?: number;
       }
       for (const s of def.states?.(p, ins as number[][], out) ?? []) stateValues += prod(s.shape);
     }
+    if (VIEWS.has(n.type)) continue;
     const act = prod(out) * batch;
     see(`${n.id} (output for a batch of ${batch})`, act);
     forward += act;
