@@ -117,7 +117,10 @@ export function createHost(opts: HostOptions): EngineHost {
             result = await thumbnails(project, m.dataDir, m.paths, m.size);
             break;
           case 'startTraining':
-            result = training.start(m.doc, m.dataDir, { docPath: m.docPath, maxSteps: m.maxSteps, device: m.device });
+            result = training.start(m.doc, m.dataDir, { docPath: m.docPath, maxSteps: m.maxSteps, device: m.device, allowLarge: m.allowLarge });
+            break;
+          case 'continueTraining':
+            result = training.continueRun(m.runId, { epochs: m.epochs, device: m.device, allowLarge: m.allowLarge });
             break;
           case 'devices':
             result = await probeDevices();

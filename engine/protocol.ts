@@ -153,7 +153,9 @@ export const clientRequest = z.discriminatedUnion('method', [
   /** Thumbnails (data URLs) of images inside a dataset folder the user chose. */
   z.object({ id: z.number().int(), method: z.literal('images'), dataDir: z.string(), paths: z.array(z.string()).max(400), size: z.number().int().min(16).max(512).default(96) }),
   /** Trains the document on a dataset folder; the run goes to <root>/runs/<name>-<time>/. Events follow on the same connection. */
-  z.object({ id: z.number().int(), method: z.literal('startTraining'), doc: z.unknown(), dataDir: z.string(), docPath: z.string().nullable().default(null), maxSteps: z.number().int().positive().optional(), device: z.enum(['cpu', 'cuda', 'dml', 'coreml']).default('cpu') }),
+  z.object({ id: z.number().int(), method: z.literal('startTraining'), doc: z.unknown(), dataDir: z.string(), docPath: z.string().nullable().default(null), maxSteps: z.number().int().positive().optional(), device: z.enum(['cpu', 'cuda', 'dml', 'coreml']).default('cpu'), allowLarge: z.boolean().default(false) }),
+  /** Continues a stopped, interrupted or finished run from its checkpoint; `epochs` (the total) extends it. Events follow as for startTraining. */
+  z.object({ id: z.number().int(), method: z.literal('continueTraining'), runId: z.string(), epochs: z.number().int().min(1).max(100000).optional(), device: z.enum(['cpu', 'cuda', 'dml', 'coreml']).optional(), allowLarge: z.boolean().default(false) }),
   /** CPU and the GPU providers, each tried once in ONNX Runtime: available, or not with the reason. */
   z.object({ id: z.number().int(), method: z.literal('devices') }),
   z.object({ id: z.number().int(), method: z.literal('pauseTraining') }),
@@ -275,6 +277,8 @@ export const runSummary = z.object({
   final: z.object({ loss: z.number().nullable(), accuracy: z.number().nullable(), valLoss: z.number().nullable(), valAccuracy: z.number().nullable() }).nullable(),
   best: z.object({ epoch: z.number().int(), accuracy: z.number(), loss: z.number() }).nullable(),
   hasModel: z.boolean(),
+  /** It has a checkpoint: continueTraining can go on from it (and extend it). */
+  canContinue: z.boolean().default(false),
 });
 export type RunSummary = z.infer<typeof runSummary>;
 
@@ -356,7 +360,8 @@ export interface EngineClient {
   augmentPreview(doc: unknown, dataDir: string, opts?: { count?: number; variants?: number }): Promise<AugmentPreviewResult>;
   importIdx(sourceDir: string, outDir: string, opts?: { classes?: 'fashion-mnist' | 'numbers'; limit?: number }): Promise<ImportIdxResult>;
   devices(): Promise<DeviceInfo[]>;
-  startTraining(doc: unknown, dataDir: string, opts?: { docPath?: string | null; maxSteps?: number; device?: DeviceName }): Promise<{ runId: string; outDir: string }>;
+  startTraining(doc: unknown, dataDir: string, opts?: { docPath?: string | null; maxSteps?: number; device?: DeviceName; allowLarge?: boolean }): Promise<{ runId: string; outDir: string }>;
+  continueTraining(runId: string, opts?: { epochs?: number; device?: DeviceName; allowLarge?: boolean }): Promise<{ runId: string; outDir: string }>;
   pauseTraining(): Promise<{ state: z.infer<typeof runState> }>;
   resumeTraining(): Promise<{ state: z.infer<typeof runState> }>;
   stopTraining(): Promise<{ state: z.infer<typeof runState> }>;
