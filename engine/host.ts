@@ -11,6 +11,7 @@ import { Project } from './session/project.ts';
 import { listRuns, readCurves } from './session/runs.ts';
 import { TrainingSession } from './session/training.ts';
 import { probeDevices } from './train/devices.ts';
+import { memoryLimit } from './train/run.ts';
 import { FileAccess } from './web/files.ts';
 import { DocumentBackup } from './session/backup.ts';
 
@@ -74,7 +75,7 @@ export function createHost(opts: HostOptions): EngineHost {
         let result: unknown;
         switch (m.method) {
           case 'info':
-            result = { version: VERSION, root: files.root, platform: process.platform, idxFolders: idxFolders(opts.datasetRoots ?? []) };
+            result = { version: VERSION, root: files.root, platform: process.platform, idxFolders: idxFolders(opts.datasetRoots ?? []), trainingMemoryLimit: memoryLimit().bytes };
             break;
           case 'listDir':
             result = files.listDir(m.dir);
