@@ -63,7 +63,7 @@ program
     const a = inferShapes(r.doc);
     const memory = estimateMemory(r.doc, { analysis: a });
     const limit = memoryLimit();
-    const tooLarge = memoryRefusal(memory, limit.bytes);
+    const tooLarge = memoryRefusal(memory, limit.bytes, false, `(${limit.source})`);
     if (o.json) {
       console.log(JSON.stringify({ ok: a.ok, layers: a.rows, totals: a.totals, memory: { ...memory, limit: limit.bytes, limitSource: limit.source, refusal: tooLarge }, problems: a.problems }, null, 2));
     } else {

@@ -119,10 +119,10 @@ export function formatMemory(m: MemoryEstimate): string {
  * Why the machine cannot train this network, or null. `limit`: the bytes training may use (the
  * guard passes a fraction of the machine's memory). The ONNX file limit holds whatever the limit.
  */
-export function memoryRefusal(m: MemoryEstimate, limit: number, allowLarge = false): string | null {
+export function memoryRefusal(m: MemoryEstimate, limit: number, allowLarge = false, where = 'on this machine'): string | null {
   const need = `this network needs about ${formatMemory(m)}`;
   if (!allowLarge && m.total > limit) {
-    return `${need}, more than the ${fmtBytes(limit)} allowed on this machine; make the batch or the layers smaller${m.weights > ONNX_MAX_BYTES ? '' : ', or pass --allow-large to try anyway'}`;
+    return `${need}, more than the ${fmtBytes(limit)} allowed ${where}; make the batch or the layers smaller${m.weights > ONNX_MAX_BYTES ? '' : ', or pass --allow-large to try anyway'}`;
   }
   if (m.weights > ONNX_MAX_BYTES) {
     return `${need}; its weights alone (${m.params.toLocaleString('en-US')} parameters) are more than the 2 GiB an ONNX model file holds, so its model.onnx could never be written; make the layers smaller (the largest tensor is ${m.largest.name}, ${m.largest.values.toLocaleString('en-US')} values)`;

@@ -61,8 +61,8 @@ export function memoryLimit(): { bytes: number; source: string } {
 export function checkMemory(doc: NetworkDocument, allowLarge = false): string {
   const m = estimateMemory(doc);
   const limit = memoryLimit();
-  const why = memoryRefusal(m, limit.bytes, allowLarge);
-  if (why) throw new TrainingError(why.replace(`the ${fmtBytes(limit.bytes)} allowed on this machine`, `the ${fmtBytes(limit.bytes)} allowed (${limit.source})`));
+  const why = memoryRefusal(m, limit.bytes, allowLarge, `(${limit.source})`);
+  if (why) throw new TrainingError(why);
   return `memory: about ${formatMemory(m)}; limit ${fmtBytes(limit.bytes)} (${limit.source})${allowLarge && m.total > limit.bytes ? ', exceeded: allowed by --allow-large' : ''}`;
 }
 
