@@ -138,6 +138,7 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
     if (s.kind === 'cosine') emit({ type: 'log', level: 'info', message: `the cosine schedule is recomputed over ${req.epochs} epochs: from step ${ck.step + 1} on, the rate follows the curve of a ${req.epochs}-epoch run (the steps taken so far kept the rates of the ${from}-epoch curve)` });
   }
   const settings = doc.training;
+  if (ck && (ck.cursor?.epoch ?? 1) > settings.epochs) emit({ type: 'log', level: 'info', message: `the run has finished its ${settings.epochs} epoch(s); to train on, resume with --epochs ${settings.epochs + 1} or more` });
   emit({ type: 'log', level: 'info', message: checkMemory(doc, req.allowLarge) });
   const spec = imageSpec(doc);
   const classes = analysis.shapes.get(analysis.outputId!)![0];

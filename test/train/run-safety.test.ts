@@ -224,4 +224,9 @@ test('netwright train --resume DIR --epochs N extends from the command line; fla
   assert.equal(rec.status, 'finished');
   assert.equal(rec.epochs, 2);
   assert.equal(rec.settings.epochs, 2);
+  // Resuming a finished run without --epochs trains nothing and says how to go on.
+  const idle = cli('train', '--resume', dir, '--threads', '1');
+  assert.equal(idle.status, 0, idle.stderr);
+  assert.match(idle.stderr, /the run has finished its 2 epoch\(s\); to train on, resume with --epochs 3 or more/);
+  assert.match(idle.stdout, new RegExp(`done after ${2 * steps} steps`));
 });
