@@ -34,6 +34,9 @@ test('a stopped run is continued from the Runs list to more epochs and finishes 
   const data = sampleData(12);
   const s = await start({ serveArgs: (root) => ['--doc', project(root, 40), '--data', data, '--threads', '1'] });
   try {
+    // The Network panel shows the training memory estimate and this machine's limit.
+    await s.page.waitForFunction(() => /^Training memory ≈ [\d.]+ MB at batch 8 \(this machine allows [\d.]+ [MGT]B\)$/.test(document.querySelector('[data-testid="memory-estimate"]')?.textContent ?? ''));
+    assert.equal(await s.page.locator('[data-testid="memory-refusal"]').count(), 0);
     const runId = await startRun(s);
     await s.page.click('[data-testid="train-stop"]');
     await s.page.waitForSelector('[data-testid="run-done"]', { timeout: 60_000 });
