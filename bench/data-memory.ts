@@ -31,7 +31,7 @@ doc.training = { ...doc.training, batchSize: 64, epochs: 1, valSplit: 0.01, data
 const docFile = path.join(os.tmpdir(), 'nw-mem-doc.json');
 fs.writeFileSync(docFile, JSON.stringify(doc));
 const t0 = performance.now();
-const child = spawn('node', ['bin/netwright.js', 'train', docFile, '--data', dir, '--max-steps', String(process.argv[4] ?? 300), '--out', path.join(os.tmpdir(), 'nw-mem-run')], { stdio: ['ignore', 'inherit', 'inherit'] });
+const child = spawn('node', ['bin/netwright.js', 'train', docFile, '--data', dir, '--max-steps', String(process.argv[4] ?? 300), '--out', path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nw-mem-run-')), 'run')], { stdio: ['ignore', 'inherit', 'inherit'] });
 let peak = 0;
 let hwm = 0;
 const poll = setInterval(() => {

@@ -71,10 +71,16 @@ contextBridge.exposeInMainWorld('netwright', {
         ...(opts?.limit ? { limit: Number(opts.limit) } : {}),
       }),
     devices: () => call('devices'),
-    startTraining: (doc: unknown, dataDir: string, opts?: { docPath?: string | null; maxSteps?: number; device?: string }) =>
+    startTraining: (doc: unknown, dataDir: string, opts?: { docPath?: string | null; maxSteps?: number; device?: string; allowLarge?: boolean }) =>
       call('startTraining', {
-        doc, dataDir: String(dataDir), docPath: typeof opts?.docPath === 'string' ? opts.docPath : null, device: String(opts?.device ?? 'cpu'),
+        doc, dataDir: String(dataDir), docPath: typeof opts?.docPath === 'string' ? opts.docPath : null, device: String(opts?.device ?? 'cpu'), allowLarge: opts?.allowLarge === true,
         ...(opts?.maxSteps ? { maxSteps: Number(opts.maxSteps) } : {}),
+      }),
+    continueTraining: (runId: string, opts?: { epochs?: number; device?: string; allowLarge?: boolean }) =>
+      call('continueTraining', {
+        runId: String(runId), allowLarge: opts?.allowLarge === true,
+        ...(opts?.epochs ? { epochs: Number(opts.epochs) } : {}),
+        ...(opts?.device ? { device: String(opts.device) } : {}),
       }),
     pauseTraining: () => call('pauseTraining'),
     resumeTraining: () => call('resumeTraining'),

@@ -15,7 +15,8 @@ import { inferShapes } from './graph/infer.ts';
 import { fmtShape } from './graph/layer.ts';
 import { DEVICES, type Device } from './train/ort.ts';
 import { openModel } from './train/predictor.ts';
-import { imageSpec, loadDocument } from './train/run.ts';
+import { checkMemory, checkNewRunFolder, imageSpec, loadDocument, MEMORY_FRACTION, memoryLimit } from './train/run.ts';
+import { estimateMemory, fmtBytes, formatMemory, memoryRefusal } from './graph/memory.ts';
 import { report } from './train/scorer.ts';
 import { loadCheckpoint } from './train/checkpoint.ts';
 import { startTraining } from './train/trainer.ts';
@@ -61,8 +62,11 @@ program
       return;
     }
     const a = inferShapes(r.doc);
+    const memory = estimateMemory(r.doc, { analysis: a });
+    const limit = memoryLimit();
+    const tooLarge = memoryRefusal(memory, limit.bytes, false, `(${limit.source})`);
     if (o.json) {
-      console.log(JSON.stringify({ ok: a.ok, layers: a.rows, totals: a.totals, problems: a.problems }, null, 2));
+      console.log(JSON.stringify({ ok: a.ok, layers: a.rows, totals: a.totals, memory: { ...memory, limit: limit.bytes, limitSource: limit.source, refusal: tooLarge }, problems: a.problems }, null, 2));
     } else {
       const rows = [['layer', 'type', 'output shape', 'params', 'FLOPs'], ...a.rows.map((x) => [x.name, x.type, x.shape ? fmtShape(x.shape) : '?', x.params.toLocaleString('en-US'), human(x.flops)])];
       const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -71,6 +75,8 @@ program
       console.log(widths.map((w) => '-'.repeat(w)).join('  '));
       for (const r of rows.slice(1)) console.log(line(r));
       console.log(`total: ${a.totals.params.toLocaleString('en-US')} parameters, ${human(a.totals.flops)}FLOPs per image (forward)`);
+      console.log(`memory: about ${formatMemory(memory)}; limit ${fmtBytes(limit.bytes)} (${limit.source})`);
+      if (tooLarge) console.error(`warning: training will be refused: ${tooLarge}`);
       for (const p of a.problems) console.error(`${p.severity === 'warning' ? 'warning' : 'error'}: ${p.nodeId ? `[${p.nodeId}${p.param ? `.${p.param}` : ''}] ` : ''}${p.message}`);
     }
     if (!a.ok) process.exitCode = 1;
@@ -95,19 +101,30 @@ program
   .option('--out <dir>', 'output folder (default: runs/<name>-<time>)')
   .addOption(new Option('--device <d>', 'execution provider; falls back to CPU with the reason').choices([...DEVICES]).default('cpu'))
   .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)', int('--threads'))
+  .option('--allow-large', `train even when the memory estimate exceeds the limit (${MEMORY_FRACTION * 100}% of this machine's memory)`)
   .action(async (file: string | undefined, o: Record<string, unknown>) => {
     if (o.resume !== undefined) {
       if (file) throw new UserError('--resume continues a run with its own document: leave out net.json');
       const dir = o.resume as string;
-      let dataDir: string | undefined;
+      let header;
       try {
-        dataDir = loadCheckpoint(dir).header.dataDir;
+        header = loadCheckpoint(dir).header;
       } catch (e) {
         throw new UserError((e as Error).message);
       }
-      const data = (o.data as string | undefined) ?? dataDir;
+      // Only --epochs (extend), --max-steps, --device, --threads and --allow-large apply to a resumed
+      // run; anything else would change it, so it is refused unless it repeats what the run has.
+      const parsed = parseDocument(header.doc);
+      const t = (parsed.ok ? parsed.doc.training : {}) as Record<string, unknown>;
+      const fixed: [string, string][] = [['batch', 'batchSize'], ['lr', 'lr'], ['optimizer', 'optimizer'], ['momentum', 'momentum'], ['nesterov', 'nesterov'], ['weightDecay', 'weightDecay'], ['seed', 'seed'], ['valSplit', 'valSplit']];
+      const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      const changed = fixed.filter(([k, key]) => o[k] !== undefined && o[k] !== t[key]).map(([k, key]) => `${flag(k)} ${String(o[k])} (the run has ${String(t[key])})`);
+      if (o.out !== undefined && path.resolve(o.out as string) !== path.resolve(dir)) changed.push(`--out ${String(o.out)} (a resumed run stays in ${dir})`);
+      if (o.data !== undefined && header.dataDir && path.resolve(o.data as string) !== path.resolve(header.dataDir)) changed.push(`--data ${String(o.data)} (the run trains on ${header.dataDir})`);
+      if (changed.length) throw new UserError(`a resumed run keeps its network, data and settings; these cannot apply:\n${changed.map((c) => `  - ${c}`).join('\n')}\nonly --epochs (to extend it), --max-steps, --device, --threads and --allow-large apply on resume; start a new run for other settings`);
+      const data = (o.data as string | undefined) ?? header.dataDir;
       if (!data) throw new UserError('the checkpoint does not say which image folder it was trained on: pass --data <dir>');
-      return trainAndReport({ doc: undefined, dataDir: data, outDir: dir, resume: true, device: o.device as Device, maxSteps: o.maxSteps as number | undefined, threads: o.threads as number | undefined });
+      return trainAndReport({ doc: undefined, dataDir: data, outDir: dir, resume: true, epochs: o.epochs as number | undefined, allowLarge: o.allowLarge === true, device: o.device as Device, maxSteps: o.maxSteps as number | undefined, threads: o.threads as number | undefined });
     }
     if (!file) throw new UserError('missing the network document: netwright train <net.json> (or --resume <dir>)');
     const doc = loadDocument(file);
@@ -123,7 +140,10 @@ program
     const data = (o.data as string | undefined) ?? (doc.training.dataset ? path.resolve(path.dirname(file), doc.training.dataset) : undefined);
     if (!data) throw new UserError('no image folder: pass --data <dir> (one subfolder per class)');
     const outDir = (o.out as string | undefined) ?? path.join('runs', `${path.basename(file, '.json')}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
-    await trainAndReport({ doc, dataDir: data, outDir, device: o.device as Device, maxSteps: o.maxSteps as number | undefined, threads: o.threads as number | undefined }, { doc, path: path.resolve(file) });
+    // Both before anything is written: a refused run leaves no folder and no run.json behind.
+    checkMemory(doc, o.allowLarge === true);
+    checkNewRunFolder(outDir);
+    await trainAndReport({ doc, dataDir: data, outDir, device: o.device as Device, maxSteps: o.maxSteps as number | undefined, threads: o.threads as number | undefined, allowLarge: o.allowLarge === true }, { doc, path: path.resolve(file) });
   });
 
 /**
@@ -140,7 +160,9 @@ async function trainAndReport(request: TrainRequest, from?: { doc: NetworkDocume
   if (from) record = newRunRecord(from.doc, request.dataDir, from.path, request.device ?? 'cpu');
   else {
     try {
-      record = { ...readRunRecord(request.outDir), status: 'running' };
+      const r = readRunRecord(request.outDir);
+      record = { ...r, status: 'running' };
+      if (request.epochs !== undefined) record.settings = { ...r.settings, epochs: request.epochs };
     } catch {
       // resuming a run from before run.json: nothing to update
     }
@@ -223,6 +245,11 @@ program
         if ('error' in r) console.error(`${printable(r.image)}: skipped (${r.error})`);
         else console.log(`${printable(r.image)}: ${r.top!.map((t) => `${printable(t.class)} ${(100 * t.probability).toFixed(1)}%`).join(', ')}`);
       }
+    }
+    // Nothing classified is a failure whatever else happened (exit 1, also with --json).
+    if (!results.some((r) => 'top' in r)) {
+      if (!o.json) console.error(`netwright: none of the ${results.length} image(s) could be classified`);
+      process.exitCode = 1;
     }
   });
 

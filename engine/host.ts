@@ -11,6 +11,7 @@ import { Project } from './session/project.ts';
 import { listRuns, readCurves } from './session/runs.ts';
 import { TrainingSession } from './session/training.ts';
 import { probeDevices } from './train/devices.ts';
+import { memoryLimit } from './train/run.ts';
 import { FileAccess } from './web/files.ts';
 import { DocumentBackup } from './session/backup.ts';
 
@@ -77,7 +78,7 @@ export function createHost(opts: HostOptions): EngineHost {
         let result: unknown;
         switch (m.method) {
           case 'info':
-            result = { version: VERSION, root: files.root, platform: process.platform, idxFolders: idxFolders(opts.datasetRoots ?? []) };
+            result = { version: VERSION, root: files.root, platform: process.platform, idxFolders: idxFolders(opts.datasetRoots ?? []), trainingMemoryLimit: memoryLimit().bytes };
             break;
           case 'listDir':
             result = files.listDir(m.dir);
@@ -120,7 +121,10 @@ export function createHost(opts: HostOptions): EngineHost {
             result = await thumbnails(project, m.dataDir, m.paths, m.size);
             break;
           case 'startTraining':
-            result = training.start(m.doc, m.dataDir, { docPath: m.docPath, maxSteps: m.maxSteps, device: m.device });
+            result = training.start(m.doc, m.dataDir, { docPath: m.docPath, maxSteps: m.maxSteps, device: m.device, allowLarge: m.allowLarge });
+            break;
+          case 'continueTraining':
+            result = training.continueRun(m.runId, { epochs: m.epochs, device: m.device, allowLarge: m.allowLarge });
             break;
           case 'devices':
             result = await probeDevices();

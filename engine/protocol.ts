@@ -84,6 +84,10 @@ export const trainRequest = z.object({
   threads: z.number().int().positive().optional(),
   /** Continue the run in outDir from its checkpoint (the document and settings come from it). */
   resume: z.boolean().optional(),
+  /** Resume only: train to this many epochs in all (extends a finished run). */
+  epochs: z.number().int().min(1).max(100000).optional(),
+  /** Train even when the memory estimate exceeds the machine's limit (engine/train/run.ts, memoryLimit). */
+  allowLarge: z.boolean().optional(),
 });
 export type TrainRequest = z.input<typeof trainRequest>;
 
@@ -126,6 +130,8 @@ export const engineInfo = z.object({
   platform: z.string(),
   /** Folders of MNIST-style IDX files in the shared dataset folders (`serve --datasets`). */
   idxFolders: z.array(z.string()).default([]),
+  /** Bytes a training run may take before it is refused (engine/train/run.ts, memoryLimit). */
+  trainingMemoryLimit: z.number().optional(),
 });
 export type EngineInfo = z.infer<typeof engineInfo>;
 
@@ -159,7 +165,9 @@ export const clientRequest = z.discriminatedUnion('method', [
   /** Thumbnails (data URLs) of images inside a dataset folder the user chose. */
   z.object({ id: z.number().int(), method: z.literal('images'), dataDir: z.string(), paths: z.array(z.string()).max(400), size: z.number().int().min(16).max(512).default(96) }),
   /** Trains the document on a dataset folder; the run goes to <root>/runs/<name>-<time>/. Events follow on the same connection. */
-  z.object({ id: z.number().int(), method: z.literal('startTraining'), doc: z.unknown(), dataDir: z.string(), docPath: z.string().nullable().default(null), maxSteps: z.number().int().positive().optional(), device: z.enum(['cpu', 'cuda', 'dml', 'coreml']).default('cpu') }),
+  z.object({ id: z.number().int(), method: z.literal('startTraining'), doc: z.unknown(), dataDir: z.string(), docPath: z.string().nullable().default(null), maxSteps: z.number().int().positive().optional(), device: z.enum(['cpu', 'cuda', 'dml', 'coreml']).default('cpu'), allowLarge: z.boolean().default(false) }),
+  /** Continues a stopped, interrupted or finished run from its checkpoint; `epochs` (the total) extends it. Events follow as for startTraining. */
+  z.object({ id: z.number().int(), method: z.literal('continueTraining'), runId: z.string(), epochs: z.number().int().min(1).max(100000).optional(), device: z.enum(['cpu', 'cuda', 'dml', 'coreml']).optional(), allowLarge: z.boolean().default(false) }),
   /** CPU and the GPU providers, each tried once in ONNX Runtime: available, or not with the reason. */
   z.object({ id: z.number().int(), method: z.literal('devices') }),
   z.object({ id: z.number().int(), method: z.literal('pauseTraining') }),
@@ -281,6 +289,8 @@ export const runSummary = z.object({
   final: z.object({ loss: z.number().nullable(), accuracy: z.number().nullable(), valLoss: z.number().nullable(), valAccuracy: z.number().nullable() }).nullable(),
   best: z.object({ epoch: z.number().int(), accuracy: z.number(), loss: z.number() }).nullable(),
   hasModel: z.boolean(),
+  /** It has a checkpoint: continueTraining can go on from it (and extend it). */
+  canContinue: z.boolean().default(false),
 });
 export type RunSummary = z.infer<typeof runSummary>;
 
@@ -362,7 +372,8 @@ export interface EngineClient {
   augmentPreview(doc: unknown, dataDir: string, opts?: { count?: number; variants?: number }): Promise<AugmentPreviewResult>;
   importIdx(sourceDir: string, outDir: string, opts?: { classes?: 'fashion-mnist' | 'numbers'; limit?: number }): Promise<ImportIdxResult>;
   devices(): Promise<DeviceInfo[]>;
-  startTraining(doc: unknown, dataDir: string, opts?: { docPath?: string | null; maxSteps?: number; device?: DeviceName }): Promise<{ runId: string; outDir: string }>;
+  startTraining(doc: unknown, dataDir: string, opts?: { docPath?: string | null; maxSteps?: number; device?: DeviceName; allowLarge?: boolean }): Promise<{ runId: string; outDir: string }>;
+  continueTraining(runId: string, opts?: { epochs?: number; device?: DeviceName; allowLarge?: boolean }): Promise<{ runId: string; outDir: string }>;
   pauseTraining(): Promise<{ state: z.infer<typeof runState> }>;
   resumeTraining(): Promise<{ state: z.infer<typeof runState> }>;
   stopTraining(): Promise<{ state: z.infer<typeof runState> }>;

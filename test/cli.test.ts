@@ -70,6 +70,16 @@ test('train -> predict -> eval on an image folder', () => {
   const pb = cli('predict', path.join(out, 'model.onnx'), bad);
   assert.equal(pb.status, 1);
   assert.match(pb.stderr, /junk.png: skipped \(not an image\)/);
+  // Nothing classified (a missing file, a corrupt one, a truncated PNG): exit 1, also with --json.
+  const truncated = path.join(out, 'truncated.png');
+  fs.writeFileSync(truncated, fs.readFileSync(img).subarray(0, 100));
+  for (const args of [[bad, path.join(out, 'missing.png'), truncated], [path.join(out, 'missing.png')], [truncated, '--json']]) {
+    const none = cli('predict', path.join(out, 'model.onnx'), ...args);
+    assert.equal(none.status, 1, args.join(' '));
+    if (args.includes('--json')) assert.ok(JSON.parse(none.stdout).every((r: { error?: string }) => r.error), none.stdout);
+    else assert.match(none.stderr, /none of the \d image\(s\) could be classified/);
+  }
+  assert.match(cli('predict', path.join(out, 'model.onnx'), path.join(out, 'missing.png')).stderr, /missing\.png: skipped \(cannot read file \(ENOENT\)\)/);
 });
 
 test('train refuses a bad option with a clear message', () => {

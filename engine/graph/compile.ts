@@ -6,6 +6,7 @@ import type { NetworkDocument } from './document.ts';
 import { inferShapes, resolved, type Analysis } from './infer.ts';
 import type { LowerContext, Shape } from './layer.ts';
 import { Rng } from './rng.ts';
+import { floatArray } from './memory.ts';
 
 export type Mode = 'train' | 'infer';
 
@@ -174,7 +175,7 @@ export function initialValues(f: Pick<Forward, 'weights' | 'states'>, seed: numb
   const rng = new Rng(seed);
   const out = new Map<string, Float32Array>();
   for (const w of f.weights) {
-    const v = new Float32Array(w.shape.reduce((a, b) => a * b, 1));
+    const v = floatArray(w.shape.reduce((a, b) => a * b, 1), `the weight ${w.name}`);
     if (w.init === 'ones') v.fill(1);
     else if (w.init === 'he') {
       const std = Math.sqrt(2 / w.fanIn);
@@ -185,7 +186,7 @@ export function initialValues(f: Pick<Forward, 'weights' | 'states'>, seed: numb
     }
     out.set(w.name, v);
   }
-  for (const s of f.states) out.set(s.name, new Float32Array(s.shape.reduce((a, b) => a * b, 1)).fill(s.init === 'ones' ? 1 : 0));
+  for (const s of f.states) out.set(s.name, floatArray(s.shape.reduce((a, b) => a * b, 1), `the state ${s.name}`).fill(s.init === 'ones' ? 1 : 0));
   return out;
 }
 

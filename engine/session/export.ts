@@ -17,6 +17,7 @@ const COMPARE_IMAGES = 64;
 
 export async function exportRun(project: Project, runId: string, which: 'best' | 'last'): Promise<ExportResult> {
   const m = runModel(project, runId, which);
+  m.dataDir(); // the run's dataset folder is checked before anything is written
   const bytes = fs.readFileSync(m.file);
   const source = decodeModel(bytes);
   fs.mkdirSync(project.exportsDir, { recursive: true });

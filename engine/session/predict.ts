@@ -25,7 +25,7 @@ export async function predictImage(
 ): Promise<PredictResult> {
   const m = runModel(project, runId, which);
   const spec = { ...imageSpec(m.doc), resize: dataSettings(m.doc.training).resize };
-  const bytes = 'path' in image ? fs.readFileSync(project.dataFile(m.record.dataDir, image.path)) : Buffer.from(image.data, 'base64');
+  const bytes = 'path' in image ? fs.readFileSync(project.dataFile(m.dataDir(), image.path)) : Buffer.from(image.data, 'base64');
   let pixels: Uint8Array;
   try {
     pixels = await decodeImage(bytes, spec);

@@ -16,6 +16,11 @@ export interface RunModel {
   doc: NetworkDocument;
   /** best.onnx or model.onnx */
   file: string;
+  /**
+   * The run's dataset folder, checked like every dataset folder the editor names (Project.dataDir):
+   * run.json is a file in the project, and what it says is not trusted further than that.
+   */
+  dataDir(): string;
 }
 
 export function runModel(project: Project, runId: string, which: 'best' | 'last'): RunModel {
@@ -25,12 +30,20 @@ export function runModel(project: Project, runId: string, which: 'best' | 'last'
   const last = path.join(dir, 'model.onnx');
   const file = which === 'best' && fs.existsSync(best) ? best : last;
   if (!fs.existsSync(file)) throw new EngineError('not-found', `run ${runId} has no model yet (it writes model.onnx when its first epoch ends)`);
-  return { runId, dir, record, doc: documentOrThrow(record.doc, `run ${runId}'s document`), file };
+  const dataDir = () => {
+    if (typeof record.dataDir !== 'string') throw new EngineError('bad-request', `run ${runId}'s run.json names no dataset folder`);
+    try {
+      return project.dataDir(record.dataDir);
+    } catch (e) {
+      throw new EngineError((e as EngineError).code ?? 'refused', `run ${runId}'s dataset: ${(e as Error).message}`);
+    }
+  };
+  return { runId, dir, record, doc: documentOrThrow(record.doc, `run ${runId}'s document`), file, dataDir };
 }
 
 /** The run's validation images, decoded as the network sees them (at most `limit`). */
 export async function validationImages(m: RunModel, limit = Infinity): Promise<{ split: LoadedSplit; classNames: string[]; dataDir: string }> {
-  const dataDir = m.record.dataDir;
+  const dataDir = m.dataDir();
   const scan = await scanImageFolder(dataDir, { valSplit: m.doc.training.valSplit, seed: m.doc.training.seed }).catch((e: Error) => {
     throw new EngineError('not-found', `cannot read the run's dataset ${dataDir}: ${e.message}`);
   });

@@ -39,8 +39,9 @@ export function readRunRecord(dir: string): RunRecord {
 
 export function finishRecord(r: RunRecord, done: DoneEvent | { type: 'error'; message: string }, lastEpoch: EpochEvent | undefined): RunRecord {
   const final = lastEpoch ? { loss: lastEpoch.loss, accuracy: lastEpoch.accuracy, valLoss: lastEpoch.valLoss, valAccuracy: lastEpoch.valAccuracy } : null;
-  if (done.type === 'error') return { ...r, status: 'error', error: done.message, final };
-  return { ...r, status: done.reason, epochs: lastEpoch?.epoch ?? 0, steps: done.step, final, best: done.best ?? null };
+  // A continued run that ends before an epoch keeps the figures it had.
+  if (done.type === 'error') return { ...r, status: 'error', error: done.message, final: final ?? r.final };
+  return { ...r, status: done.reason, epochs: lastEpoch?.epoch ?? r.epochs, steps: done.step, final: final ?? r.final, best: done.best ?? null, error: undefined };
 }
 
 /** Newest first. A run whose engine went away mid-run says 'interrupted'. */
@@ -72,6 +73,7 @@ export function listRuns(runsDir: string, active: string | null): RunSummary[] {
       final: r.final,
       best: r.best,
       hasModel: fs.existsSync(path.join(dir, 'model.onnx')),
+      canContinue: ['checkpoint.nwck', 'checkpoint.prev.nwck'].some((f) => fs.existsSync(path.join(dir, f))),
     });
   }
   return out.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));

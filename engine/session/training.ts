@@ -3,12 +3,13 @@
 // events, coalesced, to whoever listens (the web bridge, the Electron port).
 import fs from 'node:fs';
 import path from 'node:path';
-import { documentOrThrow } from '../train/run.ts';
+import { loadCheckpoint } from '../train/checkpoint.ts';
+import { checkMemory, documentOrThrow } from '../train/run.ts';
 import { startTraining, type TrainingHandle } from '../train/trainer.ts';
-import { EngineError, type DoneEvent, type EpochEvent, type ServerEvent, type StartedEvent, type StepPoint, type TrainEvent, type TrainingStatus, type DeviceName } from '../protocol.ts';
+import { EngineError, type DoneEvent, type EpochEvent, type ServerEvent, type StartedEvent, type StepPoint, type TrainEvent, type TrainingStatus, type DeviceName, type TrainRequest } from '../protocol.ts';
 import { StepCoalescer } from './coalesce.ts';
 import { runName, type Project } from './project.ts';
-import { finishRecord, newRunRecord, writeRunRecord, type RunRecord } from './runs.ts';
+import { finishRecord, newRunRecord, readRunRecord, writeRunRecord, type RunRecord } from './runs.ts';
 
 type State = TrainingStatus['state'];
 
@@ -36,7 +37,7 @@ export class TrainingSession {
     return this.state === 'idle' ? null : this.runId;
   }
 
-  start(rawDoc: unknown, dataDirIn: string, o: { docPath?: string | null; maxSteps?: number; device?: DeviceName } = {}): { runId: string; outDir: string } {
+  start(rawDoc: unknown, dataDirIn: string, o: { docPath?: string | null; maxSteps?: number; device?: DeviceName; allowLarge?: boolean } = {}): { runId: string; outDir: string } {
     if (this.state !== 'idle') throw new EngineError('refused', `a run is already ${this.state} (${this.runId}); stop it first`);
     let doc;
     try {
@@ -44,12 +45,62 @@ export class TrainingSession {
     } catch (e) {
       throw new EngineError('bad-request', (e as Error).message);
     }
+    try {
+      checkMemory(doc, o.allowLarge);
+    } catch (e) {
+      throw new EngineError('refused', (e as Error).message);
+    }
     const dataDir = this.project.dataDir(dataDirIn);
     const runId = uniqueRun(this.project.runsDir, runName(doc.name));
     const outDir = path.join(this.project.runsDir, runId);
-    fs.mkdirSync(outDir, { recursive: true });
-    let record: RunRecord = newRunRecord(doc, dataDir, o.docPath ?? null, o.device ?? 'cpu');
+    fs.mkdirSync(this.project.runsDir, { recursive: true });
+    // Not recursive: the folder is this run's alone, never one that another run made meanwhile.
+    try {
+      fs.mkdirSync(outDir);
+    } catch (e) {
+      throw new EngineError('exists', `cannot create the run folder ${outDir}: ${(e as NodeJS.ErrnoException).code}`);
+    }
+    const record: RunRecord = newRunRecord(doc, dataDir, o.docPath ?? null, o.device ?? 'cpu');
     writeRunRecord(outDir, record);
+    return this.launch(runId, outDir, record, { doc, dataDir, outDir, maxSteps: o.maxSteps, threads: this.opts.threads, device: o.device ?? 'cpu', allowLarge: o.allowLarge });
+  }
+
+  /**
+   * Continues a stopped, interrupted (engine crash) or finished run from its checkpoint, in its
+   * own folder; `epochs` extends it (the total, as in `netwright train --resume --epochs`).
+   */
+  continueRun(runId: string, o: { epochs?: number; device?: DeviceName; allowLarge?: boolean } = {}): { runId: string; outDir: string } {
+    if (this.state !== 'idle') throw new EngineError('refused', `a run is already ${this.state} (${this.runId}); stop it first`);
+    const outDir = this.project.runDir(runId);
+    let header;
+    try {
+      header = loadCheckpoint(outDir).header;
+    } catch (e) {
+      throw new EngineError('not-found', `run ${runId} cannot be continued: ${(e as Error).message}`);
+    }
+    let record: RunRecord;
+    try {
+      record = readRunRecord(outDir);
+    } catch (e) {
+      throw new EngineError('io', `cannot read ${path.join(outDir, 'run.json')}: ${(e as Error).message}`);
+    }
+    const named = header.dataDir ?? record.dataDir;
+    if (typeof named !== 'string') throw new EngineError('bad-request', `run ${runId} names no dataset folder`);
+    // Checked like every dataset folder: the checkpoint and run.json are files in the project.
+    const dataDir = this.project.dataDir(named);
+    const done = header.epoch;
+    const total = (header.doc as { training?: { epochs?: number } } | undefined)?.training?.epochs ?? done;
+    const target = o.epochs ?? total;
+    const midEpoch = !!header.cursor && header.cursor.batch > 0;
+    if (target < Math.max(1, midEpoch ? header.cursor!.epoch : done)) throw new EngineError('bad-request', `run ${runId} has ${midEpoch ? `epoch ${header.cursor!.epoch} in progress` : `${done} epoch(s) finished`}; continue it to ${Math.max(1, midEpoch ? header.cursor!.epoch : done)} epochs or more`);
+    if (target <= done && !midEpoch) throw new EngineError('bad-request', `run ${runId} has finished its ${done} epoch(s); give more epochs to continue it`);
+    record = { ...record, status: 'running', settings: { ...record.settings, epochs: target, ...(o.device ? { device: o.device } : {}) }, error: undefined };
+    writeRunRecord(outDir, record);
+    return this.launch(runId, outDir, record, { doc: undefined, resume: true, epochs: o.epochs, dataDir, outDir, threads: this.opts.threads, device: o.device ?? 'cpu', allowLarge: o.allowLarge });
+  }
+
+  private launch(runId: string, outDir: string, first: RunRecord, request: TrainRequest): { runId: string; outDir: string } {
+    let record = first;
     Object.assign(this, { state: 'starting', runId, started: null, points: [], epochs: [], done: null, error: null });
     const send = (event: ServerEvent['event']) => {
       for (const l of this.listeners) l({ runId, event });
@@ -70,7 +121,7 @@ export class TrainingSession {
       } else if (e.type === 'error') this.error = e.message;
       coalescer.push(e);
     };
-    this.handle = startTraining({ doc, dataDir, outDir, maxSteps: o.maxSteps, threads: this.opts.threads, device: o.device ?? 'cpu' }, onEvent);
+    this.handle = startTraining(request, onEvent);
     this.finished = this.handle.finished.then((end) => {
       coalescer.flush();
       record = finishRecord(record, end, this.epochs.at(-1));

@@ -1,6 +1,7 @@
 // One training run, start to finish: data, sessions, the step loop, validation, and every
 // output file. Runs inside the training worker; talks only through `emit`.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { channelStats, unitScale } from '../data/batches.ts';
 import { Prefetcher, prefetchSource } from '../data/prefetch.ts';
@@ -11,6 +12,7 @@ import { scanImageFolder } from '../data/scan.ts';
 import { buildInferenceModel, initialValues, type ModelMeta } from '../graph/compile.ts';
 import { dataSettings, parseDocument, type NetworkDocument } from '../graph/document.ts';
 import { inferShapes } from '../graph/infer.ts';
+import { estimateMemory, floatArray, fmtBytes, formatMemory, memoryRefusal } from '../graph/memory.ts';
 import { Rng } from '../graph/rng.ts';
 import { encodeModel } from '../onnx/model.ts';
 import { trainRequest, type DivergedEvent, type EpochEvent, type StepEvent, type TrainEvent, type TrainRequest } from '../protocol.ts';
@@ -42,6 +44,54 @@ export function documentOrThrow(input: unknown, where = 'the document'): Network
   return r.doc;
 }
 
+/** Training may use this fraction of the machine's memory (os.totalmem()) unless allowLarge. */
+export const MEMORY_FRACTION = 0.75;
+
+/** Bytes training may take: 75% of os.totalmem(), or NETWRIGHT_MEMORY_LIMIT (bytes) when set. */
+export function memoryLimit(): { bytes: number; source: string } {
+  const env = Number(process.env.NETWRIGHT_MEMORY_LIMIT);
+  if (process.env.NETWRIGHT_MEMORY_LIMIT && Number.isFinite(env) && env > 0) return { bytes: env, source: 'NETWRIGHT_MEMORY_LIMIT' };
+  return { bytes: Math.floor(os.totalmem() * MEMORY_FRACTION), source: `${MEMORY_FRACTION * 100}% of this machine's ${fmtBytes(os.totalmem())}` };
+}
+
+/**
+ * Refuses, before any image is read, a network whose training would not fit (see
+ * graph/memory.ts); returns the line to log when it fits.
+ */
+export function checkMemory(doc: NetworkDocument, allowLarge = false): string {
+  const m = estimateMemory(doc);
+  const limit = memoryLimit();
+  const why = memoryRefusal(m, limit.bytes, allowLarge, `(${limit.source})`);
+  if (why) throw new TrainingError(why);
+  return `memory: about ${formatMemory(m)}; limit ${fmtBytes(limit.bytes)} (${limit.source})${allowLarge && m.total > limit.bytes ? ', exceeded: allowed by --allow-large' : ''}`;
+}
+
+/** A run's own files: a new run never writes into a folder that holds any of them. */
+export const RUN_FILES = ['run.json', 'checkpoint.nwck', 'checkpoint.prev.nwck', 'model.onnx', 'best.onnx', 'init.onnx', 'metrics.csv'];
+
+/**
+ * A folder a new run may write to: absent or empty (`allow`: files the caller wrote itself just
+ * now, e.g. run.json). Otherwise the message says how to continue that run or where to go instead.
+ */
+export function checkNewRunFolder(dir: string, allow: string[] = []): void {
+  let names: string[];
+  try {
+    if (!fs.statSync(dir).isDirectory()) throw new TrainingError(`${dir} is a file, not a run folder; choose another output folder`);
+    names = fs.readdirSync(dir);
+  } catch (e) {
+    if (e instanceof TrainingError) throw e;
+    return; // does not exist yet
+  }
+  const others = names.filter((n) => !allow.includes(n));
+  if (!others.length) return;
+  const isRun = others.some((n) => RUN_FILES.includes(n));
+  throw new TrainingError(
+    isRun
+      ? `${dir} already holds a run (${others.filter((n) => RUN_FILES.includes(n)).join(', ')}); a new run never replaces one: choose another output folder, or continue that run with netwright train --resume ${dir} [--epochs N]`
+      : `${dir} is not empty (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}); a run writes into an empty or new folder: choose another output folder`,
+  );
+}
+
 export function imageSpec(doc: NetworkDocument): ImageSpec {
   const input = doc.nodes.find((n) => n.type === 'Input');
   if (!input) throw new TrainingError('the network has no Input layer');
@@ -69,13 +119,27 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
       emit({ type: 'log', level: 'warn', message: `moved the damaged ${latest} to ${aside}` });
     }
     emit({ type: 'log', level: 'info', message: `resuming from ${resumed.file} at step ${ck!.step} (epoch ${ck!.epoch} finished)` });
+  } else {
+    if (req.epochs !== undefined) throw new TrainingError('epochs in a train request applies to resuming only: a new run takes its epochs from the document');
+    checkNewRunFolder(req.outDir, ['run.json']);
   }
   const doc = documentOrThrow(resumed ? ck!.doc : req.doc, resumed ? resumed.file : undefined);
   const analysis = inferShapes(doc);
   if (!analysis.ok) {
     throw new TrainingError('the network has problems:\n' + analysis.problems.filter((p) => p.severity !== 'warning').map((p) => `  - [${p.nodeId ?? '-'}] ${p.message}`).join('\n'));
   }
+  if (ck && req.epochs !== undefined && req.epochs !== doc.training.epochs) {
+    const inProgress = ck.cursor && ck.cursor.batch > 0 ? ck.cursor.epoch : ck.epoch;
+    if (req.epochs < Math.max(1, inProgress)) throw new TrainingError(`the run has ${ck.cursor && ck.cursor.batch > 0 ? `epoch ${inProgress} in progress` : `${ck.epoch} epoch(s) finished`}; resume with --epochs ${Math.max(1, inProgress)} or more`);
+    const from = doc.training.epochs;
+    doc.training = { ...doc.training, epochs: req.epochs };
+    const s = scheduleSettings(doc.training);
+    emit({ type: 'log', level: 'info', message: `extending the run from ${from} to ${req.epochs} epochs` });
+    if (s.kind === 'cosine') emit({ type: 'log', level: 'info', message: `the cosine schedule is recomputed over ${req.epochs} epochs: from step ${ck.step + 1} on, the rate follows the curve of a ${req.epochs}-epoch run (the steps taken so far kept the rates of the ${from}-epoch curve)` });
+  }
   const settings = doc.training;
+  if (ck && (ck.cursor?.epoch ?? 1) > settings.epochs) emit({ type: 'log', level: 'info', message: `the run has finished its ${settings.epochs} epoch(s); to train on, resume with --epochs ${settings.epochs + 1} or more` });
+  emit({ type: 'log', level: 'info', message: checkMemory(doc, req.allowLarge) });
   const spec = imageSpec(doc);
   const classes = analysis.shapes.get(analysis.outputId!)![0];
 
@@ -174,7 +238,7 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
     const samples = (b: number, k: number) => (k === 1 ? batchSize(b) : k * bs);
     // ONNX Runtime refuses tensors over shared memory: each group is copied out (a few µs a batch).
     const per = spec.channels * spec.height * spec.width;
-    const x = new Float32Array(G * bs * per);
+    const x = floatArray(G * bs * per, `a group of ${G} batches of ${bs} images`);
     const y = new BigInt64Array(G * bs);
 
     let unchecked = 0;

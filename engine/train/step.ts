@@ -6,6 +6,7 @@ import { scalarInputs } from '../autodiff/optimizers.ts';
 import { initialValues } from '../graph/compile.ts';
 import type { NetworkDocument, TrainingSettings } from '../graph/document.ts';
 import { Rng } from '../graph/rng.ts';
+import { floatArray } from '../graph/memory.ts';
 import { encodeModel } from '../onnx/model.ts';
 import os from 'node:os';
 import { nchwcBlockSize, openSession, openStepSession, ort, stepSession, type Device, type StepSession } from './ort.ts';
@@ -68,7 +69,7 @@ export class TrainingStep {
       step = new TrainingStep(graph, stepSession(session), session, doc.training, device, fallback);
     }
     step.values = initialValues(graph.forward, opts.seed ?? doc.training.seed);
-    for (const s of graph.slots) step.values.set(s.name, new Float32Array(s.shape.reduce((a, b) => a * b, 1)));
+    for (const s of graph.slots) step.values.set(s.name, floatArray(s.shape.reduce((a, b) => a * b, 1), `the optimizer slot ${s.name}`));
     return step;
   }
 

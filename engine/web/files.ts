@@ -95,6 +95,7 @@ export class FileAccess {
     if (!o.chosen && !this.chosen.has(abs)) throw new EngineError('refused', `${abs} was not opened or chosen in this session; use Save as`);
     if (o.chosen && !o.overwrite && !this.chosen.has(abs) && fs.existsSync(abs)) throw new EngineError('exists', `${path.basename(abs)} already exists`);
     if (Buffer.byteLength(text) > MAX_BYTES) throw new EngineError('refused', 'document too large');
+    refuseRunFolder(this.root, abs);
     try {
       writeFileAtomic(abs, text);
     } catch (e) {
@@ -129,5 +130,19 @@ export class FileAccess {
     } catch {
       // recent files are a convenience; never fail a save over them
     }
+  }
+}
+
+/**
+ * A document is never saved into a run's folder: <root>/runs/ belongs to the engine, and any
+ * folder holding a run (its checkpoint or metrics) keeps its own run.json and dataset.json.
+ */
+function refuseRunFolder(root: string, abs: string): void {
+  const rel = path.relative(path.join(root, 'runs'), abs);
+  const underRuns = !path.isAbsolute(rel) && rel.split(path.sep)[0] !== '..';
+  const dir = path.dirname(abs);
+  const runHere = ['checkpoint.nwck', 'metrics.csv'].some((f) => fs.existsSync(path.join(dir, f)));
+  if (underRuns || (runHere && ['run.json', 'dataset.json'].includes(path.basename(abs).toLowerCase()))) {
+    throw new EngineError('refused', `${abs} is inside a run's folder${underRuns ? ` (${path.join(root, 'runs')} holds the runs, written only by training)` : ''}; save the document elsewhere`);
   }
 }

@@ -48,7 +48,8 @@ export class ElectronEngineClient implements EngineClient {
   augmentPreview = (doc: unknown, dataDir: string, o: { count?: number; variants?: number } = {}) => this.v('augmentPreview', this.raw('augmentPreview', doc, dataDir, o), augmentPreviewResult);
   importIdx = (sourceDir: string, outDir: string, o: { classes?: 'fashion-mnist' | 'numbers'; limit?: number } = {}) => this.v('importIdx', this.raw('importIdx', sourceDir, outDir, o), importIdxResult);
   devices = () => this.v('devices', this.raw('devices'), z.array(deviceInfo));
-  startTraining = (doc: unknown, dataDir: string, o: { docPath?: string | null; maxSteps?: number; device?: DeviceName } = {}) => this.v('startTraining', this.raw('startTraining', doc, dataDir, o), startedRun);
+  startTraining = (doc: unknown, dataDir: string, o: { docPath?: string | null; maxSteps?: number; device?: DeviceName; allowLarge?: boolean } = {}) => this.v('startTraining', this.raw('startTraining', doc, dataDir, o), startedRun);
+  continueTraining = (runId: string, o: { epochs?: number; device?: DeviceName; allowLarge?: boolean } = {}) => this.v('continueTraining', this.raw('continueTraining', runId, o), startedRun);
   pauseTraining = () => this.v('pauseTraining', this.raw('pauseTraining'), controlResult);
   resumeTraining = () => this.v('resumeTraining', this.raw('resumeTraining'), controlResult);
   stopTraining = () => this.v('stopTraining', this.raw('stopTraining'), controlResult);

@@ -114,8 +114,11 @@ export class WebEngineClient implements EngineClient {
   devices() {
     return this.call({ method: 'devices' }, z.array(deviceInfo));
   }
-  startTraining(doc: unknown, dataDir: string, o: { docPath?: string | null; maxSteps?: number; device?: DeviceName } = {}) {
-    return this.call({ method: 'startTraining', doc, dataDir, docPath: o.docPath ?? null, maxSteps: o.maxSteps, device: o.device ?? 'cpu' }, startedRun);
+  startTraining(doc: unknown, dataDir: string, o: { docPath?: string | null; maxSteps?: number; device?: DeviceName; allowLarge?: boolean } = {}) {
+    return this.call({ method: 'startTraining', doc, dataDir, docPath: o.docPath ?? null, maxSteps: o.maxSteps, device: o.device ?? 'cpu', allowLarge: o.allowLarge ?? false }, startedRun);
+  }
+  continueTraining(runId: string, o: { epochs?: number; device?: DeviceName; allowLarge?: boolean } = {}) {
+    return this.call({ method: 'continueTraining', runId, epochs: o.epochs, device: o.device, allowLarge: o.allowLarge ?? false }, startedRun);
   }
   pauseTraining() {
     return this.call({ method: 'pauseTraining' }, controlResult);

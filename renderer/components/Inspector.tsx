@@ -7,6 +7,7 @@ import type { EditorState } from '../store/editor-store.ts';
 import { useEditor } from './context.ts';
 import { count, short } from './format.ts';
 import { fixLabel } from './LayerNode.tsx';
+import { MemoryEstimate } from './MemoryEstimate.tsx';
 
 function checkNumber(text: string, spec: Extract<ParamSpec, { kind: 'int' | 'float' }>): { value: number } | { error: string } {
   if (text.trim() === '') return { error: 'enter a number' };
@@ -62,6 +63,7 @@ export function Inspector({ state, analysis }: { state: EditorState; analysis: A
         <p>
           {count(analysis.totals.params)} parameters · {short(analysis.totals.flops)}FLOPs per image
         </p>
+        <MemoryEstimate doc={state.doc} analysis={analysis} />
         {nodeProblems.map((p, i) => (
           <div key={i} className={`problem problem-${p.severity ?? 'error'}`}>{p.message}</div>
         ))}

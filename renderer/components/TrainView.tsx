@@ -5,6 +5,7 @@ import { dataSettings } from '../../engine/graph/document.ts';
 import { isSuperseded, type DirListing, type GradCheckResult } from '../../engine/protocol.ts';
 import { downsample, mergeOnX, smooth, type TrainStore } from '../store/train-store.ts';
 import { Chart } from './Chart.tsx';
+import { ContinueRun, InterruptedNotice } from './ContinueRun.tsx';
 import { useEditor } from './context.ts';
 import { Modal } from './Dialogs.tsx';
 
@@ -185,8 +186,9 @@ export function TrainView({ train }: { train: TrainStore }) {
 
       <section className="card runs-card">
         <h2>Runs <button onClick={() => void refreshRuns()}>Refresh</button></h2>
+        <InterruptedNotice runs={t.runs} train={train} busy={busy} />
         <table className="runs" data-testid="runs">
-          <thead><tr><th>run</th><th>status</th><th>epochs</th><th>val acc</th><th>best</th><th>overlay</th></tr></thead>
+          <thead><tr><th>run</th><th>status</th><th>epochs</th><th>val acc</th><th>best</th><th>overlay</th><th>continue</th></tr></thead>
           <tbody>
             {t.runs.map((r) => (
               <tr key={r.runId} className={r.runId === t.runId ? 'current' : ''}>
@@ -196,6 +198,7 @@ export function TrainView({ train }: { train: TrainStore }) {
                 <td>{pct(r.final?.valAccuracy)}</td>
                 <td>{r.best ? `${r.best.epoch}: ${pct(r.best.accuracy)}` : '–'}</td>
                 <td><input type="radio" name="overlay" checked={t.overlay?.runId === r.runId} onChange={() => client.runCurves(r.runId).then((c) => train.setOverlay(c), (e: Error) => notify(e.message, 'error'))} /></td>
+                <td><ContinueRun run={r} train={train} busy={busy} /></td>
               </tr>
             ))}
           </tbody>

@@ -62,3 +62,20 @@ test('the palette lists every layer kind under its category', () => {
   for (const l of LAYERS) assert.ok(html.includes(`>${l.label}<`), `palette lacks ${l.label}`);
   for (const c of ['input', 'convolution', 'pooling', 'activation', 'dense', 'regularization', 'merge', 'output']) assert.match(html, new RegExp(c, 'i'));
 });
+
+test("the Network panel's memory line: the estimate at the document's batch, and a refusal for a model no ONNX file can hold", async () => {
+  const { MemoryEstimate } = await import('../../renderer/components/MemoryEstimate.tsx');
+  const { parseDocument } = await import('../../engine/graph/document.ts');
+  const { inferShapes } = await import('../../engine/graph/infer.ts');
+  const fs = await import('node:fs');
+  const lenet = parseDocument(fs.readFileSync('examples/lenet5.json', 'utf8'));
+  assert.ok(lenet.ok);
+  const small = wrap(h(MemoryEstimate, { doc: lenet.doc, analysis: inferShapes(lenet.doc) }));
+  assert.match(small, new RegExp(`Training memory ≈ [\\d.]+ MB at batch ${lenet.doc.training.batchSize}`));
+  assert.doesNotMatch(small, /memory-refusal/);
+  const huge = structuredClone(lenet.doc);
+  const input = huge.nodes.find((n) => n.type === 'Input')!;
+  input.params = { ...input.params, height: 4096, width: 4096 };
+  const html = wrap(h(MemoryEstimate, { doc: huge, analysis: inferShapes(huge) }));
+  assert.match(html, /data-testid="memory-refusal"[^>]*>Training will be refused: this network needs about [\d.]+ [GT]B/);
+});

@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { createHost } from '../../engine/host.ts';
 import type { ServerEvent, ServerResponse } from '../../engine/protocol.ts';
+import { writeSampleDataset } from '../../engine/data/sample.ts';
 import { sampleData, sampleProject, tempDir } from '../fixtures/sample.ts';
 
 const root = tempDir();
@@ -159,7 +160,9 @@ test('gradient check: finite differences agree with autodiff for every parameter
 
 test('evaluate runs on its own thread: an info request sent while it runs is answered before it finishes', async () => {
   // A run of the finished model over a larger split: the same folder layout, 600 images, half held out.
-  const big = sampleData(150);
+  // Inside the project: a run's dataset folder is checked like any other (run-folders.test.ts).
+  const big = path.join(root, 'big-data');
+  writeSampleDataset(big, 150, 9);
   const runs = path.join(fs.realpathSync(root), 'runs');
   fs.cpSync(path.join(runs, finishedRun), path.join(runs, 'big'), { recursive: true });
   const record = JSON.parse(fs.readFileSync(path.join(runs, 'big', 'run.json'), 'utf8'));

@@ -1,0 +1,30 @@
+// The Network panel's memory line: what training the document would hold (engine/graph/memory.ts,
+// the same figure `netwright validate` prints and the engine checks before a run), and whether
+// the engine will refuse it on this machine.
+import { useEffect, useState } from 'react';
+import type { NetworkDocument } from '../../engine/graph/document.ts';
+import type { Analysis } from '../../engine/graph/infer.ts';
+import { estimateMemory, fmtBytes, memoryRefusal } from '../../engine/graph/memory.ts';
+import { useEditor } from './context.ts';
+
+let limitOnce: Promise<number | null> | null = null;
+
+export function MemoryEstimate({ doc, analysis }: { doc: NetworkDocument; analysis: Analysis }) {
+  const { client } = useEditor();
+  const [limit, setLimit] = useState<number | null>(null);
+  useEffect(() => {
+    limitOnce ??= Promise.resolve().then(() => client.info()).then((i) => i.trainingMemoryLimit ?? null, () => null);
+    void limitOnce.then(setLimit);
+  }, []);
+  const m = estimateMemory(doc, { analysis });
+  const refusal = memoryRefusal(m, limit ?? Infinity);
+  return (
+    <>
+      <p data-testid="memory-estimate" title={`weights ${fmtBytes(m.weights)}, gradients ${fmtBytes(m.gradients)}, ${m.optimizer} state ${fmtBytes(m.optimizerState)}, activations forward ${fmtBytes(m.activations.forward)} + backward ${fmtBytes(m.activations.backward)}`}>
+        Training memory ≈ {fmtBytes(m.total)} at batch {m.batchSize}
+        {limit !== null && <span className="muted"> (this machine allows {fmtBytes(limit)})</span>}
+      </p>
+      {refusal && <div className="problem problem-error" data-testid="memory-refusal">Training will be refused: {refusal}</div>}
+    </>
+  );
+}
