@@ -297,15 +297,30 @@ export const GRAD_RULES: Record<DiffOp, GradRule> = {
 
   AveragePool(c) {
     // Every input position in a window receives dY/k² (count_include_pad): a depthwise
-    // ConvTranspose with a constant kernel does exactly that, overlaps included.
+    // ConvTranspose with a constant kernel does exactly that, overlaps included. Without
+    // count_include_pad, each window's dY is first divided by the pixels it covers inside X
+    // (a constant map: shapes are static) and spread with a kernel of ones.
     const { g, node: n } = c;
     const [x] = n.inputs;
-    if (int(n, 'count_include_pad', 0) !== 1) throw new Error('AveragePool gradient assumes count_include_pad=1');
+    if (int(n, 'ceil_mode', 0)) throw new Error('AveragePool gradient assumes ceil_mode=0 (pool2d.ts lowers ceil mode as extra padding)');
     const ch = g.shape(x)[1] as number;
     const [kh, kw] = ints(n, 'kernel_shape');
-    const kernel = g.constF(new Array(ch * kh * kw).fill(1 / (kh * kw)), [ch, 1, kh, kw]);
+    let dy = dy0(c);
+    let tap = 1 / (kh * kw);
+    if (int(n, 'count_include_pad', 0) !== 1) {
+      const [, , h, w] = g.shape(x) as number[];
+      const [, , ho, wo] = g.shape(n.outputs[0]) as number[];
+      const [sh, sw] = ints(n, 'strides', [1, 1]);
+      const [pt, pl] = ints(n, 'pads', [0, 0, 0, 0]);
+      const inside = (o: number, s: number, p: number, k: number, size: number) => Math.min(o * s - p + k, size) - Math.max(o * s - p, 0);
+      const scale: number[] = [];
+      for (let i = 0; i < ho; i++) for (let j = 0; j < wo; j++) scale.push(1 / (inside(i, sh, pt, kh, h) * inside(j, sw, pl, kw, w)));
+      dy = g.op('Mul', [dy, g.constF(scale, [ho, wo])], {}, g.shape(dy));
+      tap = 1;
+    }
+    const kernel = g.constF(new Array(ch * kh * kw).fill(tap), [ch, 1, kh, kw]);
     return [
-      g.op('ConvTranspose', [dy0(c), kernel], {
+      g.op('ConvTranspose', [dy, kernel], {
         ...pick(n, ['strides', 'pads', 'kernel_shape']),
         group: { i: ch },
         output_padding: { ints: outputPadding(g, x, n.outputs[0], n) },
