@@ -23,7 +23,7 @@ export type GradRule = (c: GradContext) => (string | null)[];
 export const DIFFERENTIABLE_OPS = [
   'Conv', 'Gemm', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape', 'Identity',
   'Relu', 'LeakyRelu', 'Elu', 'Sigmoid', 'Tanh', 'Erf', 'Softmax', 'Clip',
-  'Add', 'Sub', 'Mul', 'Div', 'Sqrt', 'ReduceMean', 'Concat',
+  'Add', 'Sub', 'Mul', 'Div', 'Sqrt', 'ReduceMean', 'Concat', 'Pad',
 ] as const;
 export type DiffOp = (typeof DIFFERENTIABLE_OPS)[number];
 
@@ -434,6 +434,23 @@ export const GRAD_RULES: Record<DiffOp, GradRule> = {
     const count = g.op('Div', [size(x), size(y)]);
     const spread = g.op('Expand', [dy0(c), g.op('Shape', [x])], {}, g.shape(x));
     return [g.op('Div', [spread, count])];
+  },
+  Pad(c) {
+    // Constant padding: the gradient is dY with the border cut off. Pads must be a constant.
+    const { g, node: n } = c;
+    const [x, padsName] = n.inputs;
+    const mode = (n.attrs?.mode as { s: string } | undefined)?.s ?? 'constant';
+    const t = g.initializers.find((i) => i.name === padsName);
+    if (mode !== 'constant' || !t) throw new Error('Pad gradient needs mode constant and constant pads');
+    const pads = Array.from(t.data as BigInt64Array, Number);
+    const xs = g.shape(x);
+    const r = xs.length;
+    if (pads.some((v) => v < 0)) throw new Error('Pad gradient needs pads >= 0');
+    const axes = [...xs.keys()].filter((a) => pads[a] || pads[a + r]);
+    if (axes.some((a) => typeof xs[a] !== 'number')) throw new Error('Pad gradient needs static sizes on the padded axes');
+    const starts = axes.map((a) => pads[a]);
+    const ends = axes.map((a) => pads[a] + (xs[a] as number));
+    return [g.op('Slice', [dy0(c), g.constI64(starts), g.constI64(ends), g.constI64(axes)], {}, xs), ...n.inputs.slice(1).map(() => null)];
   },
   Concat(c) {
     const { g, node: n } = c;

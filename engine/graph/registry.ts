@@ -10,10 +10,11 @@ import { GlobalAvgPool } from './layers/global-avg-pool.ts';
 import { Input } from './layers/input.ts';
 import { Add, Concat } from './layers/merge.ts';
 import { Output } from './layers/output.ts';
+import { Pad } from './layers/pad.ts';
 import { AvgPool2D, MaxPool2D } from './layers/pool2d.ts';
 
 export const LAYERS: readonly LayerDef[] = [
-  Input, Conv2D, MaxPool2D, AvgPool2D, GlobalAvgPool, Flatten, Dense, Dropout, BatchNorm, Add, Concat,
+  Input, Conv2D, Pad, MaxPool2D, AvgPool2D, GlobalAvgPool, Flatten, Dense, Dropout, BatchNorm, Add, Concat,
   ReLU, LeakyReLU, ELU, Sigmoid, Tanh, GELU, Softmax, Clip, Output,
 ];
 
