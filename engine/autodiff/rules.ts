@@ -22,7 +22,7 @@ export type GradRule = (c: GradContext) => (string | null)[];
 
 export const DIFFERENTIABLE_OPS = [
   'Conv', 'Gemm', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape', 'Identity',
-  'Relu', 'LeakyRelu', 'Elu', 'Sigmoid', 'Tanh', 'Erf', 'Softmax', 'Clip',
+  'Relu', 'LeakyRelu', 'Elu', 'Sigmoid', 'Tanh', 'Erf', 'Softmax', 'Clip', 'PRelu',
   'Add', 'Sub', 'Mul', 'Div', 'Sqrt', 'ReduceMean', 'Concat', 'Pad',
 ] as const;
 export type DiffOp = (typeof DIFFERENTIABLE_OPS)[number];
@@ -366,6 +366,18 @@ export const GRAD_RULES: Record<DiffOp, GradRule> = {
     if (!inside.length) return [dy0(c), ...n.inputs.slice(1).map(() => null)];
     const mask = inside.length === 2 ? g.op('And', inside, {}, xs) : inside[0];
     return [g.op('Where', [mask, dy0(c), g.constF([0])], {}, xs), ...n.inputs.slice(1).map(() => null)];
+  },
+  PRelu(c) {
+    // y = x for x > 0, slope·x otherwise (at 0 the slope side, as PyTorch): dx = dy or
+    // slope·dy; dslope = Σ dy·x over the negative side, summed down to the slope's shape.
+    const { g, node: n } = c;
+    const [x, slope] = n.inputs;
+    const dy = dy0(c);
+    const xs = g.shape(x);
+    const pos = g.op('Greater', [x, g.constF([0])], {}, xs);
+    const dx = c.needs[0] ? g.op('Where', [pos, dy, g.op('Mul', [dy, slope], {}, xs)], {}, xs) : null;
+    const ds = c.needs[1] ? unbroadcast(g, g.op('Where', [pos, g.constF([0]), g.op('Mul', [dy, x], {}, xs)], {}, xs), slope) : null;
+    return [dx, ds];
   },
   Sigmoid(c) {
     const { g, node: n } = c;

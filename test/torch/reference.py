@@ -88,6 +88,8 @@ def forward(x0):
             y = F.softmax(x, dim=1)
         elif t == "Pad":
             y = F.pad(x, (p["left"], p["right"], p["top"], p["bottom"]), value=p["value"])
+        elif t == "PReLU":
+            y = F.prelu(x, w("slope"))
         elif t == "Clip":
             y = F.hardtanh(x, p["min"], p["max"])
         elif t == "Output":
