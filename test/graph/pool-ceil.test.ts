@@ -114,4 +114,14 @@ test("a ceil-mode pool before Flatten and Dense loads and runs in ONNX Runtime (
   const r = await session.run({ input: new ort.Tensor('float32', new Float32Array(2 * 25).fill(0.5), [2, 1, 5, 5]) });
   assert.deepEqual([...r.logits.dims], [2, 2]);
   await session.release();
+  // Why: the same pool as an ONNX ceil_mode node, then Flatten and a MatMul sized for 3x3.
+  const g = new GraphBuilder();
+  const x = g.input('x', 'float32', [1, 1, 5, 5]);
+  const pooled = g.op('MaxPool', [x], { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] }, ceil_mode: { i: 1 } });
+  g.output(g.op('MatMul', [g.op('Flatten', [pooled]), g.constF(new Array(18).fill(1), [9, 2])], {}, [1, 2], 'y'));
+  const native = await ort.InferenceSession.create(encodeModel({ graph: g.graph('ceil'), opset: 17, metadata: {} }), { logSeverityLevel: 3 }).then(
+    (s) => (s.release(), 'loads'),
+    (e: Error) => `fails to load: ${e.message.split('\n')[0].slice(0, 120)}`,
+  );
+  console.log(`  the ceil_mode form in ONNX Runtime: ${native}`);
 });
