@@ -15,6 +15,7 @@ const skip = torchSkip;
 const CASES: { name: string; layers: string[]; open?: boolean }[] = [
   { name: 'zoo-opset8', layers: ['Input', 'Conv2D', 'BatchNorm', 'ReLU', 'MaxPool2D', 'Flatten', 'Dense', 'Output'] },
   { name: 'autopad-opset8', layers: ['Input', 'Conv2D', 'Clip', 'Pad', 'Conv2D', 'LeakyReLU', 'Dropout', 'Flatten', 'Dense', 'Output'] },
+  { name: 'viewflat-opset9', layers: ['Input', 'Conv2D', 'ReLU', 'Flatten', 'Dense', 'Output'] },
   { name: 'branches-opset7', layers: ['Input', 'Conv2D', 'ReLU', 'Conv2D', 'Add', 'Sigmoid', 'Tanh', 'Add', 'Concat', 'AvgPool2D', 'GlobalAvgPool', 'Dense', 'Output'] },
 ];
 

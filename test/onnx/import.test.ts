@@ -1,7 +1,9 @@
 // ONNX import of models exported by Debian's PyTorch: import, export back, and ONNX Runtime gives
 // the same logits on both files; `netwright validate` counts PyTorch's trainable parameters.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import { roundTrip, torchModels, torchSkip } from './import-helpers.ts';
 
@@ -33,3 +35,27 @@ for (const c of CASES) {
     }
   });
 }
+
+test('a backbone cut before its head (resnet18 with fc = Identity) imports with its output open and exports its features', { skip }, async () => {
+  const file = torchModels(['resnet18_backbone:17'])['resnet18_backbone:17'];
+  const r = await roundTrip(file);
+  assert.equal(r.open, true);
+  assert.ok(r.maxAbsDiff < 1e-4, `max abs diff of the features ${r.maxAbsDiff}`);
+  // No Output node: validate says the head is missing, the rest of the network is fine.
+  const doc = JSON.parse(fs.readFileSync(r.docPath, 'utf8'));
+  assert.equal(doc.nodes.filter((n: { type: string }) => n.type === 'Output').length, 0);
+  const v = spawnSync(process.execPath, ['--import', 'tsx', 'engine/cli.ts', 'validate', r.docPath], { encoding: 'utf8' });
+  assert.equal(v.status, 1);
+  assert.match(v.stderr, /no output head/);
+  assert.doesNotMatch(v.stderr, /\[/, 'no layer has a problem');
+});
+
+test('netwright export: a document with its weights (a run folder: import-weights.test.ts)', { skip }, async () => {
+  const file = torchModels(['lenet:17'])['lenet:17'];
+  const r = await roundTrip(file);
+  const out = path.join(path.dirname(r.docPath), 'cli.onnx');
+  const res = JSON.parse(cli('export', r.docPath, '--out', out, '--json'));
+  assert.equal(res.ok, true);
+  assert.ok(res.maxAbsDiff <= 1e-4);
+  assert.ok(fs.existsSync(out));
+});

@@ -75,6 +75,21 @@ m.ir_version = 4
 onnx.checker.check_model(m)
 onnx.save(m, os.path.join(out, 'branches-opset7.onnx'))
 
+# 5. opset 9: x.view(x.size(0), -1) as older PyTorch exported it: Shape -> Gather -> Unsqueeze ->
+#    Concat with -1 -> Reshape; a fixed batch of 2 (read as N).
+save('viewflat-opset9', [
+    h.make_node('Conv', ['data', 'w1', 'b1'], ['c1'], kernel_shape=[3, 3]),
+    h.make_node('Relu', ['c1'], ['r1']),
+    h.make_node('Shape', ['r1'], ['shp']),
+    h.make_node('Constant', [], ['zero'], value=nh.from_array(np.array(0, dtype=np.int64), 'zv')),
+    h.make_node('Gather', ['shp', 'zero'], ['n'], axis=0),
+    h.make_node('Unsqueeze', ['n'], ['n1'], axes=[0]),
+    h.make_node('Constant', [], ['minus1'], value=nh.from_array(np.array([-1], dtype=np.int64), 'mv')),
+    h.make_node('Concat', ['n1', 'minus1'], ['target'], axis=0),
+    h.make_node('Reshape', ['r1', 'target'], ['flat']),
+    h.make_node('Gemm', ['flat', 'w2', 'b2'], ['scores'], transB=1),
+], [init('w1', f32(4, 3, 3, 3)), init('b1', f32(4)), init('w2', f32(3, 4 * 4 * 4)), init('b2', f32(3))], [2, 3, 6, 6], ('scores', [2, 3]), 9)
+
 # 4. refused: LRN (no Netwright layer) after a conv.
 save('refused-lrn', [
     h.make_node('Conv', ['data', 'w1'], ['c1'], kernel_shape=[3, 3]),
