@@ -54,6 +54,8 @@ export interface RoundTrip {
   params: number;
   open: boolean;
   maxAbsDiff: number;
+  /** Against PyTorch's own output on its fixed input (the .io.bin beside a torch-models.py file). */
+  torchDiff?: number;
   /** The export's own check (reloaded file against the engine's graph). */
   exportCheck: number;
 }
@@ -82,7 +84,19 @@ export async function roundTrip(onnxFile: string, opts: ImportOptions & { input?
   let maxAbsDiff = 0;
   for (let i = 0; i < a.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(a[i] - b[i]));
   if (a.some((v, i) => Number.isNaN(v) !== Number.isNaN(b[i]))) maxAbsDiff = Infinity;
-  return { docPath, exported, params: inferShapes(loaded).totals.params, open: result.open, maxAbsDiff, exportCheck: check.maxAbsDiff };
+  let torchDiff: number | undefined;
+  const io = onnxFile.replace(/\.onnx$/, '.io.bin');
+  if (fs.existsSync(io)) {
+    const buf = fs.readFileSync(io);
+    const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+    const n = shape.reduce((p, q) => p * q, 1);
+    const y = await run(exported, { input: new ort.Tensor('float32', all.slice(0, n), shape) }, result.open ? 'output' : result.compare);
+    const want = all.subarray(n);
+    assert.equal(y.length, want.length, 'output size differs from PyTorch');
+    torchDiff = 0;
+    for (let i = 0; i < y.length; i++) torchDiff = Math.max(torchDiff, Math.abs(y[i] - want[i]));
+  }
+  return { docPath, exported, params: inferShapes(loaded).totals.params, open: result.open, maxAbsDiff, torchDiff, exportCheck: check.maxAbsDiff };
 }
 
 export async function run(file: string, feeds: Record<string, ort.Tensor>, output: string): Promise<Float32Array> {

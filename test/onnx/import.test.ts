@@ -28,7 +28,8 @@ for (const c of CASES) {
     assert.equal(r.open, false, 'a classifier imports with its Output head');
     assert.equal(r.params, c.params);
     assert.ok(r.maxAbsDiff < 1e-4, `max abs diff of logits ${r.maxAbsDiff}`);
-    console.log(`  ${c.spec}: max abs diff of logits ${r.maxAbsDiff.toExponential(2)}, ${r.params.toLocaleString('en-US')} trainable parameters`);
+    assert.ok(r.torchDiff !== undefined && r.torchDiff < 1e-4, `max abs diff against PyTorch's logits ${r.torchDiff}`);
+    console.log(`  ${c.spec}: max abs diff of logits ${r.maxAbsDiff.toExponential(2)} (vs PyTorch ${r.torchDiff!.toExponential(2)}), ${r.params.toLocaleString('en-US')} trainable parameters`);
     if (c.spec.endsWith(':17') && !c.spec.startsWith('lenet')) {
       const out = cli('validate', r.docPath);
       assert.match(out, new RegExp(`total: ${c.params.toLocaleString('en-US')} parameters`));

@@ -47,4 +47,12 @@ for spec in sys.argv[2:]:
     path = os.path.join(out, f'{name}-op{opset}.onnx')
     torch.onnx.export(m, torch.randn(*shape), path + '.tmp', opset_version=int(opset), training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False, input_names=['image'], output_names=['scores'])
     os.replace(path + '.tmp', path)
+    # PyTorch's own output on a fixed input: an oracle independent of ONNX Runtime.
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(*shape, generator=g)
+    with torch.no_grad():
+        y = m(x)
+    with open(path[:-5] + '.io.bin', 'wb') as f:
+        f.write(x.numpy().astype('<f4').tobytes())
+        f.write(y.numpy().astype('<f4').tobytes())
     print(path, sum(p.numel() for p in m.parameters() if p.requires_grad))
