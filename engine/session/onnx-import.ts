@@ -20,7 +20,7 @@ export const weightsFileFor = (docPath: string): string => docPath.replace(/\.js
 
 export function importOnnxFile(src: string, docPath: string, opts: ImportOptions & { overwrite?: boolean } = {}): ImportedFiles {
   const bytes = fs.readFileSync(src);
-  const result = importOnnx(bytes, { name: opts.name ?? path.basename(src).replace(/\.onnx$/i, ''), ...opts });
+  const result = importOnnx(bytes, { ...opts, name: opts.name ?? path.basename(src).replace(/\.onnx$/i, '') });
   const weightsPath = weightsFileFor(docPath);
   if (!opts.overwrite) for (const f of [docPath, weightsPath]) if (fs.existsSync(f)) throw new Error(`${f} already exists (pass --force to replace it)`);
   result.doc.weights = path.basename(weightsPath);
