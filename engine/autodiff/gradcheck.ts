@@ -26,7 +26,8 @@ export interface GradCheckInput {
 }
 
 export async function gradientCheck(doc: NetworkDocument, inp: GradCheckInput): Promise<GradCheckRow[]> {
-  const step = await TrainingStep.create(doc, { gradients: true, optimizer: 'none', seed: inp.seed ?? 1, threads: 1 });
+  // From a fresh initialization (or `values`): an imported model's weights file is not needed to check gradients.
+  const step = await TrainingStep.create({ ...doc, weights: undefined }, { gradients: true, optimizer: 'none', seed: inp.seed ?? 1, threads: 1 });
   try {
     if (inp.values) for (const [k, v] of inp.values) if (step.values.has(k)) step.values.set(k, Float32Array.from(v));
     const rng = new Rng((inp.seed ?? 1) + 1);

@@ -48,6 +48,7 @@ export const JOB_LIMITS: Record<JobKind, JobLimit> = {
   gradientCheck: { running: 2, waiting: 4, newestWins: true },
   exportModel: { running: 1, waiting: 8, newestWins: false },
   importIdx: { running: 1, waiting: 4, newestWins: false },
+  importOnnx: { running: 1, waiting: 4, newestWins: false },
 };
 
 interface Job {
