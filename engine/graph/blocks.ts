@@ -230,8 +230,63 @@ export function recognizeBlocks(doc: Doc): DocBlock[] {
   });
 }
 
-/** The document with its recognized blocks added (collapsed). */
-export function withRecognizedBlocks<D extends Doc>(doc: D): D {
+/**
+ * The document with its recognized blocks added, collapsed; with `compact`, the layers below
+ * each block move up by the room it no longer needs (as the editor does when it collapses one),
+ * so the collapsed graph has no gaps and expanding a block in the editor restores the layout.
+ */
+export function withRecognizedBlocks<D extends Doc>(doc: D, o: { compact?: boolean } = {}): D {
   const found = recognizeBlocks(doc);
-  return found.length ? { ...doc, blocks: [...(doc.blocks ?? []), ...found] } : doc;
+  if (!found.length) return doc;
+  let out: D = { ...doc, blocks: [...(doc.blocks ?? []), ...found] };
+  if (o.compact) for (const b of found) out = shiftBelowBlock(out, b, -1);
+  return out;
+}
+
+// ---- canvas geometry of blocks (positions only; the editor shares these) ----
+
+/** Estimated heights on the canvas (px): a layer node, a collapsed block node. */
+export const LAYER_HEIGHT = 64;
+export const BLOCK_HEIGHT = 84;
+
+/** Bounding box of a block's members' positions (top-left corners). */
+export function blockBox(doc: Pick<Doc, 'nodes'>, b: Pick<DocBlock, 'nodes'>): { x: number; y: number; maxX: number; maxY: number } {
+  const set = new Set(b.nodes);
+  let x = Infinity, y = Infinity, maxX = -Infinity, maxY = -Infinity;
+  for (const n of doc.nodes) {
+    if (!set.has(n.id)) continue;
+    x = Math.min(x, n.position.x);
+    y = Math.min(y, n.position.y);
+    maxX = Math.max(maxX, n.position.x);
+    maxY = Math.max(maxY, n.position.y);
+  }
+  return Number.isFinite(x) ? { x, y, maxX, maxY } : { x: 0, y: 0, maxX: 0, maxY: 0 };
+}
+
+/** How much taller a block is expanded than collapsed (estimated, px; 0 when not). */
+export function expandedExtra(doc: Pick<Doc, 'nodes'>, b: Pick<DocBlock, 'nodes'>): number {
+  const box = blockBox(doc, b);
+  return Math.max(0, Math.round(box.maxY - box.y + LAYER_HEIGHT - BLOCK_HEIGHT));
+}
+
+/** Nodes reachable forward from `from` (not included themselves). */
+export function downstream(doc: Pick<Doc, 'edges'>, from: Set<string>): Set<string> {
+  const out = new Map<string, string[]>();
+  for (const e of doc.edges) out.set(e.source, [...(out.get(e.source) ?? []), e.target]);
+  const seen = new Set<string>();
+  const stack = [...from];
+  while (stack.length) for (const t of out.get(stack.pop()!) ?? []) if (!from.has(t) && !seen.has(t)) (seen.add(t), stack.push(t));
+  return seen;
+}
+
+/**
+ * Moves the layers below a block (everything its members feed, outside it) up (`dir` -1: it
+ * collapses) or down (+1: it expands) by the height it gains expanded.
+ */
+export function shiftBelowBlock<D extends Doc>(doc: D, b: Pick<DocBlock, 'nodes'>, dir: 1 | -1): D {
+  const dy = expandedExtra(doc, b) * dir;
+  if (!dy) return doc;
+  const below = downstream(doc, new Set(b.nodes));
+  if (!below.size) return doc;
+  return { ...doc, nodes: doc.nodes.map((n) => (below.has(n.id) ? { ...n, position: { x: n.position.x, y: n.position.y + dy } } : n)) };
 }

@@ -3,14 +3,11 @@
 // its members go to that node, and edges between its members are not drawn. Pure TypeScript,
 // shared by the canvas, the auto-layout and the store.
 import type { DocBlock, DocEdge, NetworkDocument } from '../../engine/graph/document.ts';
+export { BLOCK_HEIGHT, LAYER_HEIGHT, blockBox, downstream, expandedExtra } from '../../engine/graph/blocks.ts';
 
 export const BLOCK_PREFIX = 'block:';
 export const blockNodeId = (blockId: string) => `${BLOCK_PREFIX}${blockId}`;
 export const blockIdOf = (flowId: string): string | null => (flowId.startsWith(BLOCK_PREFIX) ? flowId.slice(BLOCK_PREFIX.length) : null);
-
-/** Estimated sizes on the canvas before anything has been measured (px). */
-export const LAYER_HEIGHT = 64;
-export const BLOCK_HEIGHT = 84;
 
 type Doc = Pick<NetworkDocument, 'nodes' | 'edges' | 'blocks'>;
 
@@ -19,20 +16,6 @@ export function blockOfNode(doc: Doc): Map<string, DocBlock> {
   const m = new Map<string, DocBlock>();
   for (const b of doc.blocks ?? []) for (const id of b.nodes) m.set(id, b);
   return m;
-}
-
-/** Bounding box of a block's members' positions (top-left corners). */
-export function blockBox(doc: Doc, b: DocBlock): { x: number; y: number; maxX: number; maxY: number } {
-  const set = new Set(b.nodes);
-  let x = Infinity, y = Infinity, maxX = -Infinity, maxY = -Infinity;
-  for (const n of doc.nodes) {
-    if (!set.has(n.id)) continue;
-    x = Math.min(x, n.position.x);
-    y = Math.min(y, n.position.y);
-    maxX = Math.max(maxX, n.position.x);
-    maxY = Math.max(maxY, n.position.y);
-  }
-  return Number.isFinite(x) ? { x, y, maxX, maxY } : { x: 0, y: 0, maxX: 0, maxY: 0 };
 }
 
 export interface VisibleEdge {
@@ -70,20 +53,4 @@ export function visibleGraph(doc: Doc): { visibleId: Map<string, string>; edges:
     edges.push({ edge: e, source, target, intoBlock, fromBlock });
   }
   return { visibleId, edges, collapsed };
-}
-
-/** Nodes reachable forward from `from` (not included themselves). */
-export function downstream(doc: Doc, from: Set<string>): Set<string> {
-  const out = new Map<string, string[]>();
-  for (const e of doc.edges) out.set(e.source, [...(out.get(e.source) ?? []), e.target]);
-  const seen = new Set<string>();
-  const stack = [...from];
-  while (stack.length) for (const t of out.get(stack.pop()!) ?? []) if (!from.has(t) && !seen.has(t)) (seen.add(t), stack.push(t));
-  return seen;
-}
-
-/** How much taller a block is expanded than collapsed (estimated, px; 0 when not). */
-export function expandedExtra(doc: Doc, b: DocBlock): number {
-  const box = blockBox(doc, b);
-  return Math.max(0, Math.round(box.maxY - box.y + LAYER_HEIGHT - BLOCK_HEIGHT));
 }

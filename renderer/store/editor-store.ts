@@ -4,7 +4,7 @@
 // document; history keeps whole documents (they share everything an edit did not touch).
 import { FORMAT, FORMAT_VERSION, documentSchema, parseDocument, type DocEdge, type DocNode, type NetworkDocument } from '../../engine/graph/document.ts';
 import { blockConnected, type DocBlock } from '../../engine/graph/document.ts';
-import { downstream, expandedExtra } from './block-view.ts';
+import { shiftBelowBlock as shiftBelow } from '../../engine/graph/blocks.ts';
 import { inferShapes, type Analysis } from '../../engine/graph/infer.ts';
 import type { ParamValue, Problem } from '../../engine/graph/layer.ts';
 import { layerDef } from '../../engine/graph/registry.ts';
@@ -489,18 +489,6 @@ export class EditorStore {
     if (!b || !next || b.name === next) return;
     this.commit('rename block', { ...this.state.doc, blocks: this.state.doc.blocks!.map((x) => (x.id === blockId ? { ...x, name: next } : x)) }, { merge: `block.${blockId}.name` });
   }
-}
-
-/**
- * Moves the layers below a block (everything its members feed, outside it) up (`dir` -1: it
- * collapses) or down (+1: it expands) by the height it gains expanded.
- */
-function shiftBelow(doc: NetworkDocument, b: DocBlock, dir: 1 | -1): NetworkDocument {
-  const dy = expandedExtra(doc, b) * dir;
-  if (!dy) return doc;
-  const below = downstream(doc, new Set(b.nodes));
-  if (!below.size) return doc;
-  return { ...doc, nodes: doc.nodes.map((n) => (below.has(n.id) ? { ...n, position: { x: n.position.x, y: n.position.y + dy } } : n)) };
 }
 
 /** After an edit: blocks lose nodes that are gone; a block left empty or in pieces is dropped. */

@@ -125,3 +125,17 @@ test('broken blocks refuse the document: unknown node, node in two blocks, not c
   const plain = parseDocument(JSON.stringify(doc));
   assert.ok(plain.ok && !('blocks' in plain.doc));
 });
+
+test('compact: the layers below each collapsed block move up; expanding every block in the editor restores the layout', async () => {
+  const { EditorStore } = await import('../../renderer/store/editor-store.ts');
+  const { blockBox, BLOCK_HEIGHT, LAYER_HEIGHT } = await import('../../engine/graph/blocks.ts');
+  const doc = resnet18Doc();
+  const c = withRecognizedBlocks(doc, { compact: true });
+  // Collapsed, consecutive blocks sit one row apart (90 px, plus what a block is taller than a layer).
+  const ys = c.blocks!.map((b) => blockBox(c, b).y);
+  for (let i = 1; i < ys.length; i++) assert.equal(ys[i] - ys[i - 1], 90 + BLOCK_HEIGHT - LAYER_HEIGHT, `${c.blocks![i].name}`);
+  assert.ok(c.nodes.find((n) => n.id === 'output')!.position.y < doc.nodes.find((n) => n.id === 'output')!.position.y - 3000);
+  const s = new EditorStore(c);
+  for (const b of c.blocks!) s.setBlockCollapsed(b.id, false);
+  assert.deepEqual(s.doc.nodes.map((n) => n.position), doc.nodes.map((n) => n.position));
+});
