@@ -106,13 +106,22 @@ export function Canvas({ state, analysis, fitRequest }: { state: EditorState; an
         next.push(node);
       }
       cache.current = seen;
-      next.push(...blockFlowNodes(state.doc, analysis, problems, sel, measured));
+      // Blocks and frames: the previous object while nothing it shows changed, so React Flow skips it.
+      const old = new Map(prev.map((n) => [n.id, n]));
+      const same = (x: CanvasNode, y: CanvasNode | undefined) => !!y && JSON.stringify([x.position, x.data, x.selected, x.style]) === JSON.stringify([y.position, y.data, y.selected, y.style]);
+      for (const n of blockFlowNodes(state.doc, analysis, problems, sel, measured)) next.push(same(n, old.get(n.id)) ? old.get(n.id)! : n);
       return next;
     });
     const esel = new Set(state.selection.edges);
     const bad = new Set(analysis.problems.filter((p) => p.edgeId).map((p) => p.edgeId));
-    setEdges(
-      view.edges.map(({ edge: e, source, target, intoBlock }) => {
+    setEdges((prevEdges) => {
+      // Unchanged edges keep their objects, so React Flow redraws only what changed.
+      const old = new Map(prevEdges.map((e) => [e.id, e]));
+      const keep = (e: Edge): Edge => {
+        const o = old.get(e.id);
+        return o && o.source === e.source && o.target === e.target && o.targetHandle === e.targetHandle && o.label === e.label && !!o.selected === !!e.selected && o.className === e.className ? o : e;
+      };
+      return view.edges.map(({ edge: e, source, target, intoBlock }) => {
         const shape = analysis.edgeShapes.get(e.id);
         return {
           id: e.id,
@@ -126,8 +135,8 @@ export function Canvas({ state, analysis, fitRequest }: { state: EditorState; an
           labelBgPadding: [4, 2] as [number, number],
           labelBgBorderRadius: 3,
         };
-      }),
-    );
+      }).map(keep);
+    });
   }, [state.doc, state.selection, analysis]);
 
   useEffect(() => {

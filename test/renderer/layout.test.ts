@@ -26,7 +26,7 @@ const moved = (doc: NetworkDocument, pos: Record<string, { x: number; y: number 
 });
 
 /** Sizes like the canvas measures them: wider layers with longer summaries, blocks taller. */
-const size = (id: string) => (id.startsWith('block:') ? { width: 230, height: 84 } : { width: 160 + (id.length % 5) * 12, height: 56 + (id.length % 3) * 8 });
+const size = (id: string) => (id.startsWith('block:') ? { width: 262, height: 84 } : { width: 160 + (id.length % 5) * 12, height: 56 + (id.length % 3) * 8 });
 
 test('150+ layers (mobilenet_v2-shaped, 154): laid out top to bottom with no two layers overlapping', async () => {
   const doc = mobilenetV2Doc();
