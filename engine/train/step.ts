@@ -3,7 +3,7 @@
 import { buildTrainingGraph, type TrainingGraph } from '../autodiff/training-graph.ts';
 import { loopedStep } from '../autodiff/step-loop.ts';
 import { scalarInputs } from '../autodiff/optimizers.ts';
-import { initialValues } from '../graph/compile.ts';
+import { startValues } from './weights.ts';
 import type { NetworkDocument, TrainingSettings } from '../graph/document.ts';
 import { Rng } from '../graph/rng.ts';
 import { encodeModel } from '../onnx/model.ts';
@@ -67,7 +67,7 @@ export class TrainingStep {
       const { session, device, fallback } = await openSession(encodeModel(graph.model), wanted, threads);
       step = new TrainingStep(graph, stepSession(session), session, doc.training, device, fallback);
     }
-    step.values = initialValues(graph.forward, opts.seed ?? doc.training.seed);
+    step.values = startValues(doc, graph.forward, opts.seed ?? doc.training.seed);
     for (const s of graph.slots) step.values.set(s.name, new Float32Array(s.shape.reduce((a, b) => a * b, 1)));
     return step;
   }
