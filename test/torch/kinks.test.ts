@@ -55,3 +55,10 @@ test('Clip with bounds the values land on (min 3, max 3): no gradient passes, as
   const g = await kinkCheck(['Clip', { min: 3, max: 3 }]);
   assert.ok(g.get('c1.W')!.every((v) => v === 0), 'nothing passes a Clip of zero width');
 });
+
+test('PReLU at exactly 0 (the slope side, as PyTorch), per channel and shared: gradients match PyTorch', { skip }, async () => {
+  for (const perChannel of [true, false]) {
+    const g = await kinkCheck(['PReLU', { perChannel }], (v) => v.get('k.slope')!.set(perChannel ? [0.1, -0.5, 2] : [0.3]));
+    assert.ok(g.get('k.slope')!.some((v) => v !== 0), 'the slopes receive a gradient');
+  }
+});

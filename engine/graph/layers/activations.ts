@@ -1,7 +1,7 @@
 // Element-wise activations: each is a LayerDef made by one factory, lowered to ONNX ops.
 import type { LayerDef, LowerContext, ParamSpec, Params } from '../layer.ts';
 import { num } from '../layer.ts';
-import { prod } from './spatial.ts';
+import { batched, prod } from './spatial.ts';
 
 function activation(
   type: string,
@@ -70,3 +70,27 @@ export const Clip = activation(
     flopsPerValue: 2,
   },
 );
+
+// x for x > 0, slope·x otherwise, with a learned slope per channel (or one for all), as PyTorch's PReLU.
+export const PReLU: LayerDef = {
+  type: 'PReLU',
+  label: 'PReLU',
+  category: 'activation',
+  help: 'x for x > 0, slope·x otherwise, the slope learned (one per channel, or one shared), starting at 0.25.',
+  params: {
+    perChannel: { kind: 'bool', default: true, help: 'One slope per channel (features for vectors); off: one slope shared by all.' },
+  },
+  reluFamily: true,
+  inputs: () => 1,
+  summary: (p) => (p.perChannel === false ? 'shared slope' : 'slope per channel'),
+  infer: (_p, [x]) => ({ shape: x }),
+  weights: (p, [x]) => [{ name: 'slope', shape: [p.perChannel === false ? 1 : x[0]], init: { constant: 0.25 }, fanIn: 0, fanOut: 0 }],
+  lower(ctx, p, [x], [xs]) {
+    const { g } = ctx;
+    let slope = ctx.weight('slope');
+    // ONNX PRelu broadcasts the slope from the right: [C] → [C, 1, 1] for images.
+    if (p.perChannel !== false && xs.length === 3) slope = g.op('Reshape', [slope, g.constI64([xs[0], 1, 1])], {}, [xs[0], 1, 1]);
+    return g.op('PRelu', [x, slope], {}, batched(xs));
+  },
+  flops: (_p, [x]) => 2 * prod(x),
+};
