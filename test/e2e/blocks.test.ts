@@ -1,12 +1,17 @@
 // Blocks in the editor: a resnet18-shaped document (70 layers, test/fixtures/big-nets.ts) opens
 // with its 8 basic blocks collapsed, lays out, expands by double-click, collapses from the
-// frame's button, groups a selection with Ctrl+G, undoes; no page errors. The screenshot of the
-// collapsed resnet18 (test-artifacts/resnet18-collapsed.png) is the one in docs/. Figures (time
-// of an interaction, frame rate while panning) are measured by bench/editor-blocks.ts, not here.
+// frame's button, groups a selection with Ctrl+G, undoes; no page errors. Then torchvision's
+// resnet18, exported by PyTorch and imported (`netwright import`), opened with `serve --doc`:
+// collapsed, no two canvas nodes overlapping; its screenshot
+// (test-artifacts/resnet18-imported.png) is docs/resnet18-collapsed.png. Figures (time of an
+// interaction, frame rate while panning) are measured by bench/editor-blocks.ts, not here.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { withRecognizedBlocks } from '../../engine/graph/blocks.ts';
 import { resnet18Doc } from '../fixtures/big-nets.ts';
+import path from 'node:path';
+import { importOnnxFile } from '../../engine/session/onnx-import.ts';
+import { torchModels, torchSkip } from '../onnx/import-helpers.ts';
 import { skipReason, shot, start, type Session } from './helpers.ts';
 
 if (skipReason) console.log(`# ${skipReason}`);
@@ -49,7 +54,6 @@ test('resnet18 opens with its blocks collapsed; expand, collapse, group and undo
   await page.evaluate(() => (window as unknown as W).__netwright.flow.fitView({ padding: 0.04 }));
   await page.waitForTimeout(500);
   await shot(page, 'resnet18-collapsed');
-  await page.locator('[data-testid="block-layer2.0"]').screenshot({ path: 'test-artifacts/resnet18-block.png' });
   await page.setViewportSize({ width: 1440, height: 960 });
   await page.keyboard.press('m');
   await page.evaluate(() => (window as unknown as W).__netwright.flow.fitView({ padding: 0.08 }));
@@ -105,4 +109,56 @@ test('resnet18 opens with its blocks collapsed; expand, collapse, group and undo
   assert.match((await page.locator('table.shortcuts').textContent())!, /Ctrl\+G.*group the selected layers into a block/);
   await page.keyboard.press('Escape');
   assert.deepEqual(s.errors, []);
+});
+
+/** Canvas nodes whose boxes on screen overlap (frames excepted). */
+const overlapping = (page: Session['page']) =>
+  page.evaluate(() => {
+    const r = [...document.querySelectorAll('.react-flow__node:not(.react-flow__node-blockFrame)')].map((e) => [e.getAttribute('data-id'), e.getBoundingClientRect()] as const);
+    const out: string[] = [];
+    for (let i = 0; i < r.length; i++)
+      for (let j = i + 1; j < r.length; j++) {
+        const [a, p] = r[i];
+        const [b, q] = r[j];
+        if (p.left < q.right && q.left < p.right && p.top < q.bottom && q.top < p.bottom) out.push(`${a} / ${b}`);
+      }
+    return out;
+  });
+
+test('an imported resnet18 (PyTorch export) opens with 8 collapsed blocks, nothing overlapping; expands without overlaps', { skip: skipReason || torchSkip, timeout: 180000 }, async () => {
+  const file = torchModels(['resnet18:17'])['resnet18:17'];
+  const t = await start({
+    serveArgs: (root) => {
+      const doc = path.join(root, 'resnet18.json');
+      importOnnxFile(file, doc, { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+      return ['--doc', doc];
+    },
+  });
+  try {
+    const { page } = t;
+    await page.waitForFunction(() => document.querySelectorAll('.react-flow__node-block').length === 8, undefined, { timeout: 20000 });
+    assert.equal(await page.locator('.react-flow__node-layer').count(), 8);
+    const names = await page.locator('.react-flow__node-block .block-name').allTextContents();
+    assert.deepEqual(names, ['layer1.0', 'layer1.1', 'layer2.0', 'layer2.1', 'layer3.0', 'layer3.1', 'layer4.0', 'layer4.1']);
+    assert.match((await page.locator('[data-testid="block-layer4.0"]').textContent())!, /9 layers.*256×14×14 → 512×7×7/);
+    assert.match((await page.locator('[data-testid="total-params"]').textContent()) ?? '', /11,181,642/);
+    await page.waitForTimeout(500);
+    assert.deepEqual(await overlapping(page), []);
+    // The README's picture: a taller window, the summary table hidden.
+    await page.keyboard.press('m');
+    await page.setViewportSize({ width: 1440, height: 1500 });
+    await page.waitForTimeout(300);
+    await page.evaluate(() => (window as unknown as W).__netwright.flow.fitView({ padding: 0.04 }));
+    await page.waitForTimeout(500);
+    await shot(page, 'resnet18-imported');
+    // Expanding a block makes room below it.
+    await page.locator('[data-testid="block-layer2.0"] .block-kinds').dblclick();
+    await page.waitForFunction(() => document.querySelectorAll('.react-flow__node-layer').length === 17);
+    await page.waitForTimeout(300);
+    assert.deepEqual(await overlapping(page), []);
+    await shot(page, 'resnet18-imported-expanded');
+    assert.deepEqual(t.errors, []);
+  } finally {
+    await t.close();
+  }
 });
