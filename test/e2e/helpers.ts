@@ -93,6 +93,8 @@ export const shot = (page: Page, name: string) => page.screenshot({ path: path.j
 export async function dropLayer(page: Page, type: string, at: { x: number; y: number }): Promise<string> {
   const n = await page.locator('.react-flow__node').count();
   for (let attempt = 0; ; attempt++) {
+    // The palette scrolls once it has more kinds than fit (Pad, Clip, PReLU…).
+    await page.locator(`[data-layer="${type}"]`).first().scrollIntoViewIfNeeded();
     await drag(page, await center(page, `[data-layer="${type}"]`), at, 10);
     try {
       await page.waitForFunction((k) => document.querySelectorAll('.react-flow__node').length === k, n + 1, { timeout: 3000 });
