@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { withRecognizedBlocks } from '../../engine/graph/blocks.ts';
-import { resnet18Doc } from '../fixtures/big-nets.ts';
+import { mobilenetV2Doc, resnet18Doc } from '../fixtures/big-nets.ts';
 import path from 'node:path';
 import { importOnnxFile } from '../../engine/session/onnx-import.ts';
 import { torchModels, torchSkip } from '../onnx/import-helpers.ts';
@@ -161,4 +161,20 @@ test('an imported resnet18 (PyTorch export) opens with 8 collapsed blocks, nothi
   } finally {
     await t.close();
   }
+});
+
+test('auto-layout in the editor: 154 layers (mobilenet_v2-shaped, piled on one spot) end up with no two overlapping', { skip: skipReason, timeout: 120000 }, async () => {
+  const { page } = s;
+  const doc = mobilenetV2Doc();
+  const piled = { ...doc, nodes: doc.nodes.map((n) => ({ ...n, position: { x: 0, y: 0 } })) };
+  await page.evaluate((d) => (window as unknown as W).__netwright.store.load(d, null), piled);
+  await waitCount('.react-flow__node-layer', 154);
+  await page.waitForTimeout(300);
+  assert.ok((await overlapping(page)).length > 1000, 'piled up before the layout');
+  await page.locator('button', { hasText: 'Layout' }).click();
+  await page.waitForFunction(() => document.querySelector('.doc-title .dirty') !== null, undefined, { timeout: 30000 });
+  await page.waitForTimeout(800);
+  assert.deepEqual(await overlapping(page), []);
+  await shot(page, 'mobilenet-layout');
+  assert.deepEqual(s.errors, []);
 });
