@@ -331,7 +331,7 @@ program
       throw new UserError(`cannot import ${src}: ${(e as Error).message}`);
     }
     const a = inferShapes(r.result.doc);
-    console.log(`imported ${src} (opset ${r.result.opset}, ${r.result.counts.onnxNodes} ONNX nodes) as ${r.result.counts.layers} layers: ${a.totals.params.toLocaleString('en-US')} parameters`);
+    console.log(`imported ${src} (opset ${r.result.opset}, ${r.result.counts.onnxNodes} ONNX nodes) as ${r.result.counts.layers} layers${r.result.doc.blocks?.length ? ` (${r.result.doc.blocks.length} blocks, collapsed)` : ''}: ${a.totals.params.toLocaleString('en-US')} parameters`);
     console.log(`wrote ${r.docPath} and ${r.weightsPath}`);
     if (r.result.open) console.log("the graph's output is not class scores: the output is left open; add the head (Dense + Output) in the editor");
   });

@@ -99,6 +99,14 @@ export type TrainingSettings = z.infer<typeof trainingSchema>;
 /** The data settings with every default filled in. */
 export const dataSettings = (t: Pick<TrainingSettings, 'data'>): DataSettings => t.data ?? dataSchema.parse({});
 
+/** A named group of connected nodes, drawn as one node when collapsed (display only: inference and training ignore it). */
+export const blockSchema = z.object({
+  id: z.string().min(1),
+  name: z.string().default('block'),
+  nodes: z.array(z.string().min(1)).min(1),
+  collapsed: z.boolean().default(true),
+});
+
 export const documentSchema = z.object({
   format: z.literal(FORMAT),
   version: z.literal(FORMAT_VERSION),
@@ -111,11 +119,14 @@ export const documentSchema = z.object({
    * (an imported model's weights), relative to the document's folder; left out: random init.
    */
   weights: z.string().min(1).optional(),
+  /** Optional groups of nodes for the canvas (docs/format.md, "Blocks"). */
+  blocks: z.array(blockSchema).optional(),
 });
 
 export type NetworkDocument = z.infer<typeof documentSchema>;
 export type DocNode = NetworkDocument['nodes'][number];
 export type DocEdge = NetworkDocument['edges'][number];
+export type DocBlock = z.infer<typeof blockSchema>;
 
 export type LoadResult = { ok: true; doc: NetworkDocument; problems: Problem[] } | { ok: false; problems: Problem[] };
 
@@ -149,8 +160,8 @@ export function parseDocument(input: unknown): LoadResult {
     };
   }
   const doc = parsed.data;
-  const problems = [...checkIds(doc), ...doc.nodes.flatMap(checkParams)];
-  if (problems.some((p) => p.code === 'duplicate-id')) return { ok: false, problems };
+  const problems = [...checkIds(doc), ...checkBlocks(doc), ...doc.nodes.flatMap(checkParams)];
+  if (problems.some((p) => p.code === 'duplicate-id' || p.code === 'bad-block')) return { ok: false, problems };
   return { ok: true, doc, problems };
 }
 
@@ -167,6 +178,48 @@ function checkIds(doc: NetworkDocument): Problem[] {
     edges.add(e.id);
   }
   return out;
+}
+
+/**
+ * Blocks name nodes that exist, no node is in two blocks, and a block's nodes are connected
+ * (through edges between them, either direction).
+ */
+export function checkBlocks(doc: Pick<NetworkDocument, 'nodes' | 'edges' | 'blocks'>): Problem[] {
+  const out: Problem[] = [];
+  const ids = new Set(doc.nodes.map((n) => n.id));
+  const owner = new Map<string, string>();
+  const blockIds = new Set<string>();
+  for (const b of doc.blocks ?? []) {
+    const bad = (message: string, nodeId?: string) => out.push({ ...(nodeId ? { nodeId } : {}), code: 'bad-block', message: `block "${b.id}": ${message}` });
+    if (blockIds.has(b.id)) bad('two blocks have this id');
+    blockIds.add(b.id);
+    const members = new Set<string>();
+    for (const id of b.nodes) {
+      if (!ids.has(id)) bad(`no node has the id "${id}"`);
+      else if (members.has(id)) bad(`lists node "${id}" twice`, id);
+      else if (owner.has(id)) bad(`node "${id}" is already in block "${owner.get(id)}"`, id);
+      else owner.set(id, b.id);
+      members.add(id);
+    }
+    if (!blockConnected(b.nodes, doc.edges)) bad('its nodes are not connected to each other');
+  }
+  return out;
+}
+
+/** True when the nodes form one piece through the edges between them (either direction). */
+export function blockConnected(nodes: string[], edges: { source: string; target: string }[]): boolean {
+  const set = new Set(nodes);
+  if (set.size <= 1) return true;
+  const nb = new Map<string, string[]>();
+  for (const e of edges) {
+    if (!set.has(e.source) || !set.has(e.target)) continue;
+    nb.set(e.source, [...(nb.get(e.source) ?? []), e.target]);
+    nb.set(e.target, [...(nb.get(e.target) ?? []), e.source]);
+  }
+  const seen = new Set<string>([nodes[0]]);
+  const stack = [nodes[0]];
+  while (stack.length) for (const m of nb.get(stack.pop()!) ?? []) if (!seen.has(m)) (seen.add(m), stack.push(m));
+  return seen.size === set.size;
 }
 
 /** Unknown layer types, unknown params, and values of the wrong type or out of range. */

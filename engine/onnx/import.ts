@@ -4,6 +4,7 @@
 // anything is written. docs/format.md ("Importing ONNX") lists the mapping.
 import { FORMAT, FORMAT_VERSION, nodeParams, parseDocument, trainingSchema, type DocEdge, type DocNode, type NetworkDocument } from '../graph/document.ts';
 import { inferShapes } from '../graph/infer.ts';
+import { withRecognizedBlocks } from '../graph/blocks.ts';
 import type { Params, Shape } from '../graph/layer.ts';
 import { layerDef } from '../graph/registry.ts';
 import { decodeModel, OnnxReadError, type Attr, type NodeIR, type Tensor } from './model.ts';
@@ -589,14 +590,15 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
   if (open && last.softmaxOf) materializeSoftmax(outName, last);
 
   layout(nodes, edges);
-  const doc: NetworkDocument = {
+  // ResNet basic blocks and MobileNetV2 inverted residuals arrive as collapsed blocks (display only).
+  const doc: NetworkDocument = withRecognizedBlocks({
     format: FORMAT,
     version: FORMAT_VERSION,
     name: opts.name ?? (graph.name || 'imported'),
     nodes,
     edges,
     training: trainingSchema.parse({}),
-  };
+  }, { compact: true });
   // The document must load and analyse like any other, with the shapes the weights were made for.
   const loaded = parseDocument(JSON.parse(JSON.stringify(doc)));
   if (!loaded.ok || loaded.problems.length) throw new ImportError(`the imported document does not load: ${loaded.problems.map((p) => `[${p.nodeId ?? '-'}] ${p.message}`).join('; ')}`);

@@ -271,6 +271,13 @@ export function App({ client }: { client: EngineClient }) {
       if (mod && k === 'c') return void copy();
       if (mod && k === 'x') return void (copy() && store.deleteSelection());
       if (mod && k === 'v') return void (clipboard.current && store.paste(clipboard.current));
+      if (mod && k === 'g') {
+        // Blocks: group the selection (Ctrl+G), ungroup the selected blocks (Ctrl+Shift+G).
+        e.preventDefault();
+        if (e.shiftKey) return void (store.ungroupSelection() || notify('Nothing to ungroup: select a block', 'error'));
+        const r = store.groupSelection();
+        return void notify('refused' in r ? `Not grouped: ${r.refused}` : 'Grouped into a block (double-click it to expand)', 'refused' in r ? 'error' : 'info');
+      }
       if (mod && k === 'd') {
         e.preventDefault();
         const f = store.copySelection();
@@ -280,6 +287,7 @@ export function App({ client }: { client: EngineClient }) {
       if (mod || e.altKey) return;
       if (e.key === 'Delete' || e.key === 'Backspace') return (e.preventDefault(), store.deleteSelection());
       if (e.key === 'Escape') return store.select({ nodes: [], edges: [] });
+      if (k === 'b') return store.toggleSelectedBlocks();
       if (k === 'l') return void layout();
       if (k === 'f') return fit();
       if (k === 'm') return setShowSummary((v) => !v);
@@ -288,7 +296,7 @@ export function App({ client }: { client: EngineClient }) {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [dialog, question, store, save, saveAs, open, newDoc, copy, layout, fit, view]);
+  }, [dialog, question, store, save, saveAs, open, newDoc, copy, layout, fit, view, notify]);
 
   const errors = analysis.problems.filter((p) => p.severity !== 'warning').length;
   const warnings = analysis.problems.length - errors;

@@ -22,10 +22,15 @@ import type { Analysis } from '../../engine/graph/infer.ts';
 import { fmtShape, type Problem } from '../../engine/graph/layer.ts';
 import { layerDef } from '../../engine/graph/registry.ts';
 import type { EditorState } from '../store/editor-store.ts';
+import { blockIdOf, visibleGraph } from '../store/block-view.ts';
+import { BlockFrame, BlockNode, blockFlowNodes, type BlockFlowNode, type FrameFlowNode } from './BlockNode.tsx';
 import { useEditor } from './context.ts';
 import { LayerNode, type LayerData, type LayerFlowNode } from './LayerNode.tsx';
 
-const nodeTypes = { layer: LayerNode };
+const nodeTypes = { layer: LayerNode, block: BlockNode, blockFrame: BlockFrame };
+
+/** A layer, a collapsed block, or the frame behind an expanded block. */
+type CanvasNode = LayerFlowNode | BlockFlowNode | FrameFlowNode;
 
 const portOf = (handle: string | null | undefined): number => (handle?.startsWith('in-') ? Number(handle.slice(3)) : 0);
 
@@ -73,7 +78,7 @@ export function Canvas({ state, analysis, fitRequest }: { state: EditorState; an
   const flow = useReactFlow();
   const initialized = useNodesInitialized();
   const fitted = useRef(0);
-  const [nodes, setNodes] = useState<LayerFlowNode[]>([]);
+  const [nodes, setNodes] = useState<CanvasNode[]>([]);
   const [edges, setEdges] = useState<Edge[]>([]);
   // Reuse a flow node object while nothing it shows has changed, so React Flow skips it.
   const cache = useRef(new Map<string, { doc: DocNode; key: string; selected: boolean; node: LayerFlowNode }>());
@@ -82,11 +87,13 @@ export function Canvas({ state, analysis, fitRequest }: { state: EditorState; an
     const problems = problemsByNode(analysis);
     const params = new Map(analysis.rows.map((r) => [r.nodeId, r.params]));
     const sel = new Set(state.selection.nodes);
+    const view = visibleGraph(state.doc);
     setNodes((prev) => {
       const measured = new Map(prev.map((n) => [n.id, n.measured]));
-      const next: LayerFlowNode[] = [];
+      const next: CanvasNode[] = [];
       const seen = new Map<string, { doc: DocNode; key: string; selected: boolean; node: LayerFlowNode }>();
       for (const n of state.doc.nodes) {
+        if (view.visibleId.get(n.id) !== n.id) continue; // inside a collapsed block
         const data = layerData(n, analysis, problems.get(n.id), params);
         const key = JSON.stringify(data);
         const old = cache.current.get(n.id);
@@ -99,27 +106,37 @@ export function Canvas({ state, analysis, fitRequest }: { state: EditorState; an
         next.push(node);
       }
       cache.current = seen;
+      // Blocks and frames: the previous object while nothing it shows changed, so React Flow skips it.
+      const old = new Map(prev.map((n) => [n.id, n]));
+      const same = (x: CanvasNode, y: CanvasNode | undefined) => !!y && JSON.stringify([x.position, x.data, x.selected, x.style]) === JSON.stringify([y.position, y.data, y.selected, y.style]);
+      for (const n of blockFlowNodes(state.doc, analysis, problems, sel, measured)) next.push(same(n, old.get(n.id)) ? old.get(n.id)! : n);
       return next;
     });
     const esel = new Set(state.selection.edges);
     const bad = new Set(analysis.problems.filter((p) => p.edgeId).map((p) => p.edgeId));
-    setEdges(
-      state.doc.edges.map((e) => {
+    setEdges((prevEdges) => {
+      // Unchanged edges keep their objects, so React Flow redraws only what changed.
+      const old = new Map(prevEdges.map((e) => [e.id, e]));
+      const keep = (e: Edge): Edge => {
+        const o = old.get(e.id);
+        return o && o.source === e.source && o.target === e.target && o.targetHandle === e.targetHandle && o.label === e.label && !!o.selected === !!e.selected && o.className === e.className ? o : e;
+      };
+      return view.edges.map(({ edge: e, source, target, intoBlock }) => {
         const shape = analysis.edgeShapes.get(e.id);
         return {
           id: e.id,
-          source: e.source,
-          target: e.target,
+          source,
+          target,
           sourceHandle: 'out',
-          targetHandle: `in-${e.targetPort}`,
+          targetHandle: intoBlock ? 'in' : `in-${e.targetPort}`,
           label: shape ? fmtShape(shape) : undefined,
           selected: esel.has(e.id),
           className: bad.has(e.id) ? 'edge-bad' : shape ? 'edge-ok' : 'edge-unknown',
           labelBgPadding: [4, 2] as [number, number],
           labelBgBorderRadius: 3,
         };
-      }),
-    );
+      }).map(keep);
+    });
   }, [state.doc, state.selection, analysis]);
 
   useEffect(() => {
@@ -129,7 +146,7 @@ export function Canvas({ state, analysis, fitRequest }: { state: EditorState; an
     }
   }, [fitRequest, initialized, nodes, flow]);
 
-  const onNodesChange = useCallback((changes: NodeChange<LayerFlowNode>[]) => {
+  const onNodesChange = useCallback((changes: NodeChange<CanvasNode>[]) => {
     // Deletion goes through the store (Delete key handler), never through React Flow.
     setNodes((ns) => applyNodeChanges(changes.filter((c) => c.type !== 'remove'), ns));
   }, []);
@@ -137,7 +154,9 @@ export function Canvas({ state, analysis, fitRequest }: { state: EditorState; an
     setEdges((es) => applyEdgeChanges(changes.filter((c) => c.type !== 'remove'), es));
   }, []);
   const onSelectionChange = useCallback(
-    ({ nodes: ns, edges: es }: OnSelectionChangeParams) => store.select({ nodes: ns.map((n) => n.id), edges: es.map((e) => e.id) }),
+    ({ nodes: ns, edges: es }: OnSelectionChangeParams) =>
+      // A selected block stands for all of its layers.
+      store.select({ nodes: ns.flatMap((n) => (blockIdOf(n.id) ? (store.doc.blocks?.find((b) => b.id === blockIdOf(n.id))?.nodes ?? []) : n.type === 'blockFrame' ? [] : [n.id])), edges: es.map((e) => e.id) }),
     [store],
   );
 
@@ -160,7 +179,29 @@ export function Canvas({ state, analysis, fitRequest }: { state: EditorState; an
   );
 
   const onNodeDragStop = useCallback(
-    (_e: unknown, _n: LayerFlowNode, dragged: LayerFlowNode[]) => store.moveNodes(Object.fromEntries(dragged.map((n) => [n.id, n.position]))),
+    (_e: unknown, _n: CanvasNode, dragged: CanvasNode[]) => {
+      const moves: Record<string, { x: number; y: number }> = {};
+      for (const n of dragged) {
+        const b = blockIdOf(n.id) ? store.doc.blocks?.find((x) => x.id === blockIdOf(n.id)) : undefined;
+        if (!b) {
+          if (n.type === 'layer') moves[n.id] = n.position;
+          continue;
+        }
+        // A collapsed block's layers move with it (it sits at their top-left corner).
+        const members = store.doc.nodes.filter((m) => b.nodes.includes(m.id));
+        const dx = n.position.x - Math.min(...members.map((m) => m.position.x));
+        const dy = n.position.y - Math.min(...members.map((m) => m.position.y));
+        for (const m of members) moves[m.id] = { x: m.position.x + dx, y: m.position.y + dy };
+      }
+      store.moveNodes(moves);
+    },
+    [store],
+  );
+  const onNodeDoubleClick = useCallback(
+    (_e: unknown, n: CanvasNode) => {
+      const id = blockIdOf(n.id);
+      if (id) store.setBlockCollapsed(id, false);
+    },
     [store],
   );
 
@@ -177,6 +218,7 @@ export function Canvas({ state, analysis, fitRequest }: { state: EditorState; an
         onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
         onNodeDragStop={onNodeDragStop}
+        onNodeDoubleClick={onNodeDoubleClick}
         deleteKeyCode={null}
         multiSelectionKeyCode={['Meta', 'Control', 'Shift']}
         selectionKeyCode="Shift"
@@ -187,7 +229,7 @@ export function Canvas({ state, analysis, fitRequest }: { state: EditorState; an
       >
         <Background gap={20} size={1} />
         <Controls showInteractive={false} />
-        <MiniMap pannable zoomable nodeStrokeWidth={3} nodeColor={(n) => ((n.data as LayerData).problem?.severity === 'warning' ? '#d9a400' : (n.data as LayerData).problem ? '#d33' : '#7a8ca3')} />
+        <MiniMap pannable zoomable nodeStrokeWidth={3} nodeColor={(n) => (n.type === 'blockFrame' ? 'transparent' : (n.data as LayerData).problem?.severity === 'warning' ? '#d9a400' : (n.data as LayerData).problem ? '#d33' : '#7a8ca3')} />
       </ReactFlow>
       {state.doc.nodes.length === 0 && (
         <div className="canvas-empty">

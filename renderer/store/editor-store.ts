@@ -3,6 +3,8 @@
 // no DOM, no React, so node:test can drive it. Every edit is one function that returns a new
 // document; history keeps whole documents (they share everything an edit did not touch).
 import { FORMAT, FORMAT_VERSION, documentSchema, parseDocument, type DocEdge, type DocNode, type NetworkDocument } from '../../engine/graph/document.ts';
+import { blockConnected, type DocBlock } from '../../engine/graph/document.ts';
+import { shiftBelowBlock as shiftBelow } from '../../engine/graph/blocks.ts';
 import { inferShapes, type Analysis } from '../../engine/graph/infer.ts';
 import type { ParamValue, Problem } from '../../engine/graph/layer.ts';
 import { layerDef } from '../../engine/graph/registry.ts';
@@ -147,6 +149,7 @@ export class EditorStore {
   /** Records an edit: the current document goes on the undo stack. */
   private commit(label: string, doc: NetworkDocument, opts: { merge?: string; selection?: Selection } = {}): void {
     if (doc === this.state.doc) return;
+    doc = tidyBlocks(doc);
     if (!(opts.merge && opts.merge === this.mergeKey && this.past.length)) {
       this.past.push({ doc: this.state.doc, label });
       if (this.past.length > HISTORY_LIMIT) this.past.shift();
@@ -400,4 +403,115 @@ export class EditorStore {
     this.commit(`paste ${nodes.length === 1 ? 'layer' : `${nodes.length} layers`}`, { ...doc, nodes: [...doc.nodes, ...nodes], edges: [...doc.edges, ...edges] }, { selection: { nodes: ids, edges: [] } });
     return ids;
   }
+
+  // ---- blocks (display only: docs/format.md, "Blocks") ----
+
+  blockOf(nodeId: string): DocBlock | undefined {
+    return this.state.doc.blocks?.find((b) => b.nodes.includes(nodeId));
+  }
+
+  /** The blocks with at least one selected node. */
+  selectedBlocks(): DocBlock[] {
+    const sel = new Set(this.state.selection.nodes);
+    return (this.state.doc.blocks ?? []).filter((b) => b.nodes.some((id) => sel.has(id)));
+  }
+
+  /** Groups the selected layers into a new collapsed block: one undo step. */
+  groupSelection(name?: string): { id: string } | { refused: string } {
+    const doc = this.state.doc;
+    const ids = doc.nodes.map((n) => n.id).filter((id) => this.state.selection.nodes.includes(id));
+    if (ids.length < 2) return { refused: 'select at least two connected layers to group' };
+    for (const id of ids) {
+      const b = this.blockOf(id);
+      if (b) return { refused: `${this.node(id)?.label ?? id} is already in block “${b.name}”; ungroup it first` };
+    }
+    if (!blockConnected(ids, doc.edges)) return { refused: 'the selected layers are not connected to each other' };
+    const blocks = doc.blocks ?? [];
+    const takenIds = new Set(blocks.map((b) => b.id));
+    const takenNames = new Set(blocks.map((b) => b.name));
+    let i = 1;
+    while (takenIds.has(`block${i}`)) i++;
+    let k = 1;
+    while (takenNames.has(`Block ${k}`)) k++;
+    const block: DocBlock = { id: `block${i}`, name: name?.trim() || `Block ${k}`, nodes: ids, collapsed: true };
+    const next = shiftBelow({ ...doc, blocks: [...blocks, block] }, block, -1);
+    this.commit('group layers', next, { selection: { nodes: ids, edges: [] } });
+    return { id: block.id };
+  }
+
+  /** Removes a block (its layers stay, shown one by one again): one undo step. */
+  ungroup(blockId: string): void {
+    const doc = this.state.doc;
+    const b = doc.blocks?.find((x) => x.id === blockId);
+    if (!b) return;
+    const opened = b.collapsed ? shiftBelow(doc, b, 1) : doc;
+    this.commit('ungroup', withBlocks(opened, (opened.blocks ?? []).filter((x) => x.id !== blockId)), { selection: { nodes: [...b.nodes], edges: [] } });
+  }
+
+  /** Ungroups every block with a selected layer (one undo step); returns how many. */
+  ungroupSelection(): number {
+    const bs = this.selectedBlocks();
+    if (!bs.length) return 0;
+    let doc = this.state.doc;
+    for (const b of bs) if (b.collapsed) doc = shiftBelow(doc, b, 1);
+    const gone = new Set(bs.map((b) => b.id));
+    this.commit(bs.length === 1 ? 'ungroup' : `ungroup ${bs.length} blocks`, withBlocks(doc, (doc.blocks ?? []).filter((b) => !gone.has(b.id))));
+    return bs.length;
+  }
+
+  /** Collapses or expands a block; the layers below it move to make (or take back) room. One undo step. */
+  setBlockCollapsed(blockId: string, collapsed: boolean): void {
+    const doc = this.state.doc;
+    const b = doc.blocks?.find((x) => x.id === blockId);
+    if (!b || b.collapsed === collapsed) return;
+    const moved = shiftBelow(doc, b, collapsed ? -1 : 1);
+    const blocks = (moved.blocks ?? []).map((x) => (x.id === blockId ? { ...x, collapsed } : x));
+    this.commit(collapsed ? `collapse ${b.name}` : `expand ${b.name}`, { ...moved, blocks });
+  }
+
+  /** Collapses the selected blocks, or expands them when they all are collapsed. */
+  toggleSelectedBlocks(): void {
+    const bs = this.selectedBlocks();
+    if (!bs.length) return;
+    const collapse = !bs.every((b) => b.collapsed);
+    let doc = this.state.doc;
+    for (const b of bs) {
+      if (b.collapsed === collapse) continue;
+      doc = shiftBelow(doc, b, collapse ? -1 : 1);
+      doc = { ...doc, blocks: (doc.blocks ?? []).map((x) => (x.id === b.id ? { ...x, collapsed: collapse } : x)) };
+    }
+    this.commit(collapse ? 'collapse blocks' : 'expand blocks', doc);
+  }
+
+  renameBlock(blockId: string, name: string): void {
+    const next = name.trim();
+    const b = this.state.doc.blocks?.find((x) => x.id === blockId);
+    if (!b || !next || b.name === next) return;
+    this.commit('rename block', { ...this.state.doc, blocks: this.state.doc.blocks!.map((x) => (x.id === blockId ? { ...x, name: next } : x)) }, { merge: `block.${blockId}.name` });
+  }
+}
+
+/** After an edit: blocks lose nodes that are gone; a block left empty or in pieces is dropped. */
+export function tidyBlocks(doc: NetworkDocument): NetworkDocument {
+  if (!doc.blocks) return doc;
+  const ids = new Set(doc.nodes.map((n) => n.id));
+  let changed = false;
+  const blocks: DocBlock[] = [];
+  for (const b of doc.blocks) {
+    const nodes = b.nodes.filter((id) => ids.has(id));
+    if (nodes.length !== b.nodes.length) changed = true;
+    if (!nodes.length || !blockConnected(nodes, doc.edges)) {
+      changed = true;
+      continue;
+    }
+    blocks.push(nodes.length === b.nodes.length ? b : { ...b, nodes });
+  }
+  return changed ? withBlocks(doc, blocks) : doc;
+}
+
+/** The document with these blocks; none: no `blocks` field. */
+function withBlocks(doc: NetworkDocument, blocks: DocBlock[]): NetworkDocument {
+  if (blocks.length) return { ...doc, blocks };
+  const { blocks: _gone, ...rest } = doc;
+  return rest;
 }
