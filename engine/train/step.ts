@@ -51,7 +51,7 @@ export class TrainingStep {
     const shards = opts.shards ?? autoShards(graph, wanted, threads);
     let step: TrainingStep;
     if (shards === 2) {
-      if (opts.gradients || opts.optimizer === 'none' || graph.forward.states.length) throw new Error('a sharded step needs an optimizer and a network without running statistics');
+      if (opts.gradients || opts.optimizer === 'none' || graph.forward.states.some((s) => s.updated)) throw new Error('a sharded step needs an optimizer and a network without running statistics');
       const settings = opts.optimizer ?? doc.training;
       const parallel = await ParallelStep.create(doc, settings, threads, doc.training.batchSize, nchwc);
       step = new TrainingStep(graph, undefined, undefined, doc.training, 'cpu', undefined, parallel);
@@ -248,7 +248,7 @@ export function stepGroup(graph: TrainingGraph, batchSize: number): number {
  * (BatchNorm) belong to the whole batch, so such nets never shard.
  */
 export function autoShards(graph: TrainingGraph, device: Device, threads: number): 1 | 2 {
-  if (device !== 'cpu' || threads < 2 || graph.forward.states.length || !graph.scalars.length) return 1;
+  if (device !== 'cpu' || threads < 2 || graph.forward.states.some((s) => s.updated) || !graph.scalars.length) return 1;
   const { totals } = graph.forward.analysis;
   return totals.flops >= 8 * totals.params ? 2 : 1;
 }
