@@ -11,6 +11,7 @@ import { FASHION_MNIST_CLASSES, importIdx } from './data/idx.ts';
 import { datasetReport, formatReport } from './data/report.ts';
 import { SAMPLE_CLASSES, writeSampleDataset } from './data/sample.ts';
 import { parseDocument, trainingSchema, type NetworkDocument } from './graph/document.ts';
+import { freezeUpTo, replaceHead } from './graph/finetune.ts';
 import { inferShapes } from './graph/infer.ts';
 import { fmtShape } from './graph/layer.ts';
 import { DEVICES, type Device } from './train/ort.ts';
@@ -94,6 +95,8 @@ program
   .option('--out <dir>', 'output folder (default: runs/<name>-<time>)')
   .addOption(new Option('--device <d>', 'execution provider; falls back to CPU with the reason').choices([...DEVICES]).default('cpu'))
   .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)', int('--threads'))
+  .option('--freeze <node-id>', 'fine-tune: freeze this layer and every layer upstream of it (no gradient, no optimizer state)')
+  .option('--replace-head', 'fine-tune: give the last Dense (the one feeding the Output) as many fresh units as the image folder has classes')
   .action(async (file: string | undefined, o: Record<string, unknown>) => {
     if (o.resume !== undefined) {
       if (file) throw new UserError('--resume continues a run with its own document: leave out net.json');
@@ -122,8 +125,29 @@ program
     const data = (o.data as string | undefined) ?? (doc.training.dataset ? path.resolve(path.dirname(file), doc.training.dataset) : undefined);
     if (!data) throw new UserError('no image folder: pass --data <dir> (one subfolder per class)');
     const outDir = (o.out as string | undefined) ?? path.join('runs', `${path.basename(file, '.json')}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
-    await trainAndReport({ doc, dataDir: data, outDir, device: o.device as Device, maxSteps: o.maxSteps as number | undefined, threads: o.threads as number | undefined }, { doc, path: path.resolve(file) });
+    const tuned = await fineTuned(doc, o.freeze as string | undefined, o.replaceHead === true, data);
+    await trainAndReport({ doc: tuned, dataDir: data, outDir, device: o.device as Device, maxSteps: o.maxSteps as number | undefined, threads: o.threads as number | undefined }, { doc: tuned, path: path.resolve(file) });
   });
+
+/** `train --freeze <id>` and `--replace-head` (engine/graph/finetune.ts): the document to train. */
+async function fineTuned(doc: NetworkDocument, freeze: string | undefined, head: boolean, dataDir: string): Promise<NetworkDocument> {
+  let out = doc;
+  if (freeze !== undefined) {
+    if (!out.nodes.some((n) => n.id === freeze)) throw new UserError(`--freeze: no layer with the id "${freeze}" (ids: ${out.nodes.map((n) => n.id).join(', ')})`);
+    out = freezeUpTo(out, freeze);
+  }
+  if (head) {
+    const scan = await scanImageFolder(dataDir, { valSplit: out.training.valSplit, seed: out.training.seed });
+    try {
+      const r = replaceHead(out, scan.classNames.length);
+      console.log(`replaced the head: ${r.head} has ${scan.classNames.length} fresh units (${scan.classNames.join(', ')})`);
+      out = r.doc;
+    } catch (e) {
+      throw new UserError(`--replace-head: ${(e as Error).message}`);
+    }
+  }
+  return out;
+}
 
 /**
  * Runs training with a progress bar on a terminal; throws the run's error as a UserError.

@@ -241,8 +241,8 @@ export const INPUT_NAME = 'input';
  * The inference model: input image batch -> logits and probs, with trained values baked in
  * (or, with 'inputs', fed at run time: the validation graph used during training).
  */
-export function buildInferenceModel(doc: NetworkDocument, values: Map<string, Float32Array> | 'inputs', meta: ModelMeta): ModelIR {
-  const f = lowerForward(doc, 'infer', values);
+export function buildInferenceModel(doc: NetworkDocument, values: Map<string, Float32Array> | 'inputs', meta: ModelMeta, lower?: LowerOptions): ModelIR {
+  const f = lowerForward(doc, 'infer', values, lower);
   const { g } = f;
   if (meta.classNames.length && meta.classNames.length !== f.classes) {
     throw new Error(`the output head has ${f.classes} classes but ${meta.classNames.length} class names were given`);

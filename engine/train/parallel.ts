@@ -11,6 +11,7 @@
 // sides copy). A sequence number in `ctrl` starts a step; DONE echoes it when the replica is through.
 import type { Worker } from 'node:worker_threads';
 import { buildTrainingGraph, buildUpdateGraph } from '../autodiff/training-graph.ts';
+import type { LowerOptions } from '../graph/compile.ts';
 import type { NetworkDocument, TrainingSettings } from '../graph/document.ts';
 import { encodeModel } from '../onnx/model.ts';
 import { spawnWorker, workerUrl } from '../threads.ts';
@@ -180,8 +181,8 @@ export class ParallelStep {
    * is split between the two shards. `capacity`: the largest batch run() will be given.
    * `nchwc`: block size for blocked convolutions (0: none).
    */
-  static async create(doc: NetworkDocument, settings: TrainingSettings, threads: number, capacity: number, nchwc = 0): Promise<ParallelStep> {
-    const shardGraph = buildTrainingGraph(doc, { gradients: true, optimizer: 'none', shardScale: true, nchwc });
+  static async create(doc: NetworkDocument, settings: TrainingSettings, threads: number, capacity: number, nchwc = 0, lower?: LowerOptions): Promise<ParallelStep> {
+    const shardGraph = buildTrainingGraph(doc, { gradients: true, optimizer: 'none', shardScale: true, nchwc, lower });
     const f = shardGraph.forward;
     let offset = 0;
     const params = shardGraph.trainable.map((w) => {

@@ -3,7 +3,7 @@
 import { buildTrainingGraph, type TrainingGraph } from '../autodiff/training-graph.ts';
 import { loopedStep } from '../autodiff/step-loop.ts';
 import { scalarInputs } from '../autodiff/optimizers.ts';
-import { initialValues } from '../graph/compile.ts';
+import { initialValues, lowerForward, type Forward } from '../graph/compile.ts';
 import type { NetworkDocument, TrainingSettings } from '../graph/document.ts';
 import { Rng } from '../graph/rng.ts';
 import { encodeModel } from '../onnx/model.ts';
@@ -21,6 +21,13 @@ export class TrainingStep {
   values = new Map<string, Float32Array>();
   /** Optimizer steps taken (Adam's t). */
   t = 0;
+  /**
+   * A head-only step (create's `from`): the values of the frozen part below it, which the step
+   * does not take but the whole model does (modelValues); empty otherwise.
+   */
+  outside = new Map<string, Float32Array>();
+  /** The weights and states of the whole network (more than the step's own with `from`). */
+  whole: Pick<Forward, 'weights' | 'states'> = { weights: [], states: [] };
 
   private constructor(
     readonly graph: TrainingGraph,
@@ -41,19 +48,20 @@ export class TrainingStep {
 
   static async create(
     doc: NetworkDocument,
-    opts: { device?: Device; threads?: number; seed?: number; gradients?: boolean; optimizer?: TrainingSettings | 'none'; shards?: 1 | 2; blocked?: boolean; group?: number } = {},
+    opts: { device?: Device; threads?: number; seed?: number; gradients?: boolean; optimizer?: TrainingSettings | 'none'; shards?: 1 | 2; blocked?: boolean; group?: number; from?: string } = {},
   ): Promise<TrainingStep> {
     const wanted = opts.device ?? 'cpu';
     // Blocked convolutions are CPU kernels: on a GPU they would run on the CPU.
     const nchwc = wanted === 'cpu' && opts.blocked !== false ? await nchwcBlockSize() : 0;
-    const graph = buildTrainingGraph(doc, { gradients: opts.gradients, optimizer: opts.optimizer, nchwc });
+    const lower = opts.from ? { from: opts.from } : undefined;
+    const graph = buildTrainingGraph(doc, { gradients: opts.gradients, optimizer: opts.optimizer, nchwc, lower });
     const threads = opts.threads ?? os.availableParallelism();
     const shards = opts.shards ?? autoShards(graph, wanted, threads);
     let step: TrainingStep;
     if (shards === 2) {
       if (opts.gradients || opts.optimizer === 'none' || graph.forward.states.some((s) => s.updated)) throw new Error('a sharded step needs an optimizer and a network without running statistics');
       const settings = opts.optimizer ?? doc.training;
-      const parallel = await ParallelStep.create(doc, settings, threads, doc.training.batchSize, nchwc);
+      const parallel = await ParallelStep.create(doc, settings, threads, doc.training.batchSize, nchwc, lower);
       step = new TrainingStep(graph, undefined, undefined, doc.training, 'cpu', undefined, parallel);
     } else if (wanted === 'cpu' && graph.scalars.length) {
       // One session on several threads (dense-only nets): its threads spin between ops. Their
@@ -67,7 +75,11 @@ export class TrainingStep {
       const { session, device, fallback } = await openSession(encodeModel(graph.model), wanted, threads);
       step = new TrainingStep(graph, stepSession(session), session, doc.training, device, fallback);
     }
-    step.values = initialValues(graph.forward, opts.seed ?? doc.training.seed);
+    // Drawn over the whole network in document order, so a head-only step starts where the whole one would.
+    step.whole = opts.from ? lowerForward(doc, 'train') : graph.forward;
+    const start = initialValues(step.whole, opts.seed ?? doc.training.seed);
+    const own = new Set([...graph.forward.weights, ...graph.forward.states].map((w) => w.name));
+    for (const [k, v] of start) (own.has(k) ? step.values : step.outside).set(k, v);
     for (const s of graph.slots) step.values.set(s.name, new Float32Array(s.shape.reduce((a, b) => a * b, 1)));
     return step;
   }
@@ -75,7 +87,7 @@ export class TrainingStep {
   /** Parameters and states only: what the inference model needs. */
   modelValues(): Map<string, Float32Array> {
     const f = this.graph.forward;
-    return new Map([...f.weights, ...f.states].map((w) => [w.name, this.values.get(w.name)!]));
+    return new Map([...this.outside, ...[...f.weights, ...f.states].map((w) => [w.name, this.values.get(w.name)!] as const)]);
   }
 
   /**
