@@ -1,4 +1,4 @@
-// netwright: validate | train | predict | eval | dataset inspect | import-idx | sample-data | demo | serve
+// netwright: validate | train | predict | eval | import | export | dataset inspect | import-idx | sample-data | demo | serve
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,13 @@ import { inferShapes } from './graph/infer.ts';
 import { fmtShape } from './graph/layer.ts';
 import { DEVICES, type Device } from './train/ort.ts';
 import { openModel } from './train/predictor.ts';
-import { imageSpec, loadDocument } from './train/run.ts';
+import { documentOrThrow, imageSpec, loadDocument } from './train/run.ts';
+import { CompileError, lowerForward } from './graph/compile.ts';
+import { decodeModel } from './onnx/model.ts';
+import { IMAGENET } from './onnx/import.ts';
+import { exportDocument } from './session/export.ts';
+import { importOnnxFile } from './session/onnx-import.ts';
+import { startValues, WeightsFileError } from './train/weights.ts';
 import { report } from './train/scorer.ts';
 import { loadCheckpoint } from './train/checkpoint.ts';
 import { startTraining } from './train/trainer.ts';
@@ -61,6 +67,18 @@ program
       return;
     }
     const a = inferShapes(r.doc);
+    // The document's weights file must fit the layers it is for.
+    if (r.doc.weights) {
+      try {
+        startValues(r.doc, lowerForward(r.doc, 'infer', 'inputs'), r.doc.training.seed, path.dirname(file));
+      } catch (e) {
+        if (!(e instanceof WeightsFileError) && !(e instanceof CompileError)) throw e;
+        if (e instanceof WeightsFileError) {
+          a.problems.push({ code: 'weights', message: e.message });
+          a.ok = false;
+        }
+      }
+    }
     if (o.json) {
       console.log(JSON.stringify({ ok: a.ok, layers: a.rows, totals: a.totals, problems: a.problems }, null, 2));
     } else {
@@ -122,6 +140,7 @@ program
     doc.training = merged.data;
     const cacheDir = doc.training.data?.cacheDir;
     if (cacheDir) doc.training.data!.cacheDir = path.resolve(path.dirname(file), cacheDir);
+    if (doc.weights) doc.weights = path.resolve(path.dirname(file), doc.weights);
     const data = (o.data as string | undefined) ?? (doc.training.dataset ? path.resolve(path.dirname(file), doc.training.dataset) : undefined);
     if (!data) throw new UserError('no image folder: pass --data <dir> (one subfolder per class)');
     const outDir = (o.out as string | undefined) ?? path.join('runs', `${path.basename(file, '.json')}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
@@ -278,6 +297,65 @@ program
     console.log('confusion matrix (rows: true class, columns: predicted):');
     for (let i = 0; i < rep.confusion.length; i++) console.log(`${m.classNames[i].padEnd(nameW)}  ${rep.confusion[i].map((v) => String(v).padStart(5)).join('')}`);
     if (skipped.length) console.error(`skipped ${skipped.length} file(s): ${skipped.slice(0, 5).map((s) => `${s.path} (${s.reason})`).join('; ')}${skipped.length > 5 ? '; …' : ''}`);
+  });
+
+const floatList = (name: string) => (v: string) => {
+  const xs = v.split(',').map((s) => Number(s.trim()));
+  if (!xs.length || xs.some((x) => !Number.isFinite(x))) throw new InvalidArgumentError(`${name} must be comma-separated numbers, e.g. 0.485,0.456,0.406`);
+  return xs;
+};
+
+program
+  .command('import')
+  .description('turn an ONNX image classifier into a network document with its weights (a .weights.safetensors file beside it)')
+  .argument('<model.onnx>')
+  .requiredOption('--out <net.json>', 'the document to write')
+  .option('--mean <m>', 'per-channel mean subtracted from the scaled pixels, e.g. 0.485,0.456,0.406', floatList('--mean'))
+  .option('--std <s>', 'per-channel std dividing them, e.g. 0.229,0.224,0.225', floatList('--std'))
+  .addOption(new Option('--preset <name>', 'preprocessing preset: imagenet = torchvision mean/std').choices(['imagenet']))
+  .addOption(new Option('--scale <range>', "pixel range before mean/std: 0-1 (x/255) or 0-255").choices(['0-1', '0-255']))
+  .option('--open', 'leave the output open (no Output head) even if the graph ends in class scores')
+  .option('--force', 'replace the document and weights file if they exist')
+  .action((src: string, o: { out: string; mean?: number[]; std?: number[]; preset?: 'imagenet'; scale?: '0-1' | '0-255'; open?: boolean; force?: boolean }) => {
+    if (o.preset && (o.mean || o.std)) throw new UserError('--preset sets mean and std: leave out --mean and --std');
+    const pre = o.preset === 'imagenet' ? IMAGENET : { mean: o.mean, std: o.std };
+    let r;
+    try {
+      r = importOnnxFile(src, o.out, { ...pre, scale: o.scale, head: o.open ? 'open' : 'auto', overwrite: o.force });
+    } catch (e) {
+      throw new UserError(`cannot import ${src}: ${(e as Error).message}`);
+    }
+    const a = inferShapes(r.result.doc);
+    console.log(`imported ${src} (opset ${r.result.opset}, ${r.result.counts.onnxNodes} ONNX nodes) as ${r.result.counts.layers} layers: ${a.totals.params.toLocaleString('en-US')} parameters`);
+    console.log(`wrote ${r.docPath} and ${r.weightsPath}`);
+    if (r.result.open) console.log("the graph's output is not class scores: the output is left open; add the head (Dense + Output) in the editor");
+  });
+
+program
+  .command('export')
+  .description("write the inference ONNX of a document with its weights (or of a run's model), checked in ONNX Runtime")
+  .argument('<net.json | run-dir>')
+  .requiredOption('--out <model.onnx>', 'the ONNX file to write')
+  .option('--last', "a run's last model instead of its best")
+  .option('--json', 'print the result as JSON')
+  .action(async (src: string, o: { out: string; last?: boolean; json?: boolean }) => {
+    let res;
+    try {
+      if (fs.statSync(src).isDirectory()) {
+        const best = path.join(src, 'best.onnx');
+        const file = !o.last && fs.existsSync(best) ? best : path.join(src, 'model.onnx');
+        if (!fs.existsSync(file)) throw new Error(`${src} has no model.onnx (is it a run folder, and has its first epoch ended?)`);
+        const bytes = fs.readFileSync(file);
+        const docJson = decodeModel(bytes).metadata['netwright.document'];
+        if (!docJson) throw new Error(`${file} does not carry its document (netwright.document)`);
+        res = await exportDocument(documentOrThrow(docJson, file), o.out, { modelBytes: bytes });
+      } else res = await exportDocument(loadDocument(src), o.out, { docDir: path.dirname(src) });
+    } catch (e) {
+      throw new UserError((e as Error).message);
+    }
+    if (o.json) console.log(JSON.stringify(res, null, 2));
+    else console.log(`wrote ${res.path} (${res.bytes.toLocaleString('en-US')} bytes); ONNX Runtime reproduces the engine on ${res.compared} images: max abs diff ${res.maxAbsDiff.toExponential(2)} (tolerance ${res.tolerance})`);
+    if (!res.ok) throw new UserError(`the exported model does not match the engine (max abs diff ${res.maxAbsDiff}, same class on ${res.sameArgmax}/${res.compared})`);
   });
 
 const dataset = program.command('dataset').description('image-folder datasets');

@@ -43,6 +43,8 @@ export interface Forward {
   logits: string;
   classes: number;
   loss: 'cross_entropy' | 'mse';
+  /** No Output head (an open-ended network, inference only): `logits` is its last layer's output. */
+  open: boolean;
   weights: WeightInfo[];
   states: StateInfo[];
   masks: MaskInfo[];
@@ -67,10 +69,26 @@ export class CompileError extends Error {
   }
 }
 
-export function analyseOrThrow(doc: NetworkDocument): Analysis {
+export function analyseOrThrow(doc: NetworkDocument, open = false): Analysis {
   const a = inferShapes(doc);
+  if (open && !doc.nodes.some((n) => n.type === 'Output')) return openEnded(a);
   if (!a.ok) throw new CompileError(a);
   return a;
+}
+
+/**
+ * A network without an output head (an imported backbone): its one open end, the layer nothing
+ * reads, is the output. Export and evaluation of the features only; training needs a head.
+ */
+function openEnded(a: Analysis): Analysis {
+  const rest = { ...a, problems: a.problems.filter((p) => p.code !== 'no-output') };
+  if (rest.problems.some((p) => p.severity !== 'warning')) throw new CompileError(rest);
+  const read = new Set([...a.inputsOf.values()].flat());
+  const ends = a.order.filter((n) => !read.has(n.id));
+  if (ends.length !== 1) {
+    throw new CompileError({ ...rest, problems: [{ code: 'no-output', message: `the network has no output head and ${ends.length} open ends (${ends.map((n) => n.id).join(', ')}); a network without a head needs exactly one` }] });
+  }
+  return { ...rest, outputId: ends[0].id, ok: true };
 }
 
 /**
@@ -79,7 +97,7 @@ export function analyseOrThrow(doc: NetworkDocument): Analysis {
  * `values`, or graph inputs when `values` is 'inputs' (validation during training).
  */
 export function lowerForward(doc: NetworkDocument, mode: Mode, values?: Map<string, Float32Array> | 'inputs', opts: LowerOptions = {}): Forward {
-  const analysis = analyseOrThrow(doc);
+  const analysis = analyseOrThrow(doc, mode === 'infer');
   const g = new GraphBuilder();
   const weights: WeightInfo[] = [];
   const states: StateInfo[] = [];
@@ -145,7 +163,8 @@ export function lowerForward(doc: NetworkDocument, mode: Mode, values?: Map<stri
     input: tensorOf.get(opts.from ?? analysis.inputId!)!,
     logits: tensorOf.get(head.id)!,
     classes: analysis.shapes.get(head.id)![0],
-    loss: resolved(head).params.loss as Forward['loss'],
+    loss: head.type === 'Output' ? (resolved(head).params.loss as Forward['loss']) : 'cross_entropy',
+    open: head.type !== 'Output',
     weights,
     states,
     masks,
@@ -244,6 +263,22 @@ export const INPUT_NAME = 'input';
 export function buildInferenceModel(doc: NetworkDocument, values: Map<string, Float32Array> | 'inputs', meta: ModelMeta, lower?: LowerOptions): ModelIR {
   const f = lowerForward(doc, 'infer', values, lower);
   const { g } = f;
+  const inShape = f.analysis.shapes.get(f.analysis.inputId!)!;
+  const common = {
+    'netwright.format': '1',
+    'netwright.input_shape': JSON.stringify(inShape),
+    'netwright.scaling': meta.scaling ?? 'x/255',
+  };
+  if (f.open) {
+    // No head: the last layer's values under the name 'output', whatever their shape.
+    const shape = f.analysis.shapes.get(f.analysis.outputId!)!;
+    g.output(g.op('Identity', [f.logits], {}, [BATCH, ...shape], 'output'));
+    return {
+      graph: g.graph(doc.name || 'netwright'),
+      opset: OPSET,
+      metadata: { ...common, 'netwright.class_names': '[]', 'netwright.output': 'features', ...(meta.extra ?? {}) },
+    };
+  }
   if (meta.classNames.length && meta.classNames.length !== f.classes) {
     throw new Error(`the output head has ${f.classes} classes but ${meta.classNames.length} class names were given`);
   }
@@ -251,15 +286,12 @@ export function buildInferenceModel(doc: NetworkDocument, values: Map<string, Fl
   const probs = f.loss === 'cross_entropy' ? g.op('Softmax', [f.logits], { axis: { i: 1 } }, [BATCH, f.classes], 'probs') : g.op('Identity', [f.logits], {}, [BATCH, f.classes], 'probs');
   g.output(logits);
   g.output(probs);
-  const inShape = f.analysis.shapes.get(f.analysis.inputId!)!;
   return {
     graph: g.graph(doc.name || 'netwright'),
     opset: OPSET,
     metadata: {
-      'netwright.format': '1',
+      ...common,
       'netwright.class_names': JSON.stringify(meta.classNames),
-      'netwright.input_shape': JSON.stringify(inShape),
-      'netwright.scaling': meta.scaling ?? 'x/255',
       'netwright.output': f.loss === 'cross_entropy' ? 'softmax' : 'scores',
       ...(meta.extra ?? {}),
     },

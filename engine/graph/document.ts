@@ -111,6 +111,11 @@ export const documentSchema = z.object({
   nodes: z.array(nodeSchema),
   edges: z.array(edgeSchema),
   training: trainingSchema.default(trainingSchema.parse({})),
+  /**
+   * Weights file (safetensors, docs/format.md) holding starting values by `<nodeId>.<weightName>`
+   * (an imported model's weights), relative to the document's folder; left out: random init.
+   */
+  weights: z.string().min(1).optional(),
 });
 
 export type NetworkDocument = z.infer<typeof documentSchema>;

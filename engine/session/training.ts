@@ -44,6 +44,8 @@ export class TrainingSession {
     } catch (e) {
       throw new EngineError('bad-request', (e as Error).message);
     }
+    // The weights file of an imported model is named relative to the document's folder.
+    if (doc.weights && !path.isAbsolute(doc.weights)) doc.weights = path.resolve(this.project.root, o.docPath ? path.dirname(o.docPath) : '.', doc.weights);
     const dataDir = this.project.dataDir(dataDirIn);
     const runId = uniqueRun(this.project.runsDir, runName(doc.name));
     const outDir = path.join(this.project.runsDir, runId);

@@ -8,8 +8,10 @@ import { loadDataset, type CachedSplit } from '../data/cache.ts';
 import { type ImageSpec } from '../data/decode.ts';
 import { datasetReport } from '../data/report.ts';
 import { scanImageFolder } from '../data/scan.ts';
-import { buildInferenceModel, initialValues, type ModelMeta } from '../graph/compile.ts';
-import { dataSettings, parseDocument, type NetworkDocument } from '../graph/document.ts';
+import { buildInferenceModel, type ModelMeta } from '../graph/compile.ts';
+import { startValues } from './weights.ts';
+import { dataSettings, nodeParams, parseDocument, type NetworkDocument } from '../graph/document.ts';
+import { inputNormalization, isPlain } from '../graph/layers/input.ts';
 import { inferShapes } from '../graph/infer.ts';
 import { Rng } from '../graph/rng.ts';
 import { encodeModel } from '../onnx/model.ts';
@@ -109,7 +111,10 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
       emit({ type: 'log', level: 'warn', message: `skipped ${data.skipped.length} file(s) (${reasons}); see ${path.join(req.outDir, 'skipped.csv')}` });
     }
     if (train.count === 0) throw new TrainingError(`no usable training images in ${req.dataDir}: every file was skipped (see ${path.join(req.outDir, 'skipped.csv')}); expected PNG, JPEG, WebP, GIF, BMP or TIFF images in one subfolder per class`);
-    const norm = ck?.norm ?? (dataOpts.normalize === 'mean-std' ? channelStats(train, spec.channels) : unitScale(spec.channels));
+    // The Input's own preprocessing (an imported model's mean/std) unless the split's statistics are asked for.
+    const inputParams = nodeParams(doc.nodes.find((n) => n.type === 'Input')!);
+    const normalized = dataOpts.normalize === 'mean-std' || !isPlain(inputParams);
+    const norm = ck?.norm ?? (dataOpts.normalize === 'mean-std' ? channelStats(train, spec.channels) : normalized ? inputNormalization(inputParams) : unitScale(spec.channels));
     if (dataOpts.normalize === 'mean-std' && !ck) emit({ type: 'log', level: 'info', message: `normalization from the training split: mean ${fmtList(norm.mean)}, std ${fmtList(norm.std)}` });
 
     // Everything below the head frozen, no augmentation: the head trains on cached features (features.ts).
@@ -131,7 +136,7 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
       }
       step.t = ck!.t;
     }
-    const meta: ModelMeta = dataOpts.normalize === 'mean-std'
+    const meta: ModelMeta = normalized
       ? { classNames: scan.classNames, scaling: '(x/255 - mean) / std', extra: { 'netwright.mean': JSON.stringify(norm.mean), 'netwright.std': JSON.stringify(norm.std), 'netwright.document': JSON.stringify(doc) } }
       : { classNames: scan.classNames, extra: { 'netwright.document': JSON.stringify(doc) } };
     const files: string[] = [];
@@ -140,7 +145,7 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
       if (!files.includes(p)) files.push(p);
       return p;
     };
-    fs.writeFileSync(out('init.onnx'), encodeModel(buildInferenceModel(doc, new Map([...step.outside, ...initialValues(step.whole, settings.seed)]), meta)));
+    fs.writeFileSync(out('init.onnx'), encodeModel(buildInferenceModel(doc, startValues(doc, step.whole, settings.seed), meta)));
     const metrics = new MetricsWriter(out('metrics.csv'), ck?.metrics ?? '');
 
     // Validation runs the same forward graph with the current values fed as inputs: one session per run.
@@ -151,7 +156,7 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
       for (const [k, v] of step.values) if (!step.graph.slots.some((s) => s.name === k)) feeds[k] = new ort.Tensor('float32', v, shapeOf(step, k));
       return feeds;
     };
-    const scorer = new Scorer(valModel.runner, [spec.channels, spec.height, spec.width], classes, stepFeeds, dataOpts.normalize === 'mean-std' ? norm : undefined);
+    const scorer = new Scorer(valModel.runner, [spec.channels, spec.height, spec.width], classes, stepFeeds, normalized ? norm : undefined);
     const scoreVal = () => (features ? headProbs(valModel.runner, features.val, classes, stepFeeds()) : scoreSplit(scorer, val, classes));
 
     const bs = settings.batchSize;

@@ -3,7 +3,8 @@
 import { buildTrainingGraph, type TrainingGraph } from '../autodiff/training-graph.ts';
 import { loopedStep } from '../autodiff/step-loop.ts';
 import { scalarInputs } from '../autodiff/optimizers.ts';
-import { initialValues, lowerForward, type Forward } from '../graph/compile.ts';
+import { lowerForward, type Forward } from '../graph/compile.ts';
+import { startValues } from './weights.ts';
 import type { NetworkDocument, TrainingSettings } from '../graph/document.ts';
 import { Rng } from '../graph/rng.ts';
 import { encodeModel } from '../onnx/model.ts';
@@ -75,9 +76,10 @@ export class TrainingStep {
       const { session, device, fallback } = await openSession(encodeModel(graph.model), wanted, threads);
       step = new TrainingStep(graph, stepSession(session), session, doc.training, device, fallback);
     }
-    // Drawn over the whole network in document order, so a head-only step starts where the whole one would.
+    // Drawn over the whole network in document order (then the weights file), so a head-only
+    // step starts where the whole one would.
     step.whole = opts.from ? lowerForward(doc, 'train') : graph.forward;
-    const start = initialValues(step.whole, opts.seed ?? doc.training.seed);
+    const start = startValues(doc, step.whole, opts.seed ?? doc.training.seed);
     const own = new Set([...graph.forward.weights, ...graph.forward.states].map((w) => w.name));
     for (const [k, v] of start) (own.has(k) ? step.values : step.outside).set(k, v);
     for (const s of graph.slots) step.values.set(s.name, new Float32Array(s.shape.reduce((a, b) => a * b, 1)));

@@ -1,0 +1,645 @@
+// ONNX import: an image classifier (ModelProto bytes) becomes an ordinary network document plus
+// its weights by `<nodeId>.<weightName>`. Every ONNX node maps onto existing layer kinds; what
+// Netwright cannot represent is refused with the node, the op and what is missing, before
+// anything is written. docs/format.md ("Importing ONNX") lists the mapping.
+import { FORMAT, FORMAT_VERSION, nodeParams, parseDocument, trainingSchema, type DocEdge, type DocNode, type NetworkDocument } from '../graph/document.ts';
+import { inferShapes } from '../graph/infer.ts';
+import type { Params, Shape } from '../graph/layer.ts';
+import { layerDef } from '../graph/registry.ts';
+import { decodeModel, OnnxReadError, type Attr, type NodeIR, type Tensor } from './model.ts';
+import type { NamedTensor } from './safetensors.ts';
+
+export class ImportError extends Error {}
+
+export interface ImportOptions {
+  /** Per-channel mean and std in the units of `scale` (torchvision: 0.485,0.456,0.406 / 0.229,0.224,0.225). */
+  mean?: number[];
+  std?: number[];
+  /** Pixel range before mean/std: '0-1' (x/255, default) or '0-255'. */
+  scale?: '0-1' | '0-255';
+  name?: string;
+  /** 'auto': an Output head when the graph ends in class scores; 'open': never (draw the head yourself). */
+  head?: 'auto' | 'open';
+}
+
+export interface ImportResult {
+  doc: NetworkDocument;
+  weights: Map<string, NamedTensor>;
+  /** No Output head: the graph's output is not class scores (a backbone, a feature extractor). */
+  open: boolean;
+  /** What the graph's own output corresponds to in the exported model: 'logits', 'probs' or 'output'. */
+  compare: 'logits' | 'probs' | 'output';
+  opset: number;
+  /** ONNX node count, layer count. */
+  counts: { onnxNodes: number; layers: number };
+}
+
+export const IMAGENET = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+
+/** A tensor of the graph: the output of a document node, with its per-sample shape. */
+interface Val {
+  node: string;
+  shape: Shape;
+  /** ONNX keeps [C, 1, 1] where the document has [C] (after GlobalAveragePool). */
+  pooled?: boolean;
+  /** A Softmax not yet placed: the graph's final Softmax becomes the Output head's probabilities. */
+  softmaxOf?: Val;
+}
+
+const FLOAT_ATTR_EPS = 1e-6;
+
+export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportResult {
+  let model;
+  try {
+    model = decodeModel(bytes);
+  } catch (e) {
+    if (e instanceof OnnxReadError) throw new ImportError(`not a readable ONNX model: ${e.message}`);
+    throw e;
+  }
+  const { graph, opset } = model;
+  if (opset < 6) throw new ImportError(`opset ${opset} is too old: Netwright reads opset 6 and newer`);
+  const consts = new Map<string, Tensor>(graph.initializers.map((t) => [t.name, t]));
+  const vals = new Map<string, Val>();
+  const nodes: DocNode[] = [];
+  const edges: DocEdge[] = [];
+  const weights = new Map<string, NamedTensor>();
+  const used = new Set<string>();
+  // How many nodes read each tensor: a bias Add folds into its Conv only when nothing else reads the Conv.
+  const readers = new Map<string, number>();
+  for (const n of graph.nodes) for (const i of n.inputs) if (i) readers.set(i, (readers.get(i) ?? 0) + 1);
+  for (const o of graph.outputs) readers.set(o.name, (readers.get(o.name) ?? 0) + 1);
+  const producerOf = new Map<string, NodeIR>();
+  for (const n of graph.nodes) for (const o of n.outputs) producerOf.set(o, n);
+
+  // ---- the image input ----
+  const realInputs = graph.inputs.filter((i) => !consts.has(i.name));
+  if (realInputs.length !== 1) throw new ImportError(`the graph has ${realInputs.length} inputs (${realInputs.map((i) => i.name).join(', ')}); Netwright imports models with one image input`);
+  const gin = realInputs[0];
+  if (gin.dtype !== 'float32') throw new ImportError(`input ${gin.name} is ${gin.dtype}; Netwright feeds float32 images`);
+  if (gin.shape.length !== 4) throw new ImportError(`input ${gin.name} has shape [${gin.shape}]; Netwright imports image models with an input [N, C, H, W]`);
+  const [bdim, c, h, w] = gin.shape;
+  if (c !== 1 && c !== 3) throw new ImportError(`input ${gin.name} has ${c} channels; Netwright's Input is grayscale (1) or RGB (3)`);
+  if (typeof h !== 'number' || typeof w !== 'number' || h < 1 || w < 1) throw new ImportError(`input ${gin.name} has shape [${gin.shape}]: height and width must be fixed sizes`);
+  const batch = typeof bdim === 'number' && bdim > 0 ? bdim : 1;
+  const mean = opts.mean ?? [0, 0, 0];
+  const std = opts.std ?? [1, 1, 1];
+  for (const [k, v] of [['mean', mean], ['std', std]] as const) {
+    if (opts[k] && v.length !== c && !(v.length === 1)) throw new ImportError(`--${k} needs ${c} value(s) (one per input channel), got ${v.length}`);
+    if (v.some((x) => !Number.isFinite(x))) throw new ImportError(`--${k} must be numbers`);
+  }
+  if (std.some((x) => x <= 0)) throw new ImportError('--std values must be positive');
+  const inputParams: Params = { height: h, width: w, color: c === 3 ? 'rgb' : 'grayscale' };
+  if (opts.scale && opts.scale !== '0-1') inputParams.scale = opts.scale;
+  for (let i = 0; i < c; i++) {
+    const m = mean.length === 1 ? mean[0] : mean[i];
+    const s = std.length === 1 ? std[0] : std[i];
+    if (m !== 0) inputParams[`mean${i}`] = m;
+    if (s !== 1) inputParams[`std${i}`] = s;
+  }
+
+  // ---- helpers ----
+  let where = '';
+  const fail = (msg: string): never => {
+    throw new ImportError(`${where}: ${msg}`);
+  };
+  const uniqueId = (base: string): string => {
+    let id = base.replace(/^\/+/, '').replace(/\/(Conv|Gemm|Relu|BatchNormalization|MaxPool|AveragePool|Add|MatMul|Clip|Flatten|Reshape|Concat|Pad|PRelu|Sigmoid|Tanh|Dropout|GlobalAveragePool|LeakyRelu|Softmax)(_\d+)?$/, '').replace(/[^A-Za-z0-9_-]+/g, '_').replace(/^_+|_+$/g, '') || 'layer';
+    if (/^\d/.test(id)) id = `n${id}`;
+    let out = id;
+    for (let k = 2; used.has(out); k++) out = `${id}_${k}`;
+    used.add(out);
+    return out;
+  };
+  const addNode = (type: string, params: Params, ins: Val[], onnxName: string, label?: string): Val => {
+    const def = layerDef(type);
+    if (!def) fail(`this version of Netwright has no ${type} layer`);
+    const id = uniqueId(onnxName || type);
+    const node: DocNode = { id, type, params, position: { x: 0, y: 0 }, ...(label ? { label } : {}) };
+    const problems = parseDocument({ format: FORMAT, version: FORMAT_VERSION, nodes: [node], edges: [] }).problems;
+    if (problems.length) fail(`${problems.map((p) => p.message).join('; ')} (as a ${type} layer)`);
+    const shapes = ins.map((v) => v.shape);
+    const r = def!.infer(nodeParams(node), shapes);
+    if ('problem' in r) fail(`${r.problem.message} (as a ${type} layer)`);
+    nodes.push(node);
+    ins.forEach((v, port) => edges.push({ id: `e${edges.length + 1}`, source: v.node, target: id, targetPort: port }));
+    return { node: id, shape: (r as { shape: Shape }).shape };
+  };
+  const setWeight = (v: Val, name: string, shape: number[], data: Float32Array) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (n !== data.length) fail(`${name} has ${data.length} values, expected ${n} for [${shape}]`);
+    weights.set(`${v.node}.${name}`, { shape, data });
+  };
+  const attr = (n: NodeIR, k: string): Attr | undefined => n.attrs?.[k];
+  const ai = (n: NodeIR, k: string, d: number): number => {
+    const a = attr(n, k);
+    if (!a) return d;
+    if ('i' in a) return a.i;
+    if ('f' in a) return a.f;
+    return fail(`attribute ${k} should be an integer`);
+  };
+  const af = (n: NodeIR, k: string, d: number): number => {
+    const a = attr(n, k);
+    if (!a) return d;
+    if ('f' in a) return a.f;
+    if ('i' in a) return a.i;
+    return fail(`attribute ${k} should be a float`);
+  };
+  const aints = (n: NodeIR, k: string): number[] | undefined => {
+    const a = attr(n, k);
+    if (!a) return undefined;
+    if ('ints' in a) return a.ints;
+    if ('i' in a) return [a.i];
+    return fail(`attribute ${k} should be a list of integers`);
+  };
+  const as = (n: NodeIR, k: string, d: string): string => {
+    const a = attr(n, k);
+    return a && 's' in a ? a.s : d;
+  };
+  const isConst = (name: string) => consts.has(name);
+  const constOf = (name: string, what: string): Tensor => {
+    const t = consts.get(name);
+    if (!t) return fail(`${what} (${name}) must be a constant (an initializer or a Constant node); Netwright layers hold their weights themselves`);
+    return t;
+  };
+  const floats = (t: Tensor): Float32Array =>
+    t.data instanceof Float32Array ? t.data : Float32Array.from(Array.from(t.data as ArrayLike<number | bigint>, (x) => Number(x)));
+  const ints = (t: Tensor): number[] => Array.from(t.data as ArrayLike<number | bigint>, (x) => Number(x));
+  const valOf = (name: string, what = 'input'): Val => {
+    const v = vals.get(name);
+    if (v) return v.softmaxOf ? materializeSoftmax(name, v) : v;
+    if (consts.has(name)) return fail(`its ${what} ${name} is a constant; Netwright layers take images or feature vectors, not constants`);
+    return fail(`its ${what} ${name} comes from an operator Netwright did not import`);
+  };
+  const materializeSoftmax = (name: string, v: Val): Val => {
+    const sm = addNode('Softmax', {}, [v.softmaxOf!], `${name}_softmax`);
+    vals.set(name, sm);
+    return sm;
+  };
+  const unusedExtraOutputs = (n: NodeIR) => {
+    for (const o of n.outputs.slice(1)) if (o && readers.get(o)) fail(`its output ${o} (the op's optional extra output) is used; Netwright layers have one output`);
+  };
+  const square = (ks: number[] | undefined, what: string): number => {
+    if (!ks || ks.length !== 2) return fail(`${what} must be 2-D (kernel_shape [${ks ?? ''}]); Netwright's layers are 2-D`);
+    if (ks[0] !== ks[1]) return fail(`${what} ${ks[0]}x${ks[1]} is not square; Netwright's layers use square windows`);
+    return ks[0];
+  };
+  const same2 = (xs: number[] | undefined, d: number, what: string): number => {
+    const v = xs ?? [d, d];
+    if (v.length !== 2 || v[0] !== v[1]) return fail(`${what} [${v}] differ between height and width; Netwright needs the same value for both`);
+    return v[0];
+  };
+  /** Padding of a window op: symmetric pads, or a Pad layer in front for asymmetric and SAME_* padding. */
+  const windowPadding = (n: NodeIR, x: Val, k: number, s: number, d: number): { x: Val; padding: 'valid' | 'same' | 'explicit'; pad: number } => {
+    const auto = as(n, 'auto_pad', 'NOTSET');
+    let pads: number[];
+    if (auto === 'NOTSET') pads = aints(n, 'pads') ?? [0, 0, 0, 0];
+    else if (auto === 'VALID') pads = [0, 0, 0, 0];
+    else if (auto === 'SAME_UPPER' || auto === 'SAME_LOWER') {
+      const ek = d * (k - 1) + 1;
+      const side = (size: number) => {
+        const total = Math.max((Math.ceil(size / s) - 1) * s + ek - size, 0);
+        const small = Math.floor(total / 2);
+        return auto === 'SAME_UPPER' ? [small, total - small] : [total - small, small];
+      };
+      const [t, b] = side(x.shape[1]);
+      const [l, r] = side(x.shape[2]);
+      if (auto === 'SAME_UPPER') return { x, padding: 'same', pad: 0 };
+      pads = [t, l, b, r];
+    } else return fail(`auto_pad ${auto} is not an ONNX value Netwright knows`);
+    if (pads.length !== 4 || pads.some((p) => p < 0)) return fail(`pads [${pads}] are not 2-D non-negative paddings`);
+    const [t, l, b, r] = pads;
+    if (t === b && l === r && t === l) return { x, padding: t === 0 ? 'valid' : 'explicit', pad: t };
+    const padded = addNode('Pad', { top: t, bottom: b, left: l, right: r, value: 0 }, [x], `${n.name ?? n.op}_pad`);
+    return { x: padded, padding: 'valid', pad: 0 };
+  };
+  const needImage = (x: Val, what: string) => {
+    if (x.shape.length !== 3 || x.pooled) fail(`${what} needs an image [N, C, H, W], but its input is ${x.pooled ? `the [N, ${x.shape[0]}, 1, 1] result of a global pool` : `a feature vector [N, ${x.shape[0]}]`}`);
+  };
+  /** A constant that broadcasts as one value per channel ([C], [1, C], [C, 1, 1], [1, C, 1, 1]) for a tensor of shape `shape`. */
+  const perChannel = (t: Tensor, shape: Shape): Float32Array | undefined => {
+    const C = shape[0];
+    const dims = t.dims.slice();
+    while (dims.length && dims[0] === 1 && dims.length > (shape.length === 3 ? 3 : 1)) dims.shift();
+    const ok = shape.length === 3 ? dims.length === 3 && dims[0] === C && dims[1] === 1 && dims[2] === 1 : dims.length === 1 && dims[0] === C;
+    return ok ? floats(t) : undefined;
+  };
+
+  // ---- constant folding of the small shape computations older exporters emit ----
+  const foldConst = (n: NodeIR): boolean => {
+    const out = n.outputs[0];
+    const setC = (dims: number[], data: Tensor['data'], dtype: Tensor['dtype']) => consts.set(out, { name: out, dims, data, dtype });
+    if (n.op === 'Constant') {
+      const a = n.attrs ?? {};
+      if (a.value && 't' in a.value) consts.set(out, { ...a.value.t, name: out });
+      else if (a.value_float && 'f' in a.value_float) setC([], Float32Array.of(a.value_float.f), 'float32');
+      else if (a.value_floats && 'floats' in a.value_floats) setC([a.value_floats.floats.length], Float32Array.from(a.value_floats.floats), 'float32');
+      else if (a.value_int && 'i' in a.value_int) setC([], BigInt64Array.of(BigInt(a.value_int.i)), 'int64');
+      else if (a.value_ints && 'ints' in a.value_ints) setC([a.value_ints.ints.length], BigInt64Array.from(a.value_ints.ints.map(BigInt)), 'int64');
+      else fail('a Constant without a tensor value is not supported');
+      return true;
+    }
+    if (n.op === 'Shape' && vals.has(n.inputs[0])) {
+      const v = vals.get(n.inputs[0])!;
+      const dims = [batch, ...(v.pooled ? [v.shape[0], 1, 1] : v.shape)];
+      setC([dims.length], BigInt64Array.from(dims.map(BigInt)), 'int64');
+      return true;
+    }
+    const ins = n.inputs.filter((i) => i);
+    if (!ins.length || !ins.every(isConst)) return false;
+    const t = consts.get(n.inputs[0])!;
+    if (n.op === 'Identity' || n.op === 'Cast' || n.op === 'Dropout') {
+      if (n.op === 'Cast') {
+        const to = ai(n, 'to', 1);
+        if (to === 1) setC(t.dims, floats(t), 'float32');
+        else if (to === 7) setC(t.dims, BigInt64Array.from(ints(t).map((x) => BigInt(Math.trunc(x)))), 'int64');
+        else return fail(`Cast to type ${to} of a constant is not supported`);
+      } else consts.set(out, { ...t, name: out });
+      return true;
+    }
+    if (n.op === 'Unsqueeze' || n.op === 'Squeeze' || n.op === 'Reshape' || n.op === 'Flatten') {
+      // Only the values matter to the layers that read constants; keep the data, recompute dims.
+      const total = t.dims.reduce((a, b) => a * b, 1);
+      let dims: number[];
+      if (n.op === 'Reshape') {
+        const target = ints(consts.get(n.inputs[1])!);
+        const known = target.reduce((a, d, i) => a * (d === -1 ? 1 : d === 0 ? t.dims[i] : d), 1);
+        dims = target.map((d, i) => (d === -1 ? total / known : d === 0 ? t.dims[i] : d));
+      } else if (n.op === 'Unsqueeze') {
+        const axes = aints(n, 'axes') ?? (n.inputs[1] ? ints(consts.get(n.inputs[1])!) : []);
+        dims = t.dims.slice();
+        for (const a of [...axes].sort((x, y) => x - y)) dims.splice(a < 0 ? a + dims.length + 1 : a, 0, 1);
+      } else if (n.op === 'Squeeze') dims = t.dims.filter((d) => d !== 1);
+      else dims = [t.dims.slice(0, ai(n, 'axis', 1)).reduce((a, b) => a * b, 1), total / Math.max(1, t.dims.slice(0, ai(n, 'axis', 1)).reduce((a, b) => a * b, 1))];
+      consts.set(out, { ...t, name: out, dims });
+      return true;
+    }
+    if (n.op === 'Gather') {
+      const idx = ints(consts.get(n.inputs[1])!);
+      if (t.dims.length !== 1 || ai(n, 'axis', 0) !== 0) return false;
+      const src = ints(t);
+      const picked = idx.map((i) => src[i < 0 ? i + src.length : i]);
+      const scalar = consts.get(n.inputs[1])!.dims.length === 0;
+      setC(scalar ? [] : [picked.length], BigInt64Array.from(picked.map(BigInt)), 'int64');
+      return true;
+    }
+    if (n.op === 'Concat') {
+      const parts = n.inputs.map((i) => consts.get(i)!);
+      if (parts.some((p) => p.dims.length > 1)) return false;
+      if (parts.every((p) => p.dtype === 'int64')) setC([parts.reduce((a, p) => a + p.data.length, 0)], BigInt64Array.from(parts.flatMap((p) => ints(p)).map(BigInt)), 'int64');
+      else setC([parts.reduce((a, p) => a + p.data.length, 0)], Float32Array.from(parts.flatMap((p) => Array.from(floats(p)))), 'float32');
+      return true;
+    }
+    if (n.op === 'Transpose') {
+      if (t.dims.length !== 2) return false;
+      const [r, cc] = t.dims;
+      const src = floats(t);
+      const d = new Float32Array(src.length);
+      for (let i = 0; i < r; i++) for (let j = 0; j < cc; j++) d[j * r + i] = src[i * cc + j];
+      setC([cc, r], d, 'float32');
+      return true;
+    }
+    return false;
+  };
+
+  /** Whether `x` is flattened by a Reshape to `target`: [N, -1], [1, -1], [-1, C*H*W], [N, C*H*W] (0 copies N). */
+  const flattens = (x: Val, target: number[]): boolean => {
+    const size = x.shape.reduce((a, b) => a * b, 1);
+    if (target.length !== 2) return false;
+    const [a, b] = target;
+    const first = a === 0 || a === batch || a === 1 || a === -1;
+    return first && (b === -1 ? a !== -1 : b === size) && (a !== -1 || b === size);
+  };
+
+  // ---- the walk ----
+  const inVal = addNode('Input', inputParams, [], 'input');
+  vals.set(gin.name, inVal);
+  graph.nodes.forEach((n, index) => {
+    where = `node ${index} "${n.name || n.outputs[0]}" (${n.op})`;
+    if (n.domain && n.domain !== 'ai.onnx') fail(`operators of domain ${n.domain} are not supported`);
+    if (foldConst(n)) return;
+    const out = n.outputs[0];
+    const name = n.name || out;
+    switch (n.op) {
+      case 'Conv': {
+        const x = valOf(n.inputs[0]);
+        needImage(x, 'Conv');
+        const W = constOf(n.inputs[1], 'the weight');
+        if (W.dims.length !== 4) fail(`weight of shape [${W.dims}] is not a 2-D convolution's [F, C/groups, kH, kW]`);
+        const k = square(aints(n, 'kernel_shape') ?? W.dims.slice(2), 'the kernel');
+        if (W.dims[2] !== W.dims[3]) fail(`kernel ${W.dims[2]}x${W.dims[3]} is not square; Netwright's Conv2D uses square kernels`);
+        const s = same2(aints(n, 'strides'), 1, 'strides');
+        const d = same2(aints(n, 'dilations'), 1, 'dilations');
+        const group = ai(n, 'group', 1);
+        const p = windowPadding(n, x, k, s, d);
+        const hasBias = !!n.inputs[2];
+        const conv = addNode('Conv2D', { filters: W.dims[0], kernel: k, stride: s, padding: p.padding, pad: p.pad, dilation: d, groups: group, bias: hasBias }, [p.x], name);
+        setWeight(conv, 'W', W.dims, floats(W));
+        if (hasBias) setWeight(conv, 'B', [W.dims[0]], floats(constOf(n.inputs[2], 'the bias')));
+        vals.set(out, conv);
+        return;
+      }
+      case 'Gemm': {
+        const x = valOf(n.inputs[0]);
+        if (x.shape.length !== 1) fail(`Gemm needs a feature vector [N, F], but its input is an image [N, ${x.shape}]: flatten it first`);
+        if (ai(n, 'transA', 0)) fail('transA=1 is not supported (the input must be [N, F])');
+        if (Math.abs(af(n, 'alpha', 1) - 1) > FLOAT_ATTR_EPS) fail(`alpha=${af(n, 'alpha', 1)} is not supported (Dense computes x·Wᵀ + b)`);
+        const B = constOf(n.inputs[1], 'the weight');
+        const transB = ai(n, 'transB', 0);
+        if (B.dims.length !== 2) fail(`weight of shape [${B.dims}] is not a matrix`);
+        const [units, fin] = transB ? B.dims : [B.dims[1], B.dims[0]];
+        if (fin !== x.shape[0]) fail(`weight [${B.dims}] does not fit ${x.shape[0]} input features`);
+        const hasBias = !!n.inputs[2];
+        if (hasBias && Math.abs(af(n, 'beta', 1) - 1) > FLOAT_ATTR_EPS) fail(`beta=${af(n, 'beta', 1)} is not supported (Dense adds the bias as is)`);
+        const dense = addNode('Dense', { units, bias: hasBias }, [x], name);
+        setWeight(dense, 'W', [units, fin], transB ? floats(B) : transpose(floats(B), fin, units));
+        if (hasBias) {
+          const C = constOf(n.inputs[2], 'the bias');
+          const cv = floats(C);
+          if (cv.length !== units && cv.length !== 1) fail(`bias of shape [${C.dims}] does not give one value per unit (${units})`);
+          setWeight(dense, 'B', [units], cv.length === units ? cv : new Float32Array(units).fill(cv[0]));
+        }
+        vals.set(out, dense);
+        return;
+      }
+      case 'MatMul': {
+        const x = valOf(n.inputs[0]);
+        if (x.shape.length !== 1) fail(`MatMul needs a feature vector [N, F], but its input is an image [N, ${x.shape}]: flatten it first`);
+        const B = constOf(n.inputs[1], 'the weight');
+        if (B.dims.length !== 2 || B.dims[0] !== x.shape[0]) fail(`weight [${B.dims}] is not an [F, units] matrix for ${x.shape[0]} features`);
+        const [fin, units] = B.dims;
+        const dense = addNode('Dense', { units, bias: false }, [x], name);
+        setWeight(dense, 'W', [units, fin], transpose(floats(B), fin, units));
+        vals.set(out, dense);
+        return;
+      }
+      case 'Add':
+      case 'Sum': {
+        const ins = n.inputs.filter((i) => i);
+        const constIns = ins.filter(isConst);
+        if (constIns.length) {
+          // A bias: Conv without bias + Add [C, 1, 1], MatMul (Dense without bias) + Add [U].
+          if (ins.length !== 2 || constIns.length !== 1) fail('only an Add of one layer output and one bias constant is supported');
+          const src = ins.find((i) => !isConst(i))!;
+          const x = valOf(src);
+          const node = nodes.find((m) => m.id === x.node)!;
+          const bias = perChannel(consts.get(constIns[0])!, x.shape);
+          if ((node.type !== 'Conv2D' && node.type !== 'Dense') || node.params.bias !== false || (readers.get(src) ?? 0) > 1 || !bias || x.pooled) {
+            fail(`adding the constant ${constIns[0]} [${consts.get(constIns[0])!.dims}] is supported only as the bias of a Conv or MatMul without one (one value per channel)`);
+          }
+          node.params.bias = true;
+          setWeight(x, 'B', [x.shape[0]], bias!);
+          vals.set(out, x);
+          return;
+        }
+        const xs = ins.map((i) => valOf(i));
+        if (xs.length === 1) return void vals.set(out, xs[0]);
+        if (xs.length > 8) fail(`${xs.length} inputs; Add takes at most 8`);
+        if (xs.some((v) => v.shape.join() !== xs[0].shape.join() || !!v.pooled !== !!xs[0].pooled)) fail(`inputs of shapes ${xs.map((v) => `[${v.shape}]`).join(', ')} differ; Netwright's Add needs equal shapes (no broadcasting)`);
+        const add = addNode('Add', { inputs: xs.length }, xs, name);
+        vals.set(out, { ...add, pooled: xs[0].pooled });
+        return;
+      }
+      case 'Concat': {
+        const xs = n.inputs.map((i) => valOf(i));
+        const rank = xs[0].pooled ? 4 : xs[0].shape.length + 1;
+        const axis = ai(n, 'axis', 1);
+        if (axis !== 1 && axis !== 1 - rank) fail(`axis ${axis}: Netwright concatenates along the channel axis (1) only`);
+        if (xs.length > 8) fail(`${xs.length} inputs; Concat takes at most 8`);
+        if (xs.some((v) => !!v.pooled !== !!xs[0].pooled)) fail('inputs mix pooled and unpooled tensors');
+        const cat = addNode('Concat', { inputs: xs.length }, xs, name);
+        vals.set(out, { ...cat, pooled: xs[0].pooled });
+        return;
+      }
+      case 'BatchNormalization': {
+        const x = valOf(n.inputs[0]);
+        if (x.pooled) fail('BatchNormalization after a global pool, before its Flatten, is not supported');
+        unusedExtraOutputs(n);
+        if (opset < 9 && ai(n, 'spatial', 1) !== 1) fail('spatial=0 (statistics per pixel) is not supported; Netwright keeps one mean and variance per channel');
+        if (ai(n, 'training_mode', 0)) fail('training_mode=1 is not supported in an imported graph');
+        const [scale, bias, rmean, rvar] = [1, 2, 3, 4].map((i) => floats(constOf(n.inputs[i], ['', 'the scale', 'the bias', 'the running mean', 'the running variance'][i])));
+        const C = x.shape[0];
+        if ([scale, bias, rmean, rvar].some((t) => t.length !== C)) fail(`its parameters do not have one value per channel (${C})`);
+        const momentum = 1 - af(n, 'momentum', 0.9);
+        const bn = addNode('BatchNorm', { momentum: Math.min(1, Math.max(0, Number(momentum.toFixed(6)))), epsilon: af(n, 'epsilon', 1e-5) }, [x], name);
+        setWeight(bn, 'gamma', [C], scale);
+        setWeight(bn, 'beta', [C], bias);
+        setWeight(bn, 'running_mean', [C], rmean);
+        setWeight(bn, 'running_var', [C], rvar);
+        vals.set(out, bn);
+        return;
+      }
+      case 'Relu':
+      case 'Sigmoid':
+      case 'Tanh':
+      case 'LeakyRelu':
+      case 'Elu': {
+        const x = valOf(n.inputs[0]);
+        const type = { Relu: 'ReLU', Sigmoid: 'Sigmoid', Tanh: 'Tanh', LeakyRelu: 'LeakyReLU', Elu: 'ELU' }[n.op]!;
+        const params: Params = n.op === 'LeakyRelu' ? { alpha: af(n, 'alpha', 0.01) } : n.op === 'Elu' ? { alpha: af(n, 'alpha', 1) } : {};
+        const v = addNode(type, params, [x], name);
+        vals.set(out, { ...v, pooled: x.pooled });
+        return;
+      }
+      case 'Clip': {
+        const x = valOf(n.inputs[0]);
+        let lo = -Infinity;
+        let hi = Infinity;
+        if (opset < 11) {
+          lo = af(n, 'min', -Infinity);
+          hi = af(n, 'max', Infinity);
+        } else {
+          if (n.inputs[1]) lo = floats(constOf(n.inputs[1], 'min'))[0];
+          if (n.inputs[2]) hi = floats(constOf(n.inputs[2], 'max'))[0];
+        }
+        let v: Val;
+        if (lo === 0 && hi === Infinity) v = addNode('ReLU', {}, [x], name);
+        else {
+          if (!Number.isFinite(lo) || !Number.isFinite(hi)) fail(`Clip(${lo}, ${hi}) has an open end; Netwright's Clip layer needs finite min and max`);
+          v = addNode('Clip', { min: lo, max: hi }, [x], name, lo === 0 && hi === 6 ? 'ReLU6' : undefined);
+        }
+        vals.set(out, { ...v, pooled: x.pooled });
+        return;
+      }
+      case 'PRelu': {
+        const x = valOf(n.inputs[0]);
+        const slope = constOf(n.inputs[1], 'the slope');
+        const sv = floats(slope);
+        const C = x.shape[0];
+        let perCh: boolean;
+        if (sv.length === 1) perCh = false;
+        else if (perChannel(slope, x.pooled ? [C, 1, 1] : x.shape)) perCh = true;
+        else return fail(`slope of shape [${slope.dims}] is neither one value nor one per channel (${C})`);
+        const v = addNode('PReLU', { perChannel: perCh }, [x], name);
+        setWeight(v, 'slope', [perCh ? C : 1], sv);
+        vals.set(out, { ...v, pooled: x.pooled });
+        return;
+      }
+      case 'MaxPool':
+      case 'AveragePool': {
+        const x = valOf(n.inputs[0]);
+        needImage(x, n.op);
+        unusedExtraOutputs(n);
+        const k = square(aints(n, 'kernel_shape'), 'the window');
+        const s = same2(aints(n, 'strides'), 1, 'strides');
+        if (same2(aints(n, 'dilations'), 1, 'dilations') !== 1) fail('dilated pooling is not supported');
+        if (ai(n, 'storage_order', 0)) fail('storage_order=1 is not supported');
+        const ceil = ai(n, 'ceil_mode', 0) === 1;
+        const p = windowPadding(n, x, k, s, 1);
+        const params: Params = { size: k, stride: s, padding: p.padding };
+        if (p.padding === 'explicit') params.pad = p.pad;
+        if (ceil) params.ceil = true;
+        if (n.op === 'AveragePool' && p.padding !== 'valid' && !ai(n, 'count_include_pad', 0)) params.countPad = false;
+        if (n.op === 'AveragePool' && p.x !== x && !ai(n, 'count_include_pad', 0)) fail('asymmetric padding without count_include_pad is not supported');
+        const v = addNode(n.op === 'MaxPool' ? 'MaxPool2D' : 'AvgPool2D', params, [p.x], name);
+        vals.set(out, v);
+        return;
+      }
+      case 'GlobalAveragePool':
+      case 'ReduceMean': {
+        const x = valOf(n.inputs[0]);
+        needImage(x, n.op);
+        if (n.op === 'ReduceMean') {
+          const axes = (aints(n, 'axes') ?? (n.inputs[1] ? ints(constOf(n.inputs[1], 'axes')) : [])).map((a) => (a < 0 ? a + 4 : a)).sort();
+          if (axes.join() !== '2,3') fail(`ReduceMean over axes [${axes}] is not supported (only the spatial mean, axes [2, 3])`);
+          if (!ai(n, 'keepdims', 1)) {
+            vals.set(out, addNode('GlobalAvgPool', {}, [x], name));
+            return;
+          }
+        }
+        vals.set(out, { ...addNode('GlobalAvgPool', {}, [x], name), pooled: true });
+        return;
+      }
+      case 'Flatten': {
+        const x = valOf(n.inputs[0]);
+        if (ai(n, 'axis', 1) !== 1) fail(`axis ${ai(n, 'axis', 1)}: Netwright flattens everything but the batch (axis 1)`);
+        vals.set(out, x.shape.length === 1 ? { node: x.node, shape: x.shape } : addNode('Flatten', {}, [x], name));
+        return;
+      }
+      case 'Reshape': {
+        const x = valOf(n.inputs[0]);
+        const target = n.inputs[1] ? ints(constOf(n.inputs[1], 'the target shape')) : (aints(n, 'shape') ?? []);
+        if (!flattens(x, target)) fail(`reshaping [N, ${x.pooled ? `${x.shape[0]}, 1, 1` : x.shape}] to [${target}] is not supported; Netwright reads Reshape only as a flatten ([N, -1])`);
+        vals.set(out, x.shape.length === 1 ? { node: x.node, shape: x.shape } : addNode('Flatten', {}, [x], name));
+        return;
+      }
+      case 'Squeeze': {
+        const x = valOf(n.inputs[0]);
+        const axes = (aints(n, 'axes') ?? (n.inputs[1] ? ints(constOf(n.inputs[1], 'axes')) : [2, 3])).map((a) => (a < 0 ? a + 4 : a)).sort();
+        if (!x.pooled || axes.join() !== '2,3') fail('Squeeze is supported only after a global pool (axes 2, 3)');
+        vals.set(out, { node: x.node, shape: x.shape });
+        return;
+      }
+      case 'Dropout': {
+        const x = valOf(n.inputs[0]);
+        unusedExtraOutputs(n);
+        const rate = opset < 12 ? af(n, 'ratio', 0.5) : n.inputs[1] ? floats(constOf(n.inputs[1], 'the ratio'))[0] : 0.5;
+        if (rate <= 0 || rate > 0.95) return void vals.set(out, x);
+        vals.set(out, { ...addNode('Dropout', { rate: Number(rate.toFixed(6)) }, [x], name), pooled: x.pooled });
+        return;
+      }
+      case 'Identity':
+        vals.set(out, valOf(n.inputs[0]));
+        return;
+      case 'Softmax':
+      case 'LogSoftmax': {
+        const x = valOf(n.inputs[0]);
+        const axis = ai(n, 'axis', opset >= 13 ? -1 : 1);
+        if (x.shape.length !== 1 || x.pooled || (axis !== 1 && axis !== -1)) fail(`${n.op} over axis ${axis} of [N, ${x.shape}] is not supported; Netwright applies softmax to class scores [N, K]`);
+        if (n.op === 'LogSoftmax') fail('LogSoftmax is not supported; export the model without it (Netwright\'s output head applies softmax itself)');
+        vals.set(out, { node: x.node, shape: x.shape, softmaxOf: x });
+        return;
+      }
+      case 'Pad': {
+        const x = valOf(n.inputs[0]);
+        needImage(x, 'Pad');
+        const mode = as(n, 'mode', 'constant');
+        if (mode !== 'constant') fail(`mode ${mode} is not supported (only constant padding)`);
+        const pads = opset < 11 ? (aints(n, 'pads') ?? aints(n, 'paddings')) : n.inputs[1] ? ints(constOf(n.inputs[1], 'the pads')) : undefined;
+        if (!pads || pads.length !== 8) fail(`pads [${pads ?? ''}] are not the 8 values of a 4-D tensor`);
+        const [n0, c0, t, l, n1, c1, b, r] = pads!;
+        if (n0 || c0 || n1 || c1) fail('padding the batch or channel axis is not supported');
+        if (pads!.some((p) => p < 0)) fail('negative pads (cropping) are not supported');
+        const value = opset < 11 ? af(n, 'value', 0) : n.inputs[2] ? floats(constOf(n.inputs[2], 'the pad value'))[0] : 0;
+        vals.set(out, addNode('Pad', { top: t, bottom: b, left: l, right: r, value }, [x], name));
+        return;
+      }
+      default:
+        fail(`Netwright has no layer for the ONNX operator ${n.op}`);
+    }
+  });
+
+  // ---- the head ----
+  where = 'the graph output';
+  if (graph.outputs.length !== 1) throw new ImportError(`the graph has ${graph.outputs.length} outputs (${graph.outputs.map((o) => o.name).join(', ')}); Netwright imports models with one output`);
+  const outName = graph.outputs[0].name;
+  const last = vals.get(outName);
+  if (!last) throw new ImportError(`the graph output ${outName} is ${consts.has(outName) ? 'a constant' : 'not produced by an imported layer'}`);
+  let open = true;
+  let compare: ImportResult['compare'] = 'output';
+  if (opts.head !== 'open') {
+    const scores = last.softmaxOf ?? last;
+    if (scores.shape.length === 1 && !scores.pooled && scores.shape[0] >= 2 && endsInClassifier(scores.node, nodes, edges)) {
+      addNode('Output', { loss: 'cross_entropy' }, [scores], 'output');
+      open = false;
+      compare = last.softmaxOf ? 'probs' : 'logits';
+    }
+  }
+  if (open && last.softmaxOf) materializeSoftmax(outName, last);
+
+  layout(nodes, edges);
+  const doc: NetworkDocument = {
+    format: FORMAT,
+    version: FORMAT_VERSION,
+    name: opts.name ?? (graph.name || 'imported'),
+    nodes,
+    edges,
+    training: trainingSchema.parse({}),
+  };
+  // The document must load and analyse like any other, with the shapes the weights were made for.
+  const loaded = parseDocument(JSON.parse(JSON.stringify(doc)));
+  if (!loaded.ok || loaded.problems.length) throw new ImportError(`the imported document does not load: ${loaded.problems.map((p) => `[${p.nodeId ?? '-'}] ${p.message}`).join('; ')}`);
+  const a = inferShapes(loaded.doc);
+  const errs = a.problems.filter((p) => p.severity !== 'warning' && !(open && p.code === 'no-output'));
+  if (errs.length) throw new ImportError(`the imported network has problems: ${errs.map((p) => `[${p.nodeId ?? '-'}] ${p.message}`).join('; ')}`);
+  return { doc: loaded.doc, weights, open, compare, opset, counts: { onnxNodes: graph.nodes.length, layers: nodes.length } };
+}
+
+function transpose(src: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = src[i * cols + j];
+  return out;
+}
+
+/**
+ * Class scores: walking back from the output through shape-keeping layers (activations,
+ * Flatten, global pooling, Dropout) reaches a Dense or a 1x1 Conv (SqueezeNet's classifier).
+ * A backbone cut before its head ends in BatchNorm, ReLU of a residual Add, pooling: left open.
+ */
+function endsInClassifier(id: string, nodes: DocNode[], edges: DocEdge[]): boolean {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const PASS = new Set(['ReLU', 'LeakyReLU', 'ELU', 'Sigmoid', 'Tanh', 'Clip', 'PReLU', 'Softmax', 'Flatten', 'GlobalAvgPool', 'Dropout', 'AvgPool2D', 'MaxPool2D']);
+  for (let cur = byId.get(id); cur; ) {
+    if (cur.type === 'Dense') return true;
+    if (cur.type === 'Conv2D') return cur.params.kernel === 1;
+    if (!PASS.has(cur.type)) return false;
+    const e = edges.find((x) => x.target === cur!.id);
+    cur = e ? byId.get(e.source) : undefined;
+  }
+  return false;
+}
+
+/** Rows by depth (longest path from the input), side branches in columns beside the main line. */
+function layout(nodes: DocNode[], edges: DocEdge[]): void {
+  const depth = new Map<string, number>();
+  for (const n of nodes) {
+    const ins = edges.filter((e) => e.target === n.id).map((e) => depth.get(e.source) ?? 0);
+    depth.set(n.id, ins.length ? Math.max(...ins) + 1 : 0);
+  }
+  const perRow = new Map<number, number>();
+  for (const n of nodes) {
+    const d = depth.get(n.id)!;
+    const col = perRow.get(d) ?? 0;
+    perRow.set(d, col + 1);
+    n.position = { x: 80 + col * 260, y: 40 + d * 110 };
+  }
+}

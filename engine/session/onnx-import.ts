@@ -1,0 +1,33 @@
+// Importing an ONNX file into the project: the document and its weights file beside it, both or
+// neither (the import is checked completely before anything is written).
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../atomic-write.ts';
+import { importOnnx, type ImportOptions, type ImportResult } from '../onnx/import.ts';
+import { encodeSafetensors } from '../onnx/safetensors.ts';
+
+export interface ImportedFiles {
+  docPath: string;
+  weightsPath: string;
+  result: ImportResult;
+}
+
+/** `<net>.weights.safetensors` beside `<net>.json`. */
+export const weightsFileFor = (docPath: string): string => docPath.replace(/\.json$/i, '') + '.weights.safetensors';
+
+export function importOnnxFile(src: string, docPath: string, opts: ImportOptions & { overwrite?: boolean } = {}): ImportedFiles {
+  const bytes = fs.readFileSync(src);
+  const result = importOnnx(bytes, { name: opts.name ?? path.basename(src).replace(/\.onnx$/i, ''), ...opts });
+  const weightsPath = weightsFileFor(docPath);
+  if (!opts.overwrite) for (const f of [docPath, weightsPath]) if (fs.existsSync(f)) throw new Error(`${f} already exists (pass --force to replace it)`);
+  result.doc.weights = path.basename(weightsPath);
+  fs.mkdirSync(path.dirname(path.resolve(docPath)), { recursive: true });
+  writeFileAtomic(weightsPath, encodeSafetensors(result.weights, { format: 'netwright-weights', source: path.basename(src), opset: String(result.opset) }));
+  try {
+    writeFileAtomic(docPath, JSON.stringify(result.doc, null, 2) + '\n');
+  } catch (e) {
+    fs.rmSync(weightsPath, { force: true });
+    throw e;
+  }
+  return { docPath, weightsPath, result };
+}
