@@ -10,7 +10,7 @@ export interface MenuItem {
 }
 
 export const MENU_COMMANDS = [
-  'new', 'open', 'save', 'save-as', 'undo', 'redo', 'copy', 'paste', 'delete', 'select-all',
+  'new', 'open', 'import-onnx', 'save', 'save-as', 'undo', 'redo', 'copy', 'paste', 'delete', 'select-all',
   'auto-layout', 'fit-view', 'train-start', 'train-stop', 'shortcuts', 'about',
 ] as const;
 export type MenuCommand = (typeof MENU_COMMANDS)[number];
@@ -27,6 +27,7 @@ export function menuTemplate(platform: string, send: (command: MenuCommand) => v
         item('New', 'new', 'CmdOrCtrl+N'),
         item('Open…', 'open', 'CmdOrCtrl+O'),
         { label: 'Open Recent', role: 'recentDocuments', submenu: [{ label: 'Clear Recent', role: 'clearRecentDocuments' }] },
+        item('Import ONNX…', 'import-onnx'),
         sep,
         item('Save', 'save', 'CmdOrCtrl+S'),
         item('Save As…', 'save-as', 'CmdOrCtrl+Shift+S'),

@@ -52,7 +52,12 @@ async function call(method: string, args: Record<string, unknown> = {}): Promise
 contextBridge.exposeInMainWorld('netwright', {
   engine: {
     info: () => call('info'),
-    listDir: (dir: string) => call('listDir', { dir: String(dir) }),
+    listDir: (dir: string, files?: string) => call('listDir', { dir: String(dir), files: files === 'onnx' ? 'onnx' : 'documents' }),
+    importOnnx: (path: string, opts?: { out?: string | null; preset?: string; mean?: number[]; std?: number[]; overwrite?: boolean }) =>
+      call('importOnnx', {
+        path: String(path), out: typeof opts?.out === 'string' ? opts.out : null, preset: opts?.preset === 'imagenet' ? 'imagenet' : 'none', overwrite: !!opts?.overwrite,
+        ...(opts?.mean ? { mean: Array.from(opts.mean, Number) } : {}), ...(opts?.std ? { std: Array.from(opts.std, Number) } : {}),
+      }),
     openFile: (path: string) => call('openFile', { path: String(path) }),
     saveFile: (path: string, text: string, opts: { chosen: boolean; overwrite?: boolean }) =>
       call('saveFile', { path: String(path), text: String(text), chosen: !!opts?.chosen, overwrite: !!opts?.overwrite }),

@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { clientRequest, EngineError, type ServerEvent, type ServerResponse } from './protocol.ts';
+import { clientRequest, EngineError, type ImportedOnnx, type ServerEvent, type ServerResponse } from './protocol.ts';
+import { IMAGENET } from './onnx/import.ts';
 import { thumbnails } from './session/dataset.ts';
 import { findIdxPairs } from './session/import.ts';
 import { JobRunner } from './session/jobs.ts';
@@ -77,7 +78,7 @@ export function createHost(opts: HostOptions): EngineHost {
             result = { version: VERSION, root: files.root, platform: process.platform, idxFolders: idxFolders(opts.datasetRoots ?? []) };
             break;
           case 'listDir':
-            result = files.listDir(m.dir);
+            result = files.listDir(m.dir, m.files);
             break;
           case 'openFile':
             result = files.openFile(m.path);
@@ -149,6 +150,14 @@ export function createHost(opts: HostOptions): EngineHost {
           case 'exportModel':
             result = await jobs.run('exportModel', m.runId, m.model);
             break;
+          case 'importOnnx': {
+            const src = files.onnxFile(m.path);
+            const out = files.importTarget(m.out ?? src.replace(/\.onnx$/i, '.json'), m.overwrite);
+            const pre = m.preset === 'imagenet' ? IMAGENET : { mean: m.mean, std: m.std };
+            const r = (await jobs.run('importOnnx', src, out, { ...pre, overwrite: m.overwrite })) as Omit<ImportedOnnx, 'text'>;
+            result = { ...r, ...files.openFile(r.path) };
+            break;
+          }
           case 'gradientCheck':
             result = await jobs.run('gradientCheck', m.doc, m.dataDir);
             break;

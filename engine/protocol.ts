@@ -122,7 +122,8 @@ export type EngineInfo = z.infer<typeof engineInfo>;
 /** Requests from the editor. File paths are absolute or relative to the engine's root folder. */
 export const clientRequest = z.discriminatedUnion('method', [
   z.object({ id: z.number().int(), method: z.literal('info') }),
-  z.object({ id: z.number().int(), method: z.literal('listDir'), dir: z.string() }),
+  /** `files`: which files to list besides folders: network documents (default) or ONNX models (File > Import ONNX…). */
+  z.object({ id: z.number().int(), method: z.literal('listDir'), dir: z.string(), files: z.enum(['documents', 'onnx']).default('documents') }),
   /** The user picked this file in the open dialog (or from recent files). */
   z.object({ id: z.number().int(), method: z.literal('openFile'), path: z.string() }),
   /**
@@ -167,6 +168,12 @@ export const clientRequest = z.discriminatedUnion('method', [
   z.object({ id: z.number().int(), method: z.literal('exportModel'), runId: z.string(), model: z.enum(['best', 'last']).default('best') }),
   /** Finite differences vs autodiff for every parameter tensor, on a few images of the dataset (random inputs without one). */
   z.object({ id: z.number().int(), method: z.literal('gradientCheck'), doc: z.unknown(), dataDir: z.string().nullable().default(null) }),
+  /**
+   * Imports an ONNX model inside the project as a network document (`out`, default: beside it,
+   * <name>.json) with its weights file; nothing is written when it cannot be imported. The
+   * document comes back opened (as openFile), with what the import found.
+   */
+  z.object({ id: z.number().int(), method: z.literal('importOnnx'), path: z.string(), out: z.string().nullable().default(null), preset: z.enum(['none', 'imagenet']).default('none'), mean: z.array(z.number()).max(3).optional(), std: z.array(z.number().positive()).max(3).optional(), overwrite: z.boolean().default(false) }),
   /** What `netwright serve --doc --data` asked the editor to open first. */
   z.object({ id: z.number().int(), method: z.literal('initialProject') }),
 ]);
@@ -314,6 +321,18 @@ export const predictResult = z.object({
 });
 export type PredictResult = z.infer<typeof predictResult>;
 
+export const importedOnnx = z.object({
+  /** The document written, opened as openFile opens it. */
+  path: z.string(),
+  text: z.string(),
+  weights: z.string(),
+  /** No output head: the graph does not end in class scores (draw the head). */
+  open: z.boolean(),
+  layers: z.number().int(),
+  params: z.number().int(),
+});
+export type ImportedOnnx = z.infer<typeof importedOnnx>;
+
 export const exportResult = z.object({
   path: z.string(),
   bytes: z.number().int(),
@@ -339,7 +358,8 @@ export type InitialProject = z.infer<typeof initialProject>;
 /** What the editor needs from the engine; the web bridge and the Electron preload both implement it. */
 export interface EngineClient {
   info(): Promise<EngineInfo>;
-  listDir(dir: string): Promise<DirListing>;
+  listDir(dir: string, files?: 'documents' | 'onnx'): Promise<DirListing>;
+  importOnnx(path: string, opts?: { out?: string | null; preset?: 'none' | 'imagenet'; mean?: number[]; std?: number[]; overwrite?: boolean }): Promise<ImportedOnnx>;
   openFile(path: string): Promise<OpenedFile>;
   saveFile(path: string, text: string, opts: { chosen: boolean; overwrite?: boolean }): Promise<SavedFile>;
   recentFiles(): Promise<string[]>;

@@ -22,8 +22,8 @@ export type GradRule = (c: GradContext) => (string | null)[];
 
 export const DIFFERENTIABLE_OPS = [
   'Conv', 'Gemm', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape', 'Identity',
-  'Relu', 'LeakyRelu', 'Elu', 'Sigmoid', 'Tanh', 'Erf', 'Softmax',
-  'Add', 'Sub', 'Mul', 'Div', 'Sqrt', 'ReduceMean', 'Concat',
+  'Relu', 'LeakyRelu', 'Elu', 'Sigmoid', 'Tanh', 'Erf', 'Softmax', 'Clip', 'PRelu',
+  'Add', 'Sub', 'Mul', 'Div', 'Sqrt', 'ReduceMean', 'Concat', 'Pad',
 ] as const;
 export type DiffOp = (typeof DIFFERENTIABLE_OPS)[number];
 
@@ -297,15 +297,30 @@ export const GRAD_RULES: Record<DiffOp, GradRule> = {
 
   AveragePool(c) {
     // Every input position in a window receives dY/k² (count_include_pad): a depthwise
-    // ConvTranspose with a constant kernel does exactly that, overlaps included.
+    // ConvTranspose with a constant kernel does exactly that, overlaps included. Without
+    // count_include_pad, each window's dY is first divided by the pixels it covers inside X
+    // (a constant map: shapes are static) and spread with a kernel of ones.
     const { g, node: n } = c;
     const [x] = n.inputs;
-    if (int(n, 'count_include_pad', 0) !== 1) throw new Error('AveragePool gradient assumes count_include_pad=1');
+    if (int(n, 'ceil_mode', 0)) throw new Error('AveragePool gradient assumes ceil_mode=0 (pool2d.ts lowers ceil mode as extra padding)');
     const ch = g.shape(x)[1] as number;
     const [kh, kw] = ints(n, 'kernel_shape');
-    const kernel = g.constF(new Array(ch * kh * kw).fill(1 / (kh * kw)), [ch, 1, kh, kw]);
+    let dy = dy0(c);
+    let tap = 1 / (kh * kw);
+    if (int(n, 'count_include_pad', 0) !== 1) {
+      const [, , h, w] = g.shape(x) as number[];
+      const [, , ho, wo] = g.shape(n.outputs[0]) as number[];
+      const [sh, sw] = ints(n, 'strides', [1, 1]);
+      const [pt, pl] = ints(n, 'pads', [0, 0, 0, 0]);
+      const inside = (o: number, s: number, p: number, k: number, size: number) => Math.min(o * s - p + k, size) - Math.max(o * s - p, 0);
+      const scale: number[] = [];
+      for (let i = 0; i < ho; i++) for (let j = 0; j < wo; j++) scale.push(1 / (inside(i, sh, pt, kh, h) * inside(j, sw, pl, kw, w)));
+      dy = g.op('Mul', [dy, g.constF(scale, [ho, wo])], {}, g.shape(dy));
+      tap = 1;
+    }
+    const kernel = g.constF(new Array(ch * kh * kw).fill(tap), [ch, 1, kh, kw]);
     return [
-      g.op('ConvTranspose', [dy0(c), kernel], {
+      g.op('ConvTranspose', [dy, kernel], {
         ...pick(n, ['strides', 'pads', 'kernel_shape']),
         group: { i: ch },
         output_padding: { ints: outputPadding(g, x, n.outputs[0], n) },
@@ -340,6 +355,29 @@ export const GRAD_RULES: Record<DiffOp, GradRule> = {
     const dy = dy0(c);
     const slope = g.op('Add', [n.outputs[0], g.constF([float(n, 'alpha', 1)])]);
     return [g.op('Where', [g.op('Greater', [n.inputs[0], g.constF([0])]), dy, g.op('Mul', [dy, slope])])];
+  },
+  Clip(c) {
+    // dy passes strictly inside (min, max): at a bound the gradient is 0, as PyTorch's
+    // Hardtanh/ReLU6 (and ReLU at 0) define it. Bounds are constants: no gradient.
+    const { g, node: n } = c;
+    const [x, lo, hi] = n.inputs;
+    const xs = g.shape(x);
+    const inside = [lo ? g.op('Greater', [x, lo], {}, xs) : '', hi ? g.op('Less', [x, hi], {}, xs) : ''].filter((t) => t);
+    if (!inside.length) return [dy0(c), ...n.inputs.slice(1).map(() => null)];
+    const mask = inside.length === 2 ? g.op('And', inside, {}, xs) : inside[0];
+    return [g.op('Where', [mask, dy0(c), g.constF([0])], {}, xs), ...n.inputs.slice(1).map(() => null)];
+  },
+  PRelu(c) {
+    // y = x for x > 0, slope·x otherwise (at 0 the slope side, as PyTorch): dx = dy or
+    // slope·dy; dslope = Σ dy·x over the negative side, summed down to the slope's shape.
+    const { g, node: n } = c;
+    const [x, slope] = n.inputs;
+    const dy = dy0(c);
+    const xs = g.shape(x);
+    const pos = g.op('Greater', [x, g.constF([0])], {}, xs);
+    const dx = c.needs[0] ? g.op('Where', [pos, dy, g.op('Mul', [dy, slope], {}, xs)], {}, xs) : null;
+    const ds = c.needs[1] ? unbroadcast(g, g.op('Where', [pos, g.constF([0]), g.op('Mul', [dy, x], {}, xs)], {}, xs), slope) : null;
+    return [dx, ds];
   },
   Sigmoid(c) {
     const { g, node: n } = c;
@@ -408,6 +446,23 @@ export const GRAD_RULES: Record<DiffOp, GradRule> = {
     const count = g.op('Div', [size(x), size(y)]);
     const spread = g.op('Expand', [dy0(c), g.op('Shape', [x])], {}, g.shape(x));
     return [g.op('Div', [spread, count])];
+  },
+  Pad(c) {
+    // Constant padding: the gradient is dY with the border cut off. Pads must be a constant.
+    const { g, node: n } = c;
+    const [x, padsName] = n.inputs;
+    const mode = (n.attrs?.mode as { s: string } | undefined)?.s ?? 'constant';
+    const t = g.initializers.find((i) => i.name === padsName);
+    if (mode !== 'constant' || !t) throw new Error('Pad gradient needs mode constant and constant pads');
+    const pads = Array.from(t.data as BigInt64Array, Number);
+    const xs = g.shape(x);
+    const r = xs.length;
+    if (pads.some((v) => v < 0)) throw new Error('Pad gradient needs pads >= 0');
+    const axes = [...xs.keys()].filter((a) => pads[a] || pads[a + r]);
+    if (axes.some((a) => typeof xs[a] !== 'number')) throw new Error('Pad gradient needs static sizes on the padded axes');
+    const starts = axes.map((a) => pads[a]);
+    const ends = axes.map((a) => pads[a] + (xs[a] as number));
+    return [g.op('Slice', [dy0(c), g.constI64(starts), g.constI64(ends), g.constI64(axes)], {}, xs), ...n.inputs.slice(1).map(() => null)];
   },
   Concat(c) {
     const { g, node: n } = c;

@@ -14,7 +14,7 @@ export interface WeightInfo {
   name: string;
   nodeId: string;
   shape: number[];
-  init: 'he' | 'glorot' | 'zeros' | 'ones';
+  init: 'he' | 'glorot' | 'zeros' | 'ones' | { constant: number };
   fanIn: number;
   fanOut: number;
   /** Its node is frozen (nodes[].frozen): no gradient, no optimizer state. */
@@ -233,7 +233,8 @@ export function initialValues(f: Pick<Forward, 'weights' | 'states'>, seed: numb
   const out = new Map<string, Float32Array>();
   for (const w of f.weights) {
     const v = new Float32Array(w.shape.reduce((a, b) => a * b, 1));
-    if (w.init === 'ones') v.fill(1);
+    if (typeof w.init === 'object') v.fill(w.init.constant);
+    else if (w.init === 'ones') v.fill(1);
     else if (w.init === 'he') {
       const std = Math.sqrt(2 / w.fanIn);
       for (let i = 0; i < v.length; i++) v[i] = rng.normal() * std;

@@ -37,8 +37,8 @@ export type InitKind = 'he' | 'glorot' | 'zeros' | 'ones';
 export interface WeightSpec {
   name: string;
   shape: number[];
-  /** 'fan' weights use He or Glorot depending on the activation that follows the layer. */
-  init: 'fan' | 'zeros' | 'ones';
+  /** 'fan' weights use He or Glorot depending on the activation that follows the layer; `constant`: every value (PReLU's 0.25). */
+  init: 'fan' | 'zeros' | 'ones' | { constant: number };
   fanIn: number;
   fanOut: number;
 }

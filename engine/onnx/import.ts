@@ -189,20 +189,21 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
     return v[0];
   };
   /** Padding of a window op: symmetric pads, or a Pad layer in front for asymmetric and SAME_* padding. */
-  const windowPadding = (n: NodeIR, x: Val, k: number, s: number, d: number): { x: Val; padding: 'valid' | 'same' | 'explicit'; pad: number } => {
+  const windowPadding = (n: NodeIR, x: Val, k: number | number[], s: number, d: number): { x: Val; padding: 'valid' | 'same' | 'explicit'; pad: number } => {
+    const [kh, kw] = typeof k === 'number' ? [k, k] : k;
     const auto = as(n, 'auto_pad', 'NOTSET');
     let pads: number[];
     if (auto === 'NOTSET') pads = aints(n, 'pads') ?? [0, 0, 0, 0];
     else if (auto === 'VALID') pads = [0, 0, 0, 0];
     else if (auto === 'SAME_UPPER' || auto === 'SAME_LOWER') {
-      const ek = d * (k - 1) + 1;
-      const side = (size: number) => {
+      const side = (size: number, kk: number) => {
+        const ek = d * (kk - 1) + 1;
         const total = Math.max((Math.ceil(size / s) - 1) * s + ek - size, 0);
         const small = Math.floor(total / 2);
         return auto === 'SAME_UPPER' ? [small, total - small] : [total - small, small];
       };
-      const [t, b] = side(x.shape[1]);
-      const [l, r] = side(x.shape[2]);
+      const [t, b] = side(x.shape[1], kh);
+      const [l, r] = side(x.shape[2], kw);
       if (auto === 'SAME_UPPER') return { x, padding: 'same', pad: 0 };
       pads = [t, l, b, r];
     } else return fail(`auto_pad ${auto} is not an ONNX value Netwright knows`);
@@ -325,14 +326,15 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
         needImage(x, 'Conv');
         const W = constOf(n.inputs[1], 'the weight');
         if (W.dims.length !== 4) fail(`weight of shape [${W.dims}] is not a 2-D convolution's [F, C/groups, kH, kW]`);
-        const k = square(aints(n, 'kernel_shape') ?? W.dims.slice(2), 'the kernel');
-        if (W.dims[2] !== W.dims[3]) fail(`kernel ${W.dims[2]}x${W.dims[3]} is not square; Netwright's Conv2D uses square kernels`);
+        const ks = aints(n, 'kernel_shape') ?? W.dims.slice(2);
+        if (ks.length !== 2 || ks[0] !== W.dims[2] || ks[1] !== W.dims[3]) fail(`kernel_shape [${ks}] does not match the weight [${W.dims}]`);
+        const [k, k2] = ks;
         const s = same2(aints(n, 'strides'), 1, 'strides');
         const d = same2(aints(n, 'dilations'), 1, 'dilations');
         const group = ai(n, 'group', 1);
-        const p = windowPadding(n, x, k, s, d);
+        const p = windowPadding(n, x, [k, k2], s, d);
         const hasBias = !!n.inputs[2];
-        const conv = addNode('Conv2D', { filters: W.dims[0], kernel: k, stride: s, padding: p.padding, pad: p.pad, dilation: d, groups: group, bias: hasBias }, [p.x], name);
+        const conv = addNode('Conv2D', { filters: W.dims[0], kernel: k, ...(k2 !== k ? { kernelW: k2 } : {}), stride: s, padding: p.padding, pad: p.pad, dilation: d, groups: group, bias: hasBias }, [p.x], name);
         setWeight(conv, 'W', W.dims, floats(W));
         if (hasBias) setWeight(conv, 'B', [W.dims[0]], floats(constOf(n.inputs[2], 'the bias')));
         vals.set(out, conv);
@@ -620,7 +622,7 @@ function endsInClassifier(id: string, nodes: DocNode[], edges: DocEdge[]): boole
   const PASS = new Set(['ReLU', 'LeakyReLU', 'ELU', 'Sigmoid', 'Tanh', 'Clip', 'PReLU', 'Softmax', 'Flatten', 'GlobalAvgPool', 'Dropout', 'AvgPool2D', 'MaxPool2D']);
   for (let cur = byId.get(id); cur; ) {
     if (cur.type === 'Dense') return true;
-    if (cur.type === 'Conv2D') return cur.params.kernel === 1;
+    if (cur.type === 'Conv2D') return cur.params.kernel === 1 && !cur.params.kernelW;
     if (!PASS.has(cur.type)) return false;
     const e = edges.find((x) => x.target === cur!.id);
     cur = e ? byId.get(e.source) : undefined;

@@ -388,3 +388,13 @@ function checkGraph(g: GraphIR): void {
   });
   for (const o of g.outputs) if (!known.has(o.name)) throw new OnnxReadError('model.graph.output', `output ${JSON.stringify(o.name)} is never produced`);
 }
+
+/** One serialized TensorProto (the ONNX test suite's input_0.pb / output_0.pb files). */
+export function decodeTensorProto(bytes: Uint8Array, where = 'tensor'): Tensor {
+  try {
+    return decodeTensor(bytes, where);
+  } catch (e) {
+    if (e instanceof ProtoError) throw new OnnxReadError(where, e.message);
+    throw e;
+  }
+}

@@ -5,6 +5,7 @@ import { evaluateRun } from './evaluate.ts';
 import { exportRun } from './export.ts';
 import { checkGradients } from './gradcheck.ts';
 import { importIdxFolder } from './import.ts';
+import { importOnnxJob } from './onnx-import.ts';
 import { predictImage } from './predict.ts';
 
 export const JOBS = {
@@ -15,4 +16,5 @@ export const JOBS = {
   exportModel: exportRun,
   gradientCheck: checkGradients,
   importIdx: importIdxFolder,
+  importOnnx: importOnnxJob,
 };

@@ -3,6 +3,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.ts';
+import { inferShapes } from '../graph/infer.ts';
+import { EngineError, type ImportedOnnx } from '../protocol.ts';
+import type { Project } from './project.ts';
 import { importOnnx, type ImportOptions, type ImportResult } from '../onnx/import.ts';
 import { encodeSafetensors } from '../onnx/safetensors.ts';
 
@@ -30,4 +33,15 @@ export function importOnnxFile(src: string, docPath: string, opts: ImportOptions
     throw e;
   }
   return { docPath, weightsPath, result };
+}
+
+/** The app's File > Import ONNX… (a job): paths already checked to be inside the project. */
+export function importOnnxJob(_project: Project, src: string, out: string, opts: ImportOptions & { overwrite?: boolean }): Omit<ImportedOnnx, 'text'> {
+  let r: ImportedFiles;
+  try {
+    r = importOnnxFile(src, out, opts);
+  } catch (e) {
+    throw new EngineError('bad-request', `cannot import ${path.basename(src)}: ${(e as Error).message}`);
+  }
+  return { path: r.docPath, weights: r.weightsPath, open: r.result.open, layers: r.result.counts.layers, params: inferShapes(r.result.doc).totals.params };
 }

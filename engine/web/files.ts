@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../atomic-write.ts';
 import { EngineError, type DirListing, type OpenedFile, type SavedFile } from '../protocol.ts';
 
 const isDocumentName = (p: string): boolean => ['.json', '.netwright'].includes(path.extname(p).toLowerCase());
+const isOnnxName = (p: string): boolean => path.extname(p).toLowerCase() === '.onnx';
 
 const MAX_BYTES = 20 * 1024 * 1024;
 
@@ -39,7 +40,7 @@ export class FileAccess {
   }
 
   /** Resolves a user path against the root; refuses anything that ends up outside it. */
-  private resolve(p: string, kind: 'file' | 'dir'): string {
+  private resolve(p: string, kind: 'file' | 'dir' | 'onnx'): string {
     const abs = path.resolve(this.root, p);
     let real = abs;
     try {
@@ -55,11 +56,29 @@ export class FileAccess {
     const rel = path.relative(this.root, real);
     const outside = rel.startsWith('..') || path.isAbsolute(rel);
     if (outside && !(kind === 'file' && this.granted.has(real))) throw new EngineError('refused', `${p} is outside the project folder ${this.root}`);
+    if (kind === 'onnx') {
+      if (outside) throw new EngineError('refused', `${p} is outside the project folder ${this.root}`);
+      if (!isOnnxName(real)) throw new EngineError('refused', `${path.basename(real)}: expected an .onnx model`);
+      return real;
+    }
     if (kind === 'file' && !isDocumentName(real)) throw new EngineError('refused', `${path.basename(real)}: network documents are .json or .netwright files`);
     return real;
   }
 
-  listDir(dir: string): DirListing {
+  /** An ONNX model inside the root, to import. */
+  onnxFile(p: string): string {
+    return this.resolve(p, 'onnx');
+  }
+
+  /** Where an import may write its document: inside the root, a new file unless `overwrite`. */
+  importTarget(p: string, overwrite: boolean): string {
+    const abs = this.resolve(p, 'file');
+    if (!overwrite && fs.existsSync(abs)) throw new EngineError('exists', `${path.basename(abs)} already exists`);
+    return abs;
+  }
+
+  listDir(dir: string, files: 'documents' | 'onnx' = 'documents'): DirListing {
+    const wanted = files === 'onnx' ? isOnnxName : isDocumentName;
     const abs = this.resolve(dir || '.', 'dir');
     let names: fs.Dirent[];
     try {
@@ -68,7 +87,7 @@ export class FileAccess {
       throw new EngineError('not-found', `cannot list ${abs}: ${(e as NodeJS.ErrnoException).code}`);
     }
     const entries = names
-      .filter((d) => !d.name.startsWith('.') && d.name !== 'node_modules' && (d.isDirectory() || (d.isFile() && isDocumentName(d.name) && d.name !== 'package.json' && d.name !== 'package-lock.json' && !d.name.startsWith('tsconfig'))))
+      .filter((d) => !d.name.startsWith('.') && d.name !== 'node_modules' && (d.isDirectory() || (d.isFile() && wanted(d.name) && d.name !== 'package.json' && d.name !== 'package-lock.json' && !d.name.startsWith('tsconfig'))))
       .map((d) => ({ name: d.name, kind: d.isDirectory() ? ('dir' as const) : ('file' as const) }))
       .sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'dir' ? -1 : 1));
     return { dir: abs, parent: abs === this.root ? null : path.dirname(abs), entries };

@@ -3,7 +3,7 @@
 // the web client validates the WebSocket's.
 import { z } from 'zod';
 import {
-  augmentPreviewResult, controlResult, datasetReportResult, deviceInfo, dirListing, EngineError, engineInfo, evalResult, exportResult, gradCheckResult, imagesResult, importIdxResult, initialProject, openedFile,
+  augmentPreviewResult, controlResult, datasetReportResult, deviceInfo, dirListing, EngineError, engineInfo, evalResult, exportResult, gradCheckResult, imagesResult, importIdxResult, importedOnnx, initialProject, openedFile,
   predictResult, recoveredBackup, runCurves, runSummary, savedFile, serverEvent, startedRun, trainingStatus, type DeviceName, type EngineClient, type ServerEvent,
 } from '../../engine/protocol.ts';
 
@@ -35,7 +35,8 @@ export class ElectronEngineClient implements EngineClient {
   }
 
   info = () => this.v('info', this.raw('info'), engineInfo);
-  listDir = (dir: string) => this.v('listDir', this.raw('listDir', dir), dirListing);
+  listDir = (dir: string, files: 'documents' | 'onnx' = 'documents') => this.v('listDir', this.raw('listDir', dir, files), dirListing);
+  importOnnx = (path: string, o: { out?: string | null; preset?: 'none' | 'imagenet'; mean?: number[]; std?: number[]; overwrite?: boolean } = {}) => this.v('importOnnx', this.raw('importOnnx', path, o), importedOnnx);
   openFile = (path: string) => this.v('openFile', this.raw('openFile', path), openedFile);
   saveFile = (path: string, text: string, o: { chosen: boolean; overwrite?: boolean }) => this.v('saveFile', this.raw('saveFile', path, text, o), savedFile);
   recentFiles = () => this.v('recentFiles', this.raw('recentFiles'), z.array(z.string()));

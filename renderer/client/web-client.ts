@@ -1,6 +1,6 @@
 // EngineClient over the web bridge's WebSocket (netwright serve). The token comes from the page URL.
 import {
-  augmentPreviewResult, controlResult, datasetReportResult, deviceInfo, dirListing, EngineError, engineInfo, evalResult, exportResult, gradCheckResult, imagesResult, importIdxResult, initialProject, openedFile,
+  augmentPreviewResult, controlResult, datasetReportResult, deviceInfo, dirListing, EngineError, engineInfo, evalResult, exportResult, gradCheckResult, imagesResult, importIdxResult, importedOnnx, initialProject, openedFile,
   predictResult, recoveredBackup, runCurves, runSummary, savedFile, serverEvent, serverResponse, startedRun, trainingStatus, type ClientRequest, type DeviceName, type EngineClient, type ServerEvent,
 } from '../../engine/protocol.ts';
 import { z } from 'zod';
@@ -71,8 +71,11 @@ export class WebEngineClient implements EngineClient {
   info() {
     return this.call({ method: 'info' }, engineInfo);
   }
-  listDir(dir: string) {
-    return this.call({ method: 'listDir', dir }, dirListing);
+  listDir(dir: string, files: 'documents' | 'onnx' = 'documents') {
+    return this.call({ method: 'listDir', dir, files }, dirListing);
+  }
+  importOnnx(path: string, o: { out?: string | null; preset?: 'none' | 'imagenet'; mean?: number[]; std?: number[]; overwrite?: boolean } = {}) {
+    return this.call({ method: 'importOnnx', path, out: o.out ?? null, preset: o.preset ?? 'none', mean: o.mean, std: o.std, overwrite: o.overwrite ?? false }, importedOnnx);
   }
   openFile(path: string) {
     return this.call({ method: 'openFile', path }, openedFile);

@@ -9,6 +9,7 @@ import { EvaluateView, ExportView, TryView } from './EvalViews.tsx';
 import { TrainView } from './TrainView.tsx';
 import { Canvas } from './Canvas.tsx';
 import { Ctx, type EditorContext } from './context.ts';
+import { ImportOnnxDialog } from './ImportOnnx.tsx';
 import { FileDialog, HelpOverlay, QuestionDialog, type Question } from './Dialogs.tsx';
 import { useCrashBackup } from './autosave.ts';
 import { useDesktopShell } from './desktop.ts';
@@ -26,7 +27,7 @@ const VIEWS: { id: View; label: string }[] = [
   { id: 'export', label: 'Export' },
 ];
 
-type Dialog = { kind: 'open' } | { kind: 'save'; resolve(path: string | null): void } | { kind: 'help' } | null;
+type Dialog = { kind: 'open' } | { kind: 'import-onnx' } | { kind: 'save'; resolve(path: string | null): void } | { kind: 'help' } | null;
 
 const basename = (p: string) => p.split(/[\\/]/).pop() ?? p;
 const editable = (t: EventTarget | null) => t instanceof HTMLElement && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName));
@@ -183,6 +184,10 @@ export function App({ client }: { client: EngineClient }) {
     if (await confirmDiscard()) setDialog({ kind: 'open' });
   }, [confirmDiscard]);
 
+  const importOnnx = useCallback(async () => {
+    if (await confirmDiscard()) setDialog({ kind: 'import-onnx' });
+  }, [confirmDiscard]);
+
   /** Double-click in the palette: below the selected layer (wired to it), else in the middle of the view. */
   const addLayer = useCallback(
     (type: string) => {
@@ -227,6 +232,7 @@ export function App({ client }: { client: EngineClient }) {
       commands: {
         new: () => void newDoc(),
         open: () => void open(),
+        'import-onnx': () => void importOnnx(),
         save: () => void save(),
         'save-as': () => void saveAs(),
         undo: () => store.undo(),
@@ -302,6 +308,7 @@ export function App({ client }: { client: EngineClient }) {
           <span className="sep" />
           <button onClick={() => void newDoc()} title="New network (Alt+N)">New</button>
           <button onClick={() => void open()} title="Open (Ctrl+O)">Open…</button>
+          <button onClick={() => void importOnnx()} title="Import an ONNX model with its weights">Import ONNX…</button>
           <button onClick={() => void save()} title="Save (Ctrl+S)">Save</button>
           <button onClick={() => void saveAs()} title="Save as (Ctrl+Shift+S)">Save as…</button>
           <select aria-label="Templates" value="" onChange={(e) => void loadTemplate(e.target.value)} title="Start from a template">
@@ -373,6 +380,17 @@ export function App({ client }: { client: EngineClient }) {
             initialName={state.path ? basename(state.path) : `${state.doc.name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase() || 'network'}.json`}
             onPick={(p) => dialog.resolve(p)}
             onClose={() => dialog.resolve(null)}
+          />
+        )}
+        {dialog?.kind === 'import-onnx' && (
+          <ImportOnnxDialog
+            onClose={() => setDialog(null)}
+            onImported={(r) => {
+              setDialog(null);
+              const problems = store.open(r.text, r.path);
+              if (problems.length) notify(`Cannot open ${basename(r.path)}: ${problems.map((p) => p.message).join('; ')}`, 'error');
+              else (notify(`Imported ${r.layers} layers, ${r.params.toLocaleString('en-US')} parameters${r.open ? ': no output head, draw it (Dense + Output)' : ''}`), fit());
+            }}
           />
         )}
         {dialog?.kind === 'help' && <HelpOverlay onClose={() => setDialog(null)} />}

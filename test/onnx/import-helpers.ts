@@ -36,6 +36,18 @@ export function torchModels(specs: string[]): Record<string, string> {
   return Object.fromEntries(specs.map((s) => [s, file(s)]));
 }
 
+/** The graphs of legacy-graphs.py (older exporters' shapes), made once per version of the script. */
+export function legacyGraphs(): string {
+  const script = path.join(here, 'legacy-graphs.py');
+  const hash = crypto.createHash('sha256').update(fs.readFileSync(script)).digest('hex').slice(0, 16);
+  const dir = path.join(root, '.cache', 'onnx-legacy', hash);
+  if (!fs.existsSync(path.join(dir, 'refused-lrn.onnx'))) {
+    const r = spawnSync(PYTHON, [script, dir], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+  }
+  return dir;
+}
+
 export interface RoundTrip {
   docPath: string;
   exported: string;

@@ -60,6 +60,13 @@ test('training and export start from the imported weights; a changed layer is re
   assert.deepEqual(JSON.parse(model.metadata['netwright.mean']).map((x: number) => x.toFixed(3)), ['0.286']);
   assert.deepEqual(JSON.parse(model.metadata['netwright.std']).map((x: number) => x.toFixed(3)), ['0.353']);
 
+  // `netwright export <run-dir>`: the run's model (its document from the metadata), checked the same way.
+  const ex = spawnSync(process.execPath, ['--import', 'tsx', 'engine/cli.ts', 'export', outDir, '--out', path.join(dir, 'run.onnx'), '--json'], { encoding: 'utf8' });
+  assert.equal(ex.status, 0, ex.stderr);
+  const res = JSON.parse(ex.stdout);
+  assert.ok(res.ok && res.maxAbsDiff <= 1e-4, ex.stdout);
+  assert.equal(res.metadata['netwright.mean'], model.metadata['netwright.mean']);
+
   // A layer changed after the import: its weight no longer fits, named in the error.
   const fc = doc.nodes.find((n: { type: string }) => n.type === 'Dense');
   fc.params.units = 77;

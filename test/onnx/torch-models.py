@@ -22,6 +22,11 @@ class LeNet(torch.nn.Module):
 def make(name):
     if name == 'lenet':
         return LeNet(), (1, 1, 28, 28)
+    if name == 'resnet18_backbone':
+        # A feature extractor: resnet18 cut before its head (features [N, 512]).
+        m = torchvision.models.resnet18(num_classes=10)
+        m.fc = torch.nn.Identity()
+        return m, (1, 3, 64, 64)
     fn = getattr(torchvision.models, name)
     return fn(num_classes=10), (1, 3, 224, 224)
 

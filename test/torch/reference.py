@@ -40,12 +40,21 @@ def forward(x0):
             top, left, bottom, right = n["pads"]
             b = w("B") if p["bias"] else None
             y = F.conv2d(F.pad(x, (left, right, top, bottom)), w("W"), b, stride=p["stride"], dilation=p["dilation"], groups=p["groups"])
+        elif t in ("MaxPool2D", "AvgPool2D") and p["padding"] != "same":
+            # PyTorch's own padding, ceil_mode and count_include_pad are the reference.
+            pad = p["pad"] if p["padding"] == "explicit" else 0
+            if t == "MaxPool2D":
+                y = F.max_pool2d(x, p["size"], p["stride"], pad, ceil_mode=p["ceil"])
+            else:
+                y = F.avg_pool2d(x, p["size"], p["stride"], pad, ceil_mode=p["ceil"], count_include_pad=p["countPad"])
         elif t == "MaxPool2D":
             top, left, bottom, right = n["pads"]
             y = F.max_pool2d(F.pad(x, (left, right, top, bottom), value=float("-inf")), p["size"], p["stride"])
         elif t == "AvgPool2D":
             top, left, bottom, right = n["pads"]
-            y = F.avg_pool2d(F.pad(x, (left, right, top, bottom)), p["size"], p["stride"])
+            padded = lambda v: F.avg_pool2d(F.pad(v, (left, right, top, bottom)), p["size"], p["stride"])
+            # 'same' without count_include_pad: the window sum over the pixels it covers.
+            y = padded(x) if p["countPad"] else padded(x) / padded(torch.ones_like(x))
         elif t == "GlobalAvgPool":
             y = x.mean(dim=(2, 3))
         elif t == "Flatten":
@@ -77,6 +86,12 @@ def forward(x0):
             y = F.gelu(x)
         elif t == "Softmax":
             y = F.softmax(x, dim=1)
+        elif t == "Pad":
+            y = F.pad(x, (p["left"], p["right"], p["top"], p["bottom"]), value=p["value"])
+        elif t == "PReLU":
+            y = F.prelu(x, w("slope"))
+        elif t == "Clip":
+            y = F.hardtanh(x, p["min"], p["max"])
         elif t == "Output":
             y = x
         else:

@@ -44,7 +44,7 @@ export function runTorch(job: TorchJob): TorchResult {
     if (['Conv2D', 'MaxPool2D', 'AvgPool2D'].includes(def.type)) {
       const x = a.shapes.get(inputs[0])!;
       const conv = def.type === 'Conv2D';
-      const args = [num(params, conv ? 'kernel' : 'size'), num(params, 'stride'), conv ? num(params, 'dilation') : 1, str(params, 'padding'), conv ? num(params, 'pad') : 0] as const;
+      const args = [num(params, conv ? 'kernel' : 'size'), num(params, 'stride'), conv ? num(params, 'dilation') : 1, str(params, 'padding'), num(params, 'pad'), !conv && params.ceil === true] as const;
       const h = slide(x[1], ...args);
       const w = slide(x[2], ...args);
       if (typeof h === 'string' || typeof w === 'string') throw new Error('bad window');

@@ -1,0 +1,68 @@
+// File > Import ONNX…: pick an .onnx model inside the project, choose its preprocessing, and open
+// the network document the engine writes beside it (with its weights file).
+import { useEffect, useState } from 'react';
+import type { DirListing, ImportedOnnx } from '../../engine/protocol.ts';
+import { Modal } from './Dialogs.tsx';
+import { useEditor } from './context.ts';
+
+export function ImportOnnxDialog({ onImported, onClose }: { onImported(r: ImportedOnnx): void; onClose(): void }) {
+  const { client } = useEditor();
+  const [listing, setListing] = useState<DirListing | null>(null);
+  const [picked, setPicked] = useState<string | null>(null);
+  const [preset, setPreset] = useState<'none' | 'imagenet'>('imagenet');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const go = (dir: string) => client.listDir(dir, 'onnx').then(setListing, (e: Error) => setError(e.message));
+  useEffect(() => void go(''), []);
+  const join = (dir: string, f: string) => `${dir.replace(/[\\/]$/, '')}/${f}`;
+  const run = async () => {
+    if (!picked) return;
+    setBusy(true);
+    setError('');
+    try {
+      onImported(await client.importOnnx(picked, { preset }));
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal title="Import ONNX model" onClose={onClose}>
+      <div className="dir-path">{listing?.dir ?? '…'}</div>
+      <div className="dir-list">
+        {listing?.parent && (
+          <button className="file-entry dir" onClick={() => go(listing.parent!)}>
+            ↑ ..
+          </button>
+        )}
+        {listing?.entries.map((e) => (
+          <button
+            key={e.name}
+            className={`file-entry ${e.kind}${picked === join(listing.dir, e.name) ? ' on' : ''}`}
+            onClick={() => (e.kind === 'dir' ? go(join(listing.dir, e.name)) : setPicked(join(listing.dir, e.name)))}
+          >
+            {e.kind === 'dir' ? '📁 ' : ''}
+            {e.name}
+          </button>
+        ))}
+        {listing && !listing.entries.length && <p className="muted">No .onnx models here.</p>}
+      </div>
+      <label className="field">
+        <span>input preprocessing</span>
+        <select name="preset" value={preset} onChange={(e) => setPreset(e.target.value as 'none' | 'imagenet')}>
+          <option value="imagenet">ImageNet mean/std (torchvision models)</option>
+          <option value="none">pixels in [0, 1]</option>
+        </select>
+      </label>
+      {picked && <p className="muted">Writes {picked.replace(/\.onnx$/i, '.json')} and its .weights.safetensors beside it.</p>}
+      {error && <div className="problem problem-error">{error}</div>}
+      <div className="buttons">
+        <button onClick={onClose}>Cancel</button>
+        <button className="primary" onClick={() => void run()} disabled={!picked || busy}>
+          {busy ? 'Importing…' : 'Import'}
+        </button>
+      </div>
+    </Modal>
+  );
+}
