@@ -132,11 +132,26 @@ export function flippable(n: NodeIR, kh: number, kw: number): boolean {
 function convInputGrad(g: GraphBuilder, x: string, w: string, dy: string, n: NodeIR): string {
   const [f, c, kh, kw] = g.shape(w) as number[];
   const p = ints(n, 'pads', [0, 0, 0, 0]);
+  if (depthwiseFlippable(n, [f, c, kh, kw])) {
+    // Depthwise: each channel's own kernel turned by 180°, no transpose (one input and one
+    // output channel per group), in ONNX Runtime's depthwise Conv. Measured against the grouped
+    // ConvTranspose (dX alone, batch 16, 3x3, 1 thread, CPU ms): 96 channels 28×28 38.8 → 15.4,
+    // 384 channels 14×14 53.3 → 24.0, 32 channels 56×56 51.3 → 19.0.
+    const end = g.constI64([-(2 ** 62), -(2 ** 62)]);
+    const flipped = g.op('Slice', [w, g.constI64([-1, -1]), end, g.constI64([2, 3]), g.constI64([-1, -1])], {}, [f, c, kh, kw]);
+    return g.op('Conv', [dy, flipped], { kernel_shape: { ints: [kh, kw] }, pads: { ints: flippedPads(p, kh, kw) }, group: { i: f } }, g.shape(x));
+  }
   if (c < f || !flippable(n, kh, kw)) {
     return g.op('ConvTranspose', [dy, w], { ...pick(n, ['strides', 'dilations', 'pads', 'group', 'kernel_shape']), output_padding: { ints: outputPadding(g, x, n.outputs[0], n) } }, g.shape(x));
   }
   const flipped = flippedKernel(g, w, [f, c, kh, kw]);
   return g.op('Conv', [dy, flipped], { kernel_shape: { ints: [kh, kw] }, pads: { ints: flippedPads(p, kh, kw) } }, g.shape(x));
+}
+
+/** A depthwise Conv (groups = input channels = filters) of stride 1, dilation 1, p ≤ k−1. */
+function depthwiseFlippable(n: NodeIR, [f, c, kh, kw]: number[]): boolean {
+  const unit = (k: string) => ints(n, k, [1, 1]).every((v) => v === 1);
+  return c === 1 && f > 1 && int(n, 'group', 1) === f && unit('strides') && unit('dilations') && ints(n, 'pads', [0, 0, 0, 0]).every((v, i) => v <= (i % 2 ? kw : kh) - 1);
 }
 
 /**
@@ -211,10 +226,26 @@ function convWeightGrad(g: GraphBuilder, x: string, dy: string, n: NodeIR, wShap
     return g.op('Transpose', [sliced], { perm: { ints: [1, 0, 2, 3] } }, [fo, cg, kh, kw]);
   };
   if (groups === 1) return perGroup(x, dy, f);
-  const xsplit = g.opN('Split', [x, g.constI64(new Array(groups).fill(cg))], groups, { axis: { i: 1 } }, new Array(groups).fill([xs[0], cg, xs[2], xs[3]]));
-  const fg = f / groups;
-  const dsplit = g.opN('Split', [dy, g.constI64(new Array(groups).fill(fg))], groups, { axis: { i: 1 } }, new Array(groups).fill([ys[0], fg, ys[2], ys[3]]));
-  return g.op('Concat', xsplit.map((xg, i) => perGroup(xg, dsplit[i], fg)), { axis: { i: 0 } }, wShape);
+  // Grouped (depthwise included): the same Conv for every group at once, as one grouped Conv.
+  // X becomes [cg, G·N, H, W] (channel c of group g, sample n at g·N + n), dY the weights
+  // [F, N, ho, wo]; with G groups each filter sees only its group's N planes. One node
+  // instead of a Split, five nodes per group and a Concat: building a 384-channel depthwise
+  // layer's session went 2,241 → 9 ms, its dW (batch 16, 14×14, 3x3, 1 thread) 82.6 → 55.5 ms;
+  // 96 channels 28×28: 45.7 → 42.5 ms, stride 2: 49.6 → 27.5 ms (scratch bench of the two forms, same values).
+  const [, , h, w] = xs as number[];
+  const [, , ho, wo] = ys as number[];
+  const grouped = g.op('Reshape', [x, g.constI64([0, groups, cg, h, w])], {}, [BATCH, groups, cg, h, w]);
+  const moved = g.op('Transpose', [grouped], { perm: { ints: [2, 1, 0, 3, 4] } }, [cg, groups, BATCH, h, w]);
+  const xt = g.op('Reshape', [moved, g.constI64([cg, -1, h, w])], {}, [cg, 'GN', h, w]);
+  const dyt = g.op('Transpose', [dy], { perm: { ints: [1, 0, 2, 3] } }, [f, BATCH, ho, wo]);
+  const r = g.op('Conv', [xt, dyt], {
+    strides: { ints: ints(n, 'dilations', [1, 1]) },
+    dilations: { ints: ints(n, 'strides', [1, 1]) },
+    pads: { ints: ints(n, 'pads', [0, 0, 0, 0]) },
+    group: { i: groups },
+  });
+  const sliced = g.op('Slice', [r, g.constI64([0, 0]), g.constI64([kh, kw]), g.constI64([2, 3])], {}, [cg, f, kh, kw]);
+  return g.op('Transpose', [sliced], { perm: { ints: [1, 0, 2, 3] } }, wShape);
 }
 
 /**

@@ -79,3 +79,14 @@ test('ReLU before MaxPool is swapped in training graphs only where the ReLU feed
   ], ['in>c1', 'c1>r1', 'r1>p1', 'r1>up', 'p1>add:0', 'up>add:1', 'add>f', 'f>fc', 'fc>out']);
   assert.match(order(buildTrainingGraph(shared).model.graph.nodes), /^Relu MaxPool$/);
 });
+
+test('depthwise and grouped Conv gradients are one grouped Conv each, not a node per group', () => {
+  const nodes = buildTrainingGraph(ALL_NETS['inverted-residual']()).model.graph.nodes;
+  const group = (n: { attrs?: Record<string, unknown> }) => (n.attrs?.group as { i: number } | undefined)?.i ?? 1;
+  assert.ok(!nodes.some((n) => n.op === 'Split'), 'no Split into groups');
+  // dw (12 channels, stride 1): forward, dX as a depthwise Conv with the turned kernel, dW.
+  assert.equal(nodes.filter((n) => n.op === 'Conv' && group(n) === 12).length, 3);
+  // dw2 (4 channels, stride 2): forward and dW as Convs; dX stays a grouped ConvTranspose.
+  assert.equal(nodes.filter((n) => n.op === 'Conv' && group(n) === 4).length, 2);
+  assert.equal(nodes.filter((n) => n.op === 'ConvTranspose' && group(n) === 4).length, 1);
+});

@@ -62,3 +62,31 @@ test('the palette lists every layer kind under its category', () => {
   for (const l of LAYERS) assert.ok(html.includes(`>${l.label}<`), `palette lacks ${l.label}`);
   for (const c of ['input', 'convolution', 'pooling', 'activation', 'dense', 'regularization', 'merge', 'output']) assert.match(html, new RegExp(c, 'i'));
 });
+
+test('the inspector shows the new layers\' params: a pool with explicit padding its pad, ceil and countPad; Pad, PReLU and Clip theirs', async () => {
+  const { Inspector } = await import('../../renderer/components/Inspector.tsx');
+  const { inferShapes } = await import('../../engine/graph/infer.ts');
+  const { chain, net } = await import('../fixtures/nets.ts');
+  const doc = net('inspect', [
+    ['in', 'Input', { height: 9, width: 9, color: 'rgb' }],
+    ['pd', 'Pad', { top: 0, bottom: 1, left: 0, right: 1, value: 0.5 }],
+    ['mp', 'MaxPool2D', { size: 3, stride: 2, padding: 'explicit', pad: 1, ceil: true }],
+    ['ap', 'AvgPool2D', { size: 3, stride: 2, padding: 'explicit', pad: 1, countPad: false }],
+    ['pr', 'PReLU'],
+    ['k', 'Clip', { min: 0, max: 6 }],
+    ['f', 'Flatten'],
+    ['out', 'Output'],
+  ], chain(['in', 'pd', 'mp', 'ap', 'pr', 'k', 'f', 'out']));
+  const analysis = inferShapes(doc);
+  const show = (id: string) => wrap(h(Inspector, { state: { doc, selection: { nodes: [id], edges: [] }, path: null, dirty: false, canUndo: false, canRedo: false }, analysis } as never));
+  const field = (html: string, name: string) => new RegExp(`id="param-${name}"`).test(html);
+  const mp = show('mp');
+  for (const p of ['size', 'stride', 'padding', 'pad', 'ceil']) assert.ok(field(mp, p), `MaxPool2D inspector lacks ${p}`);
+  assert.match(mp, /id="param-ceil"[^>]*checked=""/);
+  assert.ok(field(show('ap'), 'countPad'));
+  for (const p of ['top', 'bottom', 'left', 'right', 'value']) assert.ok(field(show('pd'), p), `Pad inspector lacks ${p}`);
+  assert.ok(field(show('pr'), 'perChannel'));
+  assert.ok(field(show('k'), 'min') && field(show('k'), 'max'));
+  // 9 → Pad → 10; 3x3 s2 pad 1 with ceil → 6 (without ceil, 5).
+  assert.match(mp, /class="out-shape">N x 3 x 6 x 6</);
+});
