@@ -57,7 +57,8 @@ export class TrainingStep {
     const lower = opts.from ? { from: opts.from } : undefined;
     const graph = buildTrainingGraph(doc, { gradients: opts.gradients, optimizer: opts.optimizer, nchwc, lower });
     const threads = opts.threads ?? os.availableParallelism();
-    const shards = opts.shards ?? autoShards(graph, wanted, threads);
+    // A head-only step (cached features) is the few layers after the cut: never worth two shards.
+    const shards = opts.shards ?? (opts.from ? 1 : autoShards(graph, wanted, threads));
     let step: TrainingStep;
     if (shards === 2) {
       if (opts.gradients || opts.optimizer === 'none' || graph.forward.states.some((s) => s.updated)) throw new Error('a sharded step needs an optimizer and a network without running statistics');
