@@ -15,14 +15,14 @@ import { sampleData, sampleProject, tempDir } from '../fixtures/sample.ts';
 
 const data = sampleData(20);
 
-async function run(cache: boolean) {
+async function run(cache: boolean, o: { maxSteps?: number; resume?: string } = {}) {
   const doc = freezeUpTo(sampleProject({ epochs: 3, batchSize: 16, valSplit: 0.25 }), 'gap');
-  const outDir = tempDir();
+  const outDir = o.resume ?? tempDir();
   const events: TrainEvent[] = [];
   const before = process.env.NETWRIGHT_FEATURE_CACHE;
   process.env.NETWRIGHT_FEATURE_CACHE = cache ? '1' : '0';
   try {
-    const h = startTraining({ doc, dataDir: data, outDir, threads: 1 }, (e) => events.push(e));
+    const h = startTraining({ doc: o.resume ? undefined : doc, dataDir: data, outDir, threads: 1, maxSteps: o.maxSteps, resume: !!o.resume }, (e) => events.push(e));
     const end = await h.finished;
     assert.equal(end.type, 'done', JSON.stringify(end));
   } finally {
@@ -74,4 +74,18 @@ test('a frozen backbone with no augmentation trains on cached features, with the
   const b = other.get('fc.W')!;
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
   assert.ok(worst < 1e-4, `head weights with and without the cache differ by ${worst}`);
+});
+
+test('a cached-features run stopped part way and resumed ends as the run straight through', async () => {
+  const whole = await run(true);
+  const part = await run(true, { maxSteps: 7 });
+  const rest = await run(true, { resume: part.outDir });
+  const a = whole.epochs.at(-1)!;
+  const b = rest.epochs.at(-1)!;
+  assert.ok(a.type === 'epoch' && b.type === 'epoch' && b.epoch === 3);
+  assert.ok(Math.abs(a.loss - b.loss) < 1e-5 * a.loss && a.valAccuracy === b.valAccuracy, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+  const names = ['conv1.W', 'fc.W'];
+  const x = weights(path.join(whole.outDir, 'model.onnx'), names);
+  const y = weights(path.join(rest.outDir, 'model.onnx'), names);
+  for (const n of names) assert.ok(Buffer.from(x.get(n)!.buffer).equals(Buffer.from(y.get(n)!.buffer)), n);
 });
