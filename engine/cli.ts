@@ -11,6 +11,7 @@ import { FASHION_MNIST_CLASSES, importIdx } from './data/idx.ts';
 import { datasetReport, formatReport } from './data/report.ts';
 import { SAMPLE_CLASSES, writeSampleDataset } from './data/sample.ts';
 import { parseDocument, trainingSchema, type NetworkDocument } from './graph/document.ts';
+import { freezeUpTo, replaceHead } from './graph/finetune.ts';
 import { inferShapes } from './graph/infer.ts';
 import { fmtShape } from './graph/layer.ts';
 import { DEVICES, type Device } from './train/ort.ts';
@@ -120,6 +121,8 @@ program
   .addOption(new Option('--device <d>', 'execution provider; falls back to CPU with the reason').choices([...DEVICES]).default('cpu'))
   .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)', int('--threads'))
   .option('--allow-large', `train even when the memory estimate exceeds the limit (${MEMORY_FRACTION * 100}% of this machine's memory)`)
+  .option('--freeze <node-id>', 'fine-tune: freeze this layer and every layer upstream of it (no gradient, no optimizer state)')
+  .option('--replace-head', 'fine-tune: give the last Dense (the one feeding the Output) as many fresh units as the image folder has classes')
   .action(async (file: string | undefined, o: Record<string, unknown>) => {
     if (o.resume !== undefined) {
       if (file) throw new UserError('--resume continues a run with its own document: leave out net.json');
@@ -159,11 +162,32 @@ program
     const data = (o.data as string | undefined) ?? (doc.training.dataset ? path.resolve(path.dirname(file), doc.training.dataset) : undefined);
     if (!data) throw new UserError('no image folder: pass --data <dir> (one subfolder per class)');
     const outDir = (o.out as string | undefined) ?? path.join('runs', `${path.basename(file, '.json')}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
+    const tuned = await fineTuned(doc, o.freeze as string | undefined, o.replaceHead === true, data);
     // Both before anything is written: a refused run leaves no folder and no run.json behind.
-    checkMemory(doc, o.allowLarge === true);
+    checkMemory(tuned, o.allowLarge === true);
     checkNewRunFolder(outDir);
-    await trainAndReport({ doc, dataDir: data, outDir, device: o.device as Device, maxSteps: o.maxSteps as number | undefined, threads: o.threads as number | undefined, allowLarge: o.allowLarge === true }, { doc, path: path.resolve(file) });
+    await trainAndReport({ doc: tuned, dataDir: data, outDir, device: o.device as Device, maxSteps: o.maxSteps as number | undefined, threads: o.threads as number | undefined, allowLarge: o.allowLarge === true }, { doc: tuned, path: path.resolve(file) });
   });
+
+/** `train --freeze <id>` and `--replace-head` (engine/graph/finetune.ts): the document to train. */
+async function fineTuned(doc: NetworkDocument, freeze: string | undefined, head: boolean, dataDir: string): Promise<NetworkDocument> {
+  let out = doc;
+  if (freeze !== undefined) {
+    if (!out.nodes.some((n) => n.id === freeze)) throw new UserError(`--freeze: no layer with the id "${freeze}" (ids: ${out.nodes.map((n) => n.id).join(', ')})`);
+    out = freezeUpTo(out, freeze);
+  }
+  if (head) {
+    const scan = await scanImageFolder(dataDir, { valSplit: out.training.valSplit, seed: out.training.seed });
+    try {
+      const r = replaceHead(out, scan.classNames.length);
+      console.log(`replaced the head: ${r.head} has ${scan.classNames.length} fresh units (${scan.classNames.join(', ')})`);
+      out = r.doc;
+    } catch (e) {
+      throw new UserError(`--replace-head: ${(e as Error).message}`);
+    }
+  }
+  return out;
+}
 
 /**
  * Runs training with a progress bar on a terminal; throws the run's error as a UserError.

@@ -23,10 +23,13 @@ const IN = 'step/';
 export function loopedStep(t: TrainingGraph): ModelIR {
   const step = t.model.graph;
   const carried = [...t.next.keys()];
+  // Frozen weights and states (t.fixed) are the same every step: the body reads them from the
+  // outer graph under their own names, neither carried nor stacked.
+  const fixed = new Set(t.fixed);
   // Inputs that take one slice per step (batch, labels, scalars, masks), stacked along a new first axis.
-  const stacked = step.inputs.map((i) => i.name).filter((n) => !t.next.has(n));
+  const stacked = step.inputs.map((i) => i.name).filter((n) => !t.next.has(n) && !fixed.has(n));
   const info = new Map(step.inputs.map((i) => [i.name, i]));
-  const rn = (n: string) => (n ? IN + n : n);
+  const rn = (n: string) => (n && !fixed.has(n) ? IN + n : n);
 
   const body: GraphIR = {
     name: 'training step',
@@ -43,7 +46,7 @@ export function loopedStep(t: TrainingGraph): ModelIR {
   const k = 'k';
   const outer: GraphIR = {
     name: step.name.replace('(training step)', '(training steps)'),
-    inputs: step.inputs.map((i): ValueInfo => (t.next.has(i.name) ? i : { ...i, shape: [k, ...i.shape] })),
+    inputs: step.inputs.map((i): ValueInfo => (t.next.has(i.name) || fixed.has(i.name) ? i : { ...i, shape: [k, ...i.shape] })),
     outputs: [...carried.map((c) => outputInfo(step, t.next.get(c)!)), ...['loss', 'correct'].map((o) => ({ ...outputInfo(step, o), shape: [k] as Dim[] }))],
     initializers: [],
     nodes: [

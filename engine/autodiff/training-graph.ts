@@ -2,7 +2,7 @@
 // learning rate in; loss, correct count, updated parameters and state out.
 import { BATCH, GraphBuilder } from '../onnx/builder.ts';
 import { OPSET, type ModelIR } from '../onnx/model.ts';
-import { lowerForward, type Forward } from '../graph/compile.ts';
+import { lowerForward, type Forward, type LowerOptions, type WeightInfo } from '../graph/compile.ts';
 import type { NetworkDocument, TrainingSettings } from '../graph/document.ts';
 import { buildGradients } from './backward.ts';
 import { LOSS_HEADS } from './losses.ts';
@@ -19,6 +19,13 @@ export interface TrainingGraph {
   next: Map<string, string>;
   /** With `gradients`: output name carrying dLoss/dParam. */
   gradOutputs: Map<string, string>;
+  /** The parameters the step updates: every weight of a node that is not frozen. */
+  trainable: WeightInfo[];
+  /**
+   * Inputs fed every step but never updated: the weights and states of frozen nodes. Not in
+   * `next`; a looped step reads them from the outer graph (step-loop.ts).
+   */
+  fixed: string[];
 }
 
 export interface TrainingGraphOptions {
@@ -36,6 +43,8 @@ export interface TrainingGraphOptions {
    * in its blocked layout (rewrite.ts, blockedConvs). The step can only run on its CPU provider.
    */
   nchwc?: number;
+  /** Passed to lowerForward: `from` trains only what lies below a node (cached features). */
+  lower?: LowerOptions;
 }
 
 /** Makes tensor `t` the graph output `name` (renamed in place, not copied). */
@@ -47,12 +56,17 @@ function outputAs(g: GraphBuilder, t: string, name: string): string {
 }
 
 export function buildTrainingGraph(doc: NetworkDocument, opts: TrainingGraphOptions = {}): TrainingGraph {
-  const f = lowerForward(doc, 'train');
+  const f = lowerForward(doc, 'train', undefined, opts.lower);
   const { g } = f;
   poolBeforeRelu(g);
   const labels = g.input('labels', 'int64', [BATCH]);
   const head = LOSS_HEADS[f.loss](g, f.logits, labels, f.classes);
-  const params = f.weights.map((w) => w.name);
+  // Frozen weights are not differentiated: the backward walk (backward.ts) only visits nodes
+  // that depend on a trainable parameter, so it stops below the lowest one.
+  const trainable = f.weights.filter((w) => !w.frozen);
+  if (f.weights.length && !trainable.length) throw new Error('every layer with parameters is frozen: there is nothing to train (unfreeze at least the last Dense layer)');
+  const fixed = [...f.weights.filter((w) => w.frozen), ...f.states.filter((s) => !s.updated)].map((w) => w.name);
+  const params = trainable.map((w) => w.name);
   const seed = opts.shardScale ? g.op('Mul', [head.dLogits, g.input('grad_scale', 'float32', [])], {}, g.shape(head.dLogits)) : head.dLogits;
   const grads = buildGradients(g, new Map([[f.logits, seed]]), params, opts.nchwc ?? 0);
   if (opts.nchwc) blockedConvs(g, opts.nchwc);
@@ -73,18 +87,18 @@ export function buildTrainingGraph(doc: NetworkDocument, opts: TrainingGraphOpti
   let slots: SlotInfo[] = [];
   let scalars: string[] = [];
   if (settings !== 'none') {
-    const opt = emitOptimizer(g, settings, f.weights, grads);
+    const opt = emitOptimizer(g, settings, trainable, grads);
     for (const p of params) next.set(p, named(opt.updated.get(p)!, `${p}:next`));
     for (const s of opt.slots) next.set(s.name, named(opt.slotUpdates.get(s.name)!, `${s.name}:next`));
     slots = opt.slots;
     scalars = opt.scalars;
   }
-  for (const s of f.states) next.set(s.name, named(s.updated!, `${s.name}:next`));
+  for (const s of f.states) if (s.updated) next.set(s.name, named(s.updated, `${s.name}:next`));
 
   const model: ModelIR = { graph: g.graph(`${doc.name} (training step)`), opset: OPSET, metadata: { 'netwright.graph': 'training-step' } };
   // Blocked convolutions (rewrite.ts) and blocked weight gradients (rules.ts) use ONNX Runtime's own operator set.
   if (g.nodes.some((n) => n.domain === NCHWC_DOMAIN)) model.domains = { [NCHWC_DOMAIN]: 1 };
-  return { model, forward: f, slots, scalars, next, gradOutputs };
+  return { model, forward: f, slots, scalars, next, gradOutputs, trainable, fixed };
 }
 
 /**

@@ -18,12 +18,15 @@ export interface WeightInfo {
   init: 'he' | 'glorot' | 'zeros' | 'ones' | { constant: number };
   fanIn: number;
   fanOut: number;
+  /** Its node is frozen (nodes[].frozen): no gradient, no optimizer state. */
+  frozen?: boolean;
 }
 
 export interface StateInfo {
   name: string;
   shape: number[];
   init: 'zeros' | 'ones';
+  frozen?: boolean;
   /** Train mode: the tensor holding the updated value. */
   updated?: string;
 }
@@ -47,6 +50,17 @@ export interface Forward {
   states: StateInfo[];
   masks: MaskInfo[];
   analysis: Analysis;
+  /** The tensor holding each lowered node's output, by node id. */
+  tensors: Map<string, string>;
+}
+
+export interface LowerOptions {
+  /**
+   * Lower only what lies below this node: its output becomes the graph input `input` (the
+   * head-only step on cached features, engine/train/features.ts); it and everything upstream
+   * of it are left out.
+   */
+  from?: string;
 }
 
 export class CompileError extends Error {
@@ -83,7 +97,7 @@ function openEnded(a: Analysis): Analysis {
  * step feeds them and returns updated ones); in 'infer' mode they are initializers from
  * `values`, or graph inputs when `values` is 'inputs' (validation during training).
  */
-export function lowerForward(doc: NetworkDocument, mode: Mode, values?: Map<string, Float32Array> | 'inputs'): Forward {
+export function lowerForward(doc: NetworkDocument, mode: Mode, values?: Map<string, Float32Array> | 'inputs', opts: LowerOptions = {}): Forward {
   const analysis = analyseOrThrow(doc, mode === 'infer');
   const g = new GraphBuilder();
   const weights: WeightInfo[] = [];
@@ -92,25 +106,34 @@ export function lowerForward(doc: NetworkDocument, mode: Mode, values?: Map<stri
   const tensorOf = new Map<string, string>();
   const live = liveNodes(analysis);
   const initOf = initPolicy(doc, analysis);
+  const cut = opts.from ? upstreamOf(analysis, opts.from) : new Set<string>();
+  /** Nodes with a trainable (not frozen) parameter at or upstream of them: gradients pass through these. */
+  const graded = new Set<string>();
+  if (opts.from) tensorOf.set(opts.from, g.input('input', 'float32', [BATCH, ...analysis.shapes.get(opts.from)!]));
 
   for (const node of analysis.order) {
-    if (!live.has(node.id)) continue;
+    if (!live.has(node.id) || cut.has(node.id)) continue;
     const { def, params } = resolved(node);
+    const frozen = node.frozen === true;
     const srcs = analysis.inputsOf.get(node.id)!.map((s) => s!);
     const inShapes = srcs.map((s) => analysis.shapes.get(s)!);
     const out = analysis.shapes.get(node.id)!;
     const specs = def.weights?.(params, inShapes, out) ?? [];
     const stateSpecs = def.states?.(params, inShapes, out) ?? [];
+    if ((!frozen && specs.length) || srcs.some((s) => graded.has(s))) graded.add(node.id);
     const ctx: LowerContext = {
       g,
-      mode,
+      // A frozen node runs as in inference inside the training step too (BatchNorm on its
+      // running statistics); its weights and states are still fed as inputs, never updated.
+      mode: frozen && !graded.has(node.id) ? 'infer' : mode,
+      frozen: frozen && mode === 'train' && graded.has(node.id),
       weight(name) {
         const spec = specs.find((w) => w.name === name);
         if (!spec) throw new Error(`${def.type} lowered weight ${name} it did not declare`);
         const full = `${node.id}.${name}`;
         if (weights.some((w) => w.name === full)) return full;
         const init = spec.init === 'fan' ? initOf(node.id) : spec.init;
-        weights.push({ name: full, nodeId: node.id, shape: spec.shape, init, fanIn: spec.fanIn, fanOut: spec.fanOut });
+        weights.push({ name: full, nodeId: node.id, shape: spec.shape, init, fanIn: spec.fanIn, fanOut: spec.fanOut, ...(frozen ? { frozen } : {}) });
         if (mode === 'train' || values === 'inputs') return g.input(full, 'float32', spec.shape);
         return g.initializer(floatTensor(full, spec.shape, valueOf(values, full, spec.shape)));
       },
@@ -118,7 +141,7 @@ export function lowerForward(doc: NetworkDocument, mode: Mode, values?: Map<stri
         const spec = stateSpecs.find((s) => s.name === name);
         if (!spec) throw new Error(`${def.type} lowered state ${name} it did not declare`);
         const full = `${node.id}.${name}`;
-        const info: StateInfo = { name: full, shape: spec.shape, init: spec.init };
+        const info: StateInfo = { name: full, shape: spec.shape, init: spec.init, ...(frozen ? { frozen } : {}) };
         states.push(info);
         const value =
           mode === 'train' || values === 'inputs' ? g.input(full, 'float32', spec.shape) : g.initializer(floatTensor(full, spec.shape, valueOf(values, full, spec.shape)));
@@ -138,7 +161,7 @@ export function lowerForward(doc: NetworkDocument, mode: Mode, values?: Map<stri
   const head = doc.nodes.find((n) => n.id === analysis.outputId)!;
   return {
     g,
-    input: tensorOf.get(analysis.inputId!)!,
+    input: tensorOf.get(opts.from ?? analysis.inputId!)!,
     logits: tensorOf.get(head.id)!,
     classes: analysis.shapes.get(head.id)![0],
     loss: head.type === 'Output' ? (resolved(head).params.loss as Forward['loss']) : 'cross_entropy',
@@ -147,7 +170,23 @@ export function lowerForward(doc: NetworkDocument, mode: Mode, values?: Map<stri
     states,
     masks,
     analysis,
+    tensors: tensorOf,
   };
+}
+
+/** `id` and every node upstream of it. */
+export function upstreamOf(a: Pick<Analysis, 'inputsOf'>, id: string): Set<string> {
+  const out = new Set<string>([id]);
+  const stack = [id];
+  while (stack.length) {
+    for (const s of a.inputsOf.get(stack.pop()!) ?? []) {
+      if (s && !out.has(s)) {
+        out.add(s);
+        stack.push(s);
+      }
+    }
+  }
+  return out;
 }
 
 function valueOf(values: Map<string, Float32Array> | 'inputs' | undefined, name: string, shape: number[]): Float32Array {
@@ -223,8 +262,8 @@ export const INPUT_NAME = 'input';
  * The inference model: input image batch -> logits and probs, with trained values baked in
  * (or, with 'inputs', fed at run time: the validation graph used during training).
  */
-export function buildInferenceModel(doc: NetworkDocument, values: Map<string, Float32Array> | 'inputs', meta: ModelMeta): ModelIR {
-  const f = lowerForward(doc, 'infer', values);
+export function buildInferenceModel(doc: NetworkDocument, values: Map<string, Float32Array> | 'inputs', meta: ModelMeta, lower?: LowerOptions): ModelIR {
+  const f = lowerForward(doc, 'infer', values, lower);
   const { g } = f;
   const inShape = f.analysis.shapes.get(f.analysis.inputId!)!;
   const common = {

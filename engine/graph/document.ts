@@ -14,6 +14,11 @@ const nodeSchema = z.object({
   params: z.record(z.string(), paramValue).default({}),
   position: z.object({ x: z.number(), y: z.number() }).default({ x: 0, y: 0 }),
   label: z.string().optional(),
+  /**
+   * Frozen (fine-tuning): the node's parameters get no gradient and no optimizer state, and it
+   * runs as in inference (BatchNorm on its running statistics, which stay as they are).
+   */
+  frozen: z.boolean().optional(),
 });
 
 const edgeSchema = z.object({

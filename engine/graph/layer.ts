@@ -53,6 +53,11 @@ export interface StateSpec {
 export interface LowerContext {
   g: GraphBuilder;
   mode: 'train' | 'infer';
+  /**
+   * Train mode, in a frozen node (nodes[].frozen) that gradients still pass through: run as in
+   * inference (BatchNorm on its running statistics, Dropout off), in ops autodiff can differentiate.
+   */
+  frozen?: boolean;
   /** Tensor name holding weight `name` of this node. */
   weight(name: string): string;
   /** Tensor names for state `name`: its current value, and where the updated value must be written (train mode). */

@@ -11,17 +11,20 @@
 // sides copy). A sequence number in `ctrl` starts a step; DONE echoes it when the replica is through.
 import type { Worker } from 'node:worker_threads';
 import { buildTrainingGraph, buildUpdateGraph } from '../autodiff/training-graph.ts';
+import type { LowerOptions } from '../graph/compile.ts';
 import type { NetworkDocument, TrainingSettings } from '../graph/document.ts';
 import { encodeModel } from '../onnx/model.ts';
 import { spawnWorker, workerUrl } from '../threads.ts';
 import { openStepSession, ort, type StepSession } from './ort.ts';
 
-export const CTRL = { SEQ: 0, DONE: 1, N: 2, STATUS: 3, STOP: 4 } as const;
+export const CTRL = { SEQ: 0, DONE: 1, N: 2, STATUS: 3, STOP: 4, FIXED: 5 } as const;
 export const NUM = { LOSS: 0, CORRECT: 1, SCALE: 2 } as const;
 
 export interface ShardLayout {
   /** Parameter tensors: name, shape and offset (in floats) in the shared parameter/gradient buffers. */
   params: { name: string; shape: number[]; offset: number; size: number }[];
+  /** Frozen weights and states (fed, never updated): laid out the same way in their own buffer. */
+  fixed: { name: string; shape: number[]; offset: number; size: number }[];
   masks: { name: string; shape: number[]; per: number }[];
   inputShape: number[];
   /** Most samples the replica's shard can hold. */
@@ -36,6 +39,8 @@ export interface ReplicaInit {
   num: SharedArrayBuffer;
   params: SharedArrayBuffer;
   grads: SharedArrayBuffer;
+  /** The frozen values; the training thread bumps ctrl[CTRL.FIXED] when they change. */
+  fixed: SharedArrayBuffer;
   x: SharedArrayBuffer;
   labels: SharedArrayBuffer;
   masks: SharedArrayBuffer[];
@@ -59,6 +64,9 @@ export class ShardBuffers {
   readonly grads: Float32Array;
   readonly paramViews: Float32Array[];
   readonly gradViews: Float32Array[];
+  /** Frozen values and a view per tensor (layout.fixed). */
+  readonly fixed: Float32Array;
+  readonly fixedViews: Float32Array[];
   readonly x: Float32Array;
   readonly labels: BigInt64Array;
   readonly masks: Float32Array[];
@@ -72,6 +80,8 @@ export class ShardBuffers {
     this.grads = grads ?? new Float32Array(total);
     this.paramViews = flatViews(this.params, layout);
     this.gradViews = flatViews(this.grads, layout);
+    this.fixed = new Float32Array(layout.fixed.reduce((a, p) => a + p.size, 0));
+    this.fixedViews = layout.fixed.map((p) => this.fixed.subarray(p.offset, p.offset + p.size));
     this.x = new Float32Array(layout.capacity * size(layout.inputShape));
     this.labels = new BigInt64Array(layout.capacity);
     this.masks = layout.masks.map((m) => new Float32Array(layout.capacity * m.per));
@@ -87,6 +97,7 @@ export class ShardBuffers {
       grad_scale: new ort.Tensor('float32', this.scale, []),
     };
     L.params.forEach((p, i) => (feeds[p.name] = new ort.Tensor('float32', params[i], p.shape)));
+    L.fixed.forEach((p, i) => (feeds[p.name] = new ort.Tensor('float32', this.fixedViews[i], p.shape)));
     L.masks.forEach((m, i) => (feeds[m.name] = new ort.Tensor('float32', this.masks[i].subarray(0, n * m.per), [n, ...m.shape])));
     const fetches: Record<string, ort.Tensor> = { loss: this.loss, correct: this.correct };
     L.params.forEach((p, i) => (fetches[`grad:${p.name}`] = new ort.Tensor('float32', this.gradViews[i], p.shape)));
@@ -105,6 +116,9 @@ export class ParallelStep {
   private readonly num: Float64Array;
   private readonly sharedParams: Float32Array;
   private readonly sharedGrads: Float32Array;
+  private readonly sharedFixed: Float32Array;
+  /** The frozen arrays last copied in (by identity): copied again only when `values` holds others. */
+  private lastFixed: (Float32Array | undefined)[] = [];
   private readonly sharedX: Float32Array;
   private readonly sharedLabels: BigInt64Array;
   private readonly sharedMasks: Float32Array[];
@@ -134,6 +148,7 @@ export class ParallelStep {
     this.num = new Float64Array(init.num);
     this.sharedParams = new Float32Array(init.params);
     this.sharedGrads = new Float32Array(init.grads);
+    this.sharedFixed = new Float32Array(init.fixed);
     this.sharedX = new Float32Array(init.x);
     this.sharedLabels = new BigInt64Array(init.labels);
     this.sharedMasks = init.masks.map((m) => new Float32Array(m));
@@ -166,20 +181,28 @@ export class ParallelStep {
    * is split between the two shards. `capacity`: the largest batch run() will be given.
    * `nchwc`: block size for blocked convolutions (0: none).
    */
-  static async create(doc: NetworkDocument, settings: TrainingSettings, threads: number, capacity: number, nchwc = 0): Promise<ParallelStep> {
-    const shardGraph = buildTrainingGraph(doc, { gradients: true, optimizer: 'none', shardScale: true, nchwc });
+  static async create(doc: NetworkDocument, settings: TrainingSettings, threads: number, capacity: number, nchwc = 0, lower?: LowerOptions): Promise<ParallelStep> {
+    const shardGraph = buildTrainingGraph(doc, { gradients: true, optimizer: 'none', shardScale: true, nchwc, lower });
     const f = shardGraph.forward;
     let offset = 0;
-    const params = f.weights.map((w) => {
+    const params = shardGraph.trainable.map((w) => {
       const p = { name: w.name, shape: w.shape, offset, size: size(w.shape) };
       offset += p.size;
+      return p;
+    });
+    const shapes = new Map([...f.weights, ...f.states].map((w) => [w.name, w.shape]));
+    let fixedSize = 0;
+    const fixed = shardGraph.fixed.map((name) => {
+      const shape = shapes.get(name)!;
+      const p = { name, shape, offset: fixedSize, size: size(shape) };
+      fixedSize += p.size;
       return p;
     });
     const up = buildUpdateGraph(settings, offset, 2);
     const inputShape = shardGraph.model.graph.inputs.find((i) => i.name === 'input')!.shape.slice(1) as number[];
     const masks = f.masks.map((m) => ({ name: m.name, shape: m.shape as number[], per: size(m.shape as number[]) }));
     const half = Math.floor(capacity / 2);
-    const layout: ShardLayout = { params, masks, inputShape, capacity: half };
+    const layout: ShardLayout = { params, fixed, masks, inputShape, capacity: half };
     const model = encodeModel(shardGraph.model);
     const perShard = Math.max(1, Math.floor(threads / 2));
     const init: ReplicaInit = {
@@ -190,6 +213,7 @@ export class ParallelStep {
       num: new SharedArrayBuffer(8 * 4),
       params: new SharedArrayBuffer(offset * 4),
       grads: new SharedArrayBuffer(offset * 4),
+      fixed: new SharedArrayBuffer(fixedSize * 4),
       x: new SharedArrayBuffer(half * size(inputShape) * 4),
       labels: new SharedArrayBuffer(half * 8),
       masks: masks.map((m) => new SharedArrayBuffer(half * m.per * 4)),
@@ -226,6 +250,20 @@ export class ParallelStep {
     }
   }
 
+  /** Copies the frozen values in, here and for the replica, when `values` holds other arrays than last time. */
+  private adoptFixed(values: Map<string, Float32Array>): void {
+    const L = this.layout;
+    if (L.fixed.every((p, i) => values.get(p.name) === this.lastFixed[i])) return;
+    L.fixed.forEach((p, i) => {
+      const v = values.get(p.name);
+      if (!v || v.length !== p.size) throw new Error(`${p.name}: expected ${p.size} values, got ${v?.length ?? 'none'}`);
+      this.local.fixedViews[i].set(v);
+      this.lastFixed[i] = v;
+    });
+    this.sharedFixed.set(this.local.fixed);
+    Atomics.add(this.ctrl, CTRL.FIXED, 1);
+  }
+
   /**
    * One optimizer step on n samples: the first ⌈n/2⌉ here, the rest on the replica, then the
    * update. New values replace those in `values`; like TrainingStep.run, the arrays handed out
@@ -237,6 +275,7 @@ export class ParallelStep {
     const n0 = Math.max(n - L.capacity, Math.ceil(n / 2));
     const n1 = n - n0;
     this.adopt(values);
+    this.adoptFixed(values);
     const params = this.cur.get('params')!;
     const per = size(L.inputShape);
     const seq = ++this.seq;

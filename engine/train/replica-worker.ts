@@ -10,6 +10,8 @@ const ctrl = new Int32Array(init.ctrl);
 const num = new Float64Array(init.num);
 const params = new Float32Array(init.params);
 const grads = new Float32Array(init.grads);
+const fixed = new Float32Array(init.fixed);
+let fixedVersion = 0;
 const x = new Float32Array(init.x);
 const labels = new BigInt64Array(init.labels);
 const masks = init.masks.map((m) => new Float32Array(m));
@@ -44,6 +46,11 @@ for (;;) {
   try {
     const n = Atomics.load(ctrl, CTRL.N);
     buf.params.set(params);
+    const fv = Atomics.load(ctrl, CTRL.FIXED);
+    if (fv !== fixedVersion) {
+      buf.fixed.set(fixed);
+      fixedVersion = fv;
+    }
     buf.x.set(x.subarray(0, n * per));
     buf.labels.set(labels.subarray(0, n));
     L.masks.forEach((m, i) => buf.masks[i].set(masks[i].subarray(0, n * m.per)));

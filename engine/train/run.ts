@@ -25,6 +25,7 @@ import { openRunner, ort } from './ort.ts';
 import { report, Scorer } from './scorer.ts';
 import { lrAt, scheduleSettings } from './schedule.ts';
 import { TrainingStep } from './step.ts';
+import { featureCut, headProbs, openFeatures, type Features } from './features.ts';
 
 export class TrainingError extends Error {}
 
@@ -157,8 +158,9 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
   }
   emit({ type: 'log', level: 'info', message: `reading ${scan.train.length + scan.val.length} images (${scan.classNames.length} classes)` });
   const data = await loadDataset(scan, { ...spec, resize: dataOpts.resize }, { cacheDir: dataOpts.cacheDir });
-  let prefetch: Prefetcher | undefined;
+  let prefetch: Pick<Prefetcher, 'request' | 'take' | 'augmentState' | 'close'> | undefined;
   let opened: TrainingStep | undefined;
+  let features: Features | undefined;
   try {
     const { train, val, stats } = data;
     emit({ type: 'log', level: 'info', message: `images: ${stats.fromCache} from the cache, ${stats.decoded} decoded${stats.workers ? ` on ${stats.workers} threads` : ''} (cache: ${data.cacheFolder})` });
@@ -179,8 +181,14 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
     const norm = ck?.norm ?? (dataOpts.normalize === 'mean-std' ? channelStats(train, spec.channels) : normalized ? inputNormalization(inputParams) : unitScale(spec.channels));
     if (dataOpts.normalize === 'mean-std' && !ck) emit({ type: 'log', level: 'info', message: `normalization from the training split: mean ${fmtList(norm.mean)}, std ${fmtList(norm.std)}` });
 
-    const step = await TrainingStep.create(doc, { device: req.device, threads: req.threads });
+    // Everything below the head frozen, no augmentation: the head trains on cached features (features.ts).
+    const cut = featureCut(doc, train.count + val.count);
+    const step = await TrainingStep.create(doc, { device: req.device, threads: req.threads, from: cut ?? undefined });
     opened = step;
+    if (cut) {
+      features = await openFeatures(doc, step.modelValues(), cut, { train, val }, [spec.channels, spec.height, spec.width], norm, step.device, req.threads);
+      emit({ type: 'log', level: 'info', message: `everything up to ${cut} is frozen: its output is computed once per image and cached, and only the layers after it train` });
+    }
     if (step.fallback) emit({ type: 'log', level: 'warn', message: step.fallback });
     if (step.parallel) emit({ type: 'log', level: 'info', message: 'each batch is split in two halves trained at the same time on two threads (same result as one batch)' });
     if (step.group > 1) emit({ type: 'log', level: 'info', message: `steps run up to ${step.group} at a time in one ONNX Runtime call (same result as one at a time)` });
@@ -201,16 +209,19 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
       if (!files.includes(p)) files.push(p);
       return p;
     };
-    fs.writeFileSync(out('init.onnx'), encodeModel(buildInferenceModel(doc, startValues(doc, step.graph.forward, settings.seed), meta)));
+    fs.writeFileSync(out('init.onnx'), encodeModel(buildInferenceModel(doc, startValues(doc, step.whole, settings.seed), meta)));
     const metrics = new MetricsWriter(out('metrics.csv'), ck?.metrics ?? '');
 
     // Validation runs the same forward graph with the current values fed as inputs: one session per run.
-    const valModel = await openRunner(encodeModel(buildInferenceModel(doc, 'inputs', meta)), step.device, req.threads);
-    const scorer = new Scorer(valModel.runner, [spec.channels, spec.height, spec.width], classes, () => {
+    // With cached features, the head alone on the validation split's features.
+    const valModel = await openRunner(encodeModel(buildInferenceModel(doc, 'inputs', meta, cut ? { from: cut } : undefined)), step.device, req.threads);
+    const stepFeeds = () => {
       const feeds: Record<string, ort.Tensor> = {};
-      for (const [k, v] of step.modelValues()) feeds[k] = new ort.Tensor('float32', v, shapeOf(step, k));
+      for (const [k, v] of step.values) if (!step.graph.slots.some((s) => s.name === k)) feeds[k] = new ort.Tensor('float32', v, shapeOf(step, k));
       return feeds;
-    }, normalized ? norm : undefined);
+    };
+    const scorer = new Scorer(valModel.runner, [spec.channels, spec.height, spec.width], classes, stepFeeds, normalized ? norm : undefined);
+    const scoreVal = () => (features ? headProbs(valModel.runner, features.val, classes, stepFeeds()) : scoreSplit(scorer, val, classes));
 
     const bs = settings.batchSize;
     const stepsPerEpoch = Math.ceil(train.count / bs);
@@ -233,7 +244,7 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
     // A group is the steps one session run takes (step.group, TrainingStep.runGroup): batches
     // of bs samples one after the other; the short last batch of an epoch is a group of its own.
     const G = step.group;
-    prefetch = new Prefetcher(prefetchSource(train, spec, norm, dataOpts.augment, settings.seed, bs * G, ck?.augmentRngState));
+    prefetch = features?.source ?? new Prefetcher(prefetchSource(train, spec, norm, dataOpts.augment, settings.seed, bs * G, ck?.augmentRngState));
     const order = ck?.cursor?.order ?? Array.from({ length: train.count }, (_, i) => i);
     if (order.length !== train.count) throw new TrainingError(`${resumed!.file} was saved for ${order.length} training images but ${req.dataDir} now has ${train.count}; resume needs the same images`);
     const batchSize = (b: number) => Math.min(bs, train.count - b * bs);
@@ -242,7 +253,7 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
     const groupAt = (b: number, done: number) => (b >= fullBatches ? 1 : Math.max(1, Math.min(G, fullBatches - b, (req.maxSteps ?? Infinity) - done)));
     const samples = (b: number, k: number) => (k === 1 ? batchSize(b) : k * bs);
     // ONNX Runtime refuses tensors over shared memory: each group is copied out (a few µs a batch).
-    const per = spec.channels * spec.height * spec.width;
+    const per = features ? features.train.per : spec.channels * spec.height * spec.width;
     const x = floatArray(G * bs * per, `a group of ${G} batches of ${bs} images`);
     const y = new BigInt64Array(G * bs);
 
@@ -277,7 +288,7 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
         let valLoss: number | null = null;
         let valAccuracy: number | null = null;
         if (val.count) {
-          const rep = report(await scoreSplit(scorer, val, classes), val.labels, scan.classNames, step.graph.forward.loss);
+          const rep = report(await scoreVal(), val.labels, scan.classNames, step.graph.forward.loss);
           valLoss = rep.loss;
           valAccuracy = rep.accuracy;
         }
@@ -363,6 +374,7 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
   } finally {
     // Also on errors: a sharded step's replica thread would otherwise outlive the run.
     await opened?.release();
+    await features?.release();
     await prefetch?.close();
     data.close();
   }

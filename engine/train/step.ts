@@ -3,6 +3,7 @@
 import { buildTrainingGraph, type TrainingGraph } from '../autodiff/training-graph.ts';
 import { loopedStep } from '../autodiff/step-loop.ts';
 import { scalarInputs } from '../autodiff/optimizers.ts';
+import { lowerForward, type Forward } from '../graph/compile.ts';
 import { startValues } from './weights.ts';
 import type { NetworkDocument, TrainingSettings } from '../graph/document.ts';
 import { Rng } from '../graph/rng.ts';
@@ -22,6 +23,13 @@ export class TrainingStep {
   values = new Map<string, Float32Array>();
   /** Optimizer steps taken (Adam's t). */
   t = 0;
+  /**
+   * A head-only step (create's `from`): the values of the frozen part below it, which the step
+   * does not take but the whole model does (modelValues); empty otherwise.
+   */
+  outside = new Map<string, Float32Array>();
+  /** The weights and states of the whole network (more than the step's own with `from`). */
+  whole: Pick<Forward, 'weights' | 'states'> = { weights: [], states: [] };
 
   private constructor(
     readonly graph: TrainingGraph,
@@ -42,19 +50,21 @@ export class TrainingStep {
 
   static async create(
     doc: NetworkDocument,
-    opts: { device?: Device; threads?: number; seed?: number; gradients?: boolean; optimizer?: TrainingSettings | 'none'; shards?: 1 | 2; blocked?: boolean; group?: number } = {},
+    opts: { device?: Device; threads?: number; seed?: number; gradients?: boolean; optimizer?: TrainingSettings | 'none'; shards?: 1 | 2; blocked?: boolean; group?: number; from?: string } = {},
   ): Promise<TrainingStep> {
     const wanted = opts.device ?? 'cpu';
     // Blocked convolutions are CPU kernels: on a GPU they would run on the CPU.
     const nchwc = wanted === 'cpu' && opts.blocked !== false ? await nchwcBlockSize() : 0;
-    const graph = buildTrainingGraph(doc, { gradients: opts.gradients, optimizer: opts.optimizer, nchwc });
+    const lower = opts.from ? { from: opts.from } : undefined;
+    const graph = buildTrainingGraph(doc, { gradients: opts.gradients, optimizer: opts.optimizer, nchwc, lower });
     const threads = opts.threads ?? os.availableParallelism();
-    const shards = opts.shards ?? autoShards(graph, wanted, threads);
+    // A head-only step (cached features) is the few layers after the cut: never worth two shards.
+    const shards = opts.shards ?? (opts.from ? 1 : autoShards(graph, wanted, threads));
     let step: TrainingStep;
     if (shards === 2) {
-      if (opts.gradients || opts.optimizer === 'none' || graph.forward.states.length) throw new Error('a sharded step needs an optimizer and a network without running statistics');
+      if (opts.gradients || opts.optimizer === 'none' || graph.forward.states.some((s) => s.updated)) throw new Error('a sharded step needs an optimizer and a network without running statistics');
       const settings = opts.optimizer ?? doc.training;
-      const parallel = await ParallelStep.create(doc, settings, threads, doc.training.batchSize, nchwc);
+      const parallel = await ParallelStep.create(doc, settings, threads, doc.training.batchSize, nchwc, lower);
       step = new TrainingStep(graph, undefined, undefined, doc.training, 'cpu', undefined, parallel);
     } else if (wanted === 'cpu' && graph.scalars.length) {
       // One session on several threads (dense-only nets): its threads spin between ops. Their
@@ -68,7 +78,12 @@ export class TrainingStep {
       const { session, device, fallback } = await openSession(encodeModel(graph.model), wanted, threads);
       step = new TrainingStep(graph, stepSession(session), session, doc.training, device, fallback);
     }
-    step.values = startValues(doc, graph.forward, opts.seed ?? doc.training.seed);
+    // Drawn over the whole network in document order (then the weights file), so a head-only
+    // step starts where the whole one would.
+    step.whole = opts.from ? lowerForward(doc, 'train') : graph.forward;
+    const start = startValues(doc, step.whole, opts.seed ?? doc.training.seed);
+    const own = new Set([...graph.forward.weights, ...graph.forward.states].map((w) => w.name));
+    for (const [k, v] of start) (own.has(k) ? step.values : step.outside).set(k, v);
     for (const s of graph.slots) step.values.set(s.name, floatArray(s.shape.reduce((a, b) => a * b, 1), `the optimizer slot ${s.name}`));
     return step;
   }
@@ -76,7 +91,7 @@ export class TrainingStep {
   /** Parameters and states only: what the inference model needs. */
   modelValues(): Map<string, Float32Array> {
     const f = this.graph.forward;
-    return new Map([...f.weights, ...f.states].map((w) => [w.name, this.values.get(w.name)!]));
+    return new Map([...this.outside, ...[...f.weights, ...f.states].map((w) => [w.name, this.values.get(w.name)!] as const)]);
   }
 
   /**
@@ -249,7 +264,7 @@ export function stepGroup(graph: TrainingGraph, batchSize: number): number {
  * (BatchNorm) belong to the whole batch, so such nets never shard.
  */
 export function autoShards(graph: TrainingGraph, device: Device, threads: number): 1 | 2 {
-  if (device !== 'cpu' || threads < 2 || graph.forward.states.length || !graph.scalars.length) return 1;
+  if (device !== 'cpu' || threads < 2 || graph.forward.states.some((s) => s.updated) || !graph.scalars.length) return 1;
   const { totals } = graph.forward.analysis;
   return totals.flops >= 8 * totals.params ? 2 : 1;
 }

@@ -70,6 +70,7 @@ function layerData(n: DocNode, a: Analysis, problem: Problem | undefined, params
     outShape: a.shapes.get(n.id),
     hasOutput: n.type !== 'Output',
     problem,
+    ...(n.frozen ? { frozen: true } : {}),
   };
 }
 

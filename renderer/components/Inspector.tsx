@@ -3,6 +3,8 @@ import { useEffect, useState } from 'react';
 import type { Analysis } from '../../engine/graph/infer.ts';
 import { fmtShape, type ParamSpec, type ParamValue } from '../../engine/graph/layer.ts';
 import { layerDef } from '../../engine/graph/registry.ts';
+import { headDense } from '../../engine/graph/finetune.ts';
+import type { NetworkDocument } from '../../engine/graph/document.ts';
 import type { EditorState } from '../store/editor-store.ts';
 import { useEditor } from './context.ts';
 import { count, short } from './format.ts';
@@ -47,6 +49,48 @@ function NumberField({ nodeId, name, spec, value }: { nodeId: string; name: stri
   );
 }
 
+/** "Replace head": the last Dense gets as many fresh units as the dataset has classes. */
+function ReplaceHead({ doc }: { doc: NetworkDocument }) {
+  const { store, notify } = useEditor();
+  const head = headDense(doc);
+  const units = Number(doc.nodes.find((n) => n.id === head)?.params.units ?? 10);
+  const [text, setText] = useState(String(units));
+  useEffect(() => setText(String(units)), [units, head]);
+  if (!head) return null;
+  const classes = Number(text);
+  const ok = Number.isInteger(classes) && classes >= 1 && classes <= 100000;
+  return (
+    <div className="field replace-head" title="The last Dense layer (feeding the Output) gets this many freshly initialized units: as many as your dataset has class folders. Class names come from the dataset when training.">
+      <label htmlFor="replace-head-classes">classes</label>
+      <input id="replace-head-classes" aria-label="classes of the new head" type="number" min={1} value={text} onChange={(e) => setText(e.target.value)} />
+      <button
+        className="replace-head-button"
+        disabled={!ok}
+        onClick={() => {
+          const id = store.replaceHead(classes);
+          if (id) notify(`new head ${id}: ${classes} fresh units`);
+        }}
+      >
+        Replace head
+      </button>
+    </div>
+  );
+}
+
+/** Fine-tuning controls of a layer with parameters: its frozen flag and "Freeze up to here". */
+function FreezeControls({ nodeId, frozen }: { nodeId: string; frozen: boolean }) {
+  const { store } = useEditor();
+  return (
+    <div className="field freeze" title="A frozen layer keeps its weights as they are while training (no gradient, no optimizer state; BatchNorm uses its running statistics).">
+      <label htmlFor="node-frozen">frozen</label>
+      <input id="node-frozen" name="frozen" type="checkbox" checked={frozen} onChange={(e) => store.setFrozen(nodeId, e.target.checked)} />
+      <button className="freeze-up-to" onClick={() => store.freezeUpTo(nodeId)} title="Freeze this layer and every layer before it">
+        Freeze up to here
+      </button>
+    </div>
+  );
+}
+
 export function Inspector({ state, analysis }: { state: EditorState; analysis: Analysis }) {
   const { store } = useEditor();
   const sel = state.selection.nodes;
@@ -68,6 +112,8 @@ export function Inspector({ state, analysis }: { state: EditorState; analysis: A
           <div key={i} className={`problem problem-${p.severity ?? 'error'}`}>{p.message}</div>
         ))}
         {analysis.ok && <p className="ok">✓ Ready to train</p>}
+        <h3>Fine-tune</h3>
+        <ReplaceHead doc={state.doc} />
       </div>
     );
   }
@@ -88,6 +134,8 @@ export function Inspector({ state, analysis }: { state: EditorState; analysis: A
         <span>label</span>
         <input value={node.label ?? ''} placeholder={node.id} onChange={(e) => store.setLabel(node.id, e.target.value)} onBlur={() => store.endMerge()} />
       </label>
+      {node.type !== 'Input' && node.type !== 'Output' && <FreezeControls nodeId={node.id} frozen={node.frozen === true} />}
+      {headDense(state.doc) === node.id && <ReplaceHead doc={state.doc} />}
       {Object.entries(def.params).map(([name, spec]) => {
         const v: ParamValue = node.params[name] ?? spec.default;
         const bad = problems.find((p) => p.param === name);

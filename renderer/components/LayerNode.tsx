@@ -16,6 +16,8 @@ export interface LayerData extends Record<string, unknown> {
   outShape?: Shape;
   hasOutput: boolean;
   problem?: Problem;
+  /** Frozen for fine-tuning (nodes[].frozen). */
+  frozen?: boolean;
 }
 
 export type LayerFlowNode = Node<LayerData, 'layer'>;
@@ -51,6 +53,7 @@ function LayerNodeView({ data, selected }: NodeProps<LayerFlowNode>) {
         <span className="layer-type">{data.type}</span>
         {data.title !== data.type && <span className="layer-name">{data.title}</span>}
         {data.params !== null && data.params > 0 && <span className="layer-params" title="trainable parameters">{count(data.params)} p</span>}
+        {data.frozen && <span className="layer-frozen" title="frozen: its weights do not change while training">frozen</span>}
       </div>
       <div className="layer-summary">{data.summary}</div>
       {p && (

@@ -8,6 +8,7 @@ import { shiftBelowBlock as shiftBelow } from '../../engine/graph/blocks.ts';
 import { inferShapes, type Analysis } from '../../engine/graph/infer.ts';
 import type { ParamValue, Problem } from '../../engine/graph/layer.ts';
 import { layerDef } from '../../engine/graph/registry.ts';
+import { freezeUpTo, replaceHead, setFrozen } from '../../engine/graph/finetune.ts';
 
 export interface Selection {
   nodes: string[];
@@ -313,6 +314,37 @@ export class EditorStore {
       return next ? { ...rest, label: next } : rest;
     });
     this.commit('rename layer', { ...this.state.doc, nodes }, { merge: `${nodeId}.label` });
+  }
+
+  /** Fine-tuning: freezes or unfreezes one layer (nodes[].frozen). */
+  setFrozen(nodeId: string, frozen: boolean): void {
+    const n = this.node(nodeId);
+    if (!n || (n.frozen === true) === frozen) return;
+    this.commit(frozen ? 'freeze layer' : 'unfreeze layer', setFrozen(this.state.doc, nodeId, frozen));
+  }
+
+  /** "Freeze up to here": the layer and every layer upstream of it, one undo step. */
+  freezeUpTo(nodeId: string): void {
+    if (!this.node(nodeId)) return;
+    const doc = freezeUpTo(this.state.doc, nodeId);
+    if (doc.nodes.every((n, i) => n === this.state.doc.nodes[i])) return;
+    this.commit('freeze up to here', doc);
+  }
+
+  /**
+   * "Replace head": the last Dense (feeding the Output) gets `classes` fresh units under a new
+   * id (no imported weights apply to it), not frozen; selected afterwards. Returns its id, or
+   * null when the network has no such Dense.
+   */
+  replaceHead(classes: number): string | null {
+    let r;
+    try {
+      r = replaceHead(this.state.doc, classes);
+    } catch {
+      return null;
+    }
+    this.commit('replace head', r.doc, { selection: { nodes: [r.head], edges: [] } });
+    return r.head;
   }
 
   setName(name: string): void {

@@ -34,6 +34,12 @@ export const BatchNorm: LayerDef = {
     const c = xs[0];
     const axes = xs.length === 3 ? [0, 2, 3] : [0];
     const bshape = xs.length === 3 ? [1, c, 1, 1] : [1, c];
+    if (ctx.frozen) {
+      // Frozen, below a trainable layer: the running statistics as constants, nothing updated.
+      const r = (t: string) => g.op('Reshape', [t, g.constI64(bshape)], {}, bshape);
+      const scale = g.op('Div', [r(ctx.weight('gamma')), g.op('Sqrt', [g.op('Add', [r(rv.value), g.constF([eps])])])]);
+      return g.op('Add', [g.op('Mul', [g.op('Sub', [x, r(rm.value)]), scale]), r(ctx.weight('beta'))]);
+    }
     const mean = g.op('ReduceMean', [x], { axes: { ints: axes }, keepdims: { i: 1 } }, bshape);
     const d = g.op('Sub', [x, mean]);
     const v = g.op('ReduceMean', [g.op('Mul', [d, d])], { axes: { ints: axes }, keepdims: { i: 1 } }, bshape);

@@ -14,7 +14,7 @@ export const Dropout: LayerDef = {
   summary: (p) => `rate ${p.rate}`,
   infer: (_p, [x]) => ({ shape: x }),
   lower(ctx, p, [x], [xs]) {
-    if (ctx.mode === 'infer' || num(p, 'rate') === 0) return x;
+    if (ctx.mode === 'infer' || ctx.frozen || num(p, 'rate') === 0) return x;
     // The mask is an input drawn from the run's seeded generator, so runs and resumes are exact.
     return ctx.g.op('Mul', [x, ctx.dropoutMask(xs, num(p, 'rate'))], {}, batched(xs));
   },
