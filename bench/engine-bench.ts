@@ -1,5 +1,5 @@
 // Netwright's side of the speed benchmark: training steps (batch 64, SGD momentum 0.9) and
-// inference (batch 256) for one reference net, measured like ../shared/bench/benchutil.py
+// inference (batch 256; 64 for RGB nets) for one bench net (bench/nets.ts), measured like bench/torch/benchutil.py
 // (warm-up, then timed windows; median samples/s). Prints one JSON line.
 //   node --import tsx bench/engine-bench.ts <net (bench/nets.ts)> [windows] [threads]
 import * as ort from 'onnxruntime-node';
