@@ -22,7 +22,7 @@ export type GradRule = (c: GradContext) => (string | null)[];
 
 export const DIFFERENTIABLE_OPS = [
   'Conv', 'Gemm', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape', 'Identity',
-  'Relu', 'LeakyRelu', 'Elu', 'Sigmoid', 'Tanh', 'Erf', 'Softmax',
+  'Relu', 'LeakyRelu', 'Elu', 'Sigmoid', 'Tanh', 'Erf', 'Softmax', 'Clip',
   'Add', 'Sub', 'Mul', 'Div', 'Sqrt', 'ReduceMean', 'Concat',
 ] as const;
 export type DiffOp = (typeof DIFFERENTIABLE_OPS)[number];
@@ -340,6 +340,17 @@ export const GRAD_RULES: Record<DiffOp, GradRule> = {
     const dy = dy0(c);
     const slope = g.op('Add', [n.outputs[0], g.constF([float(n, 'alpha', 1)])]);
     return [g.op('Where', [g.op('Greater', [n.inputs[0], g.constF([0])]), dy, g.op('Mul', [dy, slope])])];
+  },
+  Clip(c) {
+    // dy passes strictly inside (min, max): at a bound the gradient is 0, as PyTorch's
+    // Hardtanh/ReLU6 (and ReLU at 0) define it. Bounds are constants: no gradient.
+    const { g, node: n } = c;
+    const [x, lo, hi] = n.inputs;
+    const xs = g.shape(x);
+    const inside = [lo ? g.op('Greater', [x, lo], {}, xs) : '', hi ? g.op('Less', [x, hi], {}, xs) : ''].filter((t) => t);
+    if (!inside.length) return [dy0(c), ...n.inputs.slice(1).map(() => null)];
+    const mask = inside.length === 2 ? g.op('And', inside, {}, xs) : inside[0];
+    return [g.op('Where', [mask, dy0(c), g.constF([0])], {}, xs), ...n.inputs.slice(1).map(() => null)];
   },
   Sigmoid(c) {
     const { g, node: n } = c;

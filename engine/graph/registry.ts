@@ -1,6 +1,6 @@
 // Every layer kind Netwright knows. Adding a layer: its module in layers/, one line here, its tests.
 import type { LayerDef } from './layer.ts';
-import { ELU, GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh } from './layers/activations.ts';
+import { Clip, ELU, GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh } from './layers/activations.ts';
 import { BatchNorm } from './layers/batch-norm.ts';
 import { Conv2D } from './layers/conv2d.ts';
 import { Dense } from './layers/dense.ts';
@@ -14,7 +14,7 @@ import { AvgPool2D, MaxPool2D } from './layers/pool2d.ts';
 
 export const LAYERS: readonly LayerDef[] = [
   Input, Conv2D, MaxPool2D, AvgPool2D, GlobalAvgPool, Flatten, Dense, Dropout, BatchNorm, Add, Concat,
-  ReLU, LeakyReLU, ELU, Sigmoid, Tanh, GELU, Softmax, Output,
+  ReLU, LeakyReLU, ELU, Sigmoid, Tanh, GELU, Softmax, Clip, Output,
 ];
 
 const BY_TYPE = new Map(LAYERS.map((l) => [l.type, l]));

@@ -77,6 +77,8 @@ def forward(x0):
             y = F.gelu(x)
         elif t == "Softmax":
             y = F.softmax(x, dim=1)
+        elif t == "Clip":
+            y = F.hardtanh(x, p["min"], p["max"])
         elif t == "Output":
             y = x
         else:

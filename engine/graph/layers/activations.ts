@@ -7,18 +7,18 @@ function activation(
   type: string,
   help: string,
   lower: (ctx: LowerContext, p: Params, x: string) => string,
-  opts: { params?: Record<string, ParamSpec>; reluFamily?: boolean; summary?: (p: Params) => string; flopsPerValue?: number } = {},
+  opts: { params?: Record<string, ParamSpec>; reluFamily?: boolean; summary?: (p: Params) => string; flopsPerValue?: number; label?: string; infer?: LayerDef['infer'] } = {},
 ): LayerDef {
   return {
     type,
-    label: type,
+    label: opts.label ?? type,
     category: 'activation',
     help,
     params: opts.params ?? {},
     reluFamily: opts.reluFamily,
     inputs: () => 1,
     summary: opts.summary ?? (() => ''),
-    infer: (_p, [x]) => ({ shape: x }),
+    infer: opts.infer ?? ((_p, [x]) => ({ shape: x })),
     lower: (ctx, p, [x]) => lower(ctx, p, x),
     flops: (_p, [x]) => prod(x) * (opts.flopsPerValue ?? 1),
   };
@@ -53,3 +53,20 @@ export const GELU = activation(
 );
 export const Softmax = activation('Softmax', 'Turns scores into probabilities along the channel/feature axis. Not needed before a cross-entropy head, which applies it itself.', (c, _p, x) =>
   c.g.op('Softmax', [x], { axis: { i: 1 } }), { flopsPerValue: 5 });
+// min(max(x, min), max); ReLU6 is Clip(0, 6). ONNX Clip takes its bounds as scalar inputs (opset 11+).
+export const Clip = activation(
+  'Clip',
+  'Clamps to [min, max]: ReLU6 (MobileNet) is min 0, max 6. No gradient at or beyond the bounds, as PyTorch\'s ReLU6/Hardtanh.',
+  (c, p, x) => c.g.op('Clip', [x, c.g.constF([num(p, 'min')]), c.g.constF([num(p, 'max')])], {}, c.g.shapes.get(x)),
+  {
+    label: 'ReLU6 / Clip',
+    reluFamily: true,
+    params: {
+      min: { kind: 'float', default: 0, min: -1e6, max: 1e6, help: 'Lower bound.' },
+      max: { kind: 'float', default: 6, min: -1e6, max: 1e6, help: 'Upper bound (at least min).' },
+    },
+    summary: (p) => `[${p.min}, ${p.max}]`,
+    infer: (p, [x]) => (num(p, 'min') > num(p, 'max') ? { problem: { param: 'max', code: 'clip-range', message: `max (${p.max}) is below min (${p.min})` } } : { shape: x }),
+    flopsPerValue: 2,
+  },
+);
