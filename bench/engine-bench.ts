@@ -1,15 +1,14 @@
 // Netwright's side of the speed benchmark: training steps (batch 64, SGD momentum 0.9) and
-// inference (batch 256) for one reference net, measured like ../shared/bench/benchutil.py
+// inference (batch 256; 64 for RGB nets) for one bench net (bench/nets.ts), measured like bench/torch/benchutil.py
 // (warm-up, then timed windows; median samples/s). Prints one JSON line.
-//   node --import tsx bench/engine-bench.ts <mlp|lenet5|small_cnn> [windows] [threads]
-import fs from 'node:fs';
+//   node --import tsx bench/engine-bench.ts <net (bench/nets.ts)> [windows] [threads]
 import * as ort from 'onnxruntime-node';
 import { buildInferenceModel } from '../engine/graph/compile.ts';
-import { parseDocument } from '../engine/graph/document.ts';
 import { Rng } from '../engine/graph/rng.ts';
 import { encodeModel } from '../engine/onnx/model.ts';
 import { openRunner } from '../engine/train/ort.ts';
 import { TrainingStep } from '../engine/train/step.ts';
+import { benchNet } from './nets.ts';
 
 export async function timedWindows(step: () => Promise<void>, samplesPerCall: number, windows = 7, windowS = 1, warmupS = 1) {
   let t0 = performance.now();
@@ -32,21 +31,22 @@ export async function timedWindows(step: () => Promise<void>, samplesPerCall: nu
   return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted[sorted.length - 1], rates };
 }
 
-const FILES: Record<string, string> = { mlp: 'examples/mlp.json', lenet5: 'examples/lenet5.json', small_cnn: 'examples/small-cnn.json' };
-
 async function main() {
   const name = process.argv[2];
   const windows = Number(process.argv[3] ?? 7);
   // Default: every core, as training uses them.
   const threads = process.argv[4] ? Number(process.argv[4]) : undefined;
-  const r = parseDocument(fs.readFileSync(FILES[name], 'utf8'));
-  if (!r.ok) throw new Error(`cannot load ${FILES[name]}`);
-  const doc = r.doc;
+  const doc = benchNet(name);
   doc.training = { ...doc.training, optimizer: 'sgd', lr: 0.01, momentum: 0.9, batchSize: 64 };
   const rng = new Rng(1);
-  // Fashion-MNIST-like inputs: the speed of these kernels does not depend on pixel values.
-  const pool = 64 * 32;
-  const xs = Float32Array.from({ length: pool * 784 }, () => rng.next());
+  // Random inputs: the speed of these kernels does not depend on pixel values. A pool of
+  // batches (fewer for big images) cycled through, as the PyTorch side does.
+  const input = doc.nodes.find((n) => n.type === 'Input')!.params;
+  const dims = [input.color === 'rgb' ? 3 : 1, Number(input.height ?? 28), Number(input.width ?? 28)];
+  const per = dims[0] * dims[1] * dims[2];
+  const batches = Math.max(2, Math.min(32, Math.floor((64 << 20) / (64 * per * 4))));
+  const pool = 64 * batches;
+  const xs = Float32Array.from({ length: pool * per }, () => rng.next());
   const ys = BigInt64Array.from({ length: pool }, () => BigInt(rng.int(10)));
   const step = await TrainingStep.create(doc, { threads });
   // As training runs them: step.group steps per call (one looped session run, or one run each).
@@ -54,22 +54,25 @@ async function main() {
   const lrs = new Array<number>(G).fill(0.01);
   let b = 0;
   const train = await timedWindows(async () => {
-    let o = (b++ * G) % 32;
-    if (o + G > 32) o = 0;
+    let o = (b++ * G) % batches;
+    if (o + G > batches) o = 0;
     o *= 64;
-    await step.runGroup(xs.subarray(o * 784, (o + 64 * G) * 784), ys.subarray(o, o + 64 * G), G, 64, lrs);
+    await step.runGroup(xs.subarray(o * per, (o + 64 * G) * per), ys.subarray(o, o + 64 * G), G, 64, lrs);
   }, 64 * G, windows);
+  const { totals } = step.graph.forward.analysis;
   const model = encodeModel(buildInferenceModel(doc, step.modelValues(), { classNames: [] }));
   await step.release();
   // As evaluation runs it (Scorer, through openRunner), outputs into a preallocated buffer.
   const { runner } = await openRunner(model, 'cpu', threads);
-  const xi = new ort.Tensor('float32', xs.subarray(0, 256 * 784), [256, 1, 28, 28]);
-  const probs = new ort.Tensor('float32', new Float32Array(256 * 10), [256, 10]);
+  // Inference at batch 256, or 64 for big images (as the PyTorch side does).
+  const ib = per > 4096 ? 64 : 256;
+  const xi = new ort.Tensor('float32', xs.subarray(0, ib * per), [ib, ...dims]);
+  const probs = new ort.Tensor('float32', new Float32Array(ib * 10), [ib, 10]);
   const infer = await timedWindows(async () => {
     await runner.run({ input: xi }, { probs });
-  }, 256, windows);
+  }, ib, windows);
   await runner.release();
-  console.log(JSON.stringify({ engine: 'netwright', net: name, train, infer }));
+  console.log(JSON.stringify({ engine: 'netwright', net: name, params: totals.params, flopsPerSample: totals.flops, train, infer }));
 }
 
 if (process.argv[1]?.endsWith('engine-bench.ts')) await main();

@@ -1,6 +1,6 @@
 // Where a training step's time goes: ONNX Runtime's own profile of the step graph, one thread,
 // summed per node and averaged over runs.
-//   node --import tsx bench/profile-step.ts <mlp|lenet5|small_cnn> [--batch 32] [--runs 50] [--top 12] [--whole [--group K]] [--threads 1] [--spin]
+//   node --import tsx bench/profile-step.ts <net (bench/nets.ts)> [--batch 32] [--runs 50] [--top 12] [--whole [--group K]] [--threads 1] [--spin]
 // By default it profiles the graph each shard of a two-shard step runs (forward and backward,
 // gradients out: engine/train/parallel.ts); --whole profiles the single-session step with the
 // optimizer (SGD momentum 0.9); with --group K, as K steps looped in one run (autodiff/step-loop.ts),
@@ -12,35 +12,34 @@ import * as ort from 'onnxruntime-node';
 import { loopedStep } from '../engine/autodiff/step-loop.ts';
 import { buildTrainingGraph } from '../engine/autodiff/training-graph.ts';
 import { initialValues } from '../engine/graph/compile.ts';
-import { parseDocument } from '../engine/graph/document.ts';
 import { Rng } from '../engine/graph/rng.ts';
 import { encodeModel } from '../engine/onnx/model.ts';
 import { nchwcBlockSize, sessionOptions } from '../engine/train/ort.ts';
+import { BENCH_NETS, benchNet } from './nets.ts';
 
-const FILES: Record<string, string> = { mlp: 'examples/mlp.json', lenet5: 'examples/lenet5.json', small_cnn: 'examples/small-cnn.json' };
 const args = process.argv.slice(2);
 const flag = (name: string, d: string) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : d);
 const net = args[0];
-if (!FILES[net]) throw new Error(`usage: profile-step.ts <${Object.keys(FILES).join('|')}> [--batch 32] [--runs 50] [--top 12] [--whole]`);
+if (!BENCH_NETS.includes(net)) throw new Error(`usage: profile-step.ts <${BENCH_NETS.join('|')}> [--batch 32] [--runs 50] [--top 12] [--whole]`);
 const n = Number(flag('batch', '32'));
-const runs = Number(flag('runs', net === 'small_cnn' ? '12' : '60'));
+const runs = Number(flag('runs', ['mlp', 'lenet5'].includes(net) ? '60' : '12'));
 const whole = args.includes('--whole');
 const threads = Number(flag('threads', '1'));
 const spin = args.includes('--spin');
 const group = whole ? Number(flag('group', '1')) : 1;
 
-const r = parseDocument(fs.readFileSync(FILES[net], 'utf8'));
-if (!r.ok) throw new Error(`cannot load ${FILES[net]}`);
-const doc = r.doc;
+const doc = benchNet(net);
 doc.training = { ...doc.training, optimizer: 'sgd', lr: 0.01, momentum: 0.9, nesterov: false, weightDecay: 0 };
 // As the step builds it: blocked convolutions where this CPU has them (NETWRIGHT_NCHWC=0: none).
 const nchwc = await nchwcBlockSize();
 const graph = whole ? buildTrainingGraph(doc, { nchwc }) : buildTrainingGraph(doc, { gradients: true, optimizer: 'none', shardScale: true, nchwc });
 const rng = new Rng(1);
-const per = 28 * 28;
+const inputParams = doc.nodes.find((d) => d.type === 'Input')!.params;
+const dims = [inputParams.color === 'rgb' ? 3 : 1, Number(inputParams.height ?? 28), Number(inputParams.width ?? 28)];
+const per = dims[0] * dims[1] * dims[2];
 const stack = (dims: number[]) => (group > 1 ? [group, ...dims] : dims);
 const feeds: Record<string, ort.Tensor> = {
-  input: new ort.Tensor('float32', Float32Array.from({ length: group * n * per }, () => rng.next()), stack([n, 1, 28, 28])),
+  input: new ort.Tensor('float32', Float32Array.from({ length: group * n * per }, () => rng.next()), stack([n, ...dims])),
   labels: new ort.Tensor('int64', BigInt64Array.from({ length: group * n }, () => BigInt(rng.int(10))), stack([n])),
 };
 if (whole) feeds.lr = new ort.Tensor('float32', new Float32Array(group).fill(0.01), stack([]));

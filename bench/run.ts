@@ -1,12 +1,16 @@
-// npm run bench: Netwright against PyTorch (../shared/bench/torch_bench.py) on the same
-// machine, same threads, batch and nets, interleaved in pairs over several process launches
-// (the machine drifts; one process can settle fast or slow for its whole life), then LeNet-5's
-// time to 85% test accuracy for both. Prints medians, min-max and the median ratio per net.
+// npm run bench: Netwright against PyTorch (bench/torch/torch_bench.py) on the same
+// machine, same threads, batch and nets (bench/nets.ts and bench/torch/nets.py), interleaved in
+// pairs over several process launches (the machine drifts; one process can settle fast or slow
+// for its whole life), then LeNet-5's time to 85% test accuracy for both. Prints medians,
+// min-max, the median ratio per net and the fraction of the GEMM ceiling each side reaches.
+//   npm run bench -- [--launches 5] [--windows 5] [--nets a,b] [--json FILE] [--no-time-to-accuracy]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gemmPeak } from './gemm-peak.ts';
+import { BENCH_NETS } from './nets.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -16,15 +20,22 @@ const flag = (name: string, d: string) => {
 };
 const launches = Number(flag('launches', '5'));
 const windows = flag('windows', '5');
-const nets = flag('nets', 'mlp,lenet5,small_cnn').split(',');
-const json = args.includes('--json');
-const skipTime = args.includes('--no-time-to-accuracy');
-const TORCH_BENCH = path.resolve(root, '..', 'shared', 'bench', 'torch_bench.py');
+const nets = flag('nets', BENCH_NETS.join(',')).split(',');
+const unknown = nets.filter((n) => !BENCH_NETS.includes(n));
+if (unknown.length) {
+  console.error(`unknown net(s) ${unknown.join(', ')}; known: ${BENCH_NETS.join(', ')}`);
+  process.exit(2);
+}
+const jsonFile = args.includes('--json') ? flag('json', '') : null;
+if (jsonFile === '' || jsonFile?.startsWith('--')) {
+  console.error('--json needs a file name: npm run bench -- --json bench.json');
+  process.exit(2);
+}
+const skipTime = args.includes('--no-time-to-accuracy') || !nets.includes('lenet5');
+const TORCH_BENCH = path.join(root, 'bench', 'torch', 'torch_bench.py');
 const PY = '/usr/bin/python3';
 
-const log = (s: string) => {
-  if (!json) console.log(s);
-};
+const log = (s: string) => console.log(s);
 
 function torchMissing(): string | null {
   if (!fs.existsSync(PY) || spawnSync(PY, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) return 'python3-torch is not installed (apt-get install python3-torch python3-numpy libopenblas0-openmp)';
@@ -38,7 +49,7 @@ const torchEnv = { ...process.env, ...(avx512 ? { OPENBLAS_CORETYPE: 'SkylakeX' 
 delete torchEnv.OPENBLAS_L2_SIZE;
 
 interface Rates { median: number; min: number; max: number }
-type Side = { train: Rates; infer: Rates };
+type Side = { train: Rates; infer: Rates; params?: number; flopsPerSample?: number };
 
 function netwright(net: string): Side {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'engine-bench.ts'), net, windows], { cwd: root, encoding: 'utf8' });
@@ -51,7 +62,8 @@ function pytorch(net: string): Side {
   const r = spawnSync(PY, [TORCH_BENCH, '--nets', net, '--no-train2', '--windows', windows, '--json', out], { encoding: 'utf8', env: torchEnv });
   if (r.status !== 0) throw new Error(`torch_bench ${net} failed: ${r.stderr}`);
   const j = JSON.parse(fs.readFileSync(out, 'utf8'));
-  return { train: j.train[net], infer: j.infer[net] };
+  fs.rmSync(out, { force: true });
+  return { train: j.train[net], infer: j.infer[net], params: j.params?.[net] };
 }
 
 const median = (v: number[]) => {
@@ -61,7 +73,11 @@ const median = (v: number[]) => {
 
 const missing = torchMissing();
 if (missing) log(`PyTorch side skipped: ${missing}`);
-log(`${launches} launches x ${nets.join(', ')}; ${windows} timed windows of ~1 s each; ${os.availableParallelism()} threads; CPU ${os.cpus()[0]?.model ?? '?'}`);
+const threads = os.availableParallelism();
+log(`${launches} launches x ${nets.join(', ')}; ${windows} timed windows of ~1 s each; ${threads} threads; CPU ${os.cpus()[0]?.model ?? '?'}`);
+// The ceiling: ONNX Runtime's best 1024³ MatMul on as many threads as the steps use.
+const ceiling = await gemmPeak(Math.min(threads, 2));
+log(`GEMM ceiling (bench/gemm-peak.ts, 1024³ MatMul, ${Math.min(threads, 2)} threads): ${ceiling.toFixed(0)} GFLOP/s`);
 const results: Record<string, { nw: Side[]; pt: Side[] }> = Object.fromEntries(nets.map((n) => [n, { nw: [], pt: [] }]));
 for (let l = 0; l < launches; l++) {
   for (const net of nets) {
@@ -72,21 +88,29 @@ for (let l = 0; l < launches; l++) {
       else if (!missing) results[net].pt.push(pytorch(net));
     }
     const last = results[net];
+    const pt = last.pt.at(-1);
+    if (l === 0 && pt?.params !== undefined && pt.params !== last.nw[0].params) throw new Error(`${net}: Netwright has ${last.nw[0].params} parameters, PyTorch ${pt.params}: the two sides are not the same net`);
     log(`  launch ${l + 1} ${net}: train ${Math.round(last.nw.at(-1)!.train.median)}${missing ? '' : ` vs ${Math.round(last.pt.at(-1)!.train.median)}`} samples/s, infer ${Math.round(last.nw.at(-1)!.infer.median)}${missing ? '' : ` vs ${Math.round(last.pt.at(-1)!.infer.median)}`}`);
   }
 }
 
-const table: Record<string, unknown>[] = [];
+// Training costs about 3 forward passes (forward, input gradients, weight gradients).
+const PASSES = { train: 3, infer: 1 } as const;
+interface Row { net: string; phase: 'train' | 'infer'; netwright: Rates; pytorch: Rates | null; ratio: Rates | null; ceilingFraction: { netwright: number; pytorch: number | null } }
+const table: Row[] = [];
 for (const net of nets) {
-  for (const kind of ['train', 'infer'] as const) {
-    const nw = results[net].nw.map((s) => s[kind].median);
-    const pt = results[net].pt.map((s) => s[kind].median);
+  const flops = results[net].nw[0].flopsPerSample ?? 0;
+  for (const phase of ['train', 'infer'] as const) {
+    const nw = results[net].nw.map((s) => s[phase].median);
+    const pt = results[net].pt.map((s) => s[phase].median);
     const ratios = pt.length ? nw.map((v, i) => v / pt[i]) : [];
+    const fraction = (rate: number) => (PASSES[phase] * flops * rate) / 1e9 / ceiling;
     table.push({
-      net, kind,
+      net, phase,
       netwright: { median: median(nw), min: Math.min(...nw), max: Math.max(...nw) },
       pytorch: pt.length ? { median: median(pt), min: Math.min(...pt), max: Math.max(...pt) } : null,
       ratio: ratios.length ? { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) } : null,
+      ceilingFraction: { netwright: fraction(median(nw)), pytorch: pt.length ? fraction(median(pt)) : null },
     });
   }
 }
@@ -99,14 +123,17 @@ if (!skipTime && fs.existsSync('/usr/share/datasets/fashion-mnist/train-images-i
   tta = { netwright: nw.status === 0 ? JSON.parse(nw.stdout.trim().split('\n').pop()!) : { error: nw.stderr }, pytorch: pt ? (pt.status === 0 ? JSON.parse(pt.stdout.trim().split('\n').pop()!) : { error: pt.stderr }) : null };
 }
 
-if (json) {
-  console.log(JSON.stringify({ launches, windows: Number(windows), cpu: os.cpus()[0]?.model, table, timeToAccuracy: tta }, null, 2));
-} else {
-  const f = (r: Rates | null) => (r ? `${Math.round(r.median)} (${Math.round(r.min)}-${Math.round(r.max)})` : '-');
-  console.log('\nnet        kind   Netwright samples/s     PyTorch samples/s       ratio (median, min-max)');
-  for (const row of table as { net: string; kind: string; netwright: Rates; pytorch: Rates | null; ratio: Rates | null }[]) {
-    const ratio = row.ratio ? `${row.ratio.median.toFixed(2)}x (${row.ratio.min.toFixed(2)}-${row.ratio.max.toFixed(2)})` : '-';
-    console.log(`${row.net.padEnd(10)} ${row.kind.padEnd(6)} ${f(row.netwright).padEnd(23)} ${f(row.pytorch).padEnd(23)} ${ratio}`);
-  }
-  if (tta) console.log(`\ntime to 85%: ${JSON.stringify(tta)}`);
+const f = (r: Rates | null) => (r ? `${Math.round(r.median)} (${Math.round(r.min)}-${Math.round(r.max)})` : '-');
+const pct = (v: number | null) => (v === null ? '-' : `${(100 * v).toFixed(0)}%`);
+console.log('\nnet            phase  Netwright samples/s     PyTorch samples/s       ratio (median, min-max)   of GEMM ceiling (NW / PT)');
+for (const row of table) {
+  const ratio = row.ratio ? `${row.ratio.median.toFixed(2)}x (${row.ratio.min.toFixed(2)}-${row.ratio.max.toFixed(2)})` : '-';
+  console.log(`${row.net.padEnd(14)} ${row.phase.padEnd(6)} ${f(row.netwright).padEnd(23)} ${f(row.pytorch).padEnd(23)} ${ratio.padEnd(25)} ${pct(row.ceilingFraction.netwright)} / ${pct(row.ceilingFraction.pytorch)}`);
+}
+if (tta) console.log(`\ntime to 85%: ${JSON.stringify(tta)}`);
+if (jsonFile) {
+  // One row per net and phase, samples/s, so results compare across commits.
+  const rows = table.map((r) => ({ net: r.net, phase: r.phase, netwright: r.netwright.median, pytorch: r.pytorch?.median ?? null, ratio: r.ratio?.median ?? null, ceilingFraction: r.ceilingFraction, range: { netwright: r.netwright, pytorch: r.pytorch, ratio: r.ratio }, launches, ceilingGflops: ceiling }));
+  fs.writeFileSync(jsonFile, JSON.stringify(rows, null, 2));
+  console.log(`wrote ${jsonFile}`);
 }

@@ -1,6 +1,6 @@
 """PyTorch's training step on a fixed number of threads, in CPU ms per step (median), for
 comparing kernels with Netwright's bench/profile-step.ts. Run with Debian's interpreter:
-  OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 bench/torch_step_cpu.py [--threads 1] [--batch 64] mlp lenet5 small_cnn
+  OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 bench/torch/torch_step_cpu.py [--threads 1] [--batch 64] mlp lenet5 small_cnn
 """
 import argparse
 import os
@@ -10,7 +10,7 @@ import time
 import torch
 import torch.nn as nn
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared', 'bench'))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nets  # noqa: E402
 
 ap = argparse.ArgumentParser()

@@ -1,0 +1,110 @@
+// The bench's nets as Netwright documents: the three 28x28 grayscale examples, and the RGB nets
+// users start from (a ResNet-style net at 64x64, a MobileNetV2-style net at 96x96). Their
+// PyTorch twins are bench/torch/nets.py; the bench checks both sides count the same parameters.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FORMAT, FORMAT_VERSION, documentSchema, parseDocument, type NetworkDocument } from '../engine/graph/document.ts';
+import type { ParamValue } from '../engine/graph/layer.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+type Spec = [id: string, type: string, params?: Record<string, ParamValue>];
+
+class Chain {
+  nodes: NetworkDocument['nodes'] = [];
+  edges: NetworkDocument['edges'] = [];
+
+  add(from: string | null, specs: Spec[]): string {
+    let prev = from;
+    for (const [id, type, params = {}] of specs) {
+      this.nodes.push({ id, type, params, position: { x: 80, y: 40 + 90 * this.nodes.length } });
+      if (prev) this.link(prev, id);
+      prev = id;
+    }
+    return prev!;
+  }
+
+  link(source: string, target: string, targetPort = 0): void {
+    this.edges.push({ id: `e${this.edges.length + 1}`, source, target, targetPort });
+  }
+
+  doc(name: string): NetworkDocument {
+    return documentSchema.parse({ format: FORMAT, version: FORMAT_VERSION, name, nodes: this.nodes, edges: this.edges });
+  }
+}
+
+/** Conv (no bias, PyTorch's symmetric padding), BatchNorm, then an optional activation. */
+function convBn(id: string, filters: number, kernel: number, stride: number, act: Spec | null, groups = 1): Spec[] {
+  return [
+    [`${id}conv`, 'Conv2D', { filters, kernel, stride, padding: 'explicit', pad: (kernel - 1) >> 1, groups, bias: false }],
+    [`${id}bn`, 'BatchNorm'],
+    ...(act ? [[`${id}${act[0]}`, act[1], act[2] ?? {}] as Spec] : []),
+  ];
+}
+
+/** ResNet at 64x64 RGB: stem, two stages of two basic blocks (32 then 64 channels, the second stage at stride 2). */
+export function resnet64(): NetworkDocument {
+  const c = new Chain();
+  const relu: Spec = ['relu', 'ReLU'];
+  const block = (from: string, id: string, filters: number, stride: number, down: boolean): string => {
+    const branch = c.add(from, [...convBn(`${id}a`, filters, 3, stride, relu), ...convBn(`${id}b`, filters, 3, 1, null)]);
+    const skip = down ? c.add(from, convBn(`${id}down`, filters, 1, stride, null)) : from;
+    const add = c.add(branch, [[`${id}add`, 'Add', { inputs: 2 }]]);
+    c.link(skip, add, 1);
+    return c.add(add, [[`${id}relu`, 'ReLU']]);
+  };
+  let x = c.add(null, [['input', 'Input', { height: 64, width: 64, color: 'rgb' }], ...convBn('stem', 32, 3, 1, relu)]);
+  x = block(x, 's1b1', 32, 1, false);
+  x = block(x, 's1b2', 32, 1, false);
+  x = block(x, 's2b1', 64, 2, true);
+  x = block(x, 's2b2', 64, 1, false);
+  c.add(x, [['gap', 'GlobalAvgPool'], ['fc', 'Dense', { units: 10 }], ['output', 'Output', { loss: 'cross_entropy' }]]);
+  return c.doc('resnet-64: ResNet-style, 64x64 RGB');
+}
+
+/** MobileNetV2 at 96x96 RGB: stem at stride 2, inverted residuals (t, c, n, s) = (1,16,1,1), (6,24,2,2), (6,32,2,2), 1x1 to 128. */
+export function mobilenetv2_96(): NetworkDocument {
+  const c = new Chain();
+  const relu6: Spec = ['relu6', 'Clip', { min: 0, max: 6 }];
+  let x = c.add(null, [['input', 'Input', { height: 96, width: 96, color: 'rgb' }], ...convBn('stem', 32, 3, 2, relu6)]);
+  let channels = 32;
+  let i = 0;
+  for (const [t, out, n, s] of [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 2, 2]]) {
+    for (let r = 0; r < n; r++) {
+      const id = `ir${++i}`;
+      const stride = r === 0 ? s : 1;
+      const hidden = channels * t;
+      const specs: Spec[] = [
+        ...(t !== 1 ? convBn(`${id}exp`, hidden, 1, 1, relu6) : []),
+        ...convBn(`${id}dw`, hidden, 3, stride, relu6, hidden),
+        ...convBn(`${id}proj`, out, 1, 1, null),
+      ];
+      const y = c.add(x, specs);
+      if (stride === 1 && channels === out) {
+        const add = c.add(y, [[`${id}add`, 'Add', { inputs: 2 }]]);
+        c.link(x, add, 1);
+        x = add;
+      } else x = y;
+      channels = out;
+    }
+  }
+  x = c.add(x, convBn('head', 128, 1, 1, relu6));
+  c.add(x, [['gap', 'GlobalAvgPool'], ['fc', 'Dense', { units: 10 }], ['output', 'Output', { loss: 'cross_entropy' }]]);
+  return c.doc('mobilenetv2-96: MobileNetV2-style, 96x96 RGB');
+}
+
+const EXAMPLES: Record<string, string> = { mlp: 'examples/mlp.json', lenet5: 'examples/lenet5.json', small_cnn: 'examples/small-cnn.json' };
+const BUILT: Record<string, () => NetworkDocument> = { 'resnet-64': resnet64, 'mobilenetv2-96': mobilenetv2_96 };
+
+/** Every net the bench knows, by the name both sides use. */
+export const BENCH_NETS = [...Object.keys(EXAMPLES), ...Object.keys(BUILT)];
+
+export function benchNet(name: string): NetworkDocument {
+  if (BUILT[name]) return BUILT[name]();
+  const file = EXAMPLES[name];
+  if (!file) throw new Error(`unknown bench net '${name}' (known: ${BENCH_NETS.join(', ')})`);
+  const r = parseDocument(fs.readFileSync(path.join(root, file), 'utf8'));
+  if (!r.ok) throw new Error(`cannot load ${file}`);
+  return r.doc;
+}
