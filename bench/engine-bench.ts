@@ -3,12 +3,14 @@
 // (warm-up, then timed windows; median samples/s). Prints one JSON line.
 //   node --import tsx bench/engine-bench.ts <net (bench/nets.ts)> [windows] [threads]
 import * as ort from 'onnxruntime-node';
-import { buildInferenceModel } from '../engine/graph/compile.ts';
+import { buildInferenceModel, initialValues, lowerForward } from '../engine/graph/compile.ts';
+import type { NetworkDocument } from '../engine/graph/document.ts';
+import { freezeUpTo, headDense } from '../engine/graph/finetune.ts';
 import { Rng } from '../engine/graph/rng.ts';
 import { encodeModel } from '../engine/onnx/model.ts';
 import { openRunner } from '../engine/train/ort.ts';
 import { TrainingStep } from '../engine/train/step.ts';
-import { benchNet } from './nets.ts';
+import { benchNet, benchPlan, inferBatch } from './nets.ts';
 
 export async function timedWindows(step: () => Promise<void>, samplesPerCall: number, windows = 7, windowS = 1, warmupS = 1) {
   let t0 = performance.now();
@@ -37,42 +39,57 @@ async function main() {
   // Default: every core, as training uses them.
   const threads = process.argv[4] ? Number(process.argv[4]) : undefined;
   const doc = benchNet(name);
-  doc.training = { ...doc.training, optimizer: 'sgd', lr: 0.01, momentum: 0.9, batchSize: 64 };
+  const { batch, phases } = benchPlan(name);
+  doc.training = { ...doc.training, optimizer: 'sgd', lr: 0.01, momentum: 0.9, batchSize: batch };
   const rng = new Rng(1);
   // Random inputs: the speed of these kernels does not depend on pixel values. A pool of
   // batches (fewer for big images) cycled through, as the PyTorch side does.
   const input = doc.nodes.find((n) => n.type === 'Input')!.params;
   const dims = [input.color === 'rgb' ? 3 : 1, Number(input.height ?? 28), Number(input.width ?? 28)];
   const per = dims[0] * dims[1] * dims[2];
-  const batches = Math.max(2, Math.min(32, Math.floor((64 << 20) / (64 * per * 4))));
-  const pool = 64 * batches;
+  const batches = Math.max(2, Math.min(32, Math.floor((64 << 20) / (batch * per * 4))));
+  const pool = batch * batches;
   const xs = Float32Array.from({ length: pool * per }, () => rng.next());
   const ys = BigInt64Array.from({ length: pool }, () => BigInt(rng.int(10)));
-  const step = await TrainingStep.create(doc, { threads });
-  // As training runs them: step.group steps per call (one looped session run, or one run each).
-  const G = step.group;
-  const lrs = new Array<number>(G).fill(0.01);
-  let b = 0;
-  const train = await timedWindows(async () => {
-    let o = (b++ * G) % batches;
-    if (o + G > batches) o = 0;
-    o *= 64;
-    await step.runGroup(xs.subarray(o * per, (o + 64 * G) * per), ys.subarray(o, o + 64 * G), G, 64, lrs);
-  }, 64 * G, windows);
-  const { totals } = step.graph.forward.analysis;
-  const model = encodeModel(buildInferenceModel(doc, step.modelValues(), { classNames: [] }));
-  await step.release();
+  const out: Record<string, unknown> = { engine: 'netwright', net: name };
+  // 'train': every layer trains; 'head': everything below the last Dense frozen (no backward
+  // there, no optimizer state), as fine-tuning a backbone does.
+  for (const phase of phases.filter((p) => p !== 'infer')) {
+    const d = phase === 'head' ? freezeUpTo(doc, upstreamOfHead(doc)) : doc;
+    const step = await TrainingStep.create(d, { threads });
+    // As training runs them: step.group steps per call (one looped session run, or one run each).
+    const G = step.group;
+    const lrs = new Array<number>(G).fill(0.01);
+    let b = 0;
+    out[phase] = await timedWindows(async () => {
+      let o = (b++ * G) % batches;
+      if (o + G > batches) o = 0;
+      o *= batch;
+      await step.runGroup(xs.subarray(o * per, (o + batch * G) * per), ys.subarray(o, o + batch * G), G, batch, lrs);
+    }, batch * G, windows);
+    await step.release();
+  }
+  const forward = lowerForward(doc, 'infer', 'inputs');
+  const { totals } = forward.analysis;
+  const model = encodeModel(buildInferenceModel(doc, initialValues(forward, 1), { classNames: [] }));
   // As evaluation runs it (Scorer, through openRunner), outputs into a preallocated buffer.
   const { runner } = await openRunner(model, 'cpu', threads);
-  // Inference at batch 256, or 64 for big images (as the PyTorch side does).
-  const ib = per > 4096 ? 64 : 256;
+  const ib = inferBatch(name, per);
   const xi = new ort.Tensor('float32', xs.subarray(0, ib * per), [ib, ...dims]);
   const probs = new ort.Tensor('float32', new Float32Array(ib * 10), [ib, 10]);
-  const infer = await timedWindows(async () => {
+  out.infer = await timedWindows(async () => {
     await runner.run({ input: xi }, { probs });
   }, ib, windows);
   await runner.release();
-  console.log(JSON.stringify({ engine: 'netwright', net: name, params: totals.params, flopsPerSample: totals.flops, train, infer }));
+  console.log(JSON.stringify({ ...out, params: totals.params, flopsPerSample: totals.flops }));
+}
+
+/** The layer the head Dense reads: freezing up to it leaves only the head to train. */
+function upstreamOfHead(doc: NetworkDocument): string {
+  const head = headDense(doc);
+  const edge = doc.edges.find((e) => e.target === head);
+  if (!head || !edge) throw new Error(`${doc.name}: no head Dense to fine-tune`);
+  return edge.source;
 }
 
 if (process.argv[1]?.endsWith('engine-bench.ts')) await main();

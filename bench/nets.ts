@@ -1,11 +1,13 @@
 // The bench's nets as Netwright documents: the three 28x28 grayscale examples, and the RGB nets
 // users start from (a ResNet-style net at 64x64, a MobileNetV2-style net at 96x96). Their
 // PyTorch twins are bench/torch/nets.py; the bench checks both sides count the same parameters.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FORMAT, FORMAT_VERSION, documentSchema, parseDocument, type NetworkDocument } from '../engine/graph/document.ts';
 import type { ParamValue } from '../engine/graph/layer.ts';
+import { importOnnx } from '../engine/onnx/import.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -94,8 +96,37 @@ export function mobilenetv2_96(): NetworkDocument {
   return c.doc('mobilenetv2-96: MobileNetV2-style, 96x96 RGB');
 }
 
+/**
+ * torchvision's resnet18 (10 classes) at 224x224, as `netwright import` reads PyTorch's export
+ * (bench/torch/export_resnet18.py, cached in .cache/bench/). The bench times its inference and
+ * head-only fine-tuning; the weights (random) do not matter for speed and are left out.
+ */
+export function resnet18_224(): NetworkDocument {
+  const file = path.join(root, '.cache', 'bench', 'resnet18-224.onnx');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const r = spawnSync('/usr/bin/python3', [path.join(root, 'bench', 'torch', 'export_resnet18.py'), file], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`resnet18-224 needs python3-torch and python3-torchvision to export resnet18: ${r.stderr}`);
+  }
+  const { doc } = importOnnx(fs.readFileSync(file), { name: 'resnet18-224: torchvision resnet18, 224x224 RGB' });
+  delete doc.weights;
+  return doc;
+}
+
 const EXAMPLES: Record<string, string> = { mlp: 'examples/mlp.json', lenet5: 'examples/lenet5.json', small_cnn: 'examples/small-cnn.json' };
-const BUILT: Record<string, () => NetworkDocument> = { 'resnet-64': resnet64, 'mobilenetv2-96': mobilenetv2_96 };
+const BUILT: Record<string, () => NetworkDocument> = { 'resnet-64': resnet64, 'mobilenetv2-96': mobilenetv2_96, 'resnet18-224': resnet18_224 };
+
+/** What the bench times per net, and at which training batch (bench/torch/nets.py PLAN: the same). */
+export function benchPlan(name: string): { batch: number; phases: ('train' | 'head' | 'infer')[] } {
+  if (name === 'resnet18-224') return { batch: 32, phases: ['head', 'infer'] };
+  return { batch: 64, phases: ['train', 'infer'] };
+}
+
+/** Inference batch: 256 for 28x28 images, 64 for the RGB nets, 32 for resnet18 at 224. */
+export function inferBatch(name: string, perSample: number): number {
+  if (name === 'resnet18-224') return 32;
+  return perSample > 4096 ? 64 : 256;
+}
 
 /** Every net the bench knows, by the name both sides use. */
 export const BENCH_NETS = [...Object.keys(EXAMPLES), ...Object.keys(BUILT)];

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gemmPeak } from './gemm-peak.ts';
-import { BENCH_NETS } from './nets.ts';
+import { BENCH_NETS, benchPlan } from './nets.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -49,7 +49,8 @@ const torchEnv = { ...process.env, ...(avx512 ? { OPENBLAS_CORETYPE: 'SkylakeX' 
 delete torchEnv.OPENBLAS_L2_SIZE;
 
 interface Rates { median: number; min: number; max: number }
-type Side = { train: Rates; infer: Rates; params?: number; flopsPerSample?: number };
+type Phase = 'train' | 'head' | 'infer';
+type Side = Partial<Record<Phase, Rates>> & { params?: number; flopsPerSample?: number };
 
 function netwright(net: string): Side {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'engine-bench.ts'), net, windows], { cwd: root, encoding: 'utf8' });
@@ -63,7 +64,7 @@ function pytorch(net: string): Side {
   if (r.status !== 0) throw new Error(`torch_bench ${net} failed: ${r.stderr}`);
   const j = JSON.parse(fs.readFileSync(out, 'utf8'));
   fs.rmSync(out, { force: true });
-  return { train: j.train[net], infer: j.infer[net], params: j.params?.[net] };
+  return { train: j.train[net], head: j.head?.[net], infer: j.infer[net], params: j.params?.[net] };
 }
 
 const median = (v: number[]) => {
@@ -90,19 +91,20 @@ for (let l = 0; l < launches; l++) {
     const last = results[net];
     const pt = last.pt.at(-1);
     if (l === 0 && pt?.params !== undefined && pt.params !== last.nw[0].params) throw new Error(`${net}: Netwright has ${last.nw[0].params} parameters, PyTorch ${pt.params}: the two sides are not the same net`);
-    log(`  launch ${l + 1} ${net}: train ${Math.round(last.nw.at(-1)!.train.median)}${missing ? '' : ` vs ${Math.round(last.pt.at(-1)!.train.median)}`} samples/s, infer ${Math.round(last.nw.at(-1)!.infer.median)}${missing ? '' : ` vs ${Math.round(last.pt.at(-1)!.infer.median)}`}`);
+    log(`  launch ${l + 1} ${net}: ${benchPlan(net).phases.map((p) => `${p} ${Math.round(last.nw.at(-1)![p]!.median)}${missing ? '' : ` vs ${Math.round(last.pt.at(-1)![p]!.median)}`}`).join(', ')} samples/s`);
   }
 }
 
-// Training costs about 3 forward passes (forward, input gradients, weight gradients).
-const PASSES = { train: 3, infer: 1 } as const;
-interface Row { net: string; phase: 'train' | 'infer'; netwright: Rates; pytorch: Rates | null; ratio: Rates | null; ceilingFraction: { netwright: number; pytorch: number | null } }
+// Training costs about 3 forward passes (forward, input gradients, weight gradients); a
+// head-only step about one (the frozen backbone's forward; the head is tiny).
+const PASSES = { train: 3, head: 1, infer: 1 } as const;
+interface Row { net: string; phase: Phase; netwright: Rates; pytorch: Rates | null; ratio: Rates | null; ceilingFraction: { netwright: number; pytorch: number | null } }
 const table: Row[] = [];
 for (const net of nets) {
   const flops = results[net].nw[0].flopsPerSample ?? 0;
-  for (const phase of ['train', 'infer'] as const) {
-    const nw = results[net].nw.map((s) => s[phase].median);
-    const pt = results[net].pt.map((s) => s[phase].median);
+  for (const phase of benchPlan(net).phases) {
+    const nw = results[net].nw.map((s) => s[phase]!.median);
+    const pt = results[net].pt.map((s) => s[phase]!.median);
     const ratios = pt.length ? nw.map((v, i) => v / pt[i]) : [];
     const fraction = (rate: number) => (PASSES[phase] * flops * rate) / 1e9 / ceiling;
     table.push({

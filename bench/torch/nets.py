@@ -76,8 +76,24 @@ def mobilenetv2_96():
     return nn.Sequential(*layers)
 
 
-NETS = {"mlp": mlp, "lenet5": lenet5, "small_cnn": small_cnn, "resnet-64": resnet_64, "mobilenetv2-96": mobilenetv2_96}
-INPUT = {"resnet-64": (3, 64, 64), "mobilenetv2-96": (3, 96, 96)}
+def resnet18_224():
+    """torchvision's resnet18 with 10 classes (Netwright's side imports its ONNX export)."""
+    import torchvision
+    return torchvision.models.resnet18(num_classes=10)
+
+
+NETS = {"mlp": mlp, "lenet5": lenet5, "small_cnn": small_cnn, "resnet-64": resnet_64, "mobilenetv2-96": mobilenetv2_96,
+        "resnet18-224": resnet18_224}
+INPUT = {"resnet-64": (3, 64, 64), "mobilenetv2-96": (3, 96, 96), "resnet18-224": (3, 224, 224)}
+# What the bench times per net and at which batch (bench/nets.ts benchPlan and inferBatch: the same).
+PLAN = {"resnet18-224": {"batch": 32, "phases": ["head", "infer"], "infer_batch": 32}}
+
+
+def plan(name):
+    per = 1
+    for d in input_shape(name):
+        per *= d
+    return PLAN.get(name, {"batch": 64, "phases": ["train", "infer"], "infer_batch": 256 if per <= 4096 else 64})
 
 
 def input_shape(name):

@@ -37,13 +37,24 @@ def blas_info():
     return "unknown"
 
 
-def bench_train(name, xtr, ytr, args):
+def bench_train(name, xtr, ytr, args, head=False):
+    """Training steps; with head=True only the last Linear trains (the backbone frozen, in eval
+    mode so BatchNorm uses its running statistics), as fine-tuning a backbone does."""
     torch.manual_seed(0)
     model = nets.NETS[name]()
     model.train()
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    params = model.parameters()
+    if head:
+        model.eval()
+        last = [m for m in model.modules() if isinstance(m, nn.Linear)][-1]
+        for p in model.parameters():
+            p.requires_grad_(False)
+        for p in last.parameters():
+            p.requires_grad_(True)
+        params = last.parameters()
+    opt = torch.optim.SGD(params, lr=0.01, momentum=0.9)
     lossf = nn.CrossEntropyLoss()
-    bs = 64
+    bs = nets.plan(name)["batch"]
     nb = xtr.shape[0] // bs
     state = {"i": 0}
 
@@ -64,7 +75,7 @@ def bench_infer(name, xte, args):
     torch.manual_seed(0)
     model = nets.NETS[name]()
     model.eval()
-    bs = 256 if xte[0].numel() <= 4096 else 64  # as bench/engine-bench.ts
+    bs = nets.plan(name)["infer_batch"]  # as bench/engine-bench.ts
     nb = xte.shape[0] // bs
     state = {"i": 0}
 
@@ -133,7 +144,7 @@ def main():
         "torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_info(),
         "mkldnn": torch.backends.mkldnn.is_available(),
         "env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "LD_LIBRARY_PATH", "OMP_NUM_THREADS")},
-        "train": {}, "infer": {}, "macs_per_sample": {},
+        "train": {}, "head": {}, "infer": {}, "macs_per_sample": {},
     }
     print(f"torch {res['torch']} threads {res['threads']} blas: {res['blas']}", flush=True)
     res["params"] = {}
@@ -145,18 +156,20 @@ def main():
         if shape != (1, 28, 28):
             # Random images of the net's size, a pool of batches as bench/engine-bench.ts cycles.
             per = shape[0] * shape[1] * shape[2]
-            pool = 64 * max(2, min(32, (64 << 20) // (64 * per * 4)))
+            bs = nets.plan(name)["batch"]
+            pool = bs * max(2, min(32, (64 << 20) // (bs * per * 4)))
             g = torch.Generator().manual_seed(1)
             xtr_n = torch.rand((pool, *shape), generator=g)
             ytr_n = torch.randint(0, 10, (pool,), generator=g)
             xte_n = xtr_n
-        r = bench_train(name, xtr_n, ytr_n, args)
-        res["train"][name] = r
-        print(f"train  {name:10s} batch 64 : median {r['median']:9.0f} samples/s  (min {r['min']:.0f}, max {r['max']:.0f})", flush=True)
+        for phase in [p for p in nets.plan(name)["phases"] if p != "infer"]:
+            r = bench_train(name, xtr_n, ytr_n, args, head=phase == "head")
+            res[phase][name] = r
+            print(f"{phase:6s} {name:14s} batch {nets.plan(name)['batch']:3d}: median {r['median']:9.0f} samples/s  (min {r['min']:.0f}, max {r['max']:.0f})", flush=True)
         if not args.no_infer:
             r = bench_infer(name, xte_n, args)
             res["infer"][name] = r
-            print(f"infer  {name:10s} batch {256 if xte_n[0].numel() <= 4096 else 64:3d}: median {r['median']:9.0f} samples/s  (min {r['min']:.0f}, max {r['max']:.0f})", flush=True)
+            print(f"infer  {name:14s} batch {nets.plan(name)['infer_batch']:3d}: median {r['median']:9.0f} samples/s  (min {r['min']:.0f}, max {r['max']:.0f})", flush=True)
     if not args.no_train2:
         res["lenet5_2epochs"] = train_lenet_2epochs(xtr, ytr, xte, yte)
         r = res["lenet5_2epochs"]
