@@ -22,6 +22,7 @@ import { startTraining } from './train/trainer.ts';
 import type { EpochEvent, TrainRequest } from './protocol.ts';
 import { finishRecord, newRunRecord, readRunRecord, writeRunRecord, type RunRecord } from './session/runs.ts';
 import { serve } from './web/server.ts';
+import { ExportRefusal, exportPyTorch, loadSource, type WeightsChoice } from './export/pytorch/export.ts';
 import { spawn } from 'node:child_process';
 
 class UserError extends Error {}
@@ -223,6 +224,24 @@ program
         else console.log(`${r.image}: ${r.top!.map((t) => `${t.class} ${(100 * t.probability).toFixed(1)}%`).join(', ')}`);
       }
     }
+  });
+
+program
+  .command('export-pytorch')
+  .description('write a PyTorch package: model.py, train.py (single process or torchrun/DDP), weights.pt from a run, README.md')
+  .argument('<net.json | run-dir>', 'a network document, or a run folder (its document, class names, normalization and weights)')
+  .requiredOption('--out <dir>', 'output folder')
+  .addOption(new Option('--weights <which>', "a run's weights: best (best.onnx, else model.onnx), last (model.onnx) or init (init.onnx)").choices(['best', 'last', 'init']).default('best'))
+  .action((src: string, o: { out: string; weights: WeightsChoice }) => {
+    let r;
+    try {
+      r = exportPyTorch(loadSource(src, o.weights), o.out);
+    } catch (e) {
+      if (e instanceof ExportRefusal) throw new UserError(e.message);
+      throw e;
+    }
+    console.log(`wrote ${r.files.map((f) => path.relative('.', f)).join(', ')} (class ${r.className})`);
+    console.log(`train: python ${path.join(o.out, 'train.py')} --data DIR   (or: torchrun --nproc_per_node N ${path.join(o.out, 'train.py')} --data DIR)`);
   });
 
 program
