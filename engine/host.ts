@@ -149,6 +149,12 @@ export function createHost(opts: HostOptions): EngineHost {
           case 'exportModel':
             result = await jobs.run('exportModel', m.runId, m.model);
             break;
+          case 'exportPyTorch':
+            result = await jobs.run('exportPyTorch', m.runId, m.model);
+            break;
+          case 'predictFolder':
+            result = await jobs.run('predictFolder', m.runId, m.model, m.dataDir, m.top);
+            break;
           case 'gradientCheck':
             result = await jobs.run('gradientCheck', m.doc, m.dataDir);
             break;

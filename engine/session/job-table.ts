@@ -6,6 +6,7 @@ import { exportRun } from './export.ts';
 import { checkGradients } from './gradcheck.ts';
 import { importIdxFolder } from './import.ts';
 import { predictImage } from './predict.ts';
+import { exportRunPyTorch, predictFolder } from './pytorch.ts';
 
 export const JOBS = {
   datasetReport: reportFor,
@@ -13,6 +14,8 @@ export const JOBS = {
   evaluate: evaluateRun,
   predict: predictImage,
   exportModel: exportRun,
+  exportPyTorch: exportRunPyTorch,
+  predictFolder,
   gradientCheck: checkGradients,
   importIdx: importIdxFolder,
 };
