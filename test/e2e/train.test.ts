@@ -140,6 +140,11 @@ test('evaluate: confusion matrix with a cell\'s images; try an image; export and
   const p = out.probs.data as Float32Array;
   assert.ok(Math.abs(p[0] + p[1] + p[2] + p[3] - 1) < 1e-5);
   await session.release();
+  // Export > PyTorch: the package lands in <project>/exports/<run>-pytorch.
+  await page.click('[data-testid="export-pytorch-button"]');
+  await page.waitForSelector('[data-testid="export-pytorch-result"]', { timeout: 60_000 });
+  const pkg = (await page.getAttribute('[data-testid="export-pytorch-result"]', 'data-path'))!;
+  for (const f of ['model.py', 'train.py', 'weights.pt', 'README.md']) assert.ok(fs.existsSync(path.join(pkg, f)), f);
   assert.deepEqual(s.errors, []);
 });
 
