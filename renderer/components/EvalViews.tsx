@@ -146,7 +146,7 @@ export function TryView({ train }: { train: TrainStore }) {
         <p>Drop an image here, <label className="file-pick">pick a file<input type="file" accept="image/*" onChange={(e) => void fromFile(e.target.files?.[0])} data-testid="try-file" /></label>, or use a dataset image:</p>
         <div className="try-samples">{samples.map((p) => <button key={p} onClick={() => void predict({ path: p })} data-testid="try-sample">{p}</button>)}</div>
       </section>
-      <PredictFolder runId={runId} />
+      <PredictFolder runId={runId} dataDir={t.dataDir} />
       {res && (
         <>
           <section className="card try-result" data-testid="try-result">
@@ -173,7 +173,7 @@ export function TryView({ train }: { train: TrainStore }) {
 }
 
 /** Every image below a dataset folder through the run's model: a CSV in the project and a summary. */
-function PredictFolder({ runId }: { runId: string | null }) {
+function PredictFolder({ runId, dataDir }: { runId: string | null; dataDir: string | null }) {
   const { client, notify } = useEditor();
   const [picking, setPicking] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -193,7 +193,8 @@ function PredictFolder({ runId }: { runId: string | null }) {
   const failed = res ? res.rows.filter((r) => r.error) : [];
   return (
     <section className="card" data-testid="predict-folder">
-      <h3>Predict a folder <button onClick={() => setPicking(true)} disabled={!runId || busy} data-testid="predict-folder-button">{busy ? 'Predicting…' : 'Choose a folder…'}</button></h3>
+      <h3>Predict a folder <button onClick={() => setPicking(true)} disabled={!runId || busy} data-testid="predict-folder-button">{busy ? 'Predicting…' : 'Choose a folder…'}</button>{' '}
+        {dataDir && <button onClick={() => void run(dataDir)} disabled={!runId || busy} data-testid="predict-dataset-button">The dataset folder</button>}</h3>
       {res && (
         <div data-testid="predict-folder-result">
           <p>Classified <b>{res.classified}</b> of {res.files} file(s) in {res.dataDir} ({res.seconds.toFixed(1)} s){res.labelled ? <>; top-1 matches the class folder for {res.correct}/{res.labelled} (<b>{pct(res.correct / res.labelled)}</b>)</> : null}. CSV: <code>{res.csv}</code></p>

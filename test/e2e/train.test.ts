@@ -127,6 +127,10 @@ test('evaluate: confusion matrix with a cell\'s images; try an image; export and
   assert.equal(await page.locator('[data-testid="feature-maps"]').count(), 3);
   assert.equal(await page.locator('.filters canvas').count(), 16);
   await shot(page, 'try-it');
+  // Predict a folder: every image of the dataset, a CSV in the project, a summary.
+  await page.click('[data-testid="predict-dataset-button"]');
+  await page.waitForSelector('[data-testid="predict-folder-result"]', { timeout: 60_000 });
+  assert.match(await page.textContent('[data-testid="predict-folder-result"]') ?? '', /Classified 240 of 240 file\(s\).*top-1 matches the class folder for \d+\/240.*CSV: .*predictions/);
 
   await page.click('[data-view="export"]');
   await page.click('[data-testid="export-button"]');
