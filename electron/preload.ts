@@ -102,6 +102,9 @@ contextBridge.exposeInMainWorld('netwright', {
         top: Number(opts?.top ?? 5),
       }),
     exportModel: (runId: string, model?: string) => call('exportModel', { runId: String(runId), model: model === 'last' ? 'last' : 'best' }),
+    exportPyTorch: (runId: string, model?: string) => call('exportPyTorch', { runId: String(runId), model: model === 'last' ? 'last' : 'best' }),
+    predictFolder: (runId: string, dataDir: string, opts?: { model?: string; top?: number }) =>
+      call('predictFolder', { runId: String(runId), dataDir: String(dataDir), model: opts?.model === 'last' ? 'last' : 'best', top: Number(opts?.top ?? 3) }),
     gradientCheck: (doc: unknown, dataDir: string | null) => call('gradientCheck', { doc, dataDir: typeof dataDir === 'string' ? dataDir : null }),
     /** Training events pushed by the engine; returns the unsubscribe function. */
     onEvent: (cb: (e: { runId: string; event: unknown }) => void) => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { decodeImage, loadSplit, scanImageFolder } from './data/image-folder.ts';
+import { loadSplit, scanImageFolder } from './data/image-folder.ts';
 import { loadDataset } from './data/cache.ts';
 import { RESIZE_POLICIES, type ResizePolicy } from './data/decode.ts';
 import { FASHION_MNIST_CLASSES, importIdx } from './data/idx.ts';
@@ -15,7 +15,7 @@ import { freezeUpTo, replaceHead } from './graph/finetune.ts';
 import { inferShapes } from './graph/infer.ts';
 import { fmtShape } from './graph/layer.ts';
 import { DEVICES, type Device } from './train/ort.ts';
-import { openModel } from './train/predictor.ts';
+import { collectImages, openModel, predictFiles, predictionsCsv } from './train/predictor.ts';
 import { checkMemory, checkNewRunFolder, documentOrThrow, imageSpec, loadDocument, MEMORY_FRACTION, memoryLimit } from './train/run.ts';
 import { estimateMemory, fmtBytes, formatMemory, memoryRefusal } from './graph/memory.ts';
 import { CompileError, lowerForward } from './graph/compile.ts';
@@ -31,6 +31,7 @@ import type { EpochEvent, TrainRequest } from './protocol.ts';
 import { finishRecord, newRunRecord, readRunRecord, writeRunRecord, type RunRecord } from './session/runs.ts';
 import { serve } from './web/server.ts';
 import { printable } from './printable.ts';
+import { ExportRefusal, exportPyTorch, loadSource, type WeightsChoice } from './export/pytorch/export.ts';
 import { spawn } from 'node:child_process';
 
 class UserError extends Error {}
@@ -259,41 +260,63 @@ async function trainAndReport(request: TrainRequest, from?: { doc: NetworkDocume
 
 program
   .command('predict')
-  .description('classify images with an exported model: top-k classes with probabilities')
+  .description('classify images with an exported model: folders are walked recursively; top-k classes with probabilities, one row per file')
   .argument('<model.onnx>')
-  .argument('<image...>')
-  .option('--top <k>', 'how many classes to show', int('--top'), 3)
+  .argument('<folder-or-images...>')
+  .option('--top-k <k>', 'how many classes per image', int('--top-k'))
+  .option('--top <k>', 'the same as --top-k', int('--top'))
+  .option('--batch <b>', 'images per ONNX Runtime call', int('--batch'), 256)
+  .option('--csv <file>', 'write every row to a CSV file: path, true class (from class folders), top-k classes and probabilities, error')
   .option('--json', 'print JSON')
-  .action(async (modelFile: string, images: string[], o: { top: number; json?: boolean }) => {
+  .action(async (modelFile: string, inputs: string[], o: { topK?: number; top?: number; batch: number; csv?: string; json?: boolean }) => {
+    const top = o.topK ?? o.top ?? 3;
+    if (top < 1 || o.batch < 1) throw new UserError('--top-k and --batch must be at least 1');
     const m = await openModel(modelFile);
-    const [c, h, w] = m.inputShape;
-    const results = [];
-    for (const img of images) {
-      let pixels: Uint8Array;
-      try {
-        pixels = await decodeImage(img, { height: h, width: w, channels: c as 1 | 3 });
-      } catch (e) {
-        results.push({ image: img, error: (e as Error).message });
-        process.exitCode = 1;
-        continue;
-      }
-      const p = await m.scorer.probs(pixels, 1);
-      const top = [...p].map((v, i) => ({ class: m.classNames[i], probability: v })).sort((a, b) => b.probability - a.probability).slice(0, o.top);
-      results.push({ image: img, top });
-    }
+    const files = collectImages(inputs, m.classNames);
+    const bar = new cliProgress.SingleBar({ format: 'predicting |{bar}| {value}/{total} images | {rate} images/s', stream: process.stderr, hideCursor: true, noTTYOutput: false }, cliProgress.Presets.shades_classic);
+    const barOn = process.stderr.isTTY && files.length > 256;
+    const t0 = performance.now();
+    if (barOn) bar.start(files.length, 0, { rate: '-' });
+    const rows = await predictFiles(m, files, { top, batch: o.batch, onProgress: (done) => barOn && bar.update(done, { rate: Math.round(done / ((performance.now() - t0) / 1000)) }) });
+    if (barOn) bar.stop();
     await m.release();
-    if (o.json) console.log(JSON.stringify(results, null, 2));
-    else {
-      for (const r of results) {
-        if ('error' in r) console.error(`${printable(r.image)}: skipped (${r.error})`);
-        else console.log(`${printable(r.image)}: ${r.top!.map((t) => `${printable(t.class)} ${(100 * t.probability).toFixed(1)}%`).join(', ')}`);
-      }
+    const seconds = (performance.now() - t0) / 1000;
+    const ok = rows.filter((r) => r.top);
+    if (o.csv) fs.writeFileSync(o.csv, predictionsCsv(rows, top));
+    if (o.json) console.log(JSON.stringify(rows.map((r) => (r.top ? { image: r.path, ...(r.trueClass ? { trueClass: r.trueClass } : {}), top: r.top } : { image: r.path, error: r.error })), null, 2));
+    else if (!o.csv) {
+      for (const r of rows) if (r.top) console.log(`${printable(r.path)}: ${r.top.map((t) => `${printable(t.class)} ${(100 * t.probability).toFixed(1)}%`).join(', ')}`);
+    }
+    for (const r of rows) if (r.error && !o.json) console.error(`${printable(r.path)}: skipped (${r.error})`);
+    if (o.csv || files.length > 1) {
+      const labelled = ok.filter((r) => r.trueClass);
+      const right = labelled.filter((r) => r.top![0].class === r.trueClass).length;
+      const acc = labelled.length ? `; top-1 matches the class folder for ${right}/${labelled.length} (${((100 * right) / labelled.length).toFixed(2)}%)` : '';
+      console.error(`classified ${ok.length} of ${rows.length} file(s) in ${seconds.toFixed(2)} s (${Math.round(ok.length / seconds)} images/s)${acc}${o.csv ? `; wrote ${o.csv}` : ''}`);
     }
     // Nothing classified is a failure whatever else happened (exit 1, also with --json).
-    if (!results.some((r) => 'top' in r)) {
-      if (!o.json) console.error(`netwright: none of the ${results.length} image(s) could be classified`);
+    if (ok.length === 0) {
+      if (!o.json) console.error(`netwright: none of the ${rows.length} image(s) could be classified`);
       process.exitCode = 1;
     }
+  });
+
+program
+  .command('export-pytorch')
+  .description('write a PyTorch package: model.py, train.py (single process or torchrun/DDP), weights.pt from a run, README.md')
+  .argument('<net.json | run-dir>', 'a network document, or a run folder (its document, class names, normalization and weights)')
+  .requiredOption('--out <dir>', 'output folder')
+  .addOption(new Option('--weights <which>', "a run's weights: best (best.onnx, else model.onnx), last (model.onnx) or init (init.onnx)").choices(['best', 'last', 'init']).default('best'))
+  .action((src: string, o: { out: string; weights: WeightsChoice }) => {
+    let r;
+    try {
+      r = exportPyTorch(loadSource(src, o.weights), o.out);
+    } catch (e) {
+      if (e instanceof ExportRefusal) throw new UserError(e.message);
+      throw e;
+    }
+    console.log(`wrote ${r.files.map((f) => path.relative('.', f)).join(', ')} (class ${r.className})`);
+    console.log(`train: python ${path.join(o.out, 'train.py')} --data DIR   (or: torchrun --nproc_per_node N ${path.join(o.out, 'train.py')} --data DIR)`);
   });
 
 program

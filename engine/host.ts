@@ -165,6 +165,12 @@ export function createHost(opts: HostOptions): EngineHost {
             result = { ...r, ...files.openFile(r.path) };
             break;
           }
+          case 'exportPyTorch':
+            result = await jobs.runFor(client, 'exportPyTorch', m.runId, m.model);
+            break;
+          case 'predictFolder':
+            result = await jobs.runFor(client, 'predictFolder', m.runId, m.model, m.dataDir, m.top);
+            break;
           case 'gradientCheck':
             result = await jobs.runFor(client, 'gradientCheck', m.doc, m.dataDir);
             break;

@@ -184,6 +184,10 @@ export const clientRequest = z.discriminatedUnion('method', [
   z.object({ id: z.number().int(), method: z.literal('predict'), runId: z.string(), model: z.enum(['best', 'last']).default('best'), image: z.union([z.object({ path: z.string() }), z.object({ data: z.string().max((MAX_IMAGE_UPLOAD_BYTES / 3) * 4) })]), top: z.number().int().min(1).max(100).default(5) }),
   /** Writes the run's model as <root>/exports/<run>.onnx, reloads it in ONNX Runtime and compares it with the engine on validation images. */
   z.object({ id: z.number().int(), method: z.literal('exportModel'), runId: z.string(), model: z.enum(['best', 'last']).default('best') }),
+  /** Writes the run's model as a PyTorch package (model.py, train.py, weights.pt, README) in <root>/exports/<run>-pytorch/. */
+  z.object({ id: z.number().int(), method: z.literal('exportPyTorch'), runId: z.string(), model: z.enum(['best', 'last']).default('best') }),
+  /** Classifies every image below a dataset folder with the run's model; writes <root>/predictions/<run>-<folder>-<time>.csv. */
+  z.object({ id: z.number().int(), method: z.literal('predictFolder'), runId: z.string(), model: z.enum(['best', 'last']).default('best'), dataDir: z.string(), top: z.number().int().min(1).max(100).default(3) }),
   /** Finite differences vs autodiff for every parameter tensor, on a few images of the dataset (random inputs without one). */
   z.object({ id: z.number().int(), method: z.literal('gradientCheck'), doc: z.unknown(), dataDir: z.string().nullable().default(null) }),
   /**
@@ -366,6 +370,24 @@ export const exportResult = z.object({
 });
 export type ExportResult = z.infer<typeof exportResult>;
 
+export const pytorchExportResult = z.object({ outDir: z.string(), files: z.array(z.string()), className: z.string(), weights: z.boolean() });
+export type PyTorchExportResult = z.infer<typeof pytorchExportResult>;
+
+export const predictFolderResult = z.object({
+  /** The CSV written into the project. */
+  csv: z.string(),
+  dataDir: z.string(),
+  files: z.number().int(),
+  classified: z.number().int(),
+  /** Files in a class folder the model knows, and how many of them it got right (top-1). */
+  labelled: z.number().int(),
+  correct: z.number().int(),
+  seconds: z.number(),
+  /** The first rows, paths relative to dataDir. */
+  rows: z.array(z.object({ path: z.string(), trueClass: z.string().nullable(), top: z.array(z.object({ class: z.string(), probability: z.number() })), error: z.string().nullable() })),
+});
+export type PredictFolderResult = z.infer<typeof predictFolderResult>;
+
 export const gradCheckResult = z.object({
   source: z.string(),
   rows: z.array(z.object({ layer: z.string(), param: z.string(), analytic: z.number(), numeric: z.number(), relError: z.number(), ok: z.boolean() })),
@@ -403,6 +425,8 @@ export interface EngineClient {
   evaluate(runId: string, model?: 'best' | 'last'): Promise<EvalResult>;
   predict(runId: string, image: { path: string } | { data: string }, opts?: { model?: 'best' | 'last'; top?: number }): Promise<PredictResult>;
   exportModel(runId: string, model?: 'best' | 'last'): Promise<ExportResult>;
+  exportPyTorch(runId: string, model?: 'best' | 'last'): Promise<PyTorchExportResult>;
+  predictFolder(runId: string, dataDir: string, opts?: { model?: 'best' | 'last'; top?: number }): Promise<PredictFolderResult>;
   gradientCheck(doc: unknown, dataDir: string | null): Promise<GradCheckResult>;
   /** Training events pushed by the engine; returns the unsubscribe function. */
   onEvent(listener: (e: ServerEvent) => void): () => void;

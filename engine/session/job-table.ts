@@ -7,6 +7,7 @@ import { checkGradients } from './gradcheck.ts';
 import { importIdxFolder } from './import.ts';
 import { importOnnxJob } from './onnx-import.ts';
 import { predictImage } from './predict.ts';
+import { exportRunPyTorch, predictFolder } from './pytorch.ts';
 
 export const JOBS = {
   datasetReport: reportFor,
@@ -14,6 +15,8 @@ export const JOBS = {
   evaluate: evaluateRun,
   predict: predictImage,
   exportModel: exportRun,
+  exportPyTorch: exportRunPyTorch,
+  predictFolder,
   gradientCheck: checkGradients,
   importIdx: importIdxFolder,
   importOnnx: importOnnxJob,

@@ -49,6 +49,8 @@ export const JOB_LIMITS: Record<JobKind, JobLimit> = {
   exportModel: { running: 1, waiting: 8, newestWins: false },
   importIdx: { running: 1, waiting: 4, newestWins: false },
   importOnnx: { running: 1, waiting: 4, newestWins: false },
+  exportPyTorch: { running: 1, waiting: 8, newestWins: false },
+  predictFolder: { running: 1, waiting: 4, newestWins: false },
 };
 
 interface Job {

@@ -3,7 +3,7 @@
 // the web client validates the WebSocket's.
 import { z } from 'zod';
 import {
-  augmentPreviewResult, controlResult, datasetReportResult, deviceInfo, dirListing, EngineError, engineInfo, evalResult, exportResult, gradCheckResult, imagesResult, importIdxResult, importedOnnx, initialProject, openedFile,
+  augmentPreviewResult, controlResult, datasetReportResult, deviceInfo, dirListing, EngineError, engineInfo, evalResult, exportResult, pytorchExportResult, predictFolderResult, gradCheckResult, imagesResult, importIdxResult, importedOnnx, initialProject, openedFile,
   predictResult, recoveredBackup, runCurves, runSummary, savedFile, serverEvent, startedRun, trainingStatus, type DeviceName, type EngineClient, type ServerEvent,
 } from '../../engine/protocol.ts';
 
@@ -60,6 +60,8 @@ export class ElectronEngineClient implements EngineClient {
   evaluate = (runId: string, model: 'best' | 'last' = 'best') => this.v('evaluate', this.raw('evaluate', runId, model), evalResult);
   predict = (runId: string, image: { path: string } | { data: string }, o: { model?: 'best' | 'last'; top?: number } = {}) => this.v('predict', this.raw('predict', runId, image, o), predictResult);
   exportModel = (runId: string, model: 'best' | 'last' = 'best') => this.v('exportModel', this.raw('exportModel', runId, model), exportResult);
+  exportPyTorch = (runId: string, model: 'best' | 'last' = 'best') => this.v('exportPyTorch', this.raw('exportPyTorch', runId, model), pytorchExportResult);
+  predictFolder = (runId: string, dataDir: string, opts: { model?: 'best' | 'last'; top?: number } = {}) => this.v('predictFolder', this.raw('predictFolder', runId, dataDir, opts), predictFolderResult);
   gradientCheck = (doc: unknown, dataDir: string | null) => this.v('gradientCheck', this.raw('gradientCheck', doc, dataDir), gradCheckResult);
 
   onEvent(listener: (e: ServerEvent) => void): () => void {

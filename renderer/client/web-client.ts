@@ -1,6 +1,6 @@
 // EngineClient over the web bridge's WebSocket (netwright serve). The token comes from the page URL.
 import {
-  augmentPreviewResult, controlResult, datasetReportResult, deviceInfo, dirListing, EngineError, engineInfo, evalResult, exportResult, gradCheckResult, imagesResult, importIdxResult, importedOnnx, initialProject, openedFile,
+  augmentPreviewResult, controlResult, datasetReportResult, deviceInfo, dirListing, EngineError, engineInfo, evalResult, exportResult, pytorchExportResult, predictFolderResult, gradCheckResult, imagesResult, importIdxResult, importedOnnx, initialProject, openedFile,
   MAX_SOCKET_MESSAGE_BYTES, predictResult, recoveredBackup, runCurves, runSummary, savedFile, serverEvent, serverResponse, startedRun, trainingStatus, type ClientRequest, type DeviceName, type EngineClient, type ServerEvent,
 } from '../../engine/protocol.ts';
 import { z } from 'zod';
@@ -149,6 +149,12 @@ export class WebEngineClient implements EngineClient {
   }
   exportModel(runId: string, model: 'best' | 'last' = 'best') {
     return this.call({ method: 'exportModel', runId, model }, exportResult);
+  }
+  exportPyTorch(runId: string, model: 'best' | 'last' = 'best') {
+    return this.call({ method: 'exportPyTorch', runId, model }, pytorchExportResult);
+  }
+  predictFolder(runId: string, dataDir: string, opts: { model?: 'best' | 'last'; top?: number } = {}) {
+    return this.call({ method: 'predictFolder', runId, dataDir, model: opts.model ?? 'best', top: opts.top ?? 3 }, predictFolderResult);
   }
   gradientCheck(doc: unknown, dataDir: string | null) {
     return this.call({ method: 'gradientCheck', doc, dataDir }, gradCheckResult);

@@ -1,9 +1,10 @@
 // Evaluate (confusion matrix with the images of each cell, per-class P/R/F1, most confident
 // mistakes), Try it (top-k, feature maps, first-layer filters) and Export (with the check).
 import { useEffect, useRef, useState, useSyncExternalStore, type ReactElement } from 'react';
-import { isSuperseded, MAX_IMAGE_UPLOAD_BYTES, type EvalResult, type ExportResult, type PredictResult } from '../../engine/protocol.ts';
+import { isSuperseded, MAX_IMAGE_UPLOAD_BYTES, type EvalResult, type ExportResult, type PredictFolderResult, type PredictResult, type PyTorchExportResult } from '../../engine/protocol.ts';
 import type { TrainStore } from '../store/train-store.ts';
 import { useEditor } from './context.ts';
+import { FolderDialog } from './TrainView.tsx';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
@@ -147,6 +148,7 @@ export function TryView({ train }: { train: TrainStore }) {
         <p>Drop an image here, <label className="file-pick">pick a file<input type="file" accept="image/*" onChange={(e) => void fromFile(e.target.files?.[0])} data-testid="try-file" /></label>, or use a dataset image:</p>
         <div className="try-samples">{samples.map((p) => <button key={p} onClick={() => void predict({ path: p })} data-testid="try-sample">{p}</button>)}</div>
       </section>
+      <PredictFolder runId={runId} dataDir={t.dataDir} />
       {res && (
         <>
           <section className="card try-result" data-testid="try-result">
@@ -169,6 +171,44 @@ export function TryView({ train }: { train: TrainStore }) {
         </>
       )}
     </div>
+  );
+}
+
+/** Every image below a dataset folder through the run's model: a CSV in the project and a summary. */
+function PredictFolder({ runId, dataDir }: { runId: string | null; dataDir: string | null }) {
+  const { client, notify } = useEditor();
+  const [picking, setPicking] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [res, setRes] = useState<PredictFolderResult | null>(null);
+  const run = async (dir: string) => {
+    setPicking(false);
+    if (!runId) return notify('Train a network first', 'error');
+    setBusy(true);
+    try {
+      setRes(await client.predictFolder(runId, dir, { top: 3 }));
+    } catch (e) {
+      notify(`Predict a folder: ${(e as Error).message}`, 'error');
+    } finally {
+      setBusy(false);
+    }
+  };
+  const failed = res ? res.rows.filter((r) => r.error) : [];
+  return (
+    <section className="card" data-testid="predict-folder">
+      <h3>Predict a folder <button onClick={() => setPicking(true)} disabled={!runId || busy} data-testid="predict-folder-button">{busy ? 'Predicting…' : 'Choose a folder…'}</button>{' '}
+        {dataDir && <button onClick={() => void run(dataDir)} disabled={!runId || busy} data-testid="predict-dataset-button">The dataset folder</button>}</h3>
+      {res && (
+        <div data-testid="predict-folder-result">
+          <p>Classified <b>{res.classified}</b> of {res.files} file(s) in {res.dataDir} ({res.seconds.toFixed(1)} s){res.labelled ? <>; top-1 matches the class folder for {res.correct}/{res.labelled} (<b>{pct(res.correct / res.labelled)}</b>)</> : null}. CSV: <code>{res.csv}</code></p>
+          {failed.length > 0 && <p className="muted">Not classified: {failed.slice(0, 5).map((r) => `${r.path} (${r.error})`).join('; ')}{failed.length > 5 ? '; …' : ''}</p>}
+          <table className="perclass">
+            <thead><tr><th>file</th><th>class folder</th><th>top classes</th></tr></thead>
+            <tbody>{res.rows.filter((r) => !r.error).slice(0, 20).map((r) => <tr key={r.path}><td>{r.path}</td><td>{r.trueClass ?? ''}</td><td>{r.top.map((t) => `${t.class} ${pct(t.probability)}`).join(', ')}</td></tr>)}</tbody>
+          </table>
+        </div>
+      )}
+      {picking && <FolderDialog onPick={(d) => void run(d)} onClose={() => setPicking(false)} />}
+    </section>
   );
 }
 
@@ -217,6 +257,18 @@ export function ExportView({ train }: { train: TrainStore }) {
   const [runId, , picker] = useRun(train);
   const [res, setRes] = useState<ExportResult | null>(null);
   const [busy, setBusy] = useState(false);
+  const [torch, setTorch] = useState<PyTorchExportResult | null>(null);
+  const goTorch = async () => {
+    if (!runId) return;
+    setBusy(true);
+    try {
+      setTorch(await client.exportPyTorch(runId));
+    } catch (e) {
+      notify(`Export PyTorch: ${(e as Error).message}`, 'error');
+    } finally {
+      setBusy(false);
+    }
+  };
   const go = async () => {
     if (!runId) return;
     setBusy(true);
@@ -233,8 +285,15 @@ export function ExportView({ train }: { train: TrainStore }) {
       <section className="card">
         <h2>Export ONNX {picker}</h2>
         <p>Writes the run's best model (by validation) with its class names and preprocessing in the metadata, reloads the file in ONNX Runtime and compares its outputs with the engine's on validation images.</p>
-        <button className="primary" onClick={() => void go()} disabled={!runId || busy} data-testid="export-button">{busy ? 'Exporting…' : 'Export model.onnx'}</button>
+        <button className="primary" onClick={() => void go()} disabled={!runId || busy} data-testid="export-button">{busy ? 'Exporting…' : 'Export model.onnx'}</button>{' '}
+        <button onClick={() => void goTorch()} disabled={!runId || busy} data-testid="export-pytorch-button">Export PyTorch (model.py, train.py, weights.pt)</button>
       </section>
+      {torch && (
+        <section className="card" data-testid="export-pytorch-result" data-path={torch.outDir}>
+          <h3 className="st-ok">PyTorch package: {torch.outDir}</h3>
+          <p>{torch.files.join(', ')} (class {torch.className}{torch.weights ? ', with the run\'s weights' : ''}). Train it with <code>python train.py --data DIR</code>, or on several GPUs or machines with <code>torchrun --nproc_per_node N train.py --data DIR</code> (its README.md has the commands).</p>
+        </section>
+      )}
       {res && (
         <section className="card" data-testid="export-result" data-ok={res.ok} data-path={res.path}>
           <h3 className={res.ok ? 'st-ok' : 'st-error'}>{res.ok ? 'Verified' : 'Verification FAILED'}: {res.path}</h3>

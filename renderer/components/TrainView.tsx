@@ -324,7 +324,7 @@ function NumberField({ value, onChange, int, disabled, aria }: { value: number; 
 }
 
 /** Picks a folder inside the engine's project folder (the dataset). */
-function FolderDialog({ onPick, onClose }: { onPick(dir: string): void; onClose(): void }) {
+export function FolderDialog({ onPick, onClose }: { onPick(dir: string): void; onClose(): void }) {
   const { client } = useEditor();
   const [listing, setListing] = useState<DirListing | null>(null);
   const [error, setError] = useState('');

@@ -127,6 +127,10 @@ test('evaluate: confusion matrix with a cell\'s images; try an image; export and
   assert.equal(await page.locator('[data-testid="feature-maps"]').count(), 3);
   assert.equal(await page.locator('.filters canvas').count(), 16);
   await shot(page, 'try-it');
+  // Predict a folder: every image of the dataset, a CSV in the project, a summary.
+  await page.click('[data-testid="predict-dataset-button"]');
+  await page.waitForSelector('[data-testid="predict-folder-result"]', { timeout: 60_000 });
+  assert.match(await page.textContent('[data-testid="predict-folder-result"]') ?? '', /Classified 240 of 240 file\(s\).*top-1 matches the class folder for \d+\/240.*CSV: .*predictions/);
 
   await page.click('[data-view="export"]');
   await page.click('[data-testid="export-button"]');
@@ -140,6 +144,11 @@ test('evaluate: confusion matrix with a cell\'s images; try an image; export and
   const p = out.probs.data as Float32Array;
   assert.ok(Math.abs(p[0] + p[1] + p[2] + p[3] - 1) < 1e-5);
   await session.release();
+  // Export > PyTorch: the package lands in <project>/exports/<run>-pytorch.
+  await page.click('[data-testid="export-pytorch-button"]');
+  await page.waitForSelector('[data-testid="export-pytorch-result"]', { timeout: 60_000 });
+  const pkg = (await page.getAttribute('[data-testid="export-pytorch-result"]', 'data-path'))!;
+  for (const f of ['model.py', 'train.py', 'weights.pt', 'README.md']) assert.ok(fs.existsSync(path.join(pkg, f)), f);
   assert.deepEqual(s.errors, []);
 });
 

@@ -151,6 +151,28 @@ test('export: the written file reloads in ONNX Runtime and matches the engine on
   assert.equal(out.probs.dims[1], 4);
 });
 
+test('export PyTorch: model.py, train.py, weights.pt and README in <root>/exports/<run>-pytorch', async () => {
+  const r = await call<{ outDir: string; files: string[]; className: string; weights: boolean }>({ method: 'exportPyTorch', runId: finishedRun });
+  assert.equal(r.outDir, path.join(fs.realpathSync(root), 'exports', `${finishedRun}-pytorch`));
+  assert.deepEqual([...r.files].sort(), ['README.md', 'model.py', 'network.json', 'train.py', 'weights.pt']);
+  assert.ok(r.weights);
+  assert.match(fs.readFileSync(path.join(r.outDir, 'model.py'), 'utf8'), new RegExp(`class ${r.className}\\(nn\\.Module\\)`));
+});
+
+test('predict a folder: a CSV in <root>/predictions with one row per file and a summary', async () => {
+  fs.writeFileSync(path.join(data, 'circle', 'zz-broken.png'), 'broken');
+  const r = await call<{ csv: string; files: number; classified: number; labelled: number; correct: number; rows: { path: string; trueClass: string | null; error: string | null }[] }>({ method: 'predictFolder', runId: finishedRun, dataDir: data, top: 2 });
+  fs.rmSync(path.join(data, 'circle', 'zz-broken.png'));
+  assert.equal(path.dirname(r.csv), path.join(fs.realpathSync(root), 'predictions'));
+  assert.equal(r.files, 4 * 12 + 1);
+  assert.equal(r.classified, 4 * 12);
+  assert.equal(r.labelled, 4 * 12);
+  assert.ok(r.correct >= 0 && r.correct <= r.labelled);
+  assert.equal(r.rows.find((x) => x.path === path.join('circle', 'zz-broken.png'))!.error, 'not an image');
+  assert.equal(fs.readFileSync(r.csv, 'utf8').trim().split('\n').length, 1 + 4 * 12 + 1);
+  await assert.rejects(call({ method: 'predictFolder', runId: finishedRun, dataDir: '/etc' }), /outside the project/);
+});
+
 test('gradient check: finite differences agree with autodiff for every parameter of the sample network', async () => {
   const r = await call<{ rows: { layer: string; ok: boolean; relError: number }[]; source: string }>({ method: 'gradientCheck', doc: sampleProject(), dataDir: data });
   assert.equal(r.rows.length, 8);
