@@ -81,6 +81,13 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
 
   const dataOpts = dataSettings(settings);
   const scan = await scanImageFolder(req.dataDir, { valSplit: settings.valSplit, seed: settings.seed });
+  // The dataset's own problems first: a unit count to change is no help for a folder without images.
+  if (scan.train.length + scan.val.length === 0) {
+    throw new TrainingError(`no images in ${req.dataDir}: expected PNG, JPEG, WebP, GIF, BMP or TIFF images in one subfolder per class`);
+  }
+  if (scan.classNames.length < 2) {
+    throw new TrainingError(`only one class (${scan.classNames[0]}) in ${req.dataDir}: a classifier needs at least two class folders`);
+  }
   if (scan.classNames.length !== classes) {
     throw new TrainingError(
       `the output head has ${classes} classes but ${req.dataDir} has ${scan.classNames.length} class folders (${scan.classNames.join(', ')}); set the units of the Dense layer before the output to ${scan.classNames.length}`,
