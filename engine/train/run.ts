@@ -88,11 +88,6 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
   if (scan.classNames.length < 2) {
     throw new TrainingError(`only one class (${scan.classNames[0]}) in ${req.dataDir}: a classifier needs at least two class folders`);
   }
-  if (scan.classNames.length !== classes) {
-    throw new TrainingError(
-      `the output head has ${classes} classes but ${req.dataDir} has ${scan.classNames.length} class folders (${scan.classNames.join(', ')}); set the units of the Dense layer before the output to ${scan.classNames.length}`,
-    );
-  }
   if (ck && ck.classNames.join('\n') !== scan.classNames.join('\n')) {
     throw new TrainingError(`${req.dataDir} has the classes ${scan.classNames.join(', ')} but the checkpoint was trained on ${ck.classNames.join(', ')}`);
   }
@@ -114,6 +109,12 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
       emit({ type: 'log', level: 'warn', message: `skipped ${data.skipped.length} file(s) (${reasons}); see ${path.join(req.outDir, 'skipped.csv')}` });
     }
     if (train.count === 0) throw new TrainingError(`no usable training images in ${req.dataDir}: every file was skipped (see ${path.join(req.outDir, 'skipped.csv')}); expected PNG, JPEG, WebP, GIF, BMP or TIFF images in one subfolder per class`);
+    // Only now that the images are known usable: a unit count is the last thing to blame.
+    if (scan.classNames.length !== classes) {
+      throw new TrainingError(
+        `the output head has ${classes} classes but ${req.dataDir} has ${scan.classNames.length} class folders (${scan.classNames.join(', ')}); set the units of the Dense layer before the output to ${scan.classNames.length}`,
+      );
+    }
     const norm = ck?.norm ?? (dataOpts.normalize === 'mean-std' ? channelStats(train, spec.channels) : unitScale(spec.channels));
     if (dataOpts.normalize === 'mean-std' && !ck) emit({ type: 'log', level: 'info', message: `normalization from the training split: mean ${fmtList(norm.mean)}, std ${fmtList(norm.std)}` });
 

@@ -62,8 +62,8 @@ export function App({ client }: { client: EngineClient }) {
   const ctx = useMemo<EditorContext>(() => ({ store, client, notify, clearError, setWireHint }), [store, client, notify, clearError]);
 
   useEffect(() => {
-    (window as unknown as { __netwright: unknown }).__netwright = { store, flow, train };
-  }, [store, flow, train]);
+    (window as unknown as { __netwright: unknown }).__netwright = { store, flow, train, client };
+  }, [store, flow, train, client]);
 
   // Training events from the engine, the run in progress (if any), and the project the
   // engine was started with (npm start: the sample project and its dataset).

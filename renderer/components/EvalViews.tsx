@@ -133,7 +133,7 @@ export function TryView({ train }: { train: TrainStore }) {
   // from whatever folder the Train view shows now.
   const [runSamples, setRunSamples] = useState<{ dataDir: string; paths: string[] } | null>(null);
   const runData = run?.dataDir ?? null;
-  const sameData = !runData || runData === t.report?.root || runData === t.dataDir;
+  const sameData = !runData || (!!t.report && runData === t.report.root);
   useEffect(() => {
     if (!runData || sameData) return;
     let live = true;

@@ -1,6 +1,6 @@
 // The Train view: dataset folder and report, training settings, start/pause/resume/stop, live
 // plots, progress, runs history (with one run overlaid) and the gradient check.
-import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { dataSettings } from '../../engine/graph/document.ts';
 import { EngineError, type DirListing, type GradCheckResult, type RunSummary } from '../../engine/protocol.ts';
 import { datasetBlocker, downsample, mergeOnX, runRows, smooth, type TrainStore } from '../store/train-store.ts';
@@ -62,7 +62,10 @@ export function TrainView({ train }: { train: TrainStore }) {
   useEffect(() => {
     if (!t.dataDir || !analysisOk) return;
     train.setReportLoading();
-    client.datasetReport(store.doc, t.dataDir).then((r) => train.setReport(r), (e: Error) => train.setReport(null, e.message));
+    // A late answer for a folder no longer chosen is dropped, never shown as this folder's report.
+    let live = true;
+    client.datasetReport(store.doc, t.dataDir).then((r) => live && train.setReport(r), (e: Error) => live && train.setReport(null, e.message));
+    return () => void (live = false);
   }, [t.dataDir, inputKey, analysisOk]);
 
   const start = async () => {
@@ -380,13 +383,14 @@ function FolderDialog({ current, onPick, onClose }: { current: string | null; on
   const [error, setError] = useState('');
   const [root, setRoot] = useState('');
   const [shortcuts, setShortcuts] = useState<string[]>([]);
-  const go = (dir: string) =>
+  const typedByHand = useRef(false);
+  const go = (dir: string, first = false) =>
     client.listDir(dir).then(
-      (l) => (setListing(l), setTyped(l.dir), setError('')),
+      (l) => (setListing(l), (!first || !typedByHand.current) && setTyped(l.dir), setError('')),
       (e: Error) => setError(`${dir}: ${e.message}`),
     );
   useEffect(() => {
-    void go('');
+    void go('', true);
     client.info().then((i) => setRoot(i.root), () => undefined);
     client.initialProject().then(
       (p) => setShortcuts([...new Set([...(p.dataDir ? [p.dataDir] : []), ...(current ? [current] : []), ...recentDataDirs()])]),
@@ -414,7 +418,7 @@ function FolderDialog({ current, onPick, onClose }: { current: string | null; on
         </div>
       )}
       <div className="row path-row">
-        <input className="path-field" value={typed} onChange={(e) => setTyped(e.target.value)} aria-label="folder path" data-testid="folder-path"
+        <input className="path-field" value={typed} onChange={(e) => ((typedByHand.current = true), setTyped(e.target.value))} aria-label="folder path" data-testid="folder-path"
           onKeyDown={(e) => e.key === 'Enter' && void go(typed)} spellCheck={false} />
         <button onClick={() => void go(typed)} disabled={!typed.trim()}>Open</button>
       </div>

@@ -64,7 +64,7 @@ const summary = (runId: string, o: Partial<RunSummary> = {}): RunSummary => ({
   runId, name: 'net', dataDir: '/d/shapes', startedAt: '2026-01-01T00:00:00.000Z', status: 'running', settings: {}, epochs: 0, steps: 0,
   final: null, best: null, hasModel: false, title: null, docPath: null, error: null, ...o,
 });
-const epoch = (n: number) => ({ type: 'epoch' as const, step: n * 10, epoch: n, loss: 1 / n, accuracy: 0.5, valLoss: 1, valAccuracy: 0.4 + n / 100 });
+const epoch = (n: number) => ({ type: 'epoch' as const, step: n * 10, epoch: n, loss: 1 / n, accuracy: 0.5, valLoss: 1, valAccuracy: 0.4 + n / 100, samplesPerSec: 100, seconds: 1 });
 
 test('the current run\'s row follows it live: epochs while running, error and reason when it fails', () => {
   const t = new TrainStore();
