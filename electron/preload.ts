@@ -93,6 +93,7 @@ contextBridge.exposeInMainWorld('netwright', {
     trainingStatus: () => call('trainingStatus'),
     listRuns: () => call('listRuns'),
     runCurves: (runId: string) => call('runCurves', { runId: String(runId) }),
+    renameRun: (runId: string, title: string) => call('renameRun', { runId: String(runId), title: String(title) }),
     evaluate: (runId: string, model?: string) => call('evaluate', { runId: String(runId), model: model === 'last' ? 'last' : 'best' }),
     predict: (runId: string, image: { path?: string; data?: string }, opts?: { model?: string; top?: number }) =>
       call('predict', {

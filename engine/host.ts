@@ -9,7 +9,7 @@ import { thumbnails } from './session/dataset.ts';
 import { findIdxPairs } from './session/import.ts';
 import { JobRunner } from './session/jobs.ts';
 import { Project } from './session/project.ts';
-import { listRuns, readCurves } from './session/runs.ts';
+import { listRuns, readCurves, renameRun } from './session/runs.ts';
 import { TrainingSession } from './session/training.ts';
 import { probeDevices } from './train/devices.ts';
 import { memoryLimit } from './train/run.ts';
@@ -147,6 +147,9 @@ export function createHost(opts: HostOptions): EngineHost {
             break;
           case 'runCurves':
             result = readCurves(m.runId, project.runDir(m.runId));
+            break;
+          case 'renameRun':
+            result = renameRun(m.runId, project.runDir(m.runId), m.title);
             break;
           case 'evaluate':
             result = await jobs.runFor(client, 'evaluate', m.runId, m.model);

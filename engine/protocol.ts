@@ -178,6 +178,8 @@ export const clientRequest = z.discriminatedUnion('method', [
   z.object({ id: z.number().int(), method: z.literal('trainingStatus') }),
   z.object({ id: z.number().int(), method: z.literal('listRuns') }),
   z.object({ id: z.number().int(), method: z.literal('runCurves'), runId: z.string() }),
+  /** Sets the run's display name (run.json's `title`; the folder keeps its name). An empty title restores the default. */
+  z.object({ id: z.number().int(), method: z.literal('renameRun'), runId: z.string(), title: z.string().max(120) }),
   /** The run's model on its validation split: confusion matrix, per-class P/R/F1, most confident mistakes. */
   z.object({ id: z.number().int(), method: z.literal('evaluate'), runId: z.string(), model: z.enum(['best', 'last']).default('best') }),
   /** One image (a dataset file, or the bytes of a picked file, base64): top-k, conv feature maps, first-layer filters. */
@@ -302,6 +304,12 @@ export const runSummary = z.object({
   hasModel: z.boolean(),
   /** It has a checkpoint: continueTraining can go on from it (and extend it). */
   canContinue: z.boolean().default(false),
+  /** Display name given by the user (renameRun); null: the app shows a short default. */
+  title: z.string().nullable().default(null),
+  /** The document the run was started from, when it had a file. */
+  docPath: z.string().nullable().default(null),
+  /** Why the run failed (status 'error'). */
+  error: z.string().nullable().default(null),
 });
 export type RunSummary = z.infer<typeof runSummary>;
 
@@ -422,6 +430,7 @@ export interface EngineClient {
   trainingStatus(): Promise<TrainingStatus>;
   listRuns(): Promise<RunSummary[]>;
   runCurves(runId: string): Promise<RunCurves>;
+  renameRun(runId: string, title: string): Promise<{ runId: string; title: string | null }>;
   evaluate(runId: string, model?: 'best' | 'last'): Promise<EvalResult>;
   predict(runId: string, image: { path: string } | { data: string }, opts?: { model?: 'best' | 'last'; top?: number }): Promise<PredictResult>;
   exportModel(runId: string, model?: 'best' | 'last'): Promise<ExportResult>;

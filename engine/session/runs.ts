@@ -19,6 +19,8 @@ export interface RunRecord {
   final: RunSummary['final'];
   best: RunSummary['best'];
   error?: string;
+  /** Display name given by the user; the folder name (the run id) never changes. */
+  title?: string;
 }
 
 /** The record of a run that starts now (the app and the CLI write the same one). */
@@ -30,7 +32,23 @@ export function newRunRecord(doc: NetworkDocument, dataDir: string, docPath: str
 }
 
 export function writeRunRecord(dir: string, r: RunRecord): void {
+  // A title set while the run was going (renameRun) survives the run's own later writes.
+  if (r.title === undefined) {
+    try {
+      const old = readRunRecord(dir).title;
+      if (typeof old === 'string') r = { ...r, title: old };
+    } catch {
+      // no record yet
+    }
+  }
   writeFileAtomic(path.join(dir, 'run.json'), JSON.stringify(r, null, 2) + '\n');
+}
+
+/** Sets (or, with an empty title, clears) a run's display name in its run.json. */
+export function renameRun(runId: string, dir: string, title: string): { runId: string; title: string | null } {
+  const t = title.trim().replace(/\s+/g, ' ');
+  writeRunRecord(dir, { ...readRunRecord(dir), title: t });
+  return { runId, title: t || null };
 }
 
 export function readRunRecord(dir: string): RunRecord {
@@ -74,6 +92,9 @@ export function listRuns(runsDir: string, active: string | null): RunSummary[] {
       best: r.best,
       hasModel: fs.existsSync(path.join(dir, 'model.onnx')),
       canContinue: ['checkpoint.nwck', 'checkpoint.prev.nwck'].some((f) => fs.existsSync(path.join(dir, f))),
+      title: typeof r.title === 'string' && r.title ? r.title : null,
+      docPath: typeof r.docPath === 'string' ? r.docPath : null,
+      error: typeof r.error === 'string' ? r.error : null,
     });
   }
   return out.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));

@@ -108,6 +108,7 @@ export class TrainingSession {
       for (const l of this.listeners) l({ runId, event });
     };
     const coalescer = new StepCoalescer(send, this.opts.intervalMs);
+    let heldError: (TrainEvent & { type: 'error' }) | null = null;
     const onEvent = (e: TrainEvent) => {
       if (e.type === 'step') {
         const { type: _, ...p } = e;
@@ -120,7 +121,12 @@ export class TrainingSession {
         // Held until run.json says how the run ended: a page that lists runs on 'done' sees it.
         this.done = e;
         return;
-      } else if (e.type === 'error') this.error = e.message;
+      } else if (e.type === 'error') {
+        // Held too: a page that lists runs on 'error' must find run.json saying 'error', with the reason.
+        this.error = e.message;
+        heldError = e;
+        return;
+      }
       coalescer.push(e);
     };
     this.handle = startTraining(request, onEvent);
@@ -132,12 +138,11 @@ export class TrainingSession {
       } catch {
         // the run folder went away; the events already said how the run ended
       }
-      if (end.type === 'error' && !this.error) {
-        this.error = end.message;
-        send(end);
-      }
+      if (end.type === 'error' && !this.error) this.error = end.message;
       this.state = 'idle';
       this.handle = null;
+      if (heldError) send(heldError);
+      else if (end.type === 'error') send(end);
       if (this.done) send(this.done);
     });
     return { runId, outDir };

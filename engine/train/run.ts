@@ -148,10 +148,12 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
 
   const dataOpts = dataSettings(settings);
   const scan = await scanImageFolder(req.dataDir, { valSplit: settings.valSplit, seed: settings.seed });
-  if (scan.classNames.length !== classes) {
-    throw new TrainingError(
-      `the output head has ${classes} classes but ${req.dataDir} has ${scan.classNames.length} class folders (${scan.classNames.join(', ')}); set the units of the Dense layer before the output to ${scan.classNames.length}`,
-    );
+  // The dataset's own problems first: a unit count to change is no help for a folder without images.
+  if (scan.train.length + scan.val.length === 0) {
+    throw new TrainingError(`no images in ${req.dataDir}: expected PNG, JPEG, WebP, GIF, BMP or TIFF images in one subfolder per class`);
+  }
+  if (scan.classNames.length < 2) {
+    throw new TrainingError(`only one class (${scan.classNames[0]}) in ${req.dataDir}: a classifier needs at least two class folders`);
   }
   if (ck && ck.classNames.join('\n') !== scan.classNames.join('\n')) {
     throw new TrainingError(`${req.dataDir} has the classes ${scan.classNames.join(', ')} but the checkpoint was trained on ${ck.classNames.join(', ')}`);
@@ -175,6 +177,12 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
       emit({ type: 'log', level: 'warn', message: `skipped ${data.skipped.length} file(s) (${reasons}); see ${path.join(req.outDir, 'skipped.csv')}` });
     }
     if (train.count === 0) throw new TrainingError(`no usable training images in ${req.dataDir}: every file was skipped (see ${path.join(req.outDir, 'skipped.csv')}); expected PNG, JPEG, WebP, GIF, BMP or TIFF images in one subfolder per class`);
+    // Only now that the images are known usable: a unit count is the last thing to blame.
+    if (scan.classNames.length !== classes) {
+      throw new TrainingError(
+        `the output head has ${classes} classes but ${req.dataDir} has ${scan.classNames.length} class folders (${scan.classNames.join(', ')}); set the units of the Dense layer before the output to ${scan.classNames.length}`,
+      );
+    }
     // The Input's own preprocessing (an imported model's mean/std) unless the split's statistics are asked for.
     const inputParams = nodeParams(doc.nodes.find((n) => n.type === 'Input')!);
     const normalized = dataOpts.normalize === 'mean-std' || !isPlain(inputParams);

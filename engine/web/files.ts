@@ -86,9 +86,19 @@ export class FileAccess {
     } catch (e) {
       throw new EngineError('not-found', `cannot list ${abs}: ${(e as NodeJS.ErrnoException).code}`);
     }
+    // A symbolic link is listed as what it points to (opening it still refuses a target outside the root).
+    const linkKind = (d: fs.Dirent): 'dir' | 'file' | null => {
+      try {
+        const st = fs.statSync(path.join(abs, d.name));
+        return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : null;
+      } catch {
+        return null; // a dangling link
+      }
+    };
     const entries = names
-      .filter((d) => !d.name.startsWith('.') && d.name !== 'node_modules' && (d.isDirectory() || (d.isFile() && wanted(d.name) && d.name !== 'package.json' && d.name !== 'package-lock.json' && !d.name.startsWith('tsconfig'))))
-      .map((d) => ({ name: d.name, kind: d.isDirectory() ? ('dir' as const) : ('file' as const) }))
+      .map((d) => ({ d, kind: d.isSymbolicLink() ? linkKind(d) : d.isDirectory() ? ('dir' as const) : d.isFile() ? ('file' as const) : null }))
+      .filter(({ d, kind }) => !d.name.startsWith('.') && d.name !== 'node_modules' && (kind === 'dir' || (kind === 'file' && wanted(d.name) && d.name !== 'package.json' && d.name !== 'package-lock.json' && !d.name.startsWith('tsconfig'))))
+      .map(({ d, kind }) => ({ name: d.name, kind: kind as 'dir' | 'file' }))
       .sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'dir' ? -1 : 1));
     return { dir: abs, parent: abs === this.root ? null : path.dirname(abs), entries };
   }

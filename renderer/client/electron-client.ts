@@ -57,6 +57,7 @@ export class ElectronEngineClient implements EngineClient {
   trainingStatus = () => this.v('trainingStatus', this.raw('trainingStatus'), trainingStatus);
   listRuns = () => this.v('listRuns', this.raw('listRuns'), z.array(runSummary));
   runCurves = (runId: string) => this.v('runCurves', this.raw('runCurves', runId), runCurves);
+  renameRun = (runId: string, title: string) => this.v('renameRun', this.raw('renameRun', runId, title), z.object({ runId: z.string(), title: z.string().nullable() }));
   evaluate = (runId: string, model: 'best' | 'last' = 'best') => this.v('evaluate', this.raw('evaluate', runId, model), evalResult);
   predict = (runId: string, image: { path: string } | { data: string }, o: { model?: 'best' | 'last'; top?: number } = {}) => this.v('predict', this.raw('predict', runId, image, o), predictResult);
   exportModel = (runId: string, model: 'best' | 'last' = 'best') => this.v('exportModel', this.raw('exportModel', runId, model), exportResult);

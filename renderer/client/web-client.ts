@@ -141,6 +141,9 @@ export class WebEngineClient implements EngineClient {
   runCurves(runId: string) {
     return this.call({ method: 'runCurves', runId }, runCurves);
   }
+  renameRun(runId: string, title: string) {
+    return this.call({ method: 'renameRun', runId, title }, z.object({ runId: z.string(), title: z.string().nullable() }));
+  }
   evaluate(runId: string, model: 'best' | 'last' = 'best') {
     return this.call({ method: 'evaluate', runId, model }, evalResult);
   }

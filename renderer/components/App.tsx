@@ -2,7 +2,7 @@
 import { useReactFlow } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { EngineError, type EngineClient } from '../../engine/protocol.ts';
-import { EditorStore, emptyDocument, NODE_SPACING, type Fragment } from '../store/editor-store.ts';
+import { EditorStore, emptyDocument, type Fragment } from '../store/editor-store.ts';
 import { TEMPLATES } from '../store/templates.ts';
 import { TrainStore } from '../store/train-store.ts';
 import { EvaluateView, ExportView, TryView } from './EvalViews.tsx';
@@ -11,7 +11,9 @@ import { Canvas } from './Canvas.tsx';
 import { Ctx, type EditorContext } from './context.ts';
 import { ImportOnnxDialog } from './ImportOnnx.tsx';
 import { FileDialog, HelpOverlay, QuestionDialog, type Question } from './Dialogs.tsx';
-import { useCrashBackup } from './autosave.ts';
+import { reloadKeepingWork, takeReopenPath, useCrashBackup } from './autosave.ts';
+import { docKey, recallDataDir } from './dataset-choice.ts';
+import { ErrorBoundary } from './ErrorBoundary.tsx';
 import { useDesktopShell } from './desktop.ts';
 import { Inspector } from './Inspector.tsx';
 import { autoLayout } from './layout.ts';
@@ -42,6 +44,10 @@ export function App({ client }: { client: EngineClient }) {
   const [dialog, setDialog] = useState<Dialog>(null);
   const [question, setQuestion] = useState<Question | null>(null);
   const [status, setStatus] = useState<{ message: string; kind: 'info' | 'error' } | null>(null);
+  /** Why the wire being dragged cannot go to the port under the pointer (null: it can, or no drag). */
+  const [wireHint, setWireHint] = useState<string | null>(null);
+  /** The dataset named at launch (`serve --data`): the default for documents without a choice of their own. */
+  const initialData = useRef<string | null>(null);
   const [showSummary, setShowSummary] = useState(true);
   const clipboard = useRef<Fragment | null>(null);
   const searchRef = useRef<HTMLInputElement>(null);
@@ -52,26 +58,53 @@ export function App({ client }: { client: EngineClient }) {
     clearTimeout(timer.current);
     timer.current = setTimeout(() => setStatus(null), kind === 'error' ? 6000 : 3000);
   }, []);
-  const ctx = useMemo<EditorContext>(() => ({ store, client, notify }), [store, client, notify]);
+  /** A later good action clears an error still showing (a refused wire, a failed start). */
+  const clearError = useCallback(() => setStatus((s) => (s?.kind === 'error' ? null : s)), []);
+  const ctx = useMemo<EditorContext>(() => ({ store, client, notify, clearError, setWireHint }), [store, client, notify, clearError]);
 
   useEffect(() => {
-    (window as unknown as { __netwright: unknown }).__netwright = { store, flow, train };
-  }, [store, flow, train]);
+    (window as unknown as { __netwright: unknown }).__netwright = { store, flow, train, client };
+  }, [store, flow, train, client]);
 
   // Training events from the engine, the run in progress (if any), and the project the
   // engine was started with (npm start: the sample project and its dataset).
+  // The dataset shown: the running run's (after a reload mid-run), else the one chosen for this
+  // document (kept across reloads), else the one named at launch.
+  const [ready, setReady] = useState(false);
   useEffect(() => {
     const off = client.onEvent((e) => train.handle(e));
-    void client.trainingStatus().then((s) => train.loadStatus(s), () => {});
-    void client.initialProject().then((p) => {
-      if (p.dataDir) train.setDataDir(p.dataDir);
-      if (p.doc && store.getState().doc.nodes.length === 0 && !store.getState().dirty) {
-        store.open(p.doc.text, p.doc.path);
+    const reopen = takeReopenPath();
+    void Promise.all([
+      client.trainingStatus().catch(() => null),
+      client.listRuns().catch(() => []),
+      client.initialProject().catch(() => ({ doc: null, dataDir: null })),
+      reopen ? client.openFile(reopen).catch(() => null) : Promise.resolve(null),
+    ]).then(([st, runs, p, reopened]) => {
+      if (st) train.loadStatus(st);
+      train.setRuns(runs);
+      initialData.current = p.dataDir;
+      const doc = reopened ?? p.doc;
+      if (doc && store.getState().doc.nodes.length === 0 && !store.getState().dirty) {
+        store.open(doc.text, doc.path);
         fit();
       }
-    }, () => {});
+      const active = st && st.state !== 'idle' ? runs.find((r) => r.runId === st.runId) : undefined;
+      train.setDataDir(active?.dataDir ?? recallDataDir(docKey(store.getState())) ?? p.dataDir);
+      setReady(true);
+    });
     return off;
   }, [client, train, store]);
+
+  // Another document: the Train view is its own (no earlier run's curves), with its dataset.
+  useEffect(() => {
+    if (!ready || state.loads === 0) return;
+    if (train.getState().runState !== 'idle') return;
+    train.resetForDocument();
+    train.setDataDir(recallDataDir(docKey(store.getState())) ?? initialData.current);
+  }, [state.loads, ready]);
+
+  // A refused wire's message goes with the next edit (a wire that worked, a move, a new layer).
+  useEffect(() => setStatus((s) => (s?.kind === 'error' && s.message.startsWith('Not connected') ? null : s)), [state.doc]);
 
   useEffect(() => {
     document.title = `${state.dirty ? '• ' : ''}${state.doc.name}${state.path ? ` (${basename(state.path)})` : ''} — Netwright`;
@@ -145,6 +178,7 @@ export function App({ client }: { client: EngineClient }) {
   }, [store, ask, save]);
 
   useCrashBackup(client, store, state, ask, notify);
+  const reload = useCallback(() => void reloadKeepingWork(client, store), [client, store]);
 
   // The canvas fits once the new nodes have been measured.
   const [fitRequest, setFitRequest] = useState(0);
@@ -193,11 +227,7 @@ export function App({ client }: { client: EngineClient }) {
     (type: string) => {
       const s = store.getState();
       const from = s.selection.nodes.length === 1 ? store.node(s.selection.nodes[0]) : undefined;
-      if (from && from.type !== 'Output' && type !== 'Input') {
-        const id = store.addNode(type, { x: from.position.x, y: from.position.y + NODE_SPACING });
-        store.connect(from.id, id, 0);
-        return;
-      }
+      if (from && from.type !== 'Output' && type !== 'Input' && store.insertAfter(from.id, type)) return;
       const r = document.querySelector('.canvas')?.getBoundingClientRect();
       const c = flow.screenToFlowPosition(r ? { x: r.left + r.width / 2, y: r.top + r.height / 2 } : { x: 400, y: 300 });
       const pos = { x: c.x - 90, y: c.y - 25 };
@@ -352,7 +382,7 @@ export function App({ client }: { client: EngineClient }) {
           </span>
         </header>
         {view === 'design' ? (
-          <>
+          <ErrorBoundary key="design" view="Design" onReload={reload}>
             <Palette onAdd={addLayer} onDrop={dropLayer} searchRef={searchRef} />
             <main className="main">
               <Canvas state={state} analysis={analysis} fitRequest={fitRequest} />
@@ -361,13 +391,15 @@ export function App({ client }: { client: EngineClient }) {
             <aside className="side">
               <Inspector state={state} analysis={analysis} />
             </aside>
-          </>
+          </ErrorBoundary>
         ) : (
           <div className="views-area">
-            {view === 'train' && <TrainView train={train} />}
-            {view === 'evaluate' && <EvaluateView train={train} />}
-            {view === 'try' && <TryView train={train} />}
-            {view === 'export' && <ExportView train={train} />}
+            <ErrorBoundary key={view} view={VIEWS.find((v) => v.id === view)!.label} onReload={reload}>
+              {view === 'train' && <TrainView train={train} />}
+              {view === 'evaluate' && <EvaluateView train={train} />}
+              {view === 'try' && <TryView train={train} />}
+              {view === 'export' && <ExportView train={train} />}
+            </ErrorBoundary>
           </div>
         )}
         <footer className="statusbar">
@@ -379,7 +411,11 @@ export function App({ client }: { client: EngineClient }) {
           <span>
             {state.doc.nodes.length} layers · {state.doc.edges.length} connections
           </span>
-          {status && <span className={`st-msg st-${status.kind}`} role="status">{status.message}</span>}
+          {wireHint ? (
+            <span className="st-msg st-error" role="status" data-testid="wire-hint">Cannot connect here: {wireHint}</span>
+          ) : (
+            status && <span className={`st-msg st-${status.kind}`} role="status">{status.message}</span>
+          )}
         </footer>
         {dialog?.kind === 'open' && <FileDialog mode="open" initialName="" onPick={(p) => void openPath(p)} onClose={() => setDialog(null)} />}
         {dialog?.kind === 'save' && (

@@ -7,6 +7,7 @@ import {
   Controls,
   MiniMap,
   ReactFlow,
+  useConnection,
   useNodesInitialized,
   useReactFlow,
   type Connection,
@@ -14,7 +15,6 @@ import {
   type EdgeChange,
   type FinalConnectionState,
   type NodeChange,
-  type OnSelectionChangeParams,
 } from '@xyflow/react';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { DocNode } from '../../engine/graph/document.ts';
@@ -74,8 +74,30 @@ function layerData(n: DocNode, a: Analysis, problem: Problem | undefined, params
   };
 }
 
+/**
+ * The smallest zoom a fit goes to: node text (11 px) stays at least about 8 px on screen. A larger
+ * network is shown from its top at this zoom; the rest is a scroll away.
+ */
+export const READABLE_ZOOM = 0.75;
+const FIT_PADDING = 0.12;
+
+/** While a wire is dragged over a port it cannot go to: the reason, in the status bar. */
+function WireHint() {
+  const { store, setWireHint } = useEditor();
+  const why = useConnection((c) => {
+    if (!c.inProgress || !c.toNode || !c.toHandle || c.isValid !== false || c.toHandle.type === c.fromHandle.type) return null;
+    const fromSource = c.fromHandle.type === 'source';
+    const [src, dst, handle] = fromSource ? [c.fromNode.id, c.toNode.id, c.toHandle.id] : [c.toNode.id, c.fromNode.id, c.fromHandle.id];
+    return store.connectionProblem(src, dst, portOf(handle));
+  });
+  useEffect(() => setWireHint?.(why), [why, setWireHint]);
+  useEffect(() => () => setWireHint?.(null), [setWireHint]);
+  return null;
+}
+
 export function Canvas({ state, analysis, fitRequest }: { state: EditorState; analysis: Analysis; fitRequest: number }) {
-  const { store, notify } = useEditor();
+  const { store, notify, clearError } = useEditor();
+  const box = useRef<HTMLDivElement>(null);
   const flow = useReactFlow();
   const initialized = useNodesInitialized();
   const fitted = useRef(0);
@@ -143,21 +165,56 @@ export function Canvas({ state, analysis, fitRequest }: { state: EditorState; an
   useEffect(() => {
     if (fitRequest !== fitted.current && (initialized || !nodes.length)) {
       fitted.current = fitRequest;
-      void flow.fitView({ padding: 0.12, maxZoom: 1, duration: 150 });
+      const ns = flow.getNodes();
+      const el = box.current;
+      if (!ns.length || !el) return void flow.fitView({ padding: FIT_PADDING, maxZoom: 1, duration: 150 });
+      const b = flow.getNodesBounds(ns);
+      const w = el.clientWidth;
+      const h = el.clientHeight;
+      const fitZoom = Math.min(w / (b.width * (1 + 2 * FIT_PADDING)), h / (b.height * (1 + 2 * FIT_PADDING)), 1);
+      if (fitZoom >= READABLE_ZOOM) return void flow.fitView({ padding: FIT_PADDING, maxZoom: 1, duration: 150 });
+      // Too big to fit readably: readable zoom, the top of the network in view, centred when it is narrow enough.
+      const z = READABLE_ZOOM;
+      const pad = 24;
+      const x = b.width * z + 2 * pad <= w ? w / 2 - (b.x + b.width / 2) * z : pad - b.x * z;
+      void flow.setViewport({ x, y: pad - b.y * z, zoom: z }, { duration: 150 });
     }
   }, [fitRequest, initialized, nodes, flow]);
 
-  const onNodesChange = useCallback((changes: NodeChange<CanvasNode>[]) => {
-    // Deletion goes through the store (Delete key handler), never through React Flow.
-    setNodes((ns) => applyNodeChanges(changes.filter((c) => c.type !== 'remove'), ns));
-  }, []);
-  const onEdgesChange = useCallback((changes: EdgeChange[]) => {
-    setEdges((es) => applyEdgeChanges(changes.filter((c) => c.type !== 'remove'), es));
-  }, []);
-  const onSelectionChange = useCallback(
-    ({ nodes: ns, edges: es }: OnSelectionChangeParams) =>
-      // A selected block stands for all of its layers.
-      store.select({ nodes: ns.flatMap((n) => (blockIdOf(n.id) ? (store.doc.blocks?.find((b) => b.id === blockIdOf(n.id))?.nodes ?? []) : n.type === 'blockFrame' ? [] : [n.id])), edges: es.map((e) => e.id) }),
+  // The selection comes from the user's own selection changes (click, Ctrl+click, Shift-drag, pane
+  // click), never from onSelectionChange: that one also echoes the selection this component passes
+  // in, one render late, and the echo fought the store into an endless update loop (React #185)
+  // when the canvas mounted with a selection (back from the Train view).
+  const onNodesChange = useCallback(
+    (changes: NodeChange<CanvasNode>[]) => {
+      // Deletion goes through the store (Delete key handler), never through React Flow.
+      setNodes((ns) => applyNodeChanges(changes.filter((c) => c.type !== 'remove'), ns));
+      const sel = changes.filter((c) => c.type === 'select');
+      if (sel.length) {
+        const cur = store.getState().selection;
+        const ids = new Set(cur.nodes);
+        for (const c of sel) {
+          // A collapsed block stands for all of its layers; an expanded block's frame for none.
+          const block = blockIdOf(c.id);
+          const members = block ? (store.doc.blocks?.find((b) => b.id === block)?.nodes ?? []) : [c.id];
+          for (const id of members) c.selected ? ids.add(id) : ids.delete(id);
+        }
+        store.select({ nodes: store.doc.nodes.filter((n) => ids.has(n.id)).map((n) => n.id), edges: cur.edges });
+      }
+    },
+    [store],
+  );
+  const onEdgesChange = useCallback(
+    (changes: EdgeChange[]) => {
+      setEdges((es) => applyEdgeChanges(changes.filter((c) => c.type !== 'remove'), es));
+      const sel = changes.filter((c) => c.type === 'select');
+      if (sel.length) {
+        const cur = store.getState().selection;
+        const ids = new Set(cur.edges);
+        for (const c of sel) c.selected ? ids.add(c.id) : ids.delete(c.id);
+        store.select({ nodes: cur.nodes, edges: store.doc.edges.filter((e) => ids.has(e.id)).map((e) => e.id) });
+      }
+    },
     [store],
   );
 
@@ -166,8 +223,9 @@ export function Canvas({ state, analysis, fitRequest }: { state: EditorState; an
     (c: Connection) => {
       const r = store.connect(c.source, c.target, portOf(c.targetHandle));
       if ('refused' in r) notify(`Not connected: ${r.refused}`, 'error');
+      else clearError?.();
     },
-    [store, notify],
+    [store, notify, clearError],
   );
   const onConnectEnd = useCallback(
     (_e: MouseEvent | TouchEvent, s: FinalConnectionState) => {
@@ -207,14 +265,13 @@ export function Canvas({ state, analysis, fitRequest }: { state: EditorState; an
   );
 
   return (
-    <div className="canvas">
+    <div className="canvas" ref={box}>
       <ReactFlow
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
-        onSelectionChange={onSelectionChange}
         onConnect={onConnect}
         onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
@@ -227,7 +284,9 @@ export function Canvas({ state, analysis, fitRequest }: { state: EditorState; an
         minZoom={0.05}
         maxZoom={2}
         defaultEdgeOptions={{ type: 'default' }}
+        panOnScroll
       >
+        <WireHint />
         <Background gap={20} size={1} />
         <Controls showInteractive={false} />
         <MiniMap pannable zoomable nodeStrokeWidth={3} nodeColor={(n) => (n.type === 'blockFrame' ? 'transparent' : (n.data as LayerData).problem?.severity === 'warning' ? '#d9a400' : (n.data as LayerData).problem ? '#d33' : '#7a8ca3')} />

@@ -62,7 +62,7 @@ export function FileDialog({ mode, initialName, onPick, onClose }: { mode: 'open
             className={`file-entry ${e.kind}`}
             onClick={() => (e.kind === 'dir' ? go(join(listing.dir, e.name)) : mode === 'open' ? onPick(join(listing.dir, e.name)) : setName(e.name))}
           >
-            {e.kind === 'dir' ? '📁 ' : ''}
+            {e.kind === 'dir' ? <><FolderIcon />{' '}</> : ''}
             {e.name}
           </button>
         ))}
@@ -154,5 +154,14 @@ export function HelpOverlay({ onClose }: { onClose(): void }) {
         </button>
       </div>
     </Modal>
+  );
+}
+
+/** A folder icon drawn inline, so it shows without any emoji or symbol font on the system. */
+export function FolderIcon() {
+  return (
+    <svg className="folder-icon" width="14" height="12" viewBox="0 0 14 12" aria-hidden="true" focusable="false">
+      <path d="M1 2.2C1 1.5 1.5 1 2.2 1h3l1.4 1.5h5.2c.7 0 1.2.5 1.2 1.2v6.1c0 .7-.5 1.2-1.2 1.2H2.2C1.5 11 1 10.5 1 9.8z" fill="#e3b341" stroke="#b8871b" strokeWidth="0.8" />
+    </svg>
   );
 }

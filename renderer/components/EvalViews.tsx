@@ -1,30 +1,37 @@
 // Evaluate (confusion matrix with the images of each cell, per-class P/R/F1, most confident
 // mistakes), Try it (top-k, feature maps, first-layer filters) and Export (with the check).
 import { useEffect, useRef, useState, useSyncExternalStore, type ReactElement } from 'react';
-import { isSuperseded, MAX_IMAGE_UPLOAD_BYTES, type EvalResult, type ExportResult, type PredictFolderResult, type PredictResult, type PyTorchExportResult } from '../../engine/protocol.ts';
+import { isSuperseded, MAX_IMAGE_UPLOAD_BYTES, type EvalResult, type ExportResult, type PredictFolderResult, type PredictResult, type PyTorchExportResult, type RunSummary } from '../../engine/protocol.ts';
 import type { TrainStore } from '../store/train-store.ts';
 import { useEditor } from './context.ts';
-import { FolderDialog } from './TrainView.tsx';
+import { FolderDialog, runOfDocument, runTitle } from './TrainView.tsx';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
-/** The run the views work on: the newest one with a model unless the user picks another. */
-function useRun(train: TrainStore): [string | null, (id: string) => void, ReactElement] {
-  const { client } = useEditor();
+/**
+ * The run the views work on: the one picked, else the current run (running or just trained), else
+ * the open document's newest with a model, else the newest with a model.
+ */
+function useRun(train: TrainStore): [string | null, (id: string) => void, ReactElement, RunSummary | undefined] {
+  const { client, store } = useEditor();
   const t = useSyncExternalStore(train.subscribe, train.getState);
+  const editor = useSyncExternalStore(store.subscribe, store.getState);
   const [picked, setPicked] = useState<string | null>(null);
   useEffect(() => void client.listRuns().then((r) => train.setRuns(r), () => {}), [t.done]);
   const usable = t.runs.filter((r) => r.hasModel);
-  const runId = picked && usable.some((r) => r.runId === picked) ? picked : (usable[0]?.runId ?? null);
+  const runId =
+    picked && usable.some((r) => r.runId === picked)
+      ? picked
+      : (usable.find((r) => r.runId === t.runId) ?? usable.find((r) => runOfDocument(r, editor)) ?? usable[0])?.runId ?? null;
   const select = (
     <label className="run-picker">run{' '}
       <select value={runId ?? ''} onChange={(e) => setPicked(e.target.value)} data-testid="run-picker">
         {usable.length === 0 && <option value="">no trained run yet</option>}
-        {usable.map((r) => <option key={r.runId} value={r.runId}>{r.runId} ({r.status}{r.final?.valAccuracy != null ? `, val ${pct(r.final.valAccuracy)}` : ''})</option>)}
+        {usable.map((r) => <option key={r.runId} value={r.runId}>{runTitle(r)} · {r.dataDir.split(/[\\/]/).filter(Boolean).pop()} ({r.status}{r.final?.valAccuracy != null ? `, val ${pct(r.final.valAccuracy)}` : ''})</option>)}
       </select>
     </label>
   );
-  return [runId, setPicked, select];
+  return [runId, setPicked, select, usable.find((r) => r.runId === runId)];
 }
 
 function Thumbs({ dataDir, paths, caption }: { dataDir: string; paths: string[]; caption?: (p: string) => string }) {
@@ -118,10 +125,24 @@ export function EvaluateView({ train }: { train: TrainStore }) {
 }
 
 export function TryView({ train }: { train: TrainStore }) {
-  const { client, notify } = useEditor();
-  const [runId, , picker] = useRun(train);
+  const { client, notify, store } = useEditor();
+  const [runId, , picker, run] = useRun(train);
   const t = useSyncExternalStore(train.subscribe, train.getState);
   const [res, setRes] = useState<PredictResult | null>(null);
+  // The sample images come from the run's own dataset (its paths are what predict reads), not
+  // from whatever folder the Train view shows now.
+  const [runSamples, setRunSamples] = useState<{ dataDir: string; paths: string[] } | null>(null);
+  const runData = run?.dataDir ?? null;
+  const sameData = !runData || (!!t.report && runData === t.report.root);
+  useEffect(() => {
+    if (!runData || sameData) return;
+    let live = true;
+    client.datasetReport(store.doc, runData).then(
+      (r) => live && setRunSamples({ dataDir: runData, paths: r.samples.map((c) => c[0]).filter(Boolean) }),
+      () => live && setRunSamples({ dataDir: runData, paths: [] }),
+    );
+    return () => void (live = false);
+  }, [runData, sameData]);
   const predict = async (image: { path: string } | { data: string }) => {
     if (!runId) return notify('Train a network first', 'error');
     try {
@@ -139,7 +160,7 @@ export function TryView({ train }: { train: TrainStore }) {
     for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
     await predict({ data: btoa(s) });
   };
-  const samples = t.report?.samples.map((c) => c[0]).filter(Boolean) ?? [];
+  const samples = sameData ? (t.report?.samples.map((c) => c[0]).filter(Boolean) ?? []) : runSamples?.dataDir === runData ? runSamples.paths : [];
   return (
     <div className="workspace try-view" data-testid="try-view"
       onDragOver={(e) => e.preventDefault()} onDrop={(e) => (e.preventDefault(), void fromFile(e.dataTransfer.files[0]))}>
@@ -285,7 +306,7 @@ export function ExportView({ train }: { train: TrainStore }) {
       <section className="card">
         <h2>Export ONNX {picker}</h2>
         <p>Writes the run's best model (by validation) with its class names and preprocessing in the metadata, reloads the file in ONNX Runtime and compares its outputs with the engine's on validation images.</p>
-        <button className="primary" onClick={() => void go()} disabled={!runId || busy} data-testid="export-button">{busy ? 'Exporting…' : 'Export model.onnx'}</button>{' '}
+        <button className="primary" onClick={() => void go()} disabled={!runId || busy} data-testid="export-button">{busy ? 'Exporting…' : 'Export the best model (ONNX)'}</button>{' '}
         <button onClick={() => void goTorch()} disabled={!runId || busy} data-testid="export-pytorch-button">Export PyTorch (model.py, train.py, weights.pt)</button>
       </section>
       {torch && (

@@ -5,7 +5,7 @@ import { fmtShape, type ParamSpec, type ParamValue } from '../../engine/graph/la
 import { layerDef } from '../../engine/graph/registry.ts';
 import { headDense } from '../../engine/graph/finetune.ts';
 import type { NetworkDocument } from '../../engine/graph/document.ts';
-import type { EditorState } from '../store/editor-store.ts';
+import { trainedTotals, type EditorState } from '../store/editor-store.ts';
 import { useEditor } from './context.ts';
 import { count, short } from './format.ts';
 import { fixLabel } from './LayerNode.tsx';
@@ -96,6 +96,7 @@ export function Inspector({ state, analysis }: { state: EditorState; analysis: A
   const sel = state.selection.nodes;
   if (sel.length !== 1) {
     const nodeProblems = analysis.problems.filter((p) => !p.nodeId);
+    const used = trainedTotals(analysis);
     return (
       <div className="inspector">
         <h2>Network</h2>
@@ -104,9 +105,14 @@ export function Inspector({ state, analysis }: { state: EditorState; analysis: A
           <input value={state.doc.name} onChange={(e) => store.setName(e.target.value)} onBlur={() => store.endMerge()} />
         </label>
         <p className="muted">{sel.length > 1 ? `${sel.length} layers selected.` : 'Select a layer to edit its parameters.'}</p>
-        <p>
-          {count(analysis.totals.params)} parameters · {short(analysis.totals.flops)}FLOPs per image
+        <p data-testid="network-params">
+          {count(used.params)} parameters · {short(used.flops)} FLOPs per image
         </p>
+        {used.unused.params > 0 && (
+          <div className="problem problem-warning" data-testid="unused-params">
+            {count(used.unused.params)} more parameters in {used.unused.layers.join(', ')}: not connected to the output, so not trained (and not counted above)
+          </div>
+        )}
         <MemoryEstimate doc={state.doc} analysis={analysis} />
         {nodeProblems.map((p, i) => (
           <div key={i} className={`problem problem-${p.severity ?? 'error'}`}>{p.message}</div>
@@ -177,7 +183,7 @@ export function Inspector({ state, analysis }: { state: EditorState; analysis: A
             <tr>
               <th>params</th>
               <td>
-                {count(row.params)} · {short(row.flops)}FLOPs
+                {count(row.params)} · {short(row.flops)} FLOPs
               </td>
             </tr>
           )}

@@ -1,24 +1,39 @@
 // The Train view: dataset folder and report, training settings, start/pause/resume/stop, live
 // plots, progress, runs history (with one run overlaid) and the gradient check.
-import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { dataSettings } from '../../engine/graph/document.ts';
-import { isSuperseded, type DirListing, type GradCheckResult } from '../../engine/protocol.ts';
-import { downsample, mergeOnX, smooth, type TrainStore } from '../store/train-store.ts';
+import { EngineError, isSuperseded, type DirListing, type GradCheckResult, type RunSummary } from '../../engine/protocol.ts';
+import { datasetBlocker, downsample, mergeOnX, runRows, smooth, type TrainStore } from '../store/train-store.ts';
 import { Chart } from './Chart.tsx';
 import { ContinueRun, InterruptedNotice } from './ContinueRun.tsx';
 import { useEditor } from './context.ts';
-import { Modal } from './Dialogs.tsx';
+import { docKey, recentDataDirs, rememberDataDir } from './dataset-choice.ts';
+import { FolderIcon, Modal } from './Dialogs.tsx';
+import { plural } from './format.ts';
 
 const DRAW_POINTS = 2000;
 const pct = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '–' : `${(100 * x).toFixed(1)}%`);
 const num = (x: number | null | undefined, d = 4) => (x === null || x === undefined || Number.isNaN(x) ? '–' : x.toFixed(d));
+const base = (p: string) => p.split(/[\\/]/).filter(Boolean).pop() ?? p;
+/** A run's name in the table: the one the user gave it, else its start time (the folder name is in the tooltip). */
+export const runTitle = (r: RunSummary): string => r.title ?? (Number.isNaN(Date.parse(r.startedAt)) ? r.runId : new Date(r.startedAt).toLocaleString('en-GB', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' }));
+/** The runs of the open document: started from its file, or (unsaved) under its name. */
+export const runOfDocument = (r: RunSummary, s: { path: string | null; doc: { name: string } }): boolean => (s.path && r.docPath ? r.docPath === s.path : r.name === s.doc.name);
 const duration = (s: number | null) => (s === null || !Number.isFinite(s) ? '–' : s >= 3600 ? `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min` : s >= 60 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${Math.round(s)} s`);
 
 export function TrainView({ train }: { train: TrainStore }) {
   const { store, client, notify } = useEditor();
   const t = useSyncExternalStore(train.subscribe, train.getState);
-  const doc = useSyncExternalStore(store.subscribe, store.getState).doc;
+  const editor = useSyncExternalStore(store.subscribe, store.getState);
+  const doc = editor.doc;
   const [picking, setPicking] = useState(false);
+  const [allRuns, setAllRuns] = useState(false);
+  const [renaming, setRenaming] = useState<{ runId: string; text: string } | null>(null);
+  /** The user chose a dataset folder: it is this document's from now on (kept across reloads). */
+  const choose = (dir: string) => {
+    train.setDataDir(dir);
+    rememberDataDir(docKey(store.getState()), dir);
+  };
   const [importing, setImporting] = useState(false);
   const [smoothing, setSmoothing] = useState(0.8);
   const [grad, setGrad] = useState<GradCheckResult | null>(null);
@@ -28,7 +43,19 @@ export function TrainView({ train }: { train: TrainStore }) {
 
   useEffect(() => void client.devices().then((d) => train.setDevices(d), () => {}), []);
   const refreshRuns = () => client.listRuns().then((r) => train.setRuns(r), () => {});
-  useEffect(() => void refreshRuns(), [t.done, t.error]);
+  useEffect(() => void refreshRuns(), [t.done, t.error, t.started]);
+  const blocker = datasetBlocker(t);
+  const rows = runRows(t).filter((r) => allRuns || r.runId === t.runId || runOfDocument(r, editor));
+  const hidden = t.runs.length - t.runs.filter((r) => r.runId === t.runId || runOfDocument(r, editor)).length;
+  const rename = async (runId: string, title: string) => {
+    setRenaming(null);
+    try {
+      await client.renameRun(runId, title);
+      await refreshRuns();
+    } catch (e) {
+      notify(`Not renamed: ${(e as Error).message}`, 'error');
+    }
+  };
 
   // The report follows the dataset folder and the network's input size.
   const input = doc.nodes.find((n) => n.type === 'Input');
@@ -36,7 +63,10 @@ export function TrainView({ train }: { train: TrainStore }) {
   useEffect(() => {
     if (!t.dataDir || !analysisOk) return;
     train.setReportLoading();
-    client.datasetReport(store.doc, t.dataDir).then((r) => train.setReport(r), (e: Error) => isSuperseded(e) || train.setReport(null, e.message));
+    // A late answer for a folder no longer chosen is dropped, never shown as this folder's report.
+    let live = true;
+    client.datasetReport(store.doc, t.dataDir).then((r) => live && train.setReport(r), (e: Error) => live && !isSuperseded(e) && train.setReport(null, e.message));
+    return () => void (live = false);
   }, [t.dataDir, inputKey, analysisOk]);
 
   const start = async () => {
@@ -45,6 +75,7 @@ export function TrainView({ train }: { train: TrainStore }) {
       const r = await client.startTraining(store.doc, t.dataDir, { docPath: store.getState().path, device: t.device });
       train.beginRun(r.runId);
       notify(`Training: ${r.outDir}`);
+      void refreshRuns();
     } catch (e) {
       notify(`Cannot start: ${(e as Error).message}`, 'error');
     }
@@ -91,7 +122,7 @@ export function TrainView({ train }: { train: TrainStore }) {
         <h2>Dataset</h2>
         <div className="row">
           <code className="path" title={t.dataDir ?? ''} data-testid="data-dir">{t.dataDir ?? 'no folder chosen'}</code>
-          <button onClick={() => setPicking(true)}>Choose folder…</button>
+          <button onClick={() => setPicking(true)} data-testid="choose-folder">Choose folder…</button>
           <button onClick={() => setImporting(true)} disabled={busy} data-testid="import-idx" title="MNIST-style IDX files (e.g. Fashion-MNIST's .gz downloads) to an image folder">Import IDX…</button>
         </div>
         {t.reportLoading && <p className="muted">Reading the dataset…</p>}
@@ -139,7 +170,7 @@ export function TrainView({ train }: { train: TrainStore }) {
           </label>
         </div>
         <div className="controls">
-          <button className="primary" onClick={() => void start()} disabled={busy || !analysisOk || !t.dataDir} data-testid="train-start">Train</button>
+          <button className="primary" onClick={() => void start()} disabled={busy || !analysisOk || !!blocker} data-testid="train-start" title={blocker ?? (analysisOk ? '' : "Fix the network's errors in Design first")}>Train</button>
           <button onClick={() => void control(() => client.pauseTraining())} disabled={t.runState !== 'running'} data-testid="train-pause">Pause</button>
           <button onClick={() => void control(() => client.resumeTraining())} disabled={t.runState !== 'paused'} data-testid="train-resume">Resume</button>
           <button onClick={() => void control(() => client.stopTraining())} disabled={!busy || t.runState === 'stopping'} data-testid="train-stop">Stop</button>
@@ -152,6 +183,7 @@ export function TrainView({ train }: { train: TrainStore }) {
             <ul>{t.devices.filter((d) => !d.available).map((d) => <li key={d.device}><b>{d.label}</b>: {d.reason}</li>)}</ul></details>
         )}
         {!analysisOk && <p className="problem problem-error">Fix the network's errors in Design first.</p>}
+        {analysisOk && blocker && !busy && <p className="problem problem-error" data-testid="train-blocked">{blocker}</p>}
       </section>
 
       <section className="card progress-card" data-testid="progress" data-state={t.runState}>
@@ -185,29 +217,48 @@ export function TrainView({ train }: { train: TrainStore }) {
       </section>
 
       <section className="card runs-card">
-        <h2>Runs <button onClick={() => void refreshRuns()}>Refresh</button></h2>
+        <h2>Runs <button onClick={() => void refreshRuns()}>Refresh</button>
+          <label className="check muted"><input type="checkbox" checked={allRuns} onChange={(e) => setAllRuns(e.target.checked)} data-testid="all-runs" /> all runs{hidden > 0 && !allRuns ? ` (${hidden} of other networks)` : ''}</label>
+        </h2>
         <InterruptedNotice runs={t.runs} train={train} busy={busy} />
         <table className="runs" data-testid="runs">
-          <thead><tr><th>run</th><th>status</th><th>epochs</th><th>val acc</th><th>best</th><th>overlay</th><th>continue</th></tr></thead>
+          <thead><tr><th>run</th><th>dataset</th><th>status</th><th>epochs</th><th>val acc</th><th>best</th><th>overlay</th><th>continue</th></tr></thead>
           <tbody>
-            {t.runs.map((r) => (
-              <tr key={r.runId} className={r.runId === t.runId ? 'current' : ''}>
-                <td title={r.dataDir}>{r.runId}</td>
-                <td>{r.status}</td>
-                <td>{r.epochs}</td>
+            {rows.map((r) => (
+              <tr key={r.runId} className={r.runId === t.runId ? 'current' : ''} data-run={r.runId}>
+                <td className="run-name" title={`${r.runId}${r.name ? ` (network ${r.name})` : ''}`}>
+                  {renaming?.runId === r.runId ? (
+                    <input autoFocus value={renaming.text} aria-label="run name" data-testid="run-name-input"
+                      onChange={(e) => setRenaming({ runId: r.runId, text: e.target.value })}
+                      onKeyDown={(e) => (e.key === 'Enter' ? void rename(r.runId, renaming.text) : e.key === 'Escape' ? (e.stopPropagation(), setRenaming(null)) : undefined)}
+                      onBlur={() => void rename(r.runId, renaming.text)} />
+                  ) : (
+                    <>
+                      <span data-testid="run-title">{runTitle(r)}</span>
+                      <button className="link" title="Rename this run" data-testid="run-rename" onClick={() => setRenaming({ runId: r.runId, text: r.title ?? '' })}>rename</button>
+                    </>
+                  )}
+                </td>
+                <td title={r.dataDir} data-testid="run-dataset">{r.dataDir ? base(r.dataDir) : '–'}</td>
+                <td data-testid="run-status" className={r.status === 'error' ? 'st-error' : ''}>
+                  {r.runId === t.runId && t.runState !== 'idle' ? t.runState : r.status}
+                  {r.status === 'error' && r.error && <div className="run-error" title={r.error}>{r.error}</div>}
+                </td>
+                <td data-testid="run-epochs">{r.epochs}</td>
                 <td>{pct(r.final?.valAccuracy)}</td>
                 <td>{r.best ? `${r.best.epoch}: ${pct(r.best.accuracy)}` : '–'}</td>
-                <td><input type="radio" name="overlay" checked={t.overlay?.runId === r.runId} onChange={() => client.runCurves(r.runId).then((c) => train.setOverlay(c), (e: Error) => notify(e.message, 'error'))} /></td>
+                <td><input type="radio" name="overlay" aria-label="overlay" checked={t.overlay?.runId === r.runId} onChange={() => client.runCurves(r.runId).then((c) => train.setOverlay(c), (e: Error) => notify(e.message, 'error'))} /></td>
                 <td><ContinueRun run={r} train={train} busy={busy} /></td>
               </tr>
             ))}
+            {rows.length === 0 && <tr><td colSpan={8} className="muted">No runs of this network yet.</td></tr>}
           </tbody>
         </table>
         {t.overlay && <button onClick={() => train.setOverlay(null)}>Clear overlay</button>}
         {grad && <GradTable grad={grad} />}
       </section>
-      {importing && <ImportIdxDialog onDone={(dir) => (setImporting(false), train.setDataDir(dir))} onClose={() => setImporting(false)} />}
-      {picking && <FolderDialog onPick={(d) => (setPicking(false), train.setDataDir(d))} onClose={() => setPicking(false)} />}
+      {importing && <ImportIdxDialog onDone={(dir) => (setImporting(false), choose(dir))} onClose={() => setImporting(false)} />}
+      {picking && <FolderDialog current={t.dataDir} onPick={(d) => (setPicking(false), choose(d))} onClose={() => setPicking(false)} />}
     </div>
   );
 }
@@ -224,7 +275,7 @@ function DatasetReport({ train }: { train: TrainStore }) {
   const max = Math.max(1, ...r.classes.map((c) => c.train));
   return (
     <div className="report" data-testid="dataset-report">
-      <p>{r.classNames.length} classes · {r.totals.train} training · {r.totals.val} validation · {r.totals.skipped} skipped · {r.layout === 'train-val' ? 'train/val folders' : 'split by the validation fraction'}</p>
+      <p>{plural(r.classNames.length, 'class')} · {r.totals.train} training · {r.totals.val} validation · {r.totals.skipped} skipped · {r.layout === 'train-val' ? 'train/val folders' : 'split by the validation fraction'}</p>
       <table>
         <thead><tr><th>class</th><th>train</th><th>val</th><th /><th>samples</th></tr></thead>
         <tbody>
@@ -323,28 +374,69 @@ function NumberField({ value, onChange, int, disabled, aria }: { value: number; 
   );
 }
 
-/** Picks a folder inside the engine's project folder (the dataset). */
-export function FolderDialog({ onPick, onClose }: { onPick(dir: string): void; onClose(): void }) {
-  const { client } = useEditor();
+/**
+ * Picks a folder: browse the project folder (symlinked folders included), type a path, or take a
+ * shortcut (the dataset named at launch, the recent ones). A folder the engine may not read says
+ * why, here, before it is chosen. Used for the dataset and for Try it's Predict a folder.
+ */
+export function FolderDialog({ current = null, onPick, onClose }: { current?: string | null; onPick(dir: string): void; onClose(): void }) {
+  const { client, store } = useEditor();
   const [listing, setListing] = useState<DirListing | null>(null);
+  const [typed, setTyped] = useState('');
   const [error, setError] = useState('');
-  const go = (dir: string) => client.listDir(dir).then(setListing, (e: Error) => setError(e.message));
+  const [root, setRoot] = useState('');
+  const [shortcuts, setShortcuts] = useState<string[]>([]);
+  const typedByHand = useRef(false);
+  const go = (dir: string, first = false) =>
+    client.listDir(dir).then(
+      (l) => (setListing(l), (!first || !typedByHand.current) && setTyped(l.dir), setError('')),
+      (e: Error) => setError(`${dir}: ${e.message}`),
+    );
   useEffect(() => {
-    void go('');
+    void go('', true);
+    client.info().then((i) => setRoot(i.root), () => undefined);
+    client.initialProject().then(
+      (p) => setShortcuts([...new Set([...(p.dataDir ? [p.dataDir] : []), ...(current ? [current] : []), ...recentDataDirs()])]),
+      () => setShortcuts([...new Set([...(current ? [current] : []), ...recentDataDirs()])]),
+    );
   }, []);
+  /** Only a folder the engine will read is picked; otherwise its reason shows here. */
+  const use = async (dir: string) => {
+    if (!dir.trim()) return;
+    try {
+      await client.datasetReport(store.doc, dir.trim());
+    } catch (e) {
+      if (e instanceof EngineError && (e.code === 'refused' || e.code === 'not-found' || e.code === 'bad-request') && !/class|image|file/i.test(e.message)) return setError(e.message);
+    }
+    onPick(dir.trim());
+  };
   return (
     <Modal title="Choose a dataset folder (one subfolder per class)" onClose={onClose}>
-      <div className="dir-path">{listing?.dir ?? '…'}</div>
-      <div className="dir-list">
-        {listing?.parent && <button className="file-entry dir" onClick={() => go(listing.parent!)}>↑ ..</button>}
-        {listing?.entries.filter((e) => e.kind === 'dir').map((e) => (
-          <button key={e.name} className="file-entry dir" onClick={() => go(`${listing.dir}/${e.name}`)}>📁 {e.name}</button>
-        ))}
+      {shortcuts.length > 0 && (
+        <div className="recent" data-testid="dataset-shortcuts">
+          <h3>Default and recent datasets</h3>
+          {shortcuts.map((d) => (
+            <button key={d} className="file-entry dir" title={d} onClick={() => void use(d)} data-testid="dataset-shortcut"><FolderIcon /> {base(d)} <span className="muted">{d}</span></button>
+          ))}
+        </div>
+      )}
+      <div className="row path-row">
+        <input className="path-field" value={typed} onChange={(e) => ((typedByHand.current = true), setTyped(e.target.value))} aria-label="folder path" data-testid="folder-path"
+          onKeyDown={(e) => e.key === 'Enter' && void go(typed)} spellCheck={false} />
+        <button onClick={() => void go(typed)} disabled={!typed.trim()}>Open</button>
       </div>
-      {error && <div className="problem problem-error">{error}</div>}
+      <div className="dir-list">
+        {listing?.parent && <button className="file-entry dir" onClick={() => void go(listing.parent!)}>↑ ..</button>}
+        {listing?.entries.filter((e) => e.kind === 'dir').map((e) => (
+          <button key={e.name} className="file-entry dir" onClick={() => void go(`${listing.dir}/${e.name}`)} data-testid="folder-entry"><FolderIcon /> {e.name}</button>
+        ))}
+        {listing && !listing.entries.some((e) => e.kind === 'dir') && <p className="muted">No folders here.</p>}
+      </div>
+      <p className="muted folder-note">Netwright reads datasets inside the project folder{root ? ` ${root}` : ''} and the folders it was started with (<code>--data</code>, <code>--datasets</code>); other folders are out of reach.</p>
+      {error && <div className="problem problem-error" data-testid="folder-error">{error}</div>}
       <div className="buttons">
         <button onClick={onClose}>Cancel</button>
-        <button className="primary" disabled={!listing} onClick={() => listing && onPick(listing.dir)}>Use this folder</button>
+        <button className="primary" disabled={!typed.trim()} onClick={() => void use(typed)} data-testid="folder-use">Use this folder</button>
       </div>
     </Modal>
   );
@@ -389,7 +481,7 @@ function ImportIdxDialog({ onDone, onClose }: { onDone(dir: string): void; onClo
       {shortcuts.length > 0 && (
         <div className="idx-shortcuts">
           {shortcuts.map((f) => (
-            <button key={f} className="file-entry dir" data-testid="idx-shortcut" onClick={() => setListing({ dir: f, parent: null, entries: [] })}>📦 {f}</button>
+            <button key={f} className="file-entry dir" data-testid="idx-shortcut" onClick={() => setListing({ dir: f, parent: null, entries: [] })}><FolderIcon /> {f}</button>
           ))}
         </div>
       )}
@@ -397,7 +489,7 @@ function ImportIdxDialog({ onDone, onClose }: { onDone(dir: string): void; onClo
       <div className="dir-list">
         {listing?.parent && <button className="file-entry dir" onClick={() => go(listing.parent!)}>↑ ..</button>}
         {listing?.entries.filter((e) => e.kind === 'dir').map((e) => (
-          <button key={e.name} className="file-entry dir" onClick={() => go(`${listing.dir}/${e.name}`)}>📁 {e.name}</button>
+          <button key={e.name} className="file-entry dir" onClick={() => go(`${listing.dir}/${e.name}`)}><FolderIcon /> {e.name}</button>
         ))}
       </div>
       <div className="grid2">

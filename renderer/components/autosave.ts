@@ -23,7 +23,7 @@ export function useCrashBackup(
       if (problem) notify(problem, 'error');
       if (!backup) return;
       const when = new Date(backup.savedAt).toLocaleString();
-      const v = await ask('Restore unsaved work?', `Netwright closed with unsaved changes${backup.path ? ` to ${backup.path}` : ''} (backed up ${when}). Restore them?`, [
+      const v = takeRestoreMark() ? 'restore' : await ask('Restore unsaved work?', `Netwright closed with unsaved changes${backup.path ? ` to ${backup.path}` : ''} (backed up ${when}). Restore them?`, [
         { label: 'Discard', value: 'discard' },
         { label: 'Restore', value: 'restore', primary: true },
       ]);
@@ -59,4 +59,38 @@ export function useCrashBackup(
     window.addEventListener('pagehide', h);
     return () => window.removeEventListener('pagehide', h);
   }, [client, store]);
+}
+
+/** Marks set by the error view's reload: restore the backup without asking, or reopen the saved file. */
+const RESTORE_KEY = 'netwright.reload.restore';
+const REOPEN_KEY = 'netwright.reload.reopen';
+
+/**
+ * Reloads the page keeping the work: unsaved changes go to the crash backup first (restored on
+ * load without asking), a saved document is reopened from its file.
+ */
+export async function reloadKeepingWork(client: EngineClient, store: EditorStore): Promise<void> {
+  const s = store.getState();
+  try {
+    if (s.dirty) {
+      await client.backupDocument(store.serialize(), s.path);
+      sessionStorage.setItem(RESTORE_KEY, '1');
+    } else if (s.path) sessionStorage.setItem(REOPEN_KEY, s.path);
+  } catch {
+    // the engine is away: reload anyway; the last debounced backup is still offered
+  }
+  location.reload();
+}
+
+/** The path to reopen after a reload from the error view (read once). */
+export function takeReopenPath(): string | null {
+  const p = sessionStorage.getItem(REOPEN_KEY);
+  sessionStorage.removeItem(REOPEN_KEY);
+  return p;
+}
+
+function takeRestoreMark(): boolean {
+  const v = sessionStorage.getItem(RESTORE_KEY) === '1';
+  sessionStorage.removeItem(RESTORE_KEY);
+  return v;
 }

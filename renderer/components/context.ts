@@ -7,6 +7,10 @@ export interface EditorContext {
   client: EngineClient;
   /** A short message in the status bar (refused connections, saves, errors). */
   notify(message: string, kind?: 'info' | 'error'): void;
+  /** Clears an error message still in the status bar (after a good action). */
+  clearError?(): void;
+  /** While a wire is dragged: why it cannot go to the port under the pointer, or null. */
+  setWireHint?(why: string | null): void;
 }
 
 export const Ctx = createContext<EditorContext | null>(null);

@@ -13,3 +13,8 @@ export function bytes(n: number): string {
   if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(1)} KB`;
   return `${n} B`;
 }
+
+/** "1 class", "3 classes", "1 image", "0 images". */
+export function plural(n: number, one: string, many = `${one}${/(s|x|ch|sh)$/.test(one) ? 'es' : 's'}`): string {
+  return `${count(n)} ${n === 1 ? one : many}`;
+}

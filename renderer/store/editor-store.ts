@@ -27,6 +27,8 @@ export interface EditorState {
   /** Label of the edit undo would revert, e.g. "set filters". */
   undoLabel?: string;
   redoLabel?: string;
+  /** Counts documents loaded (new, open, template, restore): views that belong to a document reset on it. */
+  loads: number;
 }
 
 interface Entry {
@@ -41,7 +43,29 @@ export interface Fragment {
 }
 
 export const NODE_SPACING = 90;
+/** A layer's box on the canvas as the store reckons it (nodes are 180 px wide; a badge makes them taller). */
+export const NODE_BOX = { width: 180, height: 80 };
+const GAP = 30;
 const HISTORY_LIMIT = 500;
+
+/**
+ * What training uses: the layers that lead to the output head. A branch that reaches no output is
+ * never trained, so its parameters are counted apart (`unused`), not in the total.
+ */
+export function trainedTotals(a: Analysis): { params: number; flops: number; unused: { params: number; layers: string[] } } {
+  const live = new Set<string>();
+  if (a.outputId && a.shapes.has(a.outputId)) {
+    const stack = [a.outputId];
+    live.add(a.outputId);
+    while (stack.length) for (const s of a.inputsOf.get(stack.pop()!) ?? []) if (s && !live.has(s)) live.add(s), stack.push(s);
+  }
+  const out = { params: 0, flops: 0, unused: { params: 0, layers: [] as string[] } };
+  for (const r of a.rows) {
+    if (live.has(r.nodeId) || !a.outputId) (out.params += r.params), (out.flops += r.flops);
+    else if (r.params > 0) (out.unused.params += r.params), out.unused.layers.push(r.name);
+  }
+  return out;
+}
 
 export function emptyDocument(name = 'untitled'): NetworkDocument {
   return documentSchema.parse({ format: FORMAT, version: FORMAT_VERSION, name, nodes: [], edges: [] });
@@ -61,7 +85,7 @@ export class EditorStore {
 
   constructor(doc: NetworkDocument = emptyDocument(), path: string | null = null) {
     this.saved = doc;
-    this.state = { doc, selection: { nodes: [], edges: [] }, path, dirty: false, canUndo: false, canRedo: false };
+    this.state = { doc, selection: { nodes: [], edges: [] }, path, dirty: false, canUndo: false, canRedo: false, loads: 0 };
   }
 
   // ---- reading ----
@@ -198,7 +222,7 @@ export class EditorStore {
     this.future = [];
     this.mergeKey = null;
     this.saved = o.dirty ? emptyDocument() : doc;
-    this.set({ doc, path, selection: { nodes: [], edges: [] } });
+    this.set({ doc, path, selection: { nodes: [], edges: [] }, loads: this.state.loads + 1 });
   }
 
   /** Parses a file's text and loads it; returns the load problems (none when it opened). */
@@ -401,6 +425,52 @@ export class EditorStore {
     return id;
   }
 
+  /**
+   * Adds a layer after `fromId` (the double-click with one layer selected). With one successor,
+   * the new layer goes between them: wired in, the successor and everything below it one row down.
+   * Otherwise (no successor, or a branch point) it goes below, wired from `fromId`, moved aside
+   * until it covers no other layer. One undo step either way.
+   */
+  insertAfter(fromId: string, type: string): string | null {
+    const doc = this.state.doc;
+    const from = this.node(fromId);
+    const def = layerDef(type);
+    if (!from || !def || from.type === 'Output' || type === 'Input') return null;
+    const id = this.freshId(type, new Set(doc.nodes.map((n) => n.id)));
+    const params: Record<string, ParamValue> = {};
+    for (const [k, s] of Object.entries(def.params)) params[k] = s.default;
+    const outs = doc.edges.filter((e) => e.source === fromId);
+    const taken = new Set(doc.edges.map((e) => e.id));
+    const edgeId = () => {
+      const e = this.freshEdgeId(taken);
+      taken.add(e);
+      return e;
+    };
+    const ports = def.inputs(this.paramsOf({ id, type, params, position: from.position }));
+    let nodes = doc.nodes;
+    let edges = doc.edges;
+    const pos = { x: from.position.x, y: from.position.y + NODE_SPACING };
+    if (outs.length === 1 && type !== 'Output' && ports >= 1) {
+      const next = outs[0];
+      const below = new Set<string>([next.target]);
+      const stack = [next.target];
+      while (stack.length) {
+        const x = stack.pop()!;
+        for (const e of doc.edges) if (e.source === x && !below.has(e.target)) below.add(e.target), stack.push(e.target);
+      }
+      nodes = nodes.map((n) => (below.has(n.id) ? { ...n, position: { x: n.position.x, y: n.position.y + NODE_SPACING } } : n));
+      edges = edges.filter((e) => e !== next);
+      edges = [...edges, { id: edgeId(), source: fromId, target: id, targetPort: 0 }, { id: edgeId(), source: id, target: next.target, targetPort: next.targetPort }];
+    } else {
+      const clear = (p: { x: number; y: number }) => !nodes.some((n) => Math.abs(n.position.x - p.x) < NODE_BOX.width + GAP && Math.abs(n.position.y - p.y) < NODE_BOX.height);
+      while (!clear(pos)) pos.x += NODE_BOX.width + GAP;
+      if (ports >= 1) edges = [...edges, { id: edgeId(), source: fromId, target: id, targetPort: 0 }];
+    }
+    nodes = [...nodes, { id, type, params, position: pos }];
+    this.commit(`add ${def.label}`, { ...doc, nodes, edges }, { selection: { nodes: [id], edges: [] } });
+    return id;
+  }
+
   /** The selected nodes and the edges between them. */
   copySelection(): Fragment | null {
     const ids = new Set(this.state.selection.nodes);
@@ -411,9 +481,28 @@ export class EditorStore {
     };
   }
 
-  /** Pastes a fragment with fresh ids, shifted by `offset`; the pasted nodes become the selection. */
-  paste(f: Fragment, offset = { x: 40, y: 40 }): string[] {
+  /**
+   * Where a fragment can go without covering any layer: beside it to the right (the nearest free
+   * column), so copies and their badges never sit on top of other nodes.
+   */
+  freeOffset(f: Fragment): { x: number; y: number } {
+    const others = this.state.doc.nodes;
+    const xs = f.nodes.map((n) => n.position.x);
+    const width = Math.max(...xs) - Math.min(...xs) + NODE_BOX.width;
+    const hits = (dx: number, dy: number) =>
+      f.nodes.some((a) =>
+        others.some(
+          (b) => Math.abs(a.position.x + dx - b.position.x) < NODE_BOX.width + GAP && Math.abs(a.position.y + dy - b.position.y) < NODE_BOX.height + GAP,
+        ),
+      );
+    for (let dx = Math.min(width + GAP, NODE_BOX.width + GAP); dx < 40000; dx += 40) if (!hits(dx, 0)) return { x: dx, y: 0 };
+    return { x: 40, y: 40 };
+  }
+
+  /** Pastes a fragment with fresh ids, shifted by `offset` (default: to free space); the pasted nodes become the selection. */
+  paste(f: Fragment, offset?: { x: number; y: number }): string[] {
     if (!f.nodes.length) return [];
+    offset ??= this.freeOffset(f);
     const doc = this.state.doc;
     const taken = new Set(doc.nodes.map((n) => n.id));
     const map = new Map<string, string>();

@@ -92,6 +92,15 @@ export class TrainStore {
     this.set({ overlay, version: this.state.version + 1 });
   }
 
+  /**
+   * Another document was opened: the Train view belongs to it, so the last run's curves, progress
+   * and overlay go (a run still going stays: it is the only one the engine can have).
+   */
+  resetForDocument(): void {
+    if (this.state.runState !== 'idle') return;
+    this.set({ runId: null, started: null, series: emptySeries(), epochs: [], done: null, error: null, logs: [], diverged: null, firstStepAt: null, overlay: null, version: this.state.version + 1 });
+  }
+
   /** A run was started from this page: clear the plots before its first event. */
   beginRun(runId: string): void {
     this.set({ runId, runState: 'starting', started: null, series: emptySeries(), epochs: [], done: null, error: null, logs: [], diverged: null, firstStepAt: null, version: this.state.version + 1 });
@@ -186,6 +195,58 @@ export class TrainStore {
       secondsLeft,
     };
   }
+}
+
+/**
+ * Why the chosen dataset cannot be trained on, in the dataset report's own words (null: it can,
+ * as far as the report tells). Train is disabled with this reason, as it is for network errors.
+ */
+export function datasetBlocker(s: Pick<TrainState, 'dataDir' | 'report' | 'reportError'>): string | null {
+  if (!s.dataDir) return 'Choose a dataset folder first.';
+  if (s.reportError) return s.reportError;
+  const r = s.report;
+  if (!r) return null;
+  if (r.totals.train + r.totals.val === 0) return `No usable images in ${r.root}: expected PNG, JPEG, WebP, GIF, BMP or TIFF images in one subfolder per class.`;
+  if (r.classNames.length < 2) return r.warnings.find((w) => /at least two class/.test(w)) ?? `only ${r.classNames.length} class: a classifier needs at least two class folders`;
+  if (r.totals.train === 0) return `No training images in ${r.root}.`;
+  return null;
+}
+
+/** Live status of the current run for the Runs table (run.json is written only at its start and end). */
+function liveStatus(s: TrainState): RunSummary['status'] {
+  if (s.runState !== 'idle') return 'running';
+  if (s.error) return 'error';
+  return (s.done?.reason as RunSummary['status'] | undefined) ?? 'running';
+}
+
+/**
+ * The Runs table's rows: the listed runs, with the current run's row following it live (status,
+ * epochs, steps, figures, the error) and added on top when the list has not caught up with it yet.
+ */
+export function runRows(s: TrainState): RunSummary[] {
+  if (!s.runId) return s.runs;
+  const last = s.epochs.at(-1);
+  const live = {
+    status: liveStatus(s),
+    epochs: last?.epoch ?? 0,
+    steps: s.series.step.at(-1) ?? 0,
+    ...(last ? { final: { loss: last.loss, accuracy: last.accuracy, valLoss: last.valLoss, valAccuracy: last.valAccuracy } } : {}),
+    ...(s.done?.best ? { best: s.done.best } : {}),
+    ...(s.error ? { error: s.error } : {}),
+  };
+  const i = s.runs.findIndex((r) => r.runId === s.runId);
+  if (i >= 0) {
+    const r = s.runs[i];
+    // The list is newer once the run has ended and run.json says so.
+    if (s.runState === 'idle' && r.status !== 'running' && r.status !== 'interrupted') return s.runs;
+    return s.runs.map((x, j) => (j === i ? { ...x, ...live, epochs: Math.max(x.epochs, live.epochs) } : x));
+  }
+  if (s.runState === 'idle' && !s.error && !s.done) return s.runs;
+  const row: RunSummary = {
+    runId: s.runId, name: '', dataDir: s.dataDir ?? '', startedAt: new Date().toISOString(), settings: {}, final: null, best: null, hasModel: false,
+    title: null, docPath: null, error: null, canContinue: false, ...live,
+  };
+  return [row, ...s.runs];
 }
 
 /** Exponential moving average, debiased like TensorBoard's smoothing, for the step-loss plot. */
