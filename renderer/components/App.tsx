@@ -127,8 +127,8 @@ export function App({ client }: { client: EngineClient }) {
 
   const writeFile = useCallback(
     async (path: string, chosen: boolean): Promise<boolean> => {
-      const doc = store.doc;
-      const text = store.serialize();
+      const doc = store.docFor(path);
+      const text = store.serialize(doc);
       try {
         const r = await client.saveFile(path, text, { chosen }).catch(async (e: unknown) => {
           if (e instanceof EngineError && e.code === 'exists') {

@@ -8,6 +8,7 @@ import { shiftBelowBlock as shiftBelow } from '../../engine/graph/blocks.ts';
 import { inferShapes, type Analysis } from '../../engine/graph/infer.ts';
 import type { ParamValue, Problem } from '../../engine/graph/layer.ts';
 import { layerDef } from '../../engine/graph/registry.ts';
+import { isAbsolutePath, rebaseRelative } from '../../engine/graph/relative-path.ts';
 import { freezeUpTo, replaceHead, setFrozen } from '../../engine/graph/finetune.ts';
 
 export interface Selection {
@@ -233,14 +234,31 @@ export class EditorStore {
     return [];
   }
 
-  serialize(): string {
-    return `${JSON.stringify(this.state.doc, null, 2)}\n`;
+  serialize(doc: NetworkDocument = this.state.doc): string {
+    return `${JSON.stringify(doc, null, 2)}\n`;
+  }
+
+  /**
+   * The document as it must be written to `path`: a relative `weights` file (an imported model's)
+   * is rewritten to be found from `path`'s folder too (Save as into another folder).
+   */
+  docFor(path: string): NetworkDocument {
+    const { doc, path: from } = this.state;
+    if (!doc.weights || !from || from === path || !isAbsolutePath(from) || !isAbsolutePath(path)) return doc;
+    return { ...doc, weights: rebaseRelative(doc.weights, from, path) };
   }
 
   /** The document as it was serialized has been written to `path`. */
   markSaved(path: string, doc: NetworkDocument = this.state.doc): void {
     this.saved = doc;
-    this.set({ path });
+    const weights = doc.weights;
+    if (weights !== this.state.doc.weights) {
+      // Save as moved the weights reference: the open document and its history follow it.
+      const fix = (e: Entry) => (e.doc.weights ? { ...e, doc: { ...e.doc, weights } } : e);
+      this.past = this.past.map(fix);
+      this.future = this.future.map(fix);
+      this.set({ path, doc: { ...this.state.doc, weights } });
+    } else this.set({ path });
   }
 
   // ---- selection (not an edit: no undo step) ----
