@@ -43,8 +43,8 @@ test('a stopped run is continued from the Runs list to more epochs and finishes 
     assert.match(await s.page.textContent('[data-testid="run-done"]') ?? '', /^stopped at step/);
     await row(s, runId).waitFor();
     const r = row(s, runId);
-    await s.page.waitForFunction((id) => document.querySelector(`[data-testid="runs"] tbody tr:has([data-testid="continue-${id}"]) td:nth-child(2)`)?.textContent === 'stopped', runId);
-    const had = Number(await r.locator('td:nth-child(3)').textContent());
+    await s.page.waitForFunction((id) => document.querySelector(`[data-testid="runs"] tbody tr:has([data-testid="continue-${id}"]) td:nth-child(3)`)?.textContent === 'stopped', runId);
+    const had = Number(await r.locator('td:nth-child(4)').textContent());
     assert.ok(had >= 1 && had < 40, `stopped with ${had} epochs`);
     const target = had + 2;
     await r.locator('input[aria-label="epochs in all"]').fill(String(target));
@@ -55,7 +55,7 @@ test('a stopped run is continued from the Runs list to more epochs and finishes 
     assert.equal(await epochsSeen(s), target - had);
     await s.page.waitForFunction(([id, t]) => {
       const cells = document.querySelectorAll(`[data-testid="runs"] tbody tr:has([data-testid="continue-${id}"]) td`);
-      return cells[1]?.textContent === 'finished' && cells[2]?.textContent === String(t);
+      return cells[2]?.textContent === 'finished' && cells[3]?.textContent === String(t);
     }, [runId, target] as const, { timeout: 30_000 });
     const rec = JSON.parse(fs.readFileSync(path.join(s.root, 'runs', runId, 'run.json'), 'utf8'));
     assert.equal(rec.status, 'finished');
@@ -76,6 +76,10 @@ test('after the engine is killed mid-run, the next start offers the interrupted 
   let runId = '';
   try {
     runId = await startRun(first);
+    // The epoch event comes before that epoch's checkpoint is written: a run killed in between has
+    // nothing to continue from (and is not offered), so wait for the checkpoint first.
+    const ck = path.join(root, 'runs', runId, 'checkpoint.nwck');
+    for (let i = 0; i < 600 && !fs.existsSync(ck); i++) await new Promise((r) => setTimeout(r, 50));
   } finally {
     await first.crash();
   }

@@ -69,7 +69,8 @@ test('listens on 127.0.0.1; the page and the socket need the per-launch token an
 test('files: only .json inside the root; a plain save only to a path opened or chosen this session', async () => {
   const ws = await connect();
   const list = (await call(ws, { method: 'listDir', dir: '' })).result as { entries: { name: string }[] };
-  assert.deepEqual(list.entries.map((e) => e.name), ['a.json']); // links are not listed (nor followed out of the root)
+  // A link is listed as what it points to (issue 16: symlinks shown), but never followed out of the root.
+  assert.deepEqual(list.entries.map((e) => e.name), ['a.json', 'link.json']);
   assert.equal((await call(ws, { method: 'listDir', dir: '..' })).code, 'refused');
   assert.equal((await call(ws, { method: 'openFile', path: path.join(outside, 'b.json') })).code, 'refused');
   assert.equal((await call(ws, { method: 'openFile', path: 'link.json' })).code, 'refused');
