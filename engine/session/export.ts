@@ -12,7 +12,7 @@ import { inputNormalization, isPlain } from '../graph/layers/input.ts';
 import { Rng } from '../graph/rng.ts';
 import { decodeModel, encodeModel } from '../onnx/model.ts';
 import type { ExportResult } from '../protocol.ts';
-import { openSession, ort } from '../train/ort.ts';
+import { openSession, ort, UNSAFE_OPTIMIZERS } from '../train/ort.ts';
 import { startValues } from '../train/weights.ts';
 import type { Project } from './project.ts';
 import { runModel, validationImages } from './run-model.ts';
@@ -79,7 +79,7 @@ async function writeAndVerify(doc: NetworkDocument, bytes: Uint8Array, dest: str
   else for (let i = 0; i < x.length; i++) x[i] = pixels[i] / 255;
   const input = new ort.Tensor('float32', x, [count, c, h, w]);
 
-  const exported = await ort.InferenceSession.create(dest);
+  const exported = await ort.InferenceSession.create(dest, { extra: UNSAFE_OPTIMIZERS } as ort.InferenceSession.SessionOptions);
   const engine = (await openSession(encodeModel(reference), 'cpu', 1)).session;
   let a: Float32Array;
   let b: Float32Array;

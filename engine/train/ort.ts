@@ -23,6 +23,14 @@ ort.env.logLevel = 'fatal';
 const PROVIDER: Record<Device, string> = { cpu: 'cpu', cuda: 'cuda', dml: 'dml', coreml: 'coreml' };
 
 /**
+ * Graph rewrites of ONNX Runtime that change results, turned off in every session the engine
+ * opens. Pad_Fusion folds a zero Pad into a following MaxPool's pads, which pad with -inf, not 0:
+ * Pad(0) then MaxPool over negative values gives 0 in ONNX (and PyTorch), the window's maximum
+ * once fused (onnxruntime 1.30; test/train/ort-correctness.test.ts).
+ */
+export const UNSAFE_OPTIMIZERS = { optimization: { disable_specified_optimizers: 'Pad_Fusion' } };
+
+/**
  * `spin`: the intra-op threads spin between ops instead of sleeping. Only for a training step's
  * own session, for as long as it trains: idle spinning threads burn a core each (STACK.md).
  */
@@ -33,7 +41,7 @@ export function sessionOptions(device: Device, threads = os.availableParallelism
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     // Spinning threads burn a core each while idle and make timings drift (STACK.md).
-    extra: { session: { intra_op: { allow_spinning: spin ? '1' : '0' } } },
+    extra: { session: { intra_op: { allow_spinning: spin ? '1' : '0' } }, ...UNSAFE_OPTIMIZERS },
   } as ort.InferenceSession.SessionOptions;
 }
 

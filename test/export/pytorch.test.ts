@@ -14,7 +14,7 @@ import { ExportRefusal, exportPyTorch, loadSource } from '../../engine/export/py
 import { TORCH_LAYERS, torchRow } from '../../engine/export/pytorch/layers.ts';
 import { modelSource, pythonName } from '../../engine/export/pytorch/model-py.ts';
 import { runTraining } from '../../engine/train/run.ts';
-import { ort } from '../../engine/train/ort.ts';
+import { ort, sessionOptions } from '../../engine/train/ort.ts';
 import { TEMPLATES } from '../../renderer/store/templates.ts';
 import { ALL_NETS } from '../fixtures/nets.ts';
 import { sampleData, sampleProject } from '../fixtures/sample.ts';
@@ -94,7 +94,7 @@ async function prepare(name: string, runDir: string, n = 5): Promise<Case> {
   const shape = [n, ...a.shapes.get(a.inputId!)!];
   const rng = new Rng(5);
   const x = Float32Array.from({ length: shape.reduce((p, q) => p * q, 1) }, () => rng.uniform(-0.5, 1.5));
-  const session = await ort.InferenceSession.create(fs.readFileSync(path.join(runDir, 'model.onnx')));
+  const session = await ort.InferenceSession.create(fs.readFileSync(path.join(runDir, 'model.onnx')), sessionOptions('cpu', 1));
   const out = await session.run({ input: new ort.Tensor('float32', x, shape) });
   await session.release();
   return { name, runDir, exportDir, className: r.className, x, shape, ortLogits: out.logits.data as Float32Array };

@@ -38,11 +38,13 @@ interface Pads { top: number; bottom: number; left: number; right: number }
 
 function windowPads(p: Params, x: Shape, conv: boolean): Pads {
   const kernel = num(p, conv ? 'kernel' : 'size');
+  // Conv2D's filter may be wider than high (kernelW; 0: square).
+  const kernelW = conv && p.kernelW ? num(p, 'kernelW') : kernel;
   const padding = str(p, 'padding');
   const pad = p.pad === undefined ? 0 : num(p, 'pad');
-  const args = [kernel, num(p, 'stride'), conv ? num(p, 'dilation') : 1, padding, pad] as const;
-  const h: Window | string = slide(x[1], ...args);
-  const w: Window | string = slide(x[2], ...args);
+  const rest = [num(p, 'stride'), conv ? num(p, 'dilation') : 1, padding, pad] as const;
+  const h: Window | string = slide(x[1], kernel, ...rest);
+  const w: Window | string = slide(x[2], kernelW, ...rest);
   if (typeof h === 'string' || typeof w === 'string') throw new ExportRefusal(`window does not fit: ${typeof h === 'string' ? h : w}`);
   return { top: h.padBegin, bottom: h.padEnd, left: w.padBegin, right: w.padEnd };
 }
@@ -71,16 +73,18 @@ function pool(kind: 'Max' | 'Avg'): TorchRow {
         args += `, padding=${padArg(q)}`;
       }
       if (p.ceil) args += ', ceil_mode=True';
-      if (kind === 'Avg' && p.countPad === false) {
-        if (!symmetric(q)) throw new ExportRefusal("AvgPool2D with countPad false and uneven 'same' padding has no PyTorch counterpart (AvgPool2d pads evenly); use padding 'valid' or 'explicit'");
-        args += ', count_include_pad=False';
-      }
+      // Uneven padding is done by F.pad in call(), so PyTorch's own padding exclusion cannot apply there.
+      if (kind === 'Avg' && p.countPad === false && symmetric(q)) args += ', count_include_pad=False';
       return `nn.${kind}Pool2d(${args})`;
     },
     call({ self, xs: [x], params: p, ins: [s] }) {
       const q = windowPads(p, s, false);
+      if (symmetric(q)) return `${self}(${x})`;
       // Uneven 'same' padding: pad first (-inf for max; for avg zeros that count, as ONNX does).
-      return symmetric(q) ? `${self}(${x})` : `${self}(${fpad(x, q, kind === 'Max' ? "float('-inf')" : undefined)})`;
+      if (kind === 'Max' || p.countPad !== false) return `${self}(${fpad(x, q, kind === 'Max' ? "float('-inf')" : undefined)})`;
+      // Padding left out of the average: the window sums over the padded input divided by the
+      // number of real pixels in each window (the same pool over a padded mask of ones).
+      return `(${self}(${fpad(x, q)}) / ${self}(${fpad(`torch.ones_like(${x}[:, :1])`, q)}))`;
     },
   };
 }
@@ -91,7 +95,8 @@ export const TORCH_LAYERS: Record<string, TorchEntry> = {
     module({ params: p, ins: [x] }) {
       const q = windowPads(p, x, true);
       const pad = symmetric(q) ? padArg(q) : '0';
-      return `nn.Conv2d(${x[0]}, ${p.filters}, kernel_size=${p.kernel}${kwargs([['stride', num(p, 'stride'), 1]])}${pad !== '0' ? `, padding=${pad}` : ''}${kwargs([['dilation', num(p, 'dilation'), 1], ['groups', num(p, 'groups'), 1], ['bias', p.bias as boolean, true]])})`;
+      const size = p.kernelW && p.kernelW !== p.kernel ? `(${p.kernel}, ${p.kernelW})` : String(p.kernel);
+      return `nn.Conv2d(${x[0]}, ${p.filters}, kernel_size=${size}${kwargs([['stride', num(p, 'stride'), 1]])}${pad !== '0' ? `, padding=${pad}` : ''}${kwargs([['dilation', num(p, 'dilation'), 1], ['groups', num(p, 'groups'), 1], ['bias', p.bias as boolean, true]])})`;
     },
     call({ self, xs: [x], params: p, ins: [s] }) {
       const q = windowPads(p, s, true);
