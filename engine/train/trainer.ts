@@ -1,6 +1,7 @@
 // Starts a training run on a worker thread and relays its events, validated, to the caller.
 import { spawnWorker, workerUrl } from '../threads.ts';
 import { trainEvent, type TrainEvent, type TrainRequest } from '../protocol.ts';
+import { CONTROL } from './control.ts';
 
 export interface TrainingHandle {
   stop(): void;
@@ -30,11 +31,21 @@ export function startTraining(request: TrainRequest, onEvent: (e: TrainEvent) =>
       resolve(last ?? { type: 'error', message: `the training worker exited with code ${code} before finishing` });
     });
   });
-  worker.postMessage({ type: 'start', request });
+  const control = new Int32Array(new SharedArrayBuffer(4));
+  worker.postMessage({ type: 'start', request, control: control.buffer });
   return {
-    stop: () => worker.postMessage({ type: 'stop' }),
-    pause: () => worker.postMessage({ type: 'pause' }),
-    resume: () => worker.postMessage({ type: 'resume' }),
+    stop: () => {
+      Atomics.store(control, 0, CONTROL.stop);
+      worker.postMessage({ type: 'stop' });
+    },
+    pause: () => {
+      Atomics.compareExchange(control, 0, CONTROL.run, CONTROL.pause);
+      worker.postMessage({ type: 'pause' });
+    },
+    resume: () => {
+      Atomics.compareExchange(control, 0, CONTROL.pause, CONTROL.run);
+      worker.postMessage({ type: 'resume' });
+    },
     finished,
   };
 }

@@ -4,11 +4,18 @@
 import { parentPort } from 'node:worker_threads';
 import { workerCommand, type TrainEvent } from '../protocol.ts';
 import { runTraining } from './run.ts';
+import { CONTROL } from './control.ts';
 
 if (!parentPort) throw new Error('worker.ts must run as a worker thread');
 const port = parentPort;
 let stop = false;
 let paused = false;
+// Stop and pause also arrive through a word shared with the caller (trainer.ts), read at every
+// step boundary: a message waits for this thread's event loop, which a run of synchronous
+// session calls (validation, checkpoints) can keep busy for several step groups.
+let control: Int32Array | null = null;
+const stopped = () => stop || (control !== null && Atomics.load(control, 0) === CONTROL.stop);
+const pausing = () => paused || (control !== null && Atomics.load(control, 0) === CONTROL.pause);
 let step = 0;
 let release: (() => void) | null = null;
 const emit = (e: TrainEvent) => {
@@ -17,9 +24,9 @@ const emit = (e: TrainEvent) => {
 };
 
 async function waitIfPaused(): Promise<void> {
-  if (!paused || stop) return;
+  if (!pausing() || stopped()) return;
   emit({ type: 'paused', step });
-  while (paused && !stop) await new Promise<void>((r) => (release = r));
+  while (pausing() && !stopped()) await new Promise<void>((r) => (release = r));
   emit({ type: 'resumed', step });
 }
 
@@ -31,7 +38,9 @@ port.on('message', (raw: unknown) => {
   }
   const cmd = parsed.data;
   if (cmd.type === 'start') {
-    runTraining(cmd.request, emit, () => stop, waitIfPaused)
+    const shared = (raw as { control?: unknown }).control;
+    if (shared instanceof SharedArrayBuffer) control = new Int32Array(shared);
+    runTraining(cmd.request, emit, stopped, waitIfPaused)
       .catch((e: Error) => emit({ type: 'error', message: e.message }))
       .finally(() => port.close());
     return;
