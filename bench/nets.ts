@@ -5,36 +5,11 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FORMAT, FORMAT_VERSION, documentSchema, parseDocument, type NetworkDocument } from '../engine/graph/document.ts';
-import type { ParamValue } from '../engine/graph/layer.ts';
+import { parseDocument, type NetworkDocument } from '../engine/graph/document.ts';
 import { importOnnx } from '../engine/onnx/import.ts';
+import { Builder, type Spec } from '../renderer/store/templates.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-type Spec = [id: string, type: string, params?: Record<string, ParamValue>];
-
-class Chain {
-  nodes: NetworkDocument['nodes'] = [];
-  edges: NetworkDocument['edges'] = [];
-
-  add(from: string | null, specs: Spec[]): string {
-    let prev = from;
-    for (const [id, type, params = {}] of specs) {
-      this.nodes.push({ id, type, params, position: { x: 80, y: 40 + 90 * this.nodes.length } });
-      if (prev) this.link(prev, id);
-      prev = id;
-    }
-    return prev!;
-  }
-
-  link(source: string, target: string, targetPort = 0): void {
-    this.edges.push({ id: `e${this.edges.length + 1}`, source, target, targetPort });
-  }
-
-  doc(name: string): NetworkDocument {
-    return documentSchema.parse({ format: FORMAT, version: FORMAT_VERSION, name, nodes: this.nodes, edges: this.edges });
-  }
-}
 
 /** Conv (no bias, PyTorch's symmetric padding), BatchNorm, then an optional activation. */
 function convBn(id: string, filters: number, kernel: number, stride: number, act: Spec | null, groups = 1): Spec[] {
@@ -47,29 +22,29 @@ function convBn(id: string, filters: number, kernel: number, stride: number, act
 
 /** ResNet at 64x64 RGB: stem, two stages of two basic blocks (32 then 64 channels, the second stage at stride 2). */
 export function resnet64(): NetworkDocument {
-  const c = new Chain();
+  const c = new Builder();
   const relu: Spec = ['relu', 'ReLU'];
   const block = (from: string, id: string, filters: number, stride: number, down: boolean): string => {
-    const branch = c.add(from, [...convBn(`${id}a`, filters, 3, stride, relu), ...convBn(`${id}b`, filters, 3, 1, null)]);
-    const skip = down ? c.add(from, convBn(`${id}down`, filters, 1, stride, null)) : from;
-    const add = c.add(branch, [[`${id}add`, 'Add', { inputs: 2 }]]);
+    const branch = c.chain(from, [...convBn(`${id}a`, filters, 3, stride, relu), ...convBn(`${id}b`, filters, 3, 1, null)]);
+    const skip = down ? c.chain(from, convBn(`${id}down`, filters, 1, stride, null)) : from;
+    const add = c.chain(branch, [[`${id}add`, 'Add', { inputs: 2 }]]);
     c.link(skip, add, 1);
-    return c.add(add, [[`${id}relu`, 'ReLU']]);
+    return c.chain(add, [[`${id}relu`, 'ReLU']]);
   };
-  let x = c.add(null, [['input', 'Input', { height: 64, width: 64, color: 'rgb' }], ...convBn('stem', 32, 3, 1, relu)]);
+  let x = c.chain(null, [['input', 'Input', { height: 64, width: 64, color: 'rgb' }], ...convBn('stem', 32, 3, 1, relu)]);
   x = block(x, 's1b1', 32, 1, false);
   x = block(x, 's1b2', 32, 1, false);
   x = block(x, 's2b1', 64, 2, true);
   x = block(x, 's2b2', 64, 1, false);
-  c.add(x, [['gap', 'GlobalAvgPool'], ['fc', 'Dense', { units: 10 }], ['output', 'Output', { loss: 'cross_entropy' }]]);
+  c.chain(x, [['gap', 'GlobalAvgPool'], ['fc', 'Dense', { units: 10 }], ['output', 'Output', { loss: 'cross_entropy' }]]);
   return c.doc('resnet-64: ResNet-style, 64x64 RGB');
 }
 
 /** MobileNetV2 at 96x96 RGB: stem at stride 2, inverted residuals (t, c, n, s) = (1,16,1,1), (6,24,2,2), (6,32,2,2), 1x1 to 128. */
 export function mobilenetv2_96(): NetworkDocument {
-  const c = new Chain();
+  const c = new Builder();
   const relu6: Spec = ['relu6', 'Clip', { min: 0, max: 6 }];
-  let x = c.add(null, [['input', 'Input', { height: 96, width: 96, color: 'rgb' }], ...convBn('stem', 32, 3, 2, relu6)]);
+  let x = c.chain(null, [['input', 'Input', { height: 96, width: 96, color: 'rgb' }], ...convBn('stem', 32, 3, 2, relu6)]);
   let channels = 32;
   let i = 0;
   for (const [t, out, n, s] of [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 2, 2]]) {
@@ -82,17 +57,17 @@ export function mobilenetv2_96(): NetworkDocument {
         ...convBn(`${id}dw`, hidden, 3, stride, relu6, hidden),
         ...convBn(`${id}proj`, out, 1, 1, null),
       ];
-      const y = c.add(x, specs);
+      const y = c.chain(x, specs);
       if (stride === 1 && channels === out) {
-        const add = c.add(y, [[`${id}add`, 'Add', { inputs: 2 }]]);
+        const add = c.chain(y, [[`${id}add`, 'Add', { inputs: 2 }]]);
         c.link(x, add, 1);
         x = add;
       } else x = y;
       channels = out;
     }
   }
-  x = c.add(x, convBn('head', 128, 1, 1, relu6));
-  c.add(x, [['gap', 'GlobalAvgPool'], ['fc', 'Dense', { units: 10 }], ['output', 'Output', { loss: 'cross_entropy' }]]);
+  x = c.chain(x, convBn('head', 128, 1, 1, relu6));
+  c.chain(x, [['gap', 'GlobalAvgPool'], ['fc', 'Dense', { units: 10 }], ['output', 'Output', { loss: 'cross_entropy' }]]);
   return c.doc('mobilenetv2-96: MobileNetV2-style, 96x96 RGB');
 }
 

@@ -4,9 +4,10 @@ import { FORMAT, FORMAT_VERSION, documentSchema, type NetworkDocument } from '..
 import type { ParamValue } from '../../engine/graph/layer.ts';
 import { NODE_SPACING } from './editor-store.ts';
 
-type Spec = [id: string, type: string, params?: Record<string, ParamValue>];
+export type Spec = [id: string, type: string, params?: Record<string, ParamValue>];
 
-class Builder {
+/** Builds a document layer by layer (the templates here, the bench's nets in bench/nets.ts). */
+export class Builder {
   nodes: NetworkDocument['nodes'] = [];
   edges: NetworkDocument['edges'] = [];
   private y = 40;
