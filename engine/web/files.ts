@@ -77,7 +77,7 @@ export class FileAccess {
     return abs;
   }
 
-  listDir(dir: string, files: 'documents' | 'onnx' = 'documents'): DirListing {
+  listDir(dir: string, files: 'documents' | 'onnx'): DirListing {
     const wanted = files === 'onnx' ? isOnnxName : isDocumentName;
     const abs = this.resolve(dir || '.', 'dir');
     let names: fs.Dirent[];

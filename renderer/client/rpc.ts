@@ -17,7 +17,8 @@ export interface Transport {
   close(): void;
 }
 
-type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+/** `sent`: handed to the connection (a lost connection ends it; one still waiting to be sent waits for the next). */
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; sent: boolean };
 
 // The table's methods, as instance members (made in the constructor).
 export interface RpcClient extends Omit<EngineClient, 'onEvent'> {}
@@ -36,9 +37,14 @@ export class RpcClient {
   async request<M extends Method>(method: M, params: Record<string, unknown> = {}): Promise<MethodResult<M>> {
     this.listen();
     const id = this.next++;
-    await this.transport.send({ ...params, id, method } as ClientRequest);
-    // Registered once sent: a reply comes in a later task; a call that could not be sent has none.
-    const result = await new Promise<unknown>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    const result = await new Promise<unknown>((resolve, reject) => {
+      const p: Pending = { resolve, reject, sent: false };
+      this.pending.set(id, p);
+      this.transport.send({ ...params, id, method } as ClientRequest).then(
+        () => void (p.sent = true),
+        (e: Error) => (this.pending.delete(id), reject(e)),
+      );
+    });
     const parsed = METHODS[method].result.safeParse(result);
     if (!parsed.success) throw new EngineError('bad-request', `unexpected reply to ${method}`);
     return parsed.data as MethodResult<M>;
@@ -62,8 +68,7 @@ export class RpcClient {
     this.transport.receive(
       (m) => this.message(m),
       (e) => {
-        for (const p of this.pending.values()) p.reject(e);
-        this.pending.clear();
+        for (const [id, p] of this.pending) if (p.sent) (this.pending.delete(id), p.reject(e));
       },
     );
   }

@@ -45,9 +45,11 @@ export class WebSocketTransport implements Transport {
       };
       ws.onerror = () => reject(new EngineError('io', 'cannot reach the Netwright engine (is `netwright serve` still running?)'));
       ws.onclose = () => {
+        const opened = this.ws === ws;
         this.ready = null;
         this.ws = null;
-        this.onLost(new EngineError('io', 'the connection to the engine closed'));
+        // A socket that never opened carried no call: those waiting on it fail with 'cannot reach'.
+        if (opened) this.onLost(new EngineError('io', 'the connection to the engine closed'));
       };
       ws.onmessage = (ev) => this.onMessage(JSON.parse(String(ev.data)));
     });

@@ -32,8 +32,8 @@ test('the file dialog lists a symlinked folder and follows it inside the root, r
   fs.symlinkSync(path.join(root, 'real'), path.join(root, 'inside-link'));
   fs.symlinkSync(outside, path.join(root, 'outside-link'));
   const files = new FileAccess(root, path.join(root, '.config', 'recent.json'));
-  const names = files.listDir('').entries.filter((e) => e.kind === 'dir').map((e) => e.name);
+  const names = files.listDir('', 'documents').entries.filter((e) => e.kind === 'dir').map((e) => e.name);
   assert.deepEqual(names, ['inside-link', 'outside-link', 'real']);
-  assert.equal(files.listDir('inside-link').dir, fs.realpathSync(path.join(root, 'real')));
-  assert.throws(() => files.listDir('outside-link'), /outside the project folder/);
+  assert.equal(files.listDir('inside-link', 'documents').dir, fs.realpathSync(path.join(root, 'real')));
+  assert.throws(() => files.listDir('outside-link', 'documents'), /outside the project folder/);
 });

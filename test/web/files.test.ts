@@ -25,10 +25,10 @@ test('files named ..foo.json inside the project open, save and stay in the recen
   assert.equal(files.openFile('..foo.json').text, '{"a":1}');
   assert.equal(files.openFile(path.join(root, '..dir', 'x.json')).path, path.join(fs.realpathSync(root), '..dir', 'x.json'));
   assert.equal(files.saveFile('..new.json', '{}', { chosen: true }).path, path.join(fs.realpathSync(root), '..new.json'));
-  assert.equal(files.listDir('..dir').entries.length, 1);
+  assert.equal(files.listDir('..dir', 'documents').entries.length, 1);
   assert.deepEqual(files.recentFiles().map((f) => path.basename(f)).sort(), ['..foo.json', '..new.json', 'x.json']);
   assert.throws(() => files.openFile('../outside.json'), /outside the project folder/);
-  assert.throws(() => files.listDir('..'), /outside the project folder/);
+  assert.throws(() => files.listDir('..', 'documents'), /outside the project folder/);
   // The dataset rule uses the same test.
   const project = new Project(root);
   fs.mkdirSync(path.join(root, '..data'));
