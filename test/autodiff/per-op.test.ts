@@ -39,6 +39,8 @@ interface In {
   data: number[];
   /** false: a constant of the graph (Clip bounds, Pad value), no gradient. */
   grad?: boolean;
+  /** A graph input that takes no gradient (BatchNorm's statistics inputs). */
+  feed?: boolean;
   /** An int64 constant (Reshape's shape, Pad's pads). */
   int64?: boolean;
   /** Dimension 0 is the batch (declared as N, as the layers declare it). */
@@ -264,6 +266,29 @@ function cases(): Case[] {
     });
   }
   add({ op: 'ReduceMean', kind: 'ordinary', what: 'axis 1', inputs: [X([2, 3, 4], normal([2, 3, 4]))], attrs: { axes: ints([1]), keepdims: int(1) }, torch: 'x.mean(1, keepdim=True)' });
+  // BatchNormalization, once the table has a rule for it (the fused rule of issue 19): in training
+  // mode as the BatchNorm layer emits it (momentum 0, the statistics inputs fed, not constants),
+  // and in inference mode (a frozen BatchNorm: gradients pass through its running statistics).
+  const BN = 'BatchNormalization' as DiffOp;
+  if (BN in GRAD_RULES) {
+    const stats = (data: number[]): In[] => [{ name: 'mean', shape: [3], data: data.slice(0, 3), feed: true }, { name: 'var', shape: [3], data: data.slice(3), feed: true }];
+    for (const kind of KINDS3) {
+      // At zero every value of a channel is the same: the variance is 0 and σ = √ε, so steps of 1e-5.
+      const eps = kind === 'zero' ? 1e-5 : undefined;
+      for (const xs of [[4, 3, 2, 2], [4, 3]]) {
+        add({
+          op: BN, kind, what: `training mode, [${xs.slice(1)}]`, eps, attrs: { epsilon: float(1e-5), momentum: float(0), training_mode: int(1) }, outputs: 3,
+          inputs: [X(xs, gen(kind, xs)), W([3], [1.5, -0.5, 0.8], 'gamma'), W([3], [0.1, 0.2, -0.3], 'beta'), ...stats([0, 0, 0, 0, 0, 0])],
+          torch: 'F.batch_norm(x, None, None, gamma, beta, training=True, momentum=0.0, eps=1e-5)',
+        });
+      }
+      add({
+        op: BN, kind, what: 'inference mode (frozen)', attrs: { epsilon: float(1e-5) },
+        inputs: [X([2, 3, 2, 2], gen(kind, [2, 3, 2, 2])), W([3], [1.5, -0.5, 0.8], 'gamma'), W([3], [0.1, 0.2, -0.3], 'beta'), ...stats([0.2, -0.1, 0.4, 0.5, 1.2, 2.0])],
+        torch: 'F.batch_norm(x, mean, var, gamma, beta, training=False, eps=1e-5)',
+      });
+    }
+  }
   return out;
 }
 
@@ -286,7 +311,7 @@ function build(c: Case, yDims?: number[]): Built {
     else if (i.grad === false) names.push(g.constF(i.data, i.shape));
     else {
       names.push(g.input(i.name, 'float32', i.batched ? [BATCH, ...i.shape.slice(1)] : i.shape));
-      wrt.push(i.name);
+      if (!i.feed) wrt.push(i.name);
     }
   }
   const [y0] = g.opN(c.op, names, c.outputs ?? 1, c.attrs ?? {}, []);
@@ -346,7 +371,7 @@ if (haveTorch) {
     id: String(k),
     torch: c.torch,
     dy: (prepared[k] as { dy?: number[] }).dy ?? [],
-    inputs: c.inputs.map((i) => ({ name: i.name, shape: i.shape, data: i.int64 ? i.data : i.data.map((v) => Math.fround(v)), grad: !i.int64 && i.grad !== false, int64: !!i.int64 })),
+    inputs: c.inputs.map((i) => ({ name: i.name, shape: i.shape, data: i.int64 ? i.data : i.data.map((v) => Math.fround(v)), grad: !i.int64 && i.grad !== false && !i.feed, int64: !!i.int64 })),
   }));
   fs.writeFileSync(path.join(dir, 'cases.json'), JSON.stringify(jobs));
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'per_op_torch.py');
