@@ -2,7 +2,7 @@
 // and augmentation is off, each image's output of the frozen part is the same every epoch.
 // It is computed once, the first time the image is drawn (so the first epoch pays for the
 // backbone, the later ones only for the head), and kept in memory; training then runs the
-// head-only step (TrainingStep with `from`, lowerForward's LowerOptions) on those features.
+// head-only step (openStepRunner with `from`, lowerForward's LowerOptions) on those features.
 import { isAugmenting, toInput, type Normalization } from '../data/batches.ts';
 import type { CachedSplit } from '../data/cache.ts';
 import { lowerForward } from '../graph/compile.ts';

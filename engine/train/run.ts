@@ -24,7 +24,7 @@ import { MetricsWriter } from './metrics.ts';
 import { openRunner, ort } from './ort.ts';
 import { report, Scorer } from './scorer.ts';
 import { lrAt, scheduleSettings } from './schedule.ts';
-import { TrainingStep } from './step.ts';
+import { openStepRunner, type StepRunner } from './step.ts';
 import { featureCut, headProbs, openFeatures, type Features } from './features.ts';
 
 export class TrainingError extends Error {}
@@ -161,7 +161,7 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
   emit({ type: 'log', level: 'info', message: `reading ${scan.train.length + scan.val.length} images (${scan.classNames.length} classes)` });
   const data = await loadDataset(scan, { ...spec, resize: dataOpts.resize }, { cacheDir: dataOpts.cacheDir });
   let prefetch: Pick<Prefetcher, 'request' | 'take' | 'augmentState' | 'close'> | undefined;
-  let opened: TrainingStep | undefined;
+  let opened: StepRunner | undefined;
   let features: Features | undefined;
   try {
     const { train, val, stats } = data;
@@ -191,14 +191,14 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
 
     // Everything below the head frozen, no augmentation: the head trains on cached features (features.ts).
     const cut = featureCut(doc, train.count + val.count);
-    const step = await TrainingStep.create(doc, { device: req.device, threads: req.threads, from: cut ?? undefined });
+    const step = await openStepRunner(doc, { device: req.device, threads: req.threads, from: cut ?? undefined });
     opened = step;
     if (cut) {
       features = await openFeatures(doc, step.modelValues(), cut, { train, val }, [spec.channels, spec.height, spec.width], norm, step.device, req.threads);
       emit({ type: 'log', level: 'info', message: `everything up to ${cut} is frozen: its output is computed once per image and cached, and only the layers after it train` });
     }
     if (step.fallback) emit({ type: 'log', level: 'warn', message: step.fallback });
-    if (step.parallel) emit({ type: 'log', level: 'info', message: 'each batch is split in two halves trained at the same time on two threads (same result as one batch)' });
+    if (step.kind === 'sharded') emit({ type: 'log', level: 'info', message: 'each batch is split in two halves trained at the same time on two threads (same result as one batch)' });
     if (step.group > 1) emit({ type: 'log', level: 'info', message: `steps run up to ${step.group} at a time in one ONNX Runtime call (same result as one at a time)` });
     if (resumed) {
       for (const [k, v] of step.values) {
@@ -249,7 +249,7 @@ export async function runTraining(raw: TrainRequest, emit: (e: TrainEvent) => vo
     let epochsDone = ck?.epoch ?? 0;
     const watch = new LossWatch(settings.divergence?.lossSpike ?? 3, uniformLoss(step.graph.forward.loss, classes), ck?.lossWatch);
     // Batches are filled on their own thread, the next group while ONNX Runtime runs this one.
-    // A group is the steps one session run takes (step.group, TrainingStep.runGroup): batches
+    // A group is the steps one session run takes (step.group, StepRunner.runGroup): batches
     // of bs samples one after the other; the short last batch of an epoch is a group of its own.
     const G = step.group;
     prefetch = features?.source ?? new Prefetcher(prefetchSource(train, spec, norm, dataOpts.augment, settings.seed, bs * G, ck?.augmentRngState));
@@ -401,7 +401,7 @@ async function scoreSplit(scorer: Scorer, split: CachedSplit, classes: number, c
 
 const fmtList = (v: number[]): string => `[${v.map((x) => x.toFixed(4)).join(', ')}]`;
 
-function shapeOf(step: TrainingStep, name: string): number[] {
+function shapeOf(step: StepRunner, name: string): number[] {
   const f = step.graph.forward;
   return [...f.weights, ...f.states].find((w) => w.name === name)!.shape;
 }

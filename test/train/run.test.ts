@@ -87,7 +87,7 @@ test('--max-steps stops after K steps and still writes every output', async () =
 test('stop ends the run between steps, keeping the outputs', async () => {
   const { end, outDir } = await train({ epochs: 50, batchSize: 8 }, { stopAfter: 2 });
   assert.ok(end.type === 'done' && end.reason === 'stopped', JSON.stringify(end));
-  // Steps run in groups of up to 16 (one session run each, TrainingStep.runGroup): the stop lands
+  // Steps run in groups of up to 16 (one session run each, StepRunner.runGroup): the stop lands
   // between groups, within two of the request; the whole run would be 650 steps.
   assert.ok(end.type === 'done' && end.step >= 2 && end.step < 2 + 2 * 16, JSON.stringify(end));
   assert.ok(fs.existsSync(path.join(outDir, 'model.onnx')));
