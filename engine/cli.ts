@@ -16,7 +16,7 @@ import { inferShapes } from './graph/infer.ts';
 import { fmtShape } from './graph/layer.ts';
 import { DEVICES, type Device } from './train/ort.ts';
 import { collectImages, openModel, predictFiles, predictionsCsv } from './train/predictor.ts';
-import { checkMemory, checkNewRunFolder, documentOrThrow, imageSpec, loadDocument, MEMORY_FRACTION, memoryLimit } from './train/run.ts';
+import { checkMemory, checkNewRunFolder, documentOrThrow, imageSpec, loadDocument, MEMORY_FRACTION, memoryLimit } from './train/prepare.ts';
 import { estimateMemory, fmtBytes, formatMemory, memoryRefusal } from './graph/memory.ts';
 import { CompileError, lowerForward } from './graph/compile.ts';
 import { decodeModel } from './onnx/model.ts';
