@@ -26,7 +26,7 @@ import { importOnnxFile } from './session/onnx-import.ts';
 import { startValues, WeightsFileError } from './train/weights.ts';
 import { report } from './train/scorer.ts';
 import { loadCheckpoint } from './train/checkpoint.ts';
-import { startTraining } from './train/trainer.ts';
+import { startTraining } from './train/run-client.ts';
 import type { EpochEvent, TrainRequest } from './protocol.ts';
 import { finishRecord, newRunRecord, readRunRecord, writeRunRecord, type RunRecord } from './session/runs.ts';
 import { serve } from './web/server.ts';

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadCheckpoint } from '../train/checkpoint.ts';
 import { checkMemory, documentOrThrow } from '../train/prepare.ts';
-import { startTraining, type TrainingHandle } from '../train/trainer.ts';
+import { startTraining, type TrainingHandle } from '../train/run-client.ts';
 import { EngineError, type DoneEvent, type EpochEvent, type ServerEvent, type StartedEvent, type StepPoint, type TrainEvent, type TrainingStatus, type DeviceName, type TrainRequest } from '../protocol.ts';
 import { StepCoalescer } from './coalesce.ts';
 import { runName, type Project } from './project.ts';

@@ -6,7 +6,7 @@ import { dataSettings } from '../graph/document.ts';
 import { floatArray } from '../graph/memory.ts';
 import { Rng } from '../graph/rng.ts';
 import type { DivergedEvent, DoneEvent, EpochEvent, StepEvent, TrainEvent } from '../protocol.ts';
-import type { DataCursor, RunState } from './checkpoint.ts';
+import type { DataCursor } from './checkpoint.ts';
 import { DivergenceCheck, LossWatch, uniformLoss } from './divergence.ts';
 import type { RunOutputs } from './outputs.ts';
 import { TrainingError, type PreparedRun } from './prepare.ts';

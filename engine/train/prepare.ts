@@ -7,7 +7,7 @@ import path from 'node:path';
 import { channelStats, unitScale } from '../data/batches.ts';
 import { loadDataset, type CachedSplit, type LoadedDataset } from '../data/cache.ts';
 import { type ImageSpec } from '../data/decode.ts';
-import { scanImageFolder, type FolderScan } from '../data/scan.ts';
+import { scanImageFolder } from '../data/scan.ts';
 import { buildInferenceModel, type ModelMeta } from '../graph/compile.ts';
 import { dataSettings, nodeParams, parseDocument, type NetworkDocument, type TrainingSettings } from '../graph/document.ts';
 import { inputNormalization, isPlain } from '../graph/layers/input.ts';

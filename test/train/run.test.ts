@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { loadSplit, scanImageFolder } from '../../engine/data/image-folder.ts';
 import type { TrainEvent } from '../../engine/protocol.ts';
 import { readCheckpoint } from '../../engine/train/checkpoint.ts';
-import { startTraining } from '../../engine/train/trainer.ts';
+import { startTraining } from '../../engine/train/run-client.ts';
 import { sampleData, sampleProject, tempDir } from '../fixtures/sample.ts';
 
 const data = sampleData(30);
