@@ -112,7 +112,7 @@ export class FeatureCache {
 
 /**
  * The training batches from cached features, in the shape of the pixel Prefetcher (prefetch.ts)
- * that run.ts uses: request(start, n, order) then take().
+ * that the epoch loop (loop.ts) uses: request(start, n, order) then take().
  */
 export class FeatureSource {
   private order: number[] = [];
