@@ -10,7 +10,7 @@ import { loadDataset } from '../engine/data/cache.ts';
 import { FASHION_MNIST_CLASSES, importIdx } from '../engine/data/idx.ts';
 import { scanImageFolder } from '../engine/data/scan.ts';
 import { parseDocument } from '../engine/graph/document.ts';
-import { TrainingStep } from '../engine/train/step.ts';
+import { openStepRunner } from '../engine/train/step.ts';
 
 const dir = process.argv[2] ?? '.cache/fashion-mnist/train';
 if (!fs.existsSync(dir)) {
@@ -69,7 +69,7 @@ for (const example of ['lenet5', 'mlp']) {
   const r = parseDocument(fs.readFileSync(`examples/${example}.json`, 'utf8'));
   if (!r.ok) throw new Error(`examples/${example}.json does not load`);
   const doc = { ...r.doc, training: { ...r.doc.training, batchSize: 64 } };
-  const step = await TrainingStep.create(doc);
+  const step = await openStepRunner(doc);
   const x = new Float32Array(64 * 784).map((_, i) => (i % 255) / 255);
   const y = BigInt64Array.from({ length: 64 }, (_, i) => BigInt(i % 10));
   for (let i = 0; i < 3; i++) await step.run(x, y, 64, 0.01);

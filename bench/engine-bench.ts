@@ -9,7 +9,7 @@ import { freezeUpTo, headDense } from '../engine/graph/finetune.ts';
 import { Rng } from '../engine/graph/rng.ts';
 import { encodeModel } from '../engine/onnx/model.ts';
 import { openRunner } from '../engine/train/ort.ts';
-import { TrainingStep } from '../engine/train/step.ts';
+import { openStepRunner } from '../engine/train/step.ts';
 import { benchNet, benchPlan, inferBatch } from './nets.ts';
 
 export async function timedWindows(step: () => Promise<void>, samplesPerCall: number, windows = 7, windowS = 1, warmupS = 1) {
@@ -56,7 +56,7 @@ async function main() {
   // there, no optimizer state), as fine-tuning a backbone does.
   for (const phase of phases.filter((p) => p !== 'infer')) {
     const d = phase === 'head' ? freezeUpTo(doc, upstreamOfHead(doc)) : doc;
-    const step = await TrainingStep.create(d, { threads });
+    const step = await openStepRunner(d, { threads });
     // As training runs them: step.group steps per call (one looped session run, or one run each).
     const G = step.group;
     const lrs = new Array<number>(G).fill(0.01);

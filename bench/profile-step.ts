@@ -30,8 +30,8 @@ const group = whole ? Number(flag('group', '1')) : 1;
 
 const doc = benchNet(net);
 doc.training = { ...doc.training, optimizer: 'sgd', lr: 0.01, momentum: 0.9, nesterov: false, weightDecay: 0 };
-// As the step builds it: blocked convolutions where this CPU has them (NETWRIGHT_NCHWC=0: none).
-const nchwc = await nchwcBlockSize();
+// As the step builds it (step.ts, openStepRunner): blocked convolutions where this CPU has them (NETWRIGHT_NCHWC=0: none).
+const nchwc = process.env.NETWRIGHT_NCHWC === '0' ? 0 : await nchwcBlockSize();
 const graph = whole ? buildTrainingGraph(doc, { nchwc }) : buildTrainingGraph(doc, { gradients: true, optimizer: 'none', shardScale: true, nchwc });
 const rng = new Rng(1);
 const inputParams = doc.nodes.find((d) => d.type === 'Input')!.params;

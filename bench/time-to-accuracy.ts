@@ -9,7 +9,7 @@ import { Rng } from '../engine/graph/rng.ts';
 import { encodeModel } from '../engine/onnx/model.ts';
 import { openRunner, ort } from '../engine/train/ort.ts';
 import { Scorer, report } from '../engine/train/scorer.ts';
-import { TrainingStep } from '../engine/train/step.ts';
+import { openStepRunner } from '../engine/train/step.ts';
 
 const F = '/usr/share/datasets/fashion-mnist';
 const target = Number(process.argv[2] ?? 0.85);
@@ -25,7 +25,7 @@ const xte = readIdx(`${F}/t10k-images-idx3-ubyte.gz`).data;
 const yte = readIdx(`${F}/t10k-labels-idx1-ubyte.gz`).data;
 const n = ytr.length;
 
-const step = await TrainingStep.create(doc);
+const step = await openStepRunner(doc);
 const evalModel = await openRunner(encodeModel(buildInferenceModel(doc, 'inputs', { classNames: [] })));
 const scorer = new Scorer(evalModel.runner, [1, 28, 28], 10, () => {
   const feeds: Record<string, ort.Tensor> = {};

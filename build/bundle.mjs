@@ -14,7 +14,7 @@ export async function bundle(dir = out) {
   await Promise.all([
     build({ ...common, entryPoints: ['electron/main.ts'], outfile: path.join(dir, 'electron', 'main.cjs'), format: 'cjs', external: ['electron'] }),
     build({ ...common, entryPoints: ['electron/preload.ts'], outfile: path.join(dir, 'electron', 'preload.cjs'), format: 'cjs', external: ['electron'] }),
-    ...['electron-host', 'train/worker', 'data/decode-worker', 'data/prefetch-worker', 'train/replica-worker', 'session/job-worker'].map((entry) =>
+    ...['electron-host', 'train/run-worker', 'data/decode-worker', 'data/prefetch-worker', 'train/replica-worker', 'session/job-worker'].map((entry) =>
       build({
         ...common,
         entryPoints: [`engine/${entry}.ts`],

@@ -12,7 +12,7 @@ import { Project } from './session/project.ts';
 import { listRuns, readCurves, renameRun } from './session/runs.ts';
 import { TrainingSession } from './session/training.ts';
 import { probeDevices } from './train/devices.ts';
-import { memoryLimit } from './train/run.ts';
+import { memoryLimit } from './train/prepare.ts';
 import { FileAccess } from './web/files.ts';
 import { DocumentBackup } from './session/backup.ts';
 

@@ -2,7 +2,7 @@
 // the slope with what autodiff says (central differences, as JAX's check_vjp does).
 import type { NetworkDocument } from '../graph/document.ts';
 import { Rng } from '../graph/rng.ts';
-import { TrainingStep } from '../train/step.ts';
+import { openStepRunner } from '../train/step.ts';
 
 export interface GradCheckRow {
   param: string;
@@ -27,7 +27,7 @@ export interface GradCheckInput {
 
 export async function gradientCheck(doc: NetworkDocument, inp: GradCheckInput): Promise<GradCheckRow[]> {
   // From a fresh initialization (or `values`): an imported model's weights file is not needed to check gradients.
-  const step = await TrainingStep.create({ ...doc, weights: undefined }, { gradients: true, optimizer: 'none', seed: inp.seed ?? 1, threads: 1 });
+  const step = await openStepRunner({ ...doc, weights: undefined }, { gradients: true, optimizer: 'none', seed: inp.seed ?? 1, threads: 1 });
   try {
     if (inp.values) for (const [k, v] of inp.values) if (step.values.has(k)) step.values.set(k, Float32Array.from(v));
     const rng = new Rng((inp.seed ?? 1) + 1);

@@ -10,7 +10,7 @@ import { scanImageFolder } from '../data/scan.ts';
 import { dataSettings } from '../graph/document.ts';
 import type { NetworkDocument } from '../graph/document.ts';
 import { EngineError, type AugmentPreviewResult, type DatasetReportResult, type ImagesResult } from '../protocol.ts';
-import { documentOrThrow, imageSpec } from '../train/run.ts';
+import { documentOrThrow, imageSpec } from '../train/prepare.ts';
 import { pngDataUrl } from './predict.ts';
 import type { Project } from './project.ts';
 

@@ -5,7 +5,7 @@ import { gradientCheck } from '../autodiff/gradcheck.ts';
 import { dataSettings } from '../graph/document.ts';
 import { Rng } from '../graph/rng.ts';
 import { EngineError, type GradCheckResult } from '../protocol.ts';
-import { documentOrThrow, imageSpec } from '../train/run.ts';
+import { documentOrThrow, imageSpec } from '../train/prepare.ts';
 import type { Project } from './project.ts';
 
 const BATCH = 4;

@@ -9,7 +9,7 @@ import { inferShapes } from '../graph/infer.ts';
 import { decodeModel, encodeModel } from '../onnx/model.ts';
 import { EngineError, type PredictResult } from '../protocol.ts';
 import { openSession, ort } from '../train/ort.ts';
-import { imageSpec } from '../train/run.ts';
+import { imageSpec } from '../train/prepare.ts';
 import type { Project } from './project.ts';
 import { runModel } from './run-model.ts';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { scanImageFolder, loadSplit, type LoadedSplit } from '../data/image-folder.ts';
 import { dataSettings, type NetworkDocument } from '../graph/document.ts';
 import { EngineError } from '../protocol.ts';
-import { documentOrThrow, imageSpec } from '../train/run.ts';
+import { documentOrThrow, imageSpec } from '../train/prepare.ts';
 import type { Project } from './project.ts';
 import { readRunRecord, type RunRecord } from './runs.ts';
 

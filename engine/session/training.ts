@@ -4,8 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadCheckpoint } from '../train/checkpoint.ts';
-import { checkMemory, documentOrThrow } from '../train/run.ts';
-import { startTraining, type TrainingHandle } from '../train/trainer.ts';
+import { checkMemory, documentOrThrow } from '../train/prepare.ts';
+import { startTraining, type TrainingHandle } from '../train/run-client.ts';
 import { EngineError, type DoneEvent, type EpochEvent, type ServerEvent, type StartedEvent, type StepPoint, type TrainingStatus, type MethodParams } from '../protocol.ts';
 import type { TrainEvent, TrainRequest } from '../train/messages.ts';
 import { StepCoalescer } from './coalesce.ts';

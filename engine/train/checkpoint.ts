@@ -52,6 +52,20 @@ export interface CheckpointHeader {
   tensors: { name: string; length: number }[];
 }
 
+/**
+ * A run's state between two steps (train/loop.ts): what the epoch loop reads and advances, and
+ * what a checkpoint's header holds, so a resume is: load the state, run the loop.
+ */
+export type RunState = Omit<CheckpointHeader, 'tensors'>;
+
+/** The header of a state in its one field order (save -> load -> save is identical). */
+export function runHeader(s: RunState): RunState {
+  return {
+    step: s.step, epoch: s.epoch, t: s.t, lrHorizon: s.lrHorizon, rngState: s.rngState, augmentRngState: s.augmentRngState,
+    cursor: s.cursor, epochSums: s.epochSums, lossWatch: s.lossWatch, metrics: s.metrics, best: s.best, classNames: s.classNames, norm: s.norm, dataDir: s.dataDir, doc: s.doc,
+  };
+}
+
 export interface Checkpoint {
   header: CheckpointHeader;
   values: Map<string, Float32Array>;

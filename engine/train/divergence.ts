@@ -54,3 +54,35 @@ export function nonFinite(values: Map<string, Float32Array>): { name: string; in
 export function diverged(step: number, reason: DivergedEvent['reason'], value: number, message: string): DivergedEvent {
   return { type: 'diverged', step, reason, value: Number.isFinite(value) ? value : null, message, hint: HINT };
 }
+
+/**
+ * The run's one divergence check, after each step group and at every epoch end, stop and
+ * checkpoint (`boundary`): each step's loss (LossWatch), then every carried value. Values are
+ * read every 16 steps or so (a pass in JavaScript: 0.1 ms for LeNet-5's 123k values, 0.7 ms for
+ * the small CNN's 842k, a few % of their steps) and at each boundary; a value that is not finite
+ * makes the next loss not finite, which is checked every step.
+ */
+export class DivergenceCheck {
+  private unchecked = 0;
+  constructor(readonly watch: LossWatch) {}
+
+  /**
+   * `losses`: the group's, steps before+1, before+2, ...; `passed` counts the steps before the
+   * first that failed (all when none did), `diverged` says why the run stops, or is null.
+   */
+  check(before: number, losses: number[], values: Map<string, Float32Array>, boundary: boolean): { passed: number; diverged: DivergedEvent | null } {
+    for (const [i, loss] of losses.entries()) {
+      const d = this.watch.check(before + i + 1, loss);
+      if (d) return { passed: i, diverged: d };
+    }
+    const step = before + losses.length;
+    this.unchecked += losses.length;
+    const periodic = this.unchecked >= 16;
+    if (periodic) this.unchecked = 0;
+    if (periodic || boundary) {
+      const bad = nonFinite(values);
+      if (bad) return { passed: losses.length, diverged: diverged(step, 'non-finite-parameters', bad.value, `${bad.name}[${bad.index}] became ${bad.value} ${periodic ? 'by' : 'at'} step ${step}`) };
+    }
+    return { passed: losses.length, diverged: null };
+  }
+}

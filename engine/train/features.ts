@@ -2,7 +2,7 @@
 // and augmentation is off, each image's output of the frozen part is the same every epoch.
 // It is computed once, the first time the image is drawn (so the first epoch pays for the
 // backbone, the later ones only for the head), and kept in memory; training then runs the
-// head-only step (TrainingStep with `from`, lowerForward's LowerOptions) on those features.
+// head-only step (openStepRunner with `from`, lowerForward's LowerOptions) on those features.
 import { isAugmenting, toInput, type Normalization } from '../data/batches.ts';
 import type { CachedSplit } from '../data/cache.ts';
 import { lowerForward } from '../graph/compile.ts';
@@ -112,7 +112,7 @@ export class FeatureCache {
 
 /**
  * The training batches from cached features, in the shape of the pixel Prefetcher (prefetch.ts)
- * that run.ts uses: request(start, n, order) then take().
+ * that the epoch loop (loop.ts) uses: request(start, n, order) then take().
  */
 export class FeatureSource {
   private order: number[] = [];

@@ -148,11 +148,11 @@ let blockSize: Promise<number> | undefined;
 /**
  * The channel block of ONNX Runtime's NCHWc kernels on this CPU (16 with AVX-512, 8 with
  * AVX2), read off what its ReorderInput makes of 4 channels; 0 where those kernels are
- * missing (other CPUs, other builds). NETWRIGHT_NCHWC=0 turns them off (for comparisons).
+ * missing (other CPUs, other builds). (NETWRIGHT_NCHWC=0 turns them off in a training step:
+ * step.ts, openStepRunner.)
  */
 export function nchwcBlockSize(): Promise<number> {
   blockSize ??= (async () => {
-    if (process.env.NETWRIGHT_NCHWC === '0') return 0;
     try {
       const g = new GraphBuilder();
       const x = g.input('x', 'float32', [1, 4, 1, 1]);

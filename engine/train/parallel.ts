@@ -266,7 +266,7 @@ export class ParallelStep {
 
   /**
    * One optimizer step on n samples: the first ⌈n/2⌉ here, the rest on the replica, then the
-   * update. New values replace those in `values`; like TrainingStep.run, the arrays handed out
+   * update. New values replace those in `values`; like a StepRunner (step.ts), the arrays handed out
    * are reused two steps later.
    */
   async run(values: Map<string, Float32Array>, x: Float32Array, labels: BigInt64Array, n: number, scalars: Record<string, number>, masks: Record<string, ort.Tensor>): Promise<{ loss: number; correct: number }> {

@@ -9,7 +9,7 @@ import { parseDocument, type NetworkDocument } from '../../engine/graph/document
 import { inferShapes } from '../../engine/graph/infer.ts';
 import { decodeModel, encodeModel } from '../../engine/onnx/model.ts';
 import { nchwcBlockSize } from '../../engine/train/ort.ts';
-import { TrainingStep } from '../../engine/train/step.ts';
+import { openStepRunner } from '../../engine/train/step.ts';
 import { batchFor } from '../fixtures/batch.ts';
 import { blockedNet, narrowWide } from '../fixtures/nets.ts';
 
@@ -71,8 +71,8 @@ for (const [name, make] of Object.entries({ 'small-cnn': () => example('small-cn
     // Over 16 samples for narrow-wide: two blocks of them (padded), as well as two of filters.
     const n = name === 'narrow-wide' ? 21 : 5;
     const { x, labels } = batchFor(a.shapes.get(a.inputId!)!, n, a.shapes.get(a.outputId!)![0]);
-    const plain = await TrainingStep.create(doc, { gradients: true, optimizer: 'none', seed: 3, threads: 1, blocked: false });
-    const blocked = await TrainingStep.create(doc, { gradients: true, optimizer: 'none', seed: 3, threads: 1 });
+    const plain = await openStepRunner(doc, { gradients: true, optimizer: 'none', seed: 3, threads: 1, blocked: false });
+    const blocked = await openStepRunner(doc, { gradients: true, optimizer: 'none', seed: 3, threads: 1 });
     assert.ok(blocked.graph.model.graph.nodes.some((q) => q.domain === NCHWC_DOMAIN), 'the step uses blocked convolutions');
     assert.ok(!plain.graph.model.graph.nodes.some((q) => q.domain));
     const p = await plain.evaluate(x, labels, n);

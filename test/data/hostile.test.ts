@@ -12,7 +12,7 @@ import { decodeImage } from '../../engine/data/decode.ts';
 import { scanImageFolder } from '../../engine/data/scan.ts';
 import { decodeModel } from '../../engine/onnx/model.ts';
 import { openModel } from '../../engine/train/predictor.ts';
-import { startTraining } from '../../engine/train/trainer.ts';
+import { startTraining } from '../../engine/train/run-client.ts';
 import { sampleProject } from '../fixtures/sample.ts';
 import { tempDir as makeTempDir } from '../fixtures/temp.ts';
 import { bmp24 } from '../fixtures/bmp.ts';

@@ -19,7 +19,7 @@ const built = spawnSync(process.execPath, ['build/bundle.mjs', dist], { encoding
 
 test('build/bundle.mjs writes the main, preload, engine and worker bundles', () => {
   assert.equal(built.status, 0, built.stderr);
-  for (const f of ['electron/main.cjs', 'electron/preload.cjs', 'engine/electron-host.mjs', 'engine/worker.mjs', 'engine/decode-worker.mjs', 'engine/prefetch-worker.mjs', 'engine/replica-worker.mjs', 'engine/job-worker.mjs']) assert.ok(fs.existsSync(path.join(dist, f)), f);
+  for (const f of ['electron/main.cjs', 'electron/preload.cjs', 'engine/electron-host.mjs', 'engine/run-worker.mjs', 'engine/decode-worker.mjs', 'engine/prefetch-worker.mjs', 'engine/replica-worker.mjs', 'engine/job-worker.mjs']) assert.ok(fs.existsSync(path.join(dist, f)), f);
   const preload = fs.readFileSync(path.join(dist, 'electron/preload.cjs'), 'utf8');
   // A sandboxed preload may require only electron: everything else must be bundled in.
   const requires = [...preload.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
@@ -71,7 +71,7 @@ test('the engine process bundle answers over its port, and survives malformed me
 });
 
 test('the bundled training worker trains', async () => {
-  const w = new Worker(new URL(`file://${path.join(dist, 'engine/worker.mjs')}`));
+  const w = new Worker(new URL(`file://${path.join(dist, 'engine/run-worker.mjs')}`));
   const events: { type: string; reason?: string; message?: string }[] = [];
   const done = new Promise<void>((resolve) => w.on('exit', () => resolve()));
   w.on('message', (e) => events.push(e));

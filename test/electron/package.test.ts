@@ -33,7 +33,7 @@ test('electron-builder packs the bundles, unpacks only this platform\'s native b
   const resources = path.join(tmp, 'out', 'linux-unpacked', 'resources');
   const asar = require('@electron/asar');
   const packed: string[] = asar.listPackage(path.join(resources, 'app.asar'));
-  for (const f of ['/dist/electron/main.cjs', '/dist/electron/preload.cjs', '/dist/engine/electron-host.mjs', '/dist/engine/worker.mjs', '/dist/renderer/index.html', '/package.json']) assert.ok(packed.includes(f), f);
+  for (const f of ['/dist/electron/main.cjs', '/dist/electron/preload.cjs', '/dist/engine/electron-host.mjs', '/dist/engine/run-worker.mjs', '/dist/renderer/index.html', '/package.json']) assert.ok(packed.includes(f), f);
   assert.ok(!packed.some((f) => f.endsWith('.map') || f.startsWith('/.cache') || f.startsWith('/runs') || f.startsWith('/test') || f.startsWith('/node_modules/typescript')), 'no source maps, caches, runs, tests or compilers');
   const unpacked = (spawnSync('find', [path.join(resources, 'app.asar.unpacked'), '-type', 'f'], { encoding: 'utf8' }).stdout.trim().split('\n')).map((f) => path.relative(resources, f));
   const natives = unpacked.filter((f) => /\.(node|so(\.\d+)*|dll|dylib)$/.test(f));

@@ -11,7 +11,7 @@ import { lowerForward } from '../../engine/graph/compile.ts';
 import { decodeModel } from '../../engine/onnx/model.ts';
 import { decodeSafetensors, encodeSafetensors } from '../../engine/onnx/safetensors.ts';
 import { importOnnxFile } from '../../engine/session/onnx-import.ts';
-import { startTraining } from '../../engine/train/trainer.ts';
+import { startTraining } from '../../engine/train/run-client.ts';
 import { startValues } from '../../engine/train/weights.ts';
 import { tempDir } from '../fixtures/temp.ts';
 import { torchModels, torchSkip } from './import-helpers.ts';

@@ -16,7 +16,7 @@ import { importIdx, readIdx } from '../../engine/data/idx.ts';
 import { freezeUpTo, replaceHead } from '../../engine/graph/finetune.ts';
 import type { NetworkDocument } from '../../engine/graph/document.ts';
 import { importOnnxFile } from '../../engine/session/onnx-import.ts';
-import { startTraining } from '../../engine/train/trainer.ts';
+import { startTraining } from '../../engine/train/run-client.ts';
 import { tempDir } from '../fixtures/temp.ts';
 
 const PYTHON = '/usr/bin/python3';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { NetworkDocument } from '../../engine/graph/document.ts';
-import { TrainingStep } from '../../engine/train/step.ts';
+import { openStepRunner } from '../../engine/train/step.ts';
 import { batchFor } from '../fixtures/batch.ts';
 import { chain, net } from '../fixtures/nets.ts';
 import { Rng } from '../../engine/graph/rng.ts';
@@ -26,7 +26,7 @@ async function kinkCheck(layer: [string, Record<string, number | string | boolea
     ['fc', 'Dense', { units: 3 }],
     ['out', 'Output', { loss: 'cross_entropy' }],
   ], chain(['in', 'c1', 'k', 'c2', 'f', 'fc', 'out']));
-  const step = await TrainingStep.create(doc, { gradients: true, optimizer: 'none', seed: 5, threads: 1 });
+  const step = await openStepRunner(doc, { gradients: true, optimizer: 'none', seed: 5, threads: 1 });
   step.values.get('c1.W')!.set([6, 12, -6]);
   step.values.get('c1.B')!.set([0, -3, 6]);
   setup(step.values);

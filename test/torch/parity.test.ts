@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import type { NetworkDocument } from '../../engine/graph/document.ts';
 import { inferShapes } from '../../engine/graph/infer.ts';
 import { Rng } from '../../engine/graph/rng.ts';
-import { TrainingStep } from '../../engine/train/step.ts';
+import { openStepRunner } from '../../engine/train/step.ts';
 import { batchFor } from '../fixtures/batch.ts';
 import { ALL_NETS, branchNet, chain, convNet, invertedResidualNet, net } from '../fixtures/nets.ts';
 import { relErr, runTorch, torchAvailable } from './torch.ts';
@@ -29,7 +29,7 @@ for (const [name, make] of Object.entries(cases)) {
   test(`gradients match PyTorch: ${name}`, { skip }, async () => {
     const doc = make();
     const { x, labels, n } = setup(doc);
-    const step = await TrainingStep.create(doc, { gradients: true, optimizer: 'none', seed: 11, threads: 1 });
+    const step = await openStepRunner(doc, { gradients: true, optimizer: 'none', seed: 11, threads: 1 });
     const masks = step.masks(n, new Rng(2));
     const values = new Map(step.values);
     const ours = await step.evaluate(x, labels, n, masks);
@@ -60,7 +60,7 @@ for (const o of optimizers) {
     const base = convNet();
     const doc: NetworkDocument = { ...base, training: { ...base.training, ...o, lr: 0.05 } };
     const { x, labels, n } = setup(doc);
-    const step = await TrainingStep.create(doc, { seed: 3, threads: 1 });
+    const step = await openStepRunner(doc, { seed: 3, threads: 1 });
     const values = copy(step.values);
     for (let i = 0; i < 3; i++) await step.run(x, labels, n, doc.training.lr);
     const ref = runTorch({ doc, forward: step.graph.forward, values, x, labels, n, masks: {}, optimizer: { ...doc.training, steps: 3 } });
@@ -78,7 +78,7 @@ for (const o of optimizers) {
 for (const [name, make] of [['conv', convNet], ['inverted-residual', invertedResidualNet]] as const) test(`BatchNorm running statistics match PyTorch after one step: ${name}`, { skip }, async () => {
   const doc = make();
   const { x, labels, n } = setup(doc);
-  const step = await TrainingStep.create(doc, { seed: 4, threads: 1 });
+  const step = await openStepRunner(doc, { seed: 4, threads: 1 });
   // The block's input is BatchNorm bn0: with beta at 0 it has mean 0 and so has the 1x1 expand
   // after it, leaving bn1's running mean float noise. Betas as after some training instead.
   for (const [k, v] of step.values) if (k.endsWith('.beta')) v.forEach((_, i) => (v[i] = 0.1 * ((i % 3) - 1) + 0.05));
@@ -96,7 +96,7 @@ test('the inverted residual (depthwise conv, BatchNorm, ReLU6) trains like PyTor
   const base = invertedResidualNet();
   const doc: NetworkDocument = { ...base, training: { ...base.training, optimizer: 'sgd', momentum: 0.9, nesterov: false, weightDecay: 1e-4, lr: 0.1 } };
   const { x, labels, n } = setup(doc);
-  const step = await TrainingStep.create(doc, { seed: 3, threads: 1 });
+  const step = await openStepRunner(doc, { seed: 3, threads: 1 });
   const values = copy(step.values);
   for (let i = 0; i < 3; i++) await step.run(x, labels, n, doc.training.lr);
   const ref = runTorch({ doc, forward: step.graph.forward, values, x, labels, n, masks: {}, optimizer: { ...doc.training, steps: 3 } });
@@ -126,7 +126,7 @@ test('max pooling that tiles its input routes gradients to the first max on ties
     ['fc', 'Dense', { units: 3 }],
     ['out', 'Output', { loss: 'cross_entropy' }],
   ], chain(['in', 'c1', 'p1', 'c2', 'r2', 'p2', 'f', 'fc', 'out']));
-  const step = await TrainingStep.create(doc, { gradients: true, optimizer: 'none', seed: 5, threads: 1 });
+  const step = await openStepRunner(doc, { gradients: true, optimizer: 'none', seed: 5, threads: 1 });
   assert.ok(step.graph.model.graph.nodes.filter((n) => n.op === 'MaxPool').every((n) => n.outputs.length === 1), 'tiling pools have no Indices output');
   const n = 5;
   const { labels } = batchFor([1, 8, 12], n, 3);

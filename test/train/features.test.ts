@@ -10,7 +10,7 @@ import { decodeModel } from '../../engine/onnx/model.ts';
 import { freezeUpTo } from '../../engine/graph/finetune.ts';
 import { featureCut } from '../../engine/train/features.ts';
 import type { TrainEvent } from '../../engine/train/messages.ts';
-import { startTraining } from '../../engine/train/trainer.ts';
+import { startTraining } from '../../engine/train/run-client.ts';
 import { sampleData, sampleProject, tempDir } from '../fixtures/sample.ts';
 
 const data = sampleData(20);

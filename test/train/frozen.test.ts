@@ -11,7 +11,7 @@ import { inferShapes } from '../../engine/graph/infer.ts';
 import { Rng } from '../../engine/graph/rng.ts';
 import { encodeModel } from '../../engine/onnx/model.ts';
 import { ort } from '../../engine/train/ort.ts';
-import { TrainingStep } from '../../engine/train/step.ts';
+import { openStepRunner, type StepRunner } from '../../engine/train/step.ts';
 import { convNet, poolNet } from '../fixtures/nets.ts';
 
 const gradNodes = (doc: NetworkDocument, o = {}) => buildTrainingGraph(doc, o).model.graph.nodes.filter((n) => n.name?.startsWith('grad/'));
@@ -52,14 +52,14 @@ test('frozen weights get no gradient, no optimizer state and no update; the back
   assert.throws(() => buildTrainingGraph(freezeUpTo(all, 'fc')), /nothing to train/);
 });
 
-function batch(step: TrainingStep, n: number, seed: number) {
+function batch(step: StepRunner, n: number, seed: number) {
   const rng = new Rng(seed);
   const per = step.inputShape.reduce((a, b) => a * b, 1);
   return { x: Float32Array.from({ length: n * per }, () => rng.next() * 2 - 1), y: BigInt64Array.from({ length: n }, () => BigInt(rng.int(3))) };
 }
 
 async function trainFew(doc: NetworkDocument, opts: { group?: number; shards?: 1 | 2 }) {
-  const step = await TrainingStep.create(doc, { threads: 2, seed: 5, blocked: false, ...opts });
+  const step = await openStepRunner(doc, { threads: 2, seed: 5, blocked: false, ...opts });
   try {
     const before = new Map([...step.values].map(([k, v]) => [k, v.slice()]));
     const n = doc.training.batchSize;
@@ -73,7 +73,7 @@ async function trainFew(doc: NetworkDocument, opts: { group?: number; shards?: 1
       for (const r of await step.runGroup(x, y, k, n, Array(k).fill(0.05), step.masks(n, new Rng(i), k))) losses.push(r.loss);
     }
     const after = new Map([...step.values].map(([k, v]) => [k, v.slice()]));
-    return { before, after, losses, graph: step.graph, parallel: !!step.parallel, group: step.group };
+    return { before, after, losses, graph: step.graph, parallel: step.kind === 'sharded', group: step.group };
   } finally {
     await step.release();
   }
@@ -110,7 +110,7 @@ test('the three step kinds train a frozen net alike', async () => {
 test('a frozen BatchNorm uses its running statistics: the training loss equals the inference model loss', async () => {
   // bn frozen with a trainable conv above it (primitive ops, gradients pass) and with c1 frozen too (fused).
   for (const doc of [setFrozen(convNet(), 'bn', true), freezeUpTo(convNet(), 'bn')]) {
-    const step = await TrainingStep.create(doc, { threads: 1, seed: 2, optimizer: 'none', gradients: true, blocked: false });
+    const step = await openStepRunner(doc, { threads: 1, seed: 2, optimizer: 'none', gradients: true, blocked: false });
     try {
       const rng = new Rng(9);
       for (const k of ['bn.running_mean', 'bn.running_var', 'bn.gamma', 'bn.beta']) {

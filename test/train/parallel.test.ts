@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import type { NetworkDocument, TrainingSettings } from '../../engine/graph/document.ts';
 import { parseDocument } from '../../engine/graph/document.ts';
 import { Rng } from '../../engine/graph/rng.ts';
-import { TrainingStep } from '../../engine/train/step.ts';
+import { openStepRunner, type StepRunner } from '../../engine/train/step.ts';
 import { chain, convNet, net } from '../fixtures/nets.ts';
 
 const dropNet = (training: Partial<TrainingSettings> = {}) =>
@@ -32,10 +32,10 @@ function batch(n: number, per: number, seed: number) {
 
 /** Runs the same steps through a single-session step and a sharded one. */
 async function both(doc: NetworkDocument, sizes: number[]) {
-  const single = await TrainingStep.create(doc, { shards: 1, threads: 1, seed: 5 });
-  const sharded = await TrainingStep.create(doc, { shards: 2, threads: 2, seed: 5 });
+  const single = await openStepRunner(doc, { shards: 1, threads: 1, seed: 5 });
+  const sharded = await openStepRunner(doc, { shards: 2, threads: 2, seed: 5 });
   try {
-    assert.ok(sharded.parallel && !single.parallel);
+    assert.ok(sharded.kind === 'sharded' && single.kind !== 'sharded');
     const per = single.inputShape.reduce((a, b) => a * b, 1);
     const losses: [number, number][] = [];
     for (const [i, n] of sizes.entries()) {
@@ -75,8 +75,8 @@ for (const opt of [
 
 test('the sharded step is deterministic and adopts values set from outside', async () => {
   const doc = dropNet({ optimizer: 'adam' });
-  const a = await TrainingStep.create(doc, { shards: 2, threads: 2, seed: 9 });
-  const b = await TrainingStep.create(doc, { shards: 2, threads: 2, seed: 1 });
+  const a = await openStepRunner(doc, { shards: 2, threads: 2, seed: 9 });
+  const b = await openStepRunner(doc, { shards: 2, threads: 2, seed: 1 });
   try {
     // b starts elsewhere; given a's values (as a resume does), it must follow a exactly.
     for (const [k, v] of a.values) b.values.set(k, Float32Array.from(v));
@@ -103,24 +103,24 @@ test('shards are used for conv nets on two or more threads, not for dense-only n
     return r.doc;
   };
   const shardsOf = async (doc: NetworkDocument, threads: number) => {
-    const s = await TrainingStep.create(doc, { threads });
+    const s = await openStepRunner(doc, { threads });
     await s.release();
-    return s.parallel ? 2 : 1;
+    return s.kind === 'sharded' ? 2 : 1;
   };
   assert.equal(await shardsOf(load('lenet5'), 2), 2);
   assert.equal(await shardsOf(load('lenet5'), 1), 1);
   assert.equal(await shardsOf(load('mlp'), 2), 1);
   assert.equal(await shardsOf(convNet(), 2), 1);
-  await assert.rejects(TrainingStep.create(convNet(), { shards: 2, threads: 2 }), /running statistics/);
+  await assert.rejects(openStepRunner(convNet(), { shards: 2, threads: 2 }), /running statistics/);
 });
 
 test('a step started while the replica thread is still between "ready" and its wait is not lost', { timeout: 20_000 }, async () => {
   // The replica thread pauses right after saying ready, so the first step is signalled before
   // it starts waiting: it must still see that step (it once read the count too late and hung).
   process.env.NETWRIGHT_REPLICA_PAUSE_MS = '300';
-  let step: TrainingStep;
+  let step: StepRunner;
   try {
-    step = await TrainingStep.create(dropNet(), { shards: 2, threads: 2, seed: 3 });
+    step = await openStepRunner(dropNet(), { shards: 2, threads: 2, seed: 3 });
   } finally {
     delete process.env.NETWRIGHT_REPLICA_PAUSE_MS;
   }

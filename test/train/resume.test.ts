@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import type { NetworkDocument } from '../../engine/graph/document.ts';
 import type { TrainEvent, TrainRequest } from '../../engine/train/messages.ts';
 import { encodeCheckpoint, loadCheckpoint, readCheckpoint } from '../../engine/train/checkpoint.ts';
-import { startTraining } from '../../engine/train/trainer.ts';
+import { startTraining } from '../../engine/train/run-client.ts';
 import { sampleData, sampleProject, tempDir } from '../fixtures/sample.ts';
 
 const data = sampleData(20);

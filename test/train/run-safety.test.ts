@@ -13,7 +13,7 @@ import type { TrainEvent, TrainRequest } from '../../engine/train/messages.ts';
 import { decodeModel } from '../../engine/onnx/model.ts';
 import { readCheckpoint } from '../../engine/train/checkpoint.ts';
 import { runTraining } from '../../engine/train/run.ts';
-import { startTraining } from '../../engine/train/trainer.ts';
+import { startTraining } from '../../engine/train/run-client.ts';
 import { sampleData, sampleProject, tempDir } from '../fixtures/sample.ts';
 
 const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/netwright.js', ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });

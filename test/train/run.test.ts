@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { loadSplit, scanImageFolder } from '../../engine/data/image-folder.ts';
 import type { TrainEvent } from '../../engine/train/messages.ts';
 import { readCheckpoint } from '../../engine/train/checkpoint.ts';
-import { startTraining } from '../../engine/train/trainer.ts';
+import { startTraining } from '../../engine/train/run-client.ts';
 import { sampleData, sampleProject, tempDir } from '../fixtures/sample.ts';
 
 const data = sampleData(30);
@@ -87,7 +87,7 @@ test('--max-steps stops after K steps and still writes every output', async () =
 test('stop ends the run between steps, keeping the outputs', async () => {
   const { end, outDir } = await train({ epochs: 50, batchSize: 8 }, { stopAfter: 2 });
   assert.ok(end.type === 'done' && end.reason === 'stopped', JSON.stringify(end));
-  // Steps run in groups of up to 16 (one session run each, TrainingStep.runGroup): the stop lands
+  // Steps run in groups of up to 16 (one session run each, StepRunner.runGroup): the stop lands
   // between groups, within two of the request; the whole run would be 650 steps.
   assert.ok(end.type === 'done' && end.step >= 2 && end.step < 2 + 2 * 16, JSON.stringify(end));
   assert.ok(fs.existsSync(path.join(outDir, 'model.onnx')));

@@ -9,7 +9,7 @@ import { buildTrainingGraph } from '../../engine/autodiff/training-graph.ts';
 import type { NetworkDocument, TrainingSettings } from '../../engine/graph/document.ts';
 import { parseDocument } from '../../engine/graph/document.ts';
 import { Rng } from '../../engine/graph/rng.ts';
-import { stepGroup, TrainingStep } from '../../engine/train/step.ts';
+import { openStepRunner, stepGroup } from '../../engine/train/step.ts';
 import { blockedNet, branchNet, convNet } from '../fixtures/nets.ts';
 import { checkerSkip, checkModels } from '../fixtures/onnx-checker.ts';
 
@@ -26,8 +26,8 @@ function batches(k: number, n: number, per: number, classes: number, seed: numbe
 
 /** Groups of `ks` steps (batch n; the last group's batch n − 2) through a looped and an unlooped step. */
 async function compare(doc: NetworkDocument, ks: number[], classes: number) {
-  const plain = await TrainingStep.create(doc, { threads: 1, seed: 3, group: 1 });
-  const looped = await TrainingStep.create(doc, { threads: 1, seed: 3, group: 4 });
+  const plain = await openStepRunner(doc, { threads: 1, seed: 3, group: 1 });
+  const looped = await openStepRunner(doc, { threads: 1, seed: 3, group: 4 });
   try {
     assert.equal(plain.group, 1);
     assert.equal(looped.group, 4);
@@ -92,7 +92,7 @@ test('looped steps equal single steps: dropout masks stacked step by step, MSE l
 
 test('a looped step refuses more steps than it loops, and takes a single run()', async () => {
   const doc = mlp({ optimizer: 'sgd', momentum: 0.9 });
-  const step = await TrainingStep.create(doc, { threads: 1, group: 2 });
+  const step = await openStepRunner(doc, { threads: 1, group: 2 });
   try {
     const { x, y } = batches(3, 5, 784, 10, 1);
     await assert.rejects(step.runGroup(x, y, 3, 5, [0.1, 0.1, 0.1]), /3 steps, but the step loops at most 2/);

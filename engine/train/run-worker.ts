@@ -1,16 +1,17 @@
-// The training worker thread: ONNX Runtime's session.run() holds its thread for the whole
-// step, so training lives here and the caller's thread stays free to answer stop and status.
+// The training thread (started by run-client.ts), where runTraining (run.ts) runs: ONNX
+// Runtime's session.run() holds its thread for the whole step, so training lives here and the
+// caller's thread stays free to answer stop and status.
 // Pause holds the loop at the next step boundary; resume lets it go on at that same step.
 import { parentPort } from 'node:worker_threads';
 import { workerCommand, type TrainEvent } from './messages.ts';
 import { runTraining } from './run.ts';
 import { CONTROL } from './control.ts';
 
-if (!parentPort) throw new Error('worker.ts must run as a worker thread');
+if (!parentPort) throw new Error('run-worker.ts must run as a worker thread');
 const port = parentPort;
 let stop = false;
 let paused = false;
-// Stop and pause also arrive through a word shared with the caller (trainer.ts), read at every
+// Stop and pause also arrive through a word shared with the caller (run-client.ts), read at every
 // step boundary: a message waits for this thread's event loop, which a run of synchronous
 // session calls (validation, checkpoints) can keep busy for several step groups.
 let control: Int32Array | null = null;

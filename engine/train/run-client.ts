@@ -1,4 +1,5 @@
-// Starts a training run on a worker thread and relays its events, validated, to the caller.
+// The client of the training thread: starts a run on its own thread (run-worker.ts), relays
+// its events, validated, to the caller, and passes on stop, pause and resume.
 import { spawnWorker, workerUrl } from '../threads.ts';
 import { trainEvent, type TrainEvent, type TrainRequest } from './messages.ts';
 import { CONTROL } from './control.ts';
@@ -13,7 +14,7 @@ export interface TrainingHandle {
 }
 
 export function startTraining(request: TrainRequest, onEvent: (e: TrainEvent) => void): TrainingHandle {
-  const worker = spawnWorker(workerUrl('worker', import.meta.url));
+  const worker = spawnWorker(workerUrl('run-worker', import.meta.url));
   let last: Extract<TrainEvent, { type: 'done' | 'error' }> | undefined;
   const finished = new Promise<Extract<TrainEvent, { type: 'done' | 'error' }>>((resolve) => {
     worker.on('message', (raw: unknown) => {
