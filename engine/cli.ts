@@ -20,7 +20,7 @@ import { checkMemory, checkNewRunFolder, documentOrThrow, imageSpec, loadDocumen
 import { estimateMemory, fmtBytes, formatMemory, memoryRefusal } from './graph/memory.ts';
 import { CompileError, lowerForward } from './graph/compile.ts';
 import { decodeModel } from './onnx/model.ts';
-import { IMAGENET } from './onnx/import.ts';
+import { IMAGENET } from './graph/from-onnx.ts';
 import { exportDocument } from './session/export.ts';
 import { importOnnxFile } from './session/onnx-import.ts';
 import { startValues, WeightsFileError } from './train/weights.ts';

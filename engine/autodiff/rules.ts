@@ -4,6 +4,7 @@
 // exactly one rule per differentiable op; backward.ts fails loudly on any other op.
 import { BATCH, type GraphBuilder } from '../onnx/builder.ts';
 import type { Attr, Dim, NodeIR } from '../onnx/model.ts';
+import { float, int, ints } from '../onnx/attrs.ts';
 import { tilesExactly } from '../graph/layers/spatial.ts';
 import { nchwcOp } from './nchwc.ts';
 
@@ -27,9 +28,7 @@ export const DIFFERENTIABLE_OPS = [
 ] as const;
 export type DiffOp = (typeof DIFFERENTIABLE_OPS)[number];
 
-export const ints = (n: NodeIR, k: string, d: number[] = []): number[] => (n.attrs?.[k] as { ints: number[] } | undefined)?.ints ?? d;
-export const int = (n: NodeIR, k: string, d: number): number => (n.attrs?.[k] as { i: number } | undefined)?.i ?? d;
-const float = (n: NodeIR, k: string, d: number): number => (n.attrs?.[k] as { f: number } | undefined)?.f ?? d;
+export { int, ints };
 
 /** dY of the first output; every single-output rule starts here. */
 const dy0 = (c: GradContext): string => {

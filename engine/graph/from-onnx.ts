@@ -2,13 +2,14 @@
 // its weights by `<nodeId>.<weightName>`. Every ONNX node maps onto existing layer kinds; what
 // Netwright cannot represent is refused with the node, the op and what is missing, before
 // anything is written. docs/format.md ("Importing ONNX") lists the mapping.
-import { FORMAT, FORMAT_VERSION, nodeParams, parseDocument, trainingSchema, type DocEdge, type DocNode, type NetworkDocument } from '../graph/document.ts';
-import { inferShapes } from '../graph/infer.ts';
-import { withRecognizedBlocks } from '../graph/blocks.ts';
-import type { Params, Shape } from '../graph/layer.ts';
-import { layerDef } from '../graph/registry.ts';
-import { decodeModel, OnnxReadError, type Attr, type NodeIR, type Tensor } from './model.ts';
-import type { NamedTensor } from './safetensors.ts';
+import { FORMAT, FORMAT_VERSION, nodeParams, parseDocument, trainingSchema, type DocEdge, type DocNode, type NetworkDocument } from './document.ts';
+import { inferShapes } from './infer.ts';
+import { withRecognizedBlocks } from './blocks.ts';
+import type { Params, Shape } from './layer.ts';
+import { layerDef } from './registry.ts';
+import { decodeModel, OnnxReadError, type Attr, type NodeIR, type Tensor } from '../onnx/model.ts';
+import type { NamedTensor } from '../onnx/safetensors.ts';
+import * as attrs from '../onnx/attrs.ts';
 
 export class ImportError extends Error {}
 
@@ -130,32 +131,19 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
     if (n !== data.length) fail(`${name} has ${data.length} values, expected ${n} for [${shape}]`);
     weights.set(`${v.node}.${name}`, { shape, data });
   };
-  const attr = (n: NodeIR, k: string): Attr | undefined => n.attrs?.[k];
-  const ai = (n: NodeIR, k: string, d: number): number => {
-    const a = attr(n, k);
-    if (!a) return d;
-    if ('i' in a) return a.i;
-    if ('f' in a) return a.f;
-    return fail(`attribute ${k} should be an integer`);
+  // The attribute readers of onnx/attrs.ts, failing with this node's name.
+  const read = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof attrs.AttrTypeError) return fail(e.message);
+      throw e;
+    }
   };
-  const af = (n: NodeIR, k: string, d: number): number => {
-    const a = attr(n, k);
-    if (!a) return d;
-    if ('f' in a) return a.f;
-    if ('i' in a) return a.i;
-    return fail(`attribute ${k} should be a float`);
-  };
-  const aints = (n: NodeIR, k: string): number[] | undefined => {
-    const a = attr(n, k);
-    if (!a) return undefined;
-    if ('ints' in a) return a.ints;
-    if ('i' in a) return [a.i];
-    return fail(`attribute ${k} should be a list of integers`);
-  };
-  const as = (n: NodeIR, k: string, d: string): string => {
-    const a = attr(n, k);
-    return a && 's' in a ? a.s : d;
-  };
+  const ai = (n: NodeIR, k: string, d: number): number => read(() => attrs.int(n, k, d));
+  const af = (n: NodeIR, k: string, d: number): number => read(() => attrs.float(n, k, d));
+  const aints = (n: NodeIR, k: string): number[] | undefined => (attrs.hasAttr(n, k) ? read(() => attrs.ints(n, k)) : undefined);
+  const as = (n: NodeIR, k: string, d: string): string => attrs.string(n, k, d);
   const isConst = (name: string) => consts.has(name);
   const constOf = (name: string, what: string): Tensor => {
     const t = consts.get(name);

@@ -2,7 +2,7 @@
 // the slope with what autodiff says (central differences, as JAX's check_vjp does).
 import type { NetworkDocument } from '../graph/document.ts';
 import { Rng } from '../graph/rng.ts';
-import { TrainingStep } from '../train/step.ts';
+import { TrainingStep } from './step.ts';
 
 export interface GradCheckRow {
   param: string;
