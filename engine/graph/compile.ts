@@ -5,6 +5,7 @@ import { OPSET, type ModelIR, type Tensor, floatTensor } from '../onnx/model.ts'
 import type { NetworkDocument } from './document.ts';
 import { inferShapes, resolved, type Analysis } from './infer.ts';
 import type { LowerContext, Shape } from './layer.ts';
+import { LOSSES, type LossName } from './losses.ts';
 import { Rng } from './rng.ts';
 import { floatArray } from './memory.ts';
 
@@ -43,7 +44,7 @@ export interface Forward {
   input: string;
   logits: string;
   classes: number;
-  loss: 'cross_entropy' | 'mse';
+  loss: LossName;
   /** No Output head (an open-ended network, inference only): `logits` is its last layer's output. */
   open: boolean;
   weights: WeightInfo[];
@@ -164,7 +165,7 @@ export function lowerForward(doc: NetworkDocument, mode: Mode, values?: Map<stri
     input: tensorOf.get(opts.from ?? analysis.inputId!)!,
     logits: tensorOf.get(head.id)!,
     classes: analysis.shapes.get(head.id)![0],
-    loss: head.type === 'Output' ? (resolved(head).params.loss as Forward['loss']) : 'cross_entropy',
+    loss: head.type === 'Output' ? (resolved(head).params.loss as LossName) : 'cross_entropy',
     open: head.type !== 'Output',
     weights,
     states,
@@ -285,7 +286,7 @@ export function buildInferenceModel(doc: NetworkDocument, values: Map<string, Fl
     throw new Error(`the output head has ${f.classes} classes but ${meta.classNames.length} class names were given`);
   }
   const logits = g.op('Identity', [f.logits], {}, [BATCH, f.classes], 'logits');
-  const probs = f.loss === 'cross_entropy' ? g.op('Softmax', [f.logits], { axis: { i: 1 } }, [BATCH, f.classes], 'probs') : g.op('Identity', [f.logits], {}, [BATCH, f.classes], 'probs');
+  const probs = LOSSES[f.loss].probabilities(g, f.logits, f.classes);
   g.output(logits);
   g.output(probs);
   return {
@@ -294,7 +295,7 @@ export function buildInferenceModel(doc: NetworkDocument, values: Map<string, Fl
     metadata: {
       ...common,
       'netwright.class_names': JSON.stringify(meta.classNames),
-      'netwright.output': f.loss === 'cross_entropy' ? 'softmax' : 'scores',
+      'netwright.output': LOSSES[f.loss].outputTag,
       ...(meta.extra ?? {}),
     },
   };

@@ -1,6 +1,5 @@
 import type { LayerDef } from '../layer.ts';
-
-export const LOSSES = ['cross_entropy', 'mse'] as const;
+import { LOSS_NAMES, LOSSES, type LossName } from '../losses.ts';
 
 export const Output: LayerDef = {
   type: 'Output',
@@ -8,10 +7,10 @@ export const Output: LayerDef = {
   category: 'output',
   help: 'The classifier head: one score per class, and the loss training minimizes. Cross-entropy applies softmax itself (mean over the batch); MSE compares the scores with one-hot targets (mean over all elements).',
   params: {
-    loss: { kind: 'enum', default: 'cross_entropy', options: LOSSES, help: "'cross_entropy' (softmax + negative log-likelihood) or 'mse' against one-hot targets." },
+    loss: { kind: 'enum', default: 'cross_entropy', options: LOSS_NAMES, help: "'cross_entropy' (softmax + negative log-likelihood) or 'mse' against one-hot targets." },
   },
   inputs: () => 1,
-  summary: (p) => (p.loss === 'mse' ? 'MSE' : 'softmax cross-entropy'),
+  summary: (p) => LOSSES[p.loss as LossName]?.summary ?? String(p.loss),
   infer(_p, [x]) {
     if (x.length !== 1) return { problem: { code: 'rank', message: `the output head needs one score per class (a vector), but gets an image of shape [${x}]: add Flatten and a Dense layer with one unit per class`, fix: { kind: 'insert-before', layer: 'Flatten' } } };
     if (x[0] < 2) return { problem: { code: 'classes', message: 'the output head needs at least 2 classes (the Dense layer before it has 1 unit)' } };
