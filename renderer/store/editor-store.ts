@@ -9,6 +9,7 @@ import { inferShapes, type Analysis } from '../../engine/graph/infer.ts';
 import type { ParamValue, Problem } from '../../engine/graph/layer.ts';
 import { layerDef } from '../../engine/graph/registry.ts';
 import { isAbsolutePath, rebaseRelative } from '../../engine/graph/relative-path.ts';
+import { newWireProblem } from '../../engine/graph/wiring.ts';
 import { freezeUpTo, replaceHead, setFrozen } from '../../engine/graph/finetune.ts';
 
 export interface Selection {
@@ -116,36 +117,9 @@ export class EditorStore {
     return this.state.doc.nodes.find((n) => n.id === id);
   }
 
-  /** Why a connection cannot be made, or null when it can. Checked while the user drags a wire. */
+  /** Why a connection cannot be made (the engine's wiring rule and message), or null when it can. Checked while the user drags a wire. */
   connectionProblem(source: string, target: string, port: number): string | null {
-    const src = this.node(source);
-    const dst = this.node(target);
-    if (!src || !dst) return 'no such node';
-    if (source === target) return 'a layer cannot feed itself';
-    if (dst.type === 'Input') return 'the Input layer takes no input';
-    if (src.type === 'Output') return 'nothing can follow the output head';
-    const def = layerDef(dst.type);
-    const ports = def ? def.inputs(this.paramsOf(dst)) : 0;
-    if (port < 0 || port >= ports) return `${dst.type} has no input port ${port + 1}`;
-    if (this.state.doc.edges.some((e) => e.target === target && e.targetPort === port)) return `input ${port + 1} of ${dst.label ?? dst.id} is already connected`;
-    if (this.reaches(target, source)) return 'that would make a cycle';
-    return null;
-  }
-
-  /** True when `to` can be reached from `from` following edges forward. */
-  private reaches(from: string, to: string): boolean {
-    const out = new Map<string, string[]>();
-    for (const e of this.state.doc.edges) out.set(e.source, [...(out.get(e.source) ?? []), e.target]);
-    const seen = new Set<string>();
-    const stack = [from];
-    while (stack.length) {
-      const id = stack.pop()!;
-      if (id === to) return true;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      stack.push(...(out.get(id) ?? []));
-    }
-    return false;
+    return newWireProblem(this.state.doc, { source, target, targetPort: port })?.message ?? null;
   }
 
   private paramsOf(n: DocNode) {
