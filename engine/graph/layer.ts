@@ -92,9 +92,19 @@ export interface LayerDef {
 export const isImage = (s: Shape): boolean => s.length === 3;
 export const fmtShape = (s: Shape): string => ['N', ...s].join(' x ');
 
+/** Every parameter of `def`: the value given, else the spec's default. The one place defaults are filled in. */
+export function withDefaults(def: LayerDef, given: Readonly<Params> = {}): Params {
+  const out: Params = {};
+  for (const [k, spec] of Object.entries(def.params)) out[k] = given[k] ?? spec.default;
+  return out;
+}
+
 export function num(p: Params, k: string): number {
   return p[k] as number;
 }
 export function str(p: Params, k: string): string {
   return p[k] as string;
 }
+
+/** Elements of a shape (the one numel helper, re-exported for the renderer, which imports only graph/). */
+export { numel } from '../numel.ts';

@@ -3,10 +3,10 @@
 // no DOM, no React, so node:test can drive it. Every edit is one function that returns a new
 // document; history keeps whole documents (they share everything an edit did not touch).
 import { FORMAT, FORMAT_VERSION, documentSchema, parseDocument, type DocEdge, type DocNode, type NetworkDocument } from '../../engine/graph/document.ts';
-import { blockConnected, type DocBlock } from '../../engine/graph/document.ts';
+import { blockConnected, nodeParams, type DocBlock } from '../../engine/graph/document.ts';
 import { shiftBelowBlock as shiftBelow } from '../../engine/graph/blocks.ts';
 import { inferShapes, type Analysis } from '../../engine/graph/infer.ts';
-import type { ParamValue, Problem } from '../../engine/graph/layer.ts';
+import { withDefaults, type ParamValue, type Problem } from '../../engine/graph/layer.ts';
 import { layerDef } from '../../engine/graph/registry.ts';
 import { isAbsolutePath, rebaseRelative } from '../../engine/graph/relative-path.ts';
 import { newWireProblem } from '../../engine/graph/wiring.ts';
@@ -123,10 +123,7 @@ export class EditorStore {
   }
 
   private paramsOf(n: DocNode) {
-    const def = layerDef(n.type);
-    const p: Record<string, ParamValue> = {};
-    for (const [k, s] of Object.entries(def?.params ?? {})) p[k] = n.params[k] ?? s.default;
-    return p;
+    return nodeParams(n);
   }
 
   // ---- history ----
@@ -265,8 +262,7 @@ export class EditorStore {
     const def = layerDef(type);
     if (!def) throw new Error(`unknown layer type ${type}`);
     const id = this.freshId(type, new Set(this.state.doc.nodes.map((n) => n.id)));
-    const params: Record<string, ParamValue> = {};
-    for (const [k, s] of Object.entries(def.params)) params[k] = s.default;
+    const params = withDefaults(def);
     const node: DocNode = { id, type, params, position: { x: Math.round(position.x), y: Math.round(position.y) } };
     this.commit(`add ${def.label}`, { ...this.state.doc, nodes: [...this.state.doc.nodes, node] }, { selection: { nodes: [id], edges: [] } });
     return id;
@@ -394,8 +390,7 @@ export class EditorStore {
     if (!target || !def) return null;
     const edge = doc.edges.find((e) => e.target === nodeId && e.targetPort === 0);
     const id = this.freshId(type, new Set(doc.nodes.map((n) => n.id)));
-    const params: Record<string, ParamValue> = {};
-    for (const [k, s] of Object.entries(def.params)) params[k] = s.default;
+    const params = withDefaults(def);
     // Make room: the target and everything downstream of it move down one row.
     const below = new Set<string>([nodeId]);
     const stack = [nodeId];
@@ -429,8 +424,7 @@ export class EditorStore {
     const def = layerDef(type);
     if (!from || !def || from.type === 'Output' || type === 'Input') return null;
     const id = this.freshId(type, new Set(doc.nodes.map((n) => n.id)));
-    const params: Record<string, ParamValue> = {};
-    for (const [k, s] of Object.entries(def.params)) params[k] = s.default;
+    const params = withDefaults(def);
     const outs = doc.edges.filter((e) => e.source === fromId);
     const taken = new Set(doc.edges.map((e) => e.id));
     const edgeId = () => {
