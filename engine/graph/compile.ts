@@ -1,5 +1,6 @@
 // Lowers an analysed document to ONNX: the forward pass (shared by inference and training),
 // parameter initialization, and the inference model that export writes.
+import { numel } from '../numel.ts';
 import { BATCH, GraphBuilder } from '../onnx/builder.ts';
 import { OPSET, type ModelIR, type Tensor, floatTensor } from '../onnx/model.ts';
 import type { NetworkDocument } from './document.ts';
@@ -192,7 +193,7 @@ export function upstreamOf(a: Pick<Analysis, 'inputsOf'>, id: string): Set<strin
 
 function valueOf(values: Map<string, Float32Array> | 'inputs' | undefined, name: string, shape: number[]): Float32Array {
   const v = values === 'inputs' ? undefined : values?.get(name);
-  const n = shape.reduce((a, b) => a * b, 1);
+  const n = numel(shape);
   if (!v) throw new Error(`no value for ${name}`);
   if (v.length !== n) throw new Error(`${name} has ${v.length} values, expected ${n} for shape [${shape}]`);
   return v;
@@ -234,7 +235,7 @@ export function initialValues(f: Pick<Forward, 'weights' | 'states'>, seed: numb
   const rng = new Rng(seed);
   const out = new Map<string, Float32Array>();
   for (const w of f.weights) {
-    const v = floatArray(w.shape.reduce((a, b) => a * b, 1), `the weight ${w.name}`);
+    const v = floatArray(numel(w.shape), `the weight ${w.name}`);
     if (typeof w.init === 'object') v.fill(w.init.constant);
     else if (w.init === 'ones') v.fill(1);
     else if (w.init === 'he') {
@@ -246,7 +247,7 @@ export function initialValues(f: Pick<Forward, 'weights' | 'states'>, seed: numb
     }
     out.set(w.name, v);
   }
-  for (const s of f.states) out.set(s.name, floatArray(s.shape.reduce((a, b) => a * b, 1), `the state ${s.name}`).fill(s.init === 'ones' ? 1 : 0));
+  for (const s of f.states) out.set(s.name, floatArray(numel(s.shape), `the state ${s.name}`).fill(s.init === 'ones' ? 1 : 0));
   return out;
 }
 

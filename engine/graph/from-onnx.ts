@@ -2,6 +2,7 @@
 // its weights by `<nodeId>.<weightName>`. Every ONNX node maps onto existing layer kinds; what
 // Netwright cannot represent is refused with the node, the op and what is missing, before
 // anything is written. docs/format.md ("Importing ONNX") lists the mapping.
+import { numel } from '../numel.ts';
 import { FORMAT, FORMAT_VERSION, nodeParams, parseDocument, trainingSchema, type DocEdge, type DocNode, type NetworkDocument } from './document.ts';
 import { inferShapes } from './infer.ts';
 import { withRecognizedBlocks } from './blocks.ts';
@@ -127,7 +128,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
     return { node: id, shape: (r as { shape: Shape }).shape };
   };
   const setWeight = (v: Val, name: string, shape: number[], data: Float32Array) => {
-    const n = shape.reduce((a, b) => a * b, 1);
+    const n = numel(shape);
     if (n !== data.length) fail(`${name} has ${data.length} values, expected ${n} for [${shape}]`);
     weights.set(`${v.node}.${name}`, { shape, data });
   };
@@ -248,7 +249,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
     }
     if (n.op === 'Unsqueeze' || n.op === 'Squeeze' || n.op === 'Reshape' || n.op === 'Flatten') {
       // Only the values matter to the layers that read constants; keep the data, recompute dims.
-      const total = t.dims.reduce((a, b) => a * b, 1);
+      const total = numel(t.dims);
       let dims: number[];
       if (n.op === 'Reshape') {
         const target = ints(consts.get(n.inputs[1])!);
@@ -259,7 +260,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
         dims = t.dims.slice();
         for (const a of [...axes].sort((x, y) => x - y)) dims.splice(a < 0 ? a + dims.length + 1 : a, 0, 1);
       } else if (n.op === 'Squeeze') dims = t.dims.filter((d) => d !== 1);
-      else dims = [t.dims.slice(0, ai(n, 'axis', 1)).reduce((a, b) => a * b, 1), total / Math.max(1, t.dims.slice(0, ai(n, 'axis', 1)).reduce((a, b) => a * b, 1))];
+      else dims = [numel(t.dims.slice(0, ai(n, 'axis', 1))), total / Math.max(1, numel(t.dims.slice(0, ai(n, 'axis', 1))))];
       consts.set(out, { ...t, name: out, dims });
       return true;
     }
@@ -293,7 +294,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
 
   /** Whether `x` is flattened by a Reshape to `target`: [N, -1], [1, -1], [-1, C*H*W], [N, C*H*W] (0 copies N). */
   const flattens = (x: Val, target: number[]): boolean => {
-    const size = x.shape.reduce((a, b) => a * b, 1);
+    const size = numel(x.shape);
     if (target.length !== 2) return false;
     const [a, b] = target;
     const first = a === 0 || a === batch || a === 1 || a === -1;

@@ -1,4 +1,5 @@
 // Shape inference over the whole document: every node gets its output shape, or a precise problem.
+import { numel } from '../numel.ts';
 import { checkParams, nodeParams, type DocNode, type NetworkDocument } from './document.ts';
 import type { LayerDef, Params, Problem, Shape } from './layer.ts';
 import { layerDef } from './registry.ts';
@@ -157,7 +158,7 @@ export function inferShapes(doc: NetworkDocument): Analysis {
       const eid = edgeOf.get(`${s}>${id}:${port}`);
       if (eid) edgeShapes.set(eid, shapes.get(s!)!);
     });
-    const nparams = (def.weights?.(params, ins as Shape[], r.shape) ?? []).reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1), 0);
+    const nparams = (def.weights?.(params, ins as Shape[], r.shape) ?? []).reduce((a, w) => a + numel(w.shape), 0);
     const flops = def.flops(params, ins as Shape[], r.shape);
     totalParams += nparams;
     totalFlops += flops;

@@ -1,5 +1,6 @@
 // Runs an inference graph over uint8 images in batches, and turns scores into the figures
 // users read: loss, accuracy, per-class precision/recall and the confusion matrix.
+import { numel } from '../numel.ts';
 import { toInput, type Normalization } from '../data/batches.ts';
 import { LOSSES, type LossName } from '../graph/losses.ts';
 import { ort, type StepSession } from './ort.ts';
@@ -17,7 +18,7 @@ export class Scorer {
 
   /** Probabilities (or scores) for `count` images stored as uint8 CHW, scaled x/255 (or normalized). */
   async probs(pixels: Uint8Array, count: number, batch = 256): Promise<Float32Array> {
-    const per = this.inputShape.reduce((a, b) => a * b, 1);
+    const per = numel(this.inputShape);
     const out = new Float32Array(count * this.classes);
     const x = new Float32Array(batch * per);
     const extra = this.extraFeeds();

@@ -1,5 +1,6 @@
+import { numel } from '../../numel.ts';
 import { num, type LayerDef } from '../layer.ts';
-import { batched, prod } from './spatial.ts';
+import { batched } from './spatial.ts';
 
 export const BatchNorm: LayerDef = {
   type: 'BatchNorm',
@@ -59,5 +60,5 @@ export const BatchNorm: LayerDef = {
     rv.update(blend(rv.value, unbiased));
     return y;
   },
-  flops: (_p, [x]) => 2 * prod(x),
+  flops: (_p, [x]) => 2 * numel(x),
 };

@@ -1,5 +1,6 @@
+import { numel } from '../../numel.ts';
 import { num, str, type LayerDef, type Params, type WeightSpec } from '../layer.ts';
-import { batched, onnxPads, prod, slide } from './spatial.ts';
+import { batched, onnxPads, slide } from './spatial.ts';
 
 export const Conv2D: LayerDef = {
   type: 'Conv2D',
@@ -59,7 +60,7 @@ export const Conv2D: LayerDef = {
       group: { i: num(p, 'groups') },
     }, batched(out));
   },
-  flops: (p, [x], out) => prod(out) * (2 * (x[0] / num(p, 'groups')) * num(p, 'kernel') * kw(p) + (p.bias ? 1 : 0)),
+  flops: (p, [x], out) => numel(out) * (2 * (x[0] / num(p, 'groups')) * num(p, 'kernel') * kw(p) + (p.bias ? 1 : 0)),
 };
 
 /** The filter width: kernelW, or the kernel size when it is 0 (square). */

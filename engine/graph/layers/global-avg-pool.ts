@@ -1,5 +1,6 @@
+import { numel } from '../../numel.ts';
 import type { LayerDef } from '../layer.ts';
-import { batched, prod } from './spatial.ts';
+import { batched } from './spatial.ts';
 
 export const GlobalAvgPool: LayerDef = {
   type: 'GlobalAvgPool',
@@ -15,5 +16,5 @@ export const GlobalAvgPool: LayerDef = {
     const pooled = ctx.g.op('GlobalAveragePool', [x], {}, batched([xs[0], 1, 1]));
     return ctx.g.op('Flatten', [pooled], { axis: { i: 1 } }, batched(out));
   },
-  flops: (_p, [x]) => prod(x),
+  flops: (_p, [x]) => numel(x),
 };

@@ -1,6 +1,7 @@
 // Add and Concat: the layers with several input ports (port i = input i, in order).
+import { numel } from '../../numel.ts';
 import { fmtShape, num, type LayerDef } from '../layer.ts';
-import { batched, prod } from './spatial.ts';
+import { batched } from './spatial.ts';
 
 const ports = { kind: 'int', default: 2, min: 2, max: 8, help: 'Number of input ports.' } as const;
 
@@ -18,7 +19,7 @@ export const Add: LayerDef = {
     return { shape: xs[0] };
   },
   lower: (ctx, _p, xs, _s, out) => xs.slice(1).reduce((acc, x) => ctx.g.op('Add', [acc, x], {}, batched(out)), xs[0]),
-  flops: (_p, xs, out) => (xs.length - 1) * prod(out),
+  flops: (_p, xs, out) => (xs.length - 1) * numel(out),
 };
 
 export const Concat: LayerDef = {
