@@ -1,8 +1,8 @@
 import { numel } from '../../numel.ts';
-import { num, type LayerDef } from '../layer.ts';
+import { defineLayer } from '../layer.ts';
 import { batched } from './spatial.ts';
 
-export const BatchNorm: LayerDef = {
+export const BatchNorm = defineLayer({
   type: 'BatchNorm',
   label: 'BatchNorm',
   category: 'regularization',
@@ -25,7 +25,7 @@ export const BatchNorm: LayerDef = {
   ],
   lower(ctx, p, [x], [xs]) {
     const { g } = ctx;
-    const eps = num(p, 'epsilon');
+    const eps = p.epsilon;
     const rm = ctx.state('running_mean');
     const rv = ctx.state('running_var');
     if (ctx.mode === 'infer') {
@@ -49,7 +49,7 @@ export const BatchNorm: LayerDef = {
     const beta = g.op('Reshape', [ctx.weight('beta'), g.constI64(bshape)], {}, bshape);
     const y = g.op('Add', [g.op('Mul', [xhat, gamma]), beta]);
     // Running statistics (no gradient flows here): PyTorch keeps the unbiased variance.
-    const m = num(p, 'momentum');
+    const m = p.momentum;
     const count = g.op('Cast', [g.op('Size', [x], {}, [])], { to: { i: 1 } }, []);
     const n = g.op('Div', [count, g.constF([c])]);
     const unbiased = g.op('Mul', [v, g.op('Div', [n, g.op('Sub', [n, g.constF([1])])])]);
@@ -61,4 +61,4 @@ export const BatchNorm: LayerDef = {
     return y;
   },
   flops: (_p, [x]) => 2 * numel(x),
-};
+});

@@ -1,8 +1,8 @@
 import { numel } from '../../numel.ts';
-import type { LayerDef } from '../layer.ts';
+import { defineLayer } from '../layer.ts';
 import { batched } from './spatial.ts';
 
-export const Flatten: LayerDef = {
+export const Flatten = defineLayer({
   type: 'Flatten',
   label: 'Flatten',
   category: 'dense',
@@ -13,4 +13,4 @@ export const Flatten: LayerDef = {
   infer: (_p, [x]) => ({ shape: [numel(x)] }),
   lower: (ctx, _p, [x], _s, out) => ctx.g.op('Flatten', [x], { axis: { i: 1 } }, batched(out)),
   flops: () => 0,
-};
+});

@@ -1,8 +1,8 @@
 import { numel } from '../../numel.ts';
-import type { LayerDef } from '../layer.ts';
+import { defineLayer } from '../layer.ts';
 import { batched } from './spatial.ts';
 
-export const GlobalAvgPool: LayerDef = {
+export const GlobalAvgPool = defineLayer({
   type: 'GlobalAvgPool',
   label: 'Global average pool',
   category: 'pooling',
@@ -17,4 +17,4 @@ export const GlobalAvgPool: LayerDef = {
     return ctx.g.op('Flatten', [pooled], { axis: { i: 1 } }, batched(out));
   },
   flops: (_p, [x]) => numel(x),
-};
+});
