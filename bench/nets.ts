@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument, type NetworkDocument } from '../engine/graph/document.ts';
-import { importOnnx } from '../engine/onnx/import.ts';
+import { importOnnx } from '../engine/graph/from-onnx.ts';
 import { Builder, type Spec } from '../renderer/store/templates.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

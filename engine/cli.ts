@@ -14,13 +14,14 @@ import { parseDocument, trainingSchema, type NetworkDocument } from './graph/doc
 import { freezeUpTo, replaceHead } from './graph/finetune.ts';
 import { inferShapes } from './graph/infer.ts';
 import { fmtShape } from './graph/layer.ts';
+import { LOSSES } from './graph/losses.ts';
 import { DEVICES, type Device } from './train/ort.ts';
 import { collectImages, openModel, predictFiles, predictionsCsv } from './train/predictor.ts';
 import { checkMemory, checkNewRunFolder, documentOrThrow, imageSpec, loadDocument, MEMORY_FRACTION, memoryLimit } from './train/prepare.ts';
 import { estimateMemory, fmtBytes, formatMemory, memoryRefusal } from './graph/memory.ts';
 import { CompileError, lowerForward } from './graph/compile.ts';
 import { decodeModel } from './onnx/model.ts';
-import { IMAGENET } from './onnx/import.ts';
+import { IMAGENET } from './graph/from-onnx.ts';
 import { exportDocument } from './session/export.ts';
 import { importOnnxFile } from './session/onnx-import.ts';
 import { startValues, WeightsFileError } from './train/weights.ts';
@@ -336,13 +337,13 @@ program
     const split = await loadSplit(samples, { height: h, width: w, channels: c as 1 | 3 });
     const probs = await m.scorer.probs(split.pixels, split.count);
     await m.release();
-    const rep = report(probs, split.labels, m.classNames, m.output === 'softmax' ? 'cross_entropy' : 'mse');
+    const rep = report(probs, split.labels, m.classNames, m.loss);
     const skipped = [...scan.skipped, ...split.skipped];
     if (o.json) {
       console.log(JSON.stringify({ model: modelFile, data: o.data, classNames: m.classNames, ...rep, skipped }, null, 2));
       return;
     }
-    console.log(`accuracy ${(100 * rep.accuracy).toFixed(2)}% on ${rep.count} images (${m.output === 'softmax' ? 'cross-entropy' : 'MSE'} ${rep.loss.toFixed(4)})`);
+    console.log(`accuracy ${(100 * rep.accuracy).toFixed(2)}% on ${rep.count} images (${LOSSES[m.loss].label} ${rep.loss.toFixed(4)})`);
     const names = m.classNames.map(printable);
     const nameW = Math.max(5, ...names.map((n) => n.length));
     console.log(`${'class'.padEnd(nameW)}  precision  recall  support`);

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EngineError, isMethod, METHODS, requestId, type Method, type MethodParams, type MethodReply, type ServerEvent, type ServerResponse } from './protocol.ts';
-import { IMAGENET } from './onnx/import.ts';
+import { IMAGENET } from './graph/from-onnx.ts';
 import { thumbnails } from './session/dataset.ts';
 import { findIdxPairs } from './session/import.ts';
 import { JobRunner } from './session/jobs.ts';
@@ -13,7 +13,7 @@ import { listRuns, readCurves, renameRun } from './session/runs.ts';
 import { TrainingSession } from './session/training.ts';
 import { probeDevices } from './train/devices.ts';
 import { memoryLimit } from './train/prepare.ts';
-import { FileAccess } from './web/files.ts';
+import { FileAccess } from './session/files.ts';
 import { DocumentBackup } from './session/backup.ts';
 
 export interface EngineHost {

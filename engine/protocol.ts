@@ -102,7 +102,7 @@ export const engineInfo = z.object({
   platform: z.string(),
   /** Folders of MNIST-style IDX files in the shared dataset folders (`serve --datasets`). */
   idxFolders: z.array(z.string()).default([]),
-  /** Bytes a training run may take before it is refused (engine/train/run.ts, memoryLimit). */
+  /** Bytes a training run may take before it is refused (engine/train/prepare.ts, memoryLimit). */
   trainingMemoryLimit: z.number().optional(),
 });
 export type EngineInfo = z.infer<typeof engineInfo>;

@@ -3,9 +3,8 @@
 import type { GraphBuilder } from '../onnx/builder.ts';
 import type { Attr, NodeIR } from '../onnx/model.ts';
 
-export const ints = (n: NodeIR, k: string, d: number[] = []): number[] => (n.attrs?.[k] as { ints: number[] } | undefined)?.ints ?? d;
-export const int = (n: NodeIR, k: string, d: number): number => (n.attrs?.[k] as { i: number } | undefined)?.i ?? d;
-export const float = (n: NodeIR, k: string, d: number): number => (n.attrs?.[k] as { f: number } | undefined)?.f ?? d;
+export { float, int, ints } from '../onnx/attrs.ts';
+import { ints } from '../onnx/attrs.ts';
 
 /** The attributes of `n` among `keys` (those it sets), to pass on to another node. */
 export const pick = (n: NodeIR, keys: string[]): Record<string, Attr> => Object.fromEntries(keys.filter((k) => n.attrs?.[k]).map((k) => [k, n.attrs![k]]));

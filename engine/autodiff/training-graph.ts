@@ -5,7 +5,7 @@ import { OPSET, type ModelIR } from '../onnx/model.ts';
 import { lowerForward, type Forward, type LowerOptions, type WeightInfo } from '../graph/compile.ts';
 import type { NetworkDocument, TrainingSettings } from '../graph/document.ts';
 import { buildGradients } from './backward.ts';
-import { LOSS_HEADS } from './losses.ts';
+import { LOSSES } from '../graph/losses.ts';
 import { NCHWC_DOMAIN } from './nchwc.ts';
 import { blockedConvs, poolBeforeRelu } from './rewrite.ts';
 import { emitOptimizer, type SlotInfo } from './optimizers.ts';
@@ -60,7 +60,7 @@ export function buildTrainingGraph(doc: NetworkDocument, opts: TrainingGraphOpti
   const { g } = f;
   poolBeforeRelu(g);
   const labels = g.input('labels', 'int64', [BATCH]);
-  const head = LOSS_HEADS[f.loss](g, f.logits, labels, f.classes);
+  const head = LOSSES[f.loss].head(g, f.logits, labels, f.classes);
   // Frozen weights are not differentiated: the backward walk (backward.ts) only visits nodes
   // that depend on a trainable parameter, so it stops below the lowest one.
   const trainable = f.weights.filter((w) => !w.frozen);

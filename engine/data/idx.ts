@@ -1,5 +1,6 @@
 // IDX files (the MNIST family's format): read them, and import image/label pairs as an image
 // folder of grayscale PNGs, outDir/<class name>/<index>.png, which scanImageFolder then reads.
+import { numel } from '../numel.ts';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -45,7 +46,7 @@ export function readIdx(file: string): IdxArray {
   if (bytes.length < start) throw new Error(`${file} is truncated: its header is cut off`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i));
-  const n = dims.reduce((a, b) => a * b, 1);
+  const n = numel(dims);
   const have = bytes.length - start;
   if (have < n) throw new Error(`${file} is truncated: shape ${dims.join('x')} needs ${n} bytes of data, but only ${have} follow the header`);
   if (have > n) throw new Error(`${file} has ${have - n} unexpected bytes after the ${dims.join('x')} data`);

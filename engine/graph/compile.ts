@@ -1,10 +1,12 @@
 // Lowers an analysed document to ONNX: the forward pass (shared by inference and training),
 // parameter initialization, and the inference model that export writes.
+import { numel } from '../numel.ts';
 import { BATCH, GraphBuilder } from '../onnx/builder.ts';
 import { OPSET, type ModelIR, type Tensor, floatTensor } from '../onnx/model.ts';
 import type { NetworkDocument } from './document.ts';
 import { inferShapes, resolved, type Analysis } from './infer.ts';
 import type { LowerContext, Shape } from './layer.ts';
+import { LOSSES, type LossName } from './losses.ts';
 import { Rng } from './rng.ts';
 import { floatArray } from './memory.ts';
 
@@ -43,7 +45,7 @@ export interface Forward {
   input: string;
   logits: string;
   classes: number;
-  loss: 'cross_entropy' | 'mse';
+  loss: LossName;
   /** No Output head (an open-ended network, inference only): `logits` is its last layer's output. */
   open: boolean;
   weights: WeightInfo[];
@@ -164,7 +166,7 @@ export function lowerForward(doc: NetworkDocument, mode: Mode, values?: Map<stri
     input: tensorOf.get(opts.from ?? analysis.inputId!)!,
     logits: tensorOf.get(head.id)!,
     classes: analysis.shapes.get(head.id)![0],
-    loss: head.type === 'Output' ? (resolved(head).params.loss as Forward['loss']) : 'cross_entropy',
+    loss: head.type === 'Output' ? (resolved(head).params.loss as LossName) : 'cross_entropy',
     open: head.type !== 'Output',
     weights,
     states,
@@ -191,7 +193,7 @@ export function upstreamOf(a: Pick<Analysis, 'inputsOf'>, id: string): Set<strin
 
 function valueOf(values: Map<string, Float32Array> | 'inputs' | undefined, name: string, shape: number[]): Float32Array {
   const v = values === 'inputs' ? undefined : values?.get(name);
-  const n = shape.reduce((a, b) => a * b, 1);
+  const n = numel(shape);
   if (!v) throw new Error(`no value for ${name}`);
   if (v.length !== n) throw new Error(`${name} has ${v.length} values, expected ${n} for shape [${shape}]`);
   return v;
@@ -233,7 +235,7 @@ export function initialValues(f: Pick<Forward, 'weights' | 'states'>, seed: numb
   const rng = new Rng(seed);
   const out = new Map<string, Float32Array>();
   for (const w of f.weights) {
-    const v = floatArray(w.shape.reduce((a, b) => a * b, 1), `the weight ${w.name}`);
+    const v = floatArray(numel(w.shape), `the weight ${w.name}`);
     if (typeof w.init === 'object') v.fill(w.init.constant);
     else if (w.init === 'ones') v.fill(1);
     else if (w.init === 'he') {
@@ -245,7 +247,7 @@ export function initialValues(f: Pick<Forward, 'weights' | 'states'>, seed: numb
     }
     out.set(w.name, v);
   }
-  for (const s of f.states) out.set(s.name, floatArray(s.shape.reduce((a, b) => a * b, 1), `the state ${s.name}`).fill(s.init === 'ones' ? 1 : 0));
+  for (const s of f.states) out.set(s.name, floatArray(numel(s.shape), `the state ${s.name}`).fill(s.init === 'ones' ? 1 : 0));
   return out;
 }
 
@@ -285,7 +287,7 @@ export function buildInferenceModel(doc: NetworkDocument, values: Map<string, Fl
     throw new Error(`the output head has ${f.classes} classes but ${meta.classNames.length} class names were given`);
   }
   const logits = g.op('Identity', [f.logits], {}, [BATCH, f.classes], 'logits');
-  const probs = f.loss === 'cross_entropy' ? g.op('Softmax', [f.logits], { axis: { i: 1 } }, [BATCH, f.classes], 'probs') : g.op('Identity', [f.logits], {}, [BATCH, f.classes], 'probs');
+  const probs = LOSSES[f.loss].probabilities(g, f.logits, f.classes);
   g.output(logits);
   g.output(probs);
   return {
@@ -294,7 +296,7 @@ export function buildInferenceModel(doc: NetworkDocument, values: Map<string, Fl
     metadata: {
       ...common,
       'netwright.class_names': JSON.stringify(meta.classNames),
-      'netwright.output': f.loss === 'cross_entropy' ? 'softmax' : 'scores',
+      'netwright.output': LOSSES[f.loss].outputTag,
       ...(meta.extra ?? {}),
     },
   };

@@ -1,6 +1,6 @@
 // The network document: versioned JSON (docs/format.md), validated on load; problems are data.
 import { z } from 'zod';
-import type { Params, Problem } from './layer.ts';
+import { withDefaults, type Params, type Problem } from './layer.ts';
 import { layerDef } from './registry.ts';
 
 export const FORMAT = 'netwright';
@@ -254,7 +254,5 @@ export function checkParams(node: DocNode): Problem[] {
 
 export function nodeParams(node: DocNode): Params {
   const def = layerDef(node.type);
-  const out: Params = {};
-  for (const [k, spec] of Object.entries(def?.params ?? {})) out[k] = node.params[k] ?? spec.default;
-  return out;
+  return def ? withDefaults(def, node.params) : {};
 }

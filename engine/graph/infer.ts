@@ -1,7 +1,9 @@
 // Shape inference over the whole document: every node gets its output shape, or a precise problem.
+import { numel } from '../numel.ts';
 import { checkParams, nodeParams, type DocNode, type NetworkDocument } from './document.ts';
 import type { LayerDef, Params, Problem, Shape } from './layer.ts';
 import { layerDef } from './registry.ts';
+import { edgeProblem, nodeLabel as label } from './wiring.ts';
 
 export interface LayerRow {
   nodeId: string;
@@ -55,30 +57,10 @@ export function inferShapes(doc: NetworkDocument): Analysis {
   }
   const edgeOf = new Map<string, string>();
   for (const e of doc.edges) {
-    const src = byId.get(e.source);
-    const dst = byId.get(e.target);
-    if (!src || !dst) {
-      problems.push({ edgeId: e.id, code: 'dangling-edge', message: `connection ${e.id} refers to a missing node "${!src ? e.source : e.target}"` });
-      continue;
-    }
-    if (e.source === e.target) {
-      problems.push({ nodeId: e.target, edgeId: e.id, code: 'cycle', message: `${label(dst)} is connected to itself` });
-      continue;
-    }
-    const ports = inputsOf.get(e.target)!;
-    if (broken.has(e.target)) continue;
-    if (e.targetPort >= ports.length) {
-      problems.push({ nodeId: e.target, edgeId: e.id, code: 'bad-port', message: ports.length === 0 ? `${label(dst)} takes no input` : `${label(dst)} has ${ports.length} input port(s); port ${e.targetPort + 1} does not exist` });
-      continue;
-    }
-    if (ports[e.targetPort] !== undefined) {
-      problems.push({ nodeId: e.target, edgeId: e.id, code: 'port-wired-twice', message: `input ${e.targetPort + 1} of ${label(dst)} is connected twice (from ${ports[e.targetPort]} and ${e.source})` });
-      continue;
-    }
-    if (src.type === 'Output') {
-      problems.push({ nodeId: e.source, edgeId: e.id, code: 'output-has-consumer', message: 'the output head must be the last layer; nothing can follow it' });
-      continue;
-    }
+    const ports = broken.has(e.target) ? null : inputsOf.get(e.target) ?? null;
+    const problem = edgeProblem(e, byId.get(e.source), byId.get(e.target), ports);
+    if (problem) problems.push(problem);
+    if (problem || !ports) continue;
     ports[e.targetPort] = e.source;
     consumers.get(e.source)!.push(e.target);
     edgeOf.set(`${e.source}>${e.target}:${e.targetPort}`, e.id);
@@ -176,7 +158,7 @@ export function inferShapes(doc: NetworkDocument): Analysis {
       const eid = edgeOf.get(`${s}>${id}:${port}`);
       if (eid) edgeShapes.set(eid, shapes.get(s!)!);
     });
-    const nparams = (def.weights?.(params, ins as Shape[], r.shape) ?? []).reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1), 0);
+    const nparams = (def.weights?.(params, ins as Shape[], r.shape) ?? []).reduce((a, w) => a + numel(w.shape), 0);
     const flops = def.flops(params, ins as Shape[], r.shape);
     totalParams += nparams;
     totalFlops += flops;
@@ -198,8 +180,4 @@ export function inferShapes(doc: NetworkDocument): Analysis {
 
   const ok = !problems.some((p) => p.severity !== 'warning') && !!output && shapes.has(output.id);
   return { order, shapes, edgeShapes, inputsOf, problems, rows, totals: { params: totalParams, flops: totalFlops }, inputId: inputs[0]?.id, outputId: output?.id, ok };
-}
-
-function label(n: DocNode): string {
-  return n.label ? `${n.label} (${n.type})` : `${n.type} "${n.id}"`;
 }

@@ -15,6 +15,11 @@ export type ParamSpec =
 
 export type Params = Record<string, ParamValue>;
 
+/** The value type a spec declares: a number, a boolean, or one of an enum's options. */
+type ValueOf<P extends ParamSpec> = P extends { kind: 'enum'; options: readonly (infer O)[] } ? O : P extends { kind: 'bool' } ? boolean : number;
+/** A layer's params, typed from its params spec (every key present: nodeParams fills the defaults). */
+export type ParamsOf<S extends Record<string, ParamSpec>> = { [K in keyof S]: ValueOf<S[K]> };
+
 export type Category = 'input' | 'convolution' | 'pooling' | 'activation' | 'dense' | 'regularization' | 'merge' | 'output';
 
 /** A problem as data, so the canvas can badge the node and offer the fix. */
@@ -66,31 +71,43 @@ export interface LowerContext {
   dropoutMask(shape: Shape, rate: number): string;
 }
 
-export interface LayerDef {
+export interface LayerDef<S extends Record<string, ParamSpec> = Record<string, ParamSpec>> {
   type: string;
   label: string;
   category: Category;
   help: string;
-  params: Record<string, ParamSpec>;
+  params: S;
   /** Number of input ports (Input has none). */
-  inputs(p: Params): number;
+  inputs(p: ParamsOf<S>): number;
   /** One line for the canvas node, e.g. "32 · 3x3 · s1 · same". */
-  summary(p: Params): string;
-  infer(p: Params, inputs: Shape[]): InferResult;
-  weights?(p: Params, inputs: Shape[], out: Shape): WeightSpec[];
-  states?(p: Params, inputs: Shape[], out: Shape): StateSpec[];
+  summary(p: ParamsOf<S>): string;
+  infer(p: ParamsOf<S>, inputs: Shape[]): InferResult;
+  weights?(p: ParamsOf<S>, inputs: Shape[], out: Shape): WeightSpec[];
+  states?(p: ParamsOf<S>, inputs: Shape[], out: Shape): StateSpec[];
   /** Emits ONNX nodes; returns the output tensor name. Shapes include the batch axis. */
-  lower(ctx: LowerContext, p: Params, inputs: string[], inShapes: Shape[], out: Shape): string;
+  lower(ctx: LowerContext, p: ParamsOf<S>, inputs: string[], inShapes: Shape[], out: Shape): string;
   /** Floating-point operations per sample, forward pass (a multiply-add counts 2). */
-  flops(p: Params, inputs: Shape[], out: Shape): number;
+  flops(p: ParamsOf<S>, inputs: Shape[], out: Shape): number;
   /** A ReLU-family activation: the weighted layer feeding it gets He initialization. */
   reluFamily?: boolean;
   /** Layers that pass the init decision through (BatchNorm, Dropout, pooling). */
   transparent?: boolean;
 }
 
+/** A layer module's definition, its params typed from its own spec (`p.filters` is a number, `p.padding` one of its options). */
+export function defineLayer<const S extends Record<string, ParamSpec>>(def: LayerDef<S>): LayerDef {
+  return def as unknown as LayerDef;
+}
+
 export const isImage = (s: Shape): boolean => s.length === 3;
 export const fmtShape = (s: Shape): string => ['N', ...s].join(' x ');
+
+/** Every parameter of `def`: the value given, else the spec's default. The one place defaults are filled in. */
+export function withDefaults(def: LayerDef, given: Readonly<Params> = {}): Params {
+  const out: Params = {};
+  for (const [k, spec] of Object.entries(def.params)) out[k] = given[k] ?? spec.default;
+  return out;
+}
 
 export function num(p: Params, k: string): number {
   return p[k] as number;
@@ -98,3 +115,6 @@ export function num(p: Params, k: string): number {
 export function str(p: Params, k: string): string {
   return p[k] as string;
 }
+
+/** Elements of a shape (the one numel helper, re-exported for the renderer, which imports only graph/). */
+export { numel } from '../numel.ts';

@@ -7,6 +7,7 @@
 //                backward: the gradient of every layer's output except the Input's. Flatten (a
 //                reshape) and Output (the scores themselves) make no tensor of their own.
 // An estimate of what the tensors need, not of ONNX Runtime's own overhead or the decoded dataset.
+import { numel } from '../numel.ts';
 import type { NetworkDocument } from './document.ts';
 import { inferShapes, resolved, type Analysis } from './infer.ts';
 
@@ -42,7 +43,6 @@ export interface MemoryEstimate {
 /** Layers whose output is their input's tensor, reshaped or as is. */
 const VIEWS = new Set(['Flatten', 'Output']);
 
-const prod = (s: number[]): number => s.reduce((a, b) => a * b, 1);
 
 /** Optimizer slots per parameter for the document's training settings. */
 export function optimizerSlots(t: Pick<NetworkDocument['training'], 'optimizer' | 'momentum'>): number {
@@ -71,13 +71,13 @@ export function estimateMemory(doc: NetworkDocument, opts: { batchSize?: number;
     const { def, params: p } = resolved(n);
     if (!ins.some((s) => !s)) {
       for (const w of def.weights?.(p, ins as number[][], out) ?? []) {
-        params += prod(w.shape);
-        see(`${n.id}.${w.name}`, prod(w.shape));
+        params += numel(w.shape);
+        see(`${n.id}.${w.name}`, numel(w.shape));
       }
-      for (const s of def.states?.(p, ins as number[][], out) ?? []) stateValues += prod(s.shape);
+      for (const s of def.states?.(p, ins as number[][], out) ?? []) stateValues += numel(s.shape);
     }
     if (VIEWS.has(n.type)) continue;
-    const act = prod(out) * batch;
+    const act = numel(out) * batch;
     see(`${n.id} (output for a batch of ${batch})`, act);
     forward += act;
     if (n.type !== 'Input') backward += act;

@@ -1,4 +1,5 @@
 // The ONNX subset Netwright writes and reads, as plain data, with (de)serialization.
+import { numel } from '../numel.ts';
 import { bytes as payload, ProtoError, ProtoWriter, readFields, unpackVarints, utf8, type ProtoField } from './proto.ts';
 
 export type DType = 'float32' | 'int64' | 'int32' | 'bool' | 'uint8';
@@ -70,7 +71,7 @@ export function dtypeCode(d: DType): number {
 }
 
 export function tensor(name: string, dtype: DType, dims: number[], data: TensorArray): Tensor {
-  const n = dims.reduce((a, b) => a * b, 1);
+  const n = numel(dims);
   if (data.length !== n) throw new Error(`tensor ${name}: ${data.length} values for dims [${dims}]`);
   return { name, dtype, dims, data };
 }
@@ -194,7 +195,7 @@ function decodeTensor(buf: Uint8Array, where: string): Tensor {
   for (const d of dims) {
     if (d < 0 || !Number.isSafeInteger(d)) throw new OnnxReadError(`${where}.dims`, `invalid dimension ${d}`);
   }
-  const n = dims.reduce((a, b) => a * b, 1);
+  const n = numel(dims);
   if (!Number.isSafeInteger(n) || n > 2 ** 31) throw new OnnxReadError(`${where}.dims`, `too many elements (${n})`);
   let data: TensorArray;
   if (raw) {

@@ -2,6 +2,7 @@
 // float32 only. 8 bytes little-endian header length, a JSON header naming each tensor's dtype,
 // shape and byte range, then the raw little-endian data. PyTorch users read it with
 // `safetensors.torch.load_file`; this reader checks every offset it is given.
+import { numel } from '../numel.ts';
 
 export class WeightsFileError extends Error {}
 
@@ -19,7 +20,7 @@ export function encodeSafetensors(tensors: Map<string, NamedTensor>, metadata: R
   const names = [...tensors.keys()].sort();
   for (const name of names) {
     const t = tensors.get(name)!;
-    const n = t.shape.reduce((a, b) => a * b, 1);
+    const n = numel(t.shape);
     if (n !== t.data.length) throw new Error(`${name}: ${t.data.length} values for shape [${t.shape}]`);
     header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * n] };
     offset += 4 * n;
@@ -70,7 +71,7 @@ export function decodeSafetensors(bytes: Uint8Array, where = 'weights file'): { 
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new WeightsFileError(`${where}: ${name} has an invalid shape`);
     if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new WeightsFileError(`${where}: ${name} has invalid data_offsets`);
     const [b, e] = offs as number[];
-    const n = (shape as number[]).reduce((a, c) => a * c, 1);
+    const n = numel(shape as number[]);
     if (e < b || e > data.length || e - b !== 4 * n) throw new WeightsFileError(`${where}: ${name}: bytes [${b}, ${e}) do not hold shape [${shape}] of float32 in ${data.length} data bytes`);
     const out = new Float32Array(n);
     const view = new DataView(data.buffer, data.byteOffset + b, e - b);

@@ -21,7 +21,7 @@ export async function evaluateRun(project: Project, runId: string, which: 'best'
     await model.release();
   }
   const k = classNames.length;
-  const rep = report(probs, split.labels, classNames, model.output === 'softmax' ? 'cross_entropy' : 'mse');
+  const rep = report(probs, split.labels, classNames, model.loss);
   const cells = classNames.map(() => classNames.map(() => [] as string[]));
   const mistakes: EvalResult['mistakes'] = [];
   for (let i = 0; i < split.count; i++) {

@@ -1,7 +1,7 @@
 // The gradient check button: finite differences against autodiff for every parameter tensor,
 // on a few images of the chosen dataset (or seeded random inputs without one).
 import { loadSplit, scanImageFolder } from '../data/image-folder.ts';
-import { gradientCheck } from '../autodiff/gradcheck.ts';
+import { gradientCheck } from '../train/gradcheck.ts';
 import { dataSettings } from '../graph/document.ts';
 import { Rng } from '../graph/rng.ts';
 import { EngineError, type GradCheckResult } from '../protocol.ts';

@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../atomic-write.ts';
 import { inferShapes } from '../graph/infer.ts';
 import { EngineError, type ImportedOnnx } from '../protocol.ts';
 import type { Project } from './project.ts';
-import { importOnnx, type ImportOptions, type ImportResult } from '../onnx/import.ts';
+import { importOnnx, type ImportOptions, type ImportResult } from '../graph/from-onnx.ts';
 import { encodeSafetensors } from '../onnx/safetensors.ts';
 
 export interface ImportedFiles {

@@ -4,6 +4,7 @@
 // good run is not one); over the first steps, while the mean rests on a few tiny batches, the
 // bar is ten times higher (a bumpy start is not one, a blow-up to 1e9 at step 2 is). The
 // state is two numbers, so a checkpoint carries it.
+import { LOSSES, type LossName } from '../graph/losses.ts';
 import type { DivergedEvent } from '../protocol.ts';
 
 export const HINT = 'lower the learning rate';
@@ -12,8 +13,8 @@ const SETTLE = 10;
 
 export interface LossWatchState { n: number; mean: number }
 
-/** The loss of predicting 1/K for every class: ln K for cross-entropy, (K-1)/K² for MSE on one-hot targets. */
-export const uniformLoss = (loss: 'cross_entropy' | 'mse', classes: number): number => (loss === 'mse' ? (classes - 1) / classes ** 2 : Math.log(classes));
+/** The loss of predicting 1/K for every class (graph/losses.ts): ln K for cross-entropy, (K-1)/K² for MSE on one-hot targets. */
+export const uniformLoss = (loss: LossName, classes: number): number => LOSSES[loss].uniformLoss(classes);
 
 export class LossWatch {
   /** `floor`: the loss a spike is measured against at least (see uniformLoss). */

@@ -3,6 +3,7 @@
 // It is computed once, the first time the image is drawn (so the first epoch pays for the
 // backbone, the later ones only for the head), and kept in memory; training then runs the
 // head-only step (openStepRunner with `from`, lowerForward's LowerOptions) on those features.
+import { numel } from '../numel.ts';
 import { isAugmenting, toInput, type Normalization } from '../data/batches.ts';
 import type { CachedSplit } from '../data/cache.ts';
 import { lowerForward } from '../graph/compile.ts';
@@ -27,7 +28,7 @@ export function featureCut(doc: NetworkDocument, images: number): string | null 
   if (!a.ok) return null;
   const cut = frozenCut(doc, a);
   if (!cut) return null;
-  const per = a.shapes.get(cut)!.reduce((x, y) => x * y, 1);
+  const per = numel(a.shapes.get(cut)!);
   return per * 4 * images <= limitBytes() ? cut : null;
 }
 
@@ -80,7 +81,7 @@ export class FeatureCache {
   }
 
   get per(): number {
-    return this.shape.reduce((a, b) => a * b, 1);
+    return numel(this.shape);
   }
 
   /** Computes the features of every image in `idx` not yet cached, a chunk at a time. */

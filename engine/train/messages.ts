@@ -23,7 +23,7 @@ export const trainRequest = z.object({
   resume: z.boolean().optional(),
   /** Resume only: train to this many epochs in all (extends a finished run). */
   epochs: z.number().int().min(1).max(100000).optional(),
-  /** Train even when the memory estimate exceeds the machine's limit (engine/train/run.ts, memoryLimit). */
+  /** Train even when the memory estimate exceeds the machine's limit (engine/train/prepare.ts, memoryLimit). */
   allowLarge: z.boolean().optional(),
 });
 export type TrainRequest = z.input<typeof trainRequest>;

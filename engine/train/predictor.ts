@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Normalization } from '../data/batches.ts';
 import type { ResizePolicy } from '../data/decode.ts';
 import { loadSplit } from '../data/image-folder.ts';
+import { lossOfOutputTag, type LossName } from '../graph/losses.ts';
 import { decodeModel, OnnxReadError } from '../onnx/model.ts';
 import { openRunner, type Device } from './ort.ts';
 import { Scorer } from './scorer.ts';
@@ -14,7 +15,8 @@ export interface LoadedModel {
   classNames: string[];
   /** [C, H, W] */
   inputShape: number[];
-  output: 'softmax' | 'scores';
+  /** The loss it was trained with, from its `netwright.output` tag: what its `probs` hold. */
+  loss: LossName;
   /** The resize policy of the document it was trained from (stretch when it does not say). */
   resize: ResizePolicy;
   release(): Promise<void>;
@@ -68,7 +70,7 @@ export async function openModel(file: string, device: Device = 'cpu'): Promise<L
     scorer: new Scorer(runner, inputShape, k, undefined, normalization),
     classNames,
     inputShape,
-    output: m.metadata['netwright.output'] === 'scores' ? 'scores' : 'softmax',
+    loss: lossOfOutputTag(m.metadata['netwright.output']),
     resize,
     release: () => runner.release(),
   };

@@ -1,6 +1,8 @@
 // Runs an inference graph over uint8 images in batches, and turns scores into the figures
 // users read: loss, accuracy, per-class precision/recall and the confusion matrix.
+import { numel } from '../numel.ts';
 import { toInput, type Normalization } from '../data/batches.ts';
+import { LOSSES, type LossName } from '../graph/losses.ts';
 import { ort, type StepSession } from './ort.ts';
 
 export class Scorer {
@@ -16,7 +18,7 @@ export class Scorer {
 
   /** Probabilities (or scores) for `count` images stored as uint8 CHW, scaled x/255 (or normalized). */
   async probs(pixels: Uint8Array, count: number, batch = 256): Promise<Float32Array> {
-    const per = this.inputShape.reduce((a, b) => a * b, 1);
+    const per = numel(this.inputShape);
     const out = new Float32Array(count * this.classes);
     const x = new Float32Array(batch * per);
     const extra = this.extraFeeds();
@@ -54,8 +56,9 @@ export function argmax(v: Float32Array, off: number, k: number): number {
   return best;
 }
 
-/** `loss`: mean cross-entropy of the probabilities, or mean squared error against one-hot. */
-export function report(probs: Float32Array, labels: ArrayLike<number>, classNames: string[], loss: 'cross_entropy' | 'mse'): Report {
+/** `loss`: the loss the probabilities came from (graph/losses.ts), averaged over the images. */
+export function report(probs: Float32Array, labels: ArrayLike<number>, classNames: string[], loss: LossName): Report {
+  const def = LOSSES[loss];
   const k = classNames.length;
   const n = labels.length;
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
@@ -66,8 +69,7 @@ export function report(probs: Float32Array, labels: ArrayLike<number>, className
     const p = argmax(probs, i * k, k);
     confusion[y][p]++;
     if (p === y) correct++;
-    if (loss === 'cross_entropy') total -= Math.log(Math.max(probs[i * k + y], 1e-12));
-    else for (let j = 0; j < k; j++) total += (probs[i * k + j] - (j === y ? 1 : 0)) ** 2 / k;
+    total = def.addLoss(total, probs, i * k, k, y);
   }
   const perClass = classNames.map((name, c) => {
     const tp = confusion[c][c];

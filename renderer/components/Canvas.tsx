@@ -17,7 +17,7 @@ import {
   type NodeChange,
 } from '@xyflow/react';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { DocNode } from '../../engine/graph/document.ts';
+import { nodeParams, type DocNode } from '../../engine/graph/document.ts';
 import type { Analysis } from '../../engine/graph/infer.ts';
 import { fmtShape, type Problem } from '../../engine/graph/layer.ts';
 import { layerDef } from '../../engine/graph/registry.ts';
@@ -48,13 +48,12 @@ function problemsByNode(a: Analysis): Map<string, Problem> {
 
 function layerData(n: DocNode, a: Analysis, problem: Problem | undefined, params: Map<string, number>): LayerData {
   const def = layerDef(n.type);
-  const p: Record<string, unknown> = {};
-  for (const [k, s] of Object.entries(def?.params ?? {})) p[k] = n.params[k] ?? s.default;
+  const p = nodeParams(n);
   let ports = 0;
   let summary = '';
   try {
-    ports = def ? def.inputs(p as never) : 0;
-    summary = def ? def.summary(p as never) : `unknown layer ${n.type}`;
+    ports = def ? def.inputs(p) : 0;
+    summary = def ? def.summary(p) : `unknown layer ${n.type}`;
   } catch {
     // params broken: the badge says why
   }

@@ -1,7 +1,7 @@
 // The selected layer: every parameter with its range, validated as typed; its shapes and problems.
 import { useEffect, useState } from 'react';
 import type { Analysis } from '../../engine/graph/infer.ts';
-import { fmtShape, type ParamSpec, type ParamValue } from '../../engine/graph/layer.ts';
+import { fmtShape, withDefaults, type ParamSpec, type ParamValue } from '../../engine/graph/layer.ts';
 import { layerDef } from '../../engine/graph/registry.ts';
 import { headDense } from '../../engine/graph/finetune.ts';
 import type { NetworkDocument } from '../../engine/graph/document.ts';
@@ -143,7 +143,7 @@ export function Inspector({ state, analysis }: { state: EditorState; analysis: A
       {node.type !== 'Input' && node.type !== 'Output' && <FreezeControls nodeId={node.id} frozen={node.frozen === true} />}
       {headDense(state.doc) === node.id && <ReplaceHead doc={state.doc} />}
       {Object.entries(def.params).map(([name, spec]) => {
-        const v: ParamValue = node.params[name] ?? spec.default;
+        const v: ParamValue = withDefaults(def, node.params)[name];
         const bad = problems.find((p) => p.param === name);
         return (
           <div key={name} className={`field${bad ? ' field-bad' : ''}`} title={spec.help}>

@@ -1,12 +1,12 @@
 // The model summary, like Keras' model.summary(): per layer output shape, params, FLOPs, activations.
+import { numel } from '../../engine/graph/layer.ts';
 import type { Analysis } from '../../engine/graph/infer.ts';
 import { fmtShape } from '../../engine/graph/layer.ts';
 import { bytes, count, short } from './format.ts';
 
-const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 export function Summary({ analysis, onSelect }: { analysis: Analysis; onSelect(id: string): void }) {
-  const act = analysis.rows.reduce((a, r) => a + (r.shape ? prod(r.shape) : 0), 0);
+  const act = analysis.rows.reduce((a, r) => a + (r.shape ? numel(r.shape) : 0), 0);
   return (
     <div className="summary">
       <table>
@@ -28,7 +28,7 @@ export function Summary({ analysis, onSelect }: { analysis: Analysis; onSelect(i
               <td>{r.shape ? fmtShape(r.shape) : '?'}</td>
               <td className="num">{count(r.params)}</td>
               <td className="num">{short(r.flops)}</td>
-              <td className="num">{r.shape ? bytes(prod(r.shape) * 4) : ''}</td>
+              <td className="num">{r.shape ? bytes(numel(r.shape) * 4) : ''}</td>
             </tr>
           ))}
         </tbody>

@@ -3,12 +3,13 @@
 // no DOM, no React, so node:test can drive it. Every edit is one function that returns a new
 // document; history keeps whole documents (they share everything an edit did not touch).
 import { FORMAT, FORMAT_VERSION, documentSchema, parseDocument, type DocEdge, type DocNode, type NetworkDocument } from '../../engine/graph/document.ts';
-import { blockConnected, type DocBlock } from '../../engine/graph/document.ts';
+import { blockConnected, nodeParams, type DocBlock } from '../../engine/graph/document.ts';
 import { shiftBelowBlock as shiftBelow } from '../../engine/graph/blocks.ts';
 import { inferShapes, type Analysis } from '../../engine/graph/infer.ts';
-import type { ParamValue, Problem } from '../../engine/graph/layer.ts';
+import { withDefaults, type ParamValue, type Problem } from '../../engine/graph/layer.ts';
 import { layerDef } from '../../engine/graph/registry.ts';
 import { isAbsolutePath, rebaseRelative } from '../../engine/graph/relative-path.ts';
+import { newWireProblem } from '../../engine/graph/wiring.ts';
 import { freezeUpTo, replaceHead, setFrozen } from '../../engine/graph/finetune.ts';
 
 export interface Selection {
@@ -116,43 +117,13 @@ export class EditorStore {
     return this.state.doc.nodes.find((n) => n.id === id);
   }
 
-  /** Why a connection cannot be made, or null when it can. Checked while the user drags a wire. */
+  /** Why a connection cannot be made (the engine's wiring rule and message), or null when it can. Checked while the user drags a wire. */
   connectionProblem(source: string, target: string, port: number): string | null {
-    const src = this.node(source);
-    const dst = this.node(target);
-    if (!src || !dst) return 'no such node';
-    if (source === target) return 'a layer cannot feed itself';
-    if (dst.type === 'Input') return 'the Input layer takes no input';
-    if (src.type === 'Output') return 'nothing can follow the output head';
-    const def = layerDef(dst.type);
-    const ports = def ? def.inputs(this.paramsOf(dst)) : 0;
-    if (port < 0 || port >= ports) return `${dst.type} has no input port ${port + 1}`;
-    if (this.state.doc.edges.some((e) => e.target === target && e.targetPort === port)) return `input ${port + 1} of ${dst.label ?? dst.id} is already connected`;
-    if (this.reaches(target, source)) return 'that would make a cycle';
-    return null;
-  }
-
-  /** True when `to` can be reached from `from` following edges forward. */
-  private reaches(from: string, to: string): boolean {
-    const out = new Map<string, string[]>();
-    for (const e of this.state.doc.edges) out.set(e.source, [...(out.get(e.source) ?? []), e.target]);
-    const seen = new Set<string>();
-    const stack = [from];
-    while (stack.length) {
-      const id = stack.pop()!;
-      if (id === to) return true;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      stack.push(...(out.get(id) ?? []));
-    }
-    return false;
+    return newWireProblem(this.state.doc, { source, target, targetPort: port })?.message ?? null;
   }
 
   private paramsOf(n: DocNode) {
-    const def = layerDef(n.type);
-    const p: Record<string, ParamValue> = {};
-    for (const [k, s] of Object.entries(def?.params ?? {})) p[k] = n.params[k] ?? s.default;
-    return p;
+    return nodeParams(n);
   }
 
   // ---- history ----
@@ -291,8 +262,7 @@ export class EditorStore {
     const def = layerDef(type);
     if (!def) throw new Error(`unknown layer type ${type}`);
     const id = this.freshId(type, new Set(this.state.doc.nodes.map((n) => n.id)));
-    const params: Record<string, ParamValue> = {};
-    for (const [k, s] of Object.entries(def.params)) params[k] = s.default;
+    const params = withDefaults(def);
     const node: DocNode = { id, type, params, position: { x: Math.round(position.x), y: Math.round(position.y) } };
     this.commit(`add ${def.label}`, { ...this.state.doc, nodes: [...this.state.doc.nodes, node] }, { selection: { nodes: [id], edges: [] } });
     return id;
@@ -420,8 +390,7 @@ export class EditorStore {
     if (!target || !def) return null;
     const edge = doc.edges.find((e) => e.target === nodeId && e.targetPort === 0);
     const id = this.freshId(type, new Set(doc.nodes.map((n) => n.id)));
-    const params: Record<string, ParamValue> = {};
-    for (const [k, s] of Object.entries(def.params)) params[k] = s.default;
+    const params = withDefaults(def);
     // Make room: the target and everything downstream of it move down one row.
     const below = new Set<string>([nodeId]);
     const stack = [nodeId];
@@ -455,8 +424,7 @@ export class EditorStore {
     const def = layerDef(type);
     if (!from || !def || from.type === 'Output' || type === 'Input') return null;
     const id = this.freshId(type, new Set(doc.nodes.map((n) => n.id)));
-    const params: Record<string, ParamValue> = {};
-    for (const [k, s] of Object.entries(def.params)) params[k] = s.default;
+    const params = withDefaults(def);
     const outs = doc.edges.filter((e) => e.source === fromId);
     const taken = new Set(doc.edges.map((e) => e.id));
     const edgeId = () => {

@@ -12,7 +12,7 @@
 // - MaxPool with tied maxima: the first maximum of the window in row-major order receives the
 //   window's whole gradient (windows that overlap add up).
 // - Sqrt at 0: dY / (2·√0), ±infinity with dY's sign.
-// Finite differences mirror engine/autodiff/gradcheck.ts (central differences, its float32
+// Finite differences mirror engine/train/gradcheck.ts (central differences, its float32
 // noise bound), per element instead of per direction: gradientCheck works on whole documents
 // through a training step, this on one ONNX node.
 import assert from 'node:assert/strict';

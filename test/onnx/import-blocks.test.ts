@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { blockBox } from '../../engine/graph/blocks.ts';
 import { parseDocument } from '../../engine/graph/document.ts';
 import { inferShapes } from '../../engine/graph/infer.ts';
-import { importOnnx } from '../../engine/onnx/import.ts';
+import { importOnnx } from '../../engine/graph/from-onnx.ts';
 import { torchModels, torchSkip } from './import-helpers.ts';
 
 const CASES = [

@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { inferShapes } from '../../engine/graph/infer.ts';
 import { Rng } from '../../engine/graph/rng.ts';
 import { decodeModel } from '../../engine/onnx/model.ts';
-import type { ImportOptions } from '../../engine/onnx/import.ts';
+import type { ImportOptions } from '../../engine/graph/from-onnx.ts';
 import { exportDocument } from '../../engine/session/export.ts';
 import { importOnnxFile } from '../../engine/session/onnx-import.ts';
 import { tempDir } from '../fixtures/temp.ts';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GraphBuilder } from '../../engine/onnx/builder.ts';
-import { importOnnx } from '../../engine/onnx/import.ts';
+import { importOnnx } from '../../engine/graph/from-onnx.ts';
 import { encodeModel, floatTensor, type Attr } from '../../engine/onnx/model.ts';
 
 function model(build: (g: GraphBuilder, x: string) => string | string[], opts: { opset?: number; shape?: number[] } = {}): Uint8Array {

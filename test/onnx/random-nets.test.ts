@@ -2,7 +2,7 @@
 // loads in ONNX Runtime, and its gradients agree with finite differences.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { gradientCheck } from '../../engine/autodiff/gradcheck.ts';
+import { gradientCheck } from '../../engine/train/gradcheck.ts';
 import { buildTrainingGraph } from '../../engine/autodiff/training-graph.ts';
 import { buildInferenceModel, initialValues, lowerForward } from '../../engine/graph/compile.ts';
 import { inferShapes } from '../../engine/graph/infer.ts';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { inferShapes } from '../../engine/graph/infer.ts';
 import { EditorStore } from '../../renderer/store/editor-store.ts';
 import { TEMPLATES } from '../../renderer/store/templates.ts';
 
@@ -36,16 +37,20 @@ test('connections that can never be valid are refused', () => {
   const s = new EditorStore();
   const [inp, relu, out] = chain(s, ['Input', 'ReLU', 'Output']);
   const add = s.addNode('Add', { x: 0, y: 0 });
-  assert.match((s.connect(relu, inp) as { refused: string }).refused, /Input layer takes no input/);
-  assert.match((s.connect(out, add) as { refused: string }).refused, /nothing can follow the output/);
+  assert.match((s.connect(relu, inp) as { refused: string }).refused, /^Input "[^"]+" takes no input$/);
+  assert.match((s.connect(out, add) as { refused: string }).refused, /nothing can follow it/);
   assert.match((s.connect(relu, relu) as { refused: string }).refused, /itself/);
-  assert.match((s.connect(inp, relu) as { refused: string }).refused, /already connected/);
+  const twice = (s.connect(inp, relu) as { refused: string }).refused;
+  assert.match(twice, /input 1 of ReLU "[^"]+" is connected twice/);
+  // The refusal is the engine's own message: the same wire in a document gets the same problem from inferShapes.
+  const wired = inferShapes({ ...s.doc, edges: [...s.doc.edges, { id: 'extra', source: inp, target: relu, targetPort: 0 }] });
+  assert.equal(wired.problems.find((p) => p.edgeId === 'extra')?.message, twice);
   assert.ok('id' in s.connect(relu, add, 0));
-  assert.match((s.connect(add, relu, 0) as { refused: string }).refused, /already connected|cycle/);
+  assert.match((s.connect(add, relu, 0) as { refused: string }).refused, /connected twice|cycle/);
   const relu2 = s.addNode('ReLU', { x: 0, y: 0 });
   assert.ok('id' in s.connect(add, relu2));
   assert.match((s.connect(relu2, add, 1) as { refused: string }).refused, /cycle/);
-  assert.match((s.connect(inp, add, 2) as { refused: string }).refused, /no input port 3/);
+  assert.match((s.connect(inp, add, 2) as { refused: string }).refused, /port 3 does not exist/);
   assert.ok('id' in s.connect(inp, add, 1));
 });
 

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { finishRecord, listRuns, newRunRecord, renameRun, writeRunRecord } from '../../engine/session/runs.ts';
-import { FileAccess } from '../../engine/web/files.ts';
+import { FileAccess } from '../../engine/session/files.ts';
 import { sampleProject, tempDir } from '../fixtures/sample.ts';
 
 test('a title set mid-run is kept when the run writes run.json at its end; an error run lists its reason', () => {

@@ -2,6 +2,7 @@
 // built in __init__ and called in forward in the order shape inference evaluates them.
 import type { NetworkDocument } from '../../graph/document.ts';
 import { inferShapes, resolved, type Analysis } from '../../graph/infer.ts';
+import { LOSSES, type LossName } from '../../graph/losses.ts';
 import { ExportRefusal, torchRow, type TorchRow } from './layers.ts';
 
 const KEYWORDS = new Set(
@@ -31,7 +32,7 @@ export interface ModelSource {
   nodes: ModelNode[];
   analysis: Analysis;
   classes: number;
-  loss: 'cross_entropy' | 'mse';
+  loss: LossName;
   inputShape: number[];
 }
 
@@ -125,7 +126,7 @@ export function modelSource(doc: NetworkDocument): ModelSource {
     '',
     `Input: float32 images [N, ${inputShape.join(', ')}], pixels scaled x/255 (then (x - mean) / std when`,
     `the document normalizes with mean-std; train.py does this). Output: logits [N, ${classes}]`,
-    `(${loss === 'cross_entropy' ? 'cross-entropy loss: softmax gives the probabilities' : 'MSE loss against one-hot targets'}).`,
+    `(${LOSSES[loss].pytorch.about}).`,
     'Attributes are the document\'s node ids; weights.pt (when exported from a run) loads with',
     'model.load_state_dict(torch.load("weights.pt")).',
     '"""',

@@ -1,5 +1,6 @@
 // README.md of an exported PyTorch package: what is in it and the exact commands.
 import type { NetworkDocument } from '../../graph/document.ts';
+import { LOSSES } from '../../graph/losses.ts';
 import type { ModelSource } from './model-py.ts';
 
 export function readmeSource(o: { doc: NetworkDocument; model: ModelSource; weightsFrom: string | null }): string {
@@ -13,7 +14,7 @@ Exported by \`netwright export-pytorch\`. Needs Python 3 with PyTorch and Pillow
 | file | what |
 |---|---|
 | \`model.py\` | \`${model.className}\`, an \`nn.Module\`: input \`[N, ${model.inputShape.join(', ')}]\` (pixels x/255, then the normalization), output logits \`[N, ${model.classes}]\`; its attributes are the document's node ids |
-| \`train.py\` | the document's data pipeline and settings: ${opt}; batch ${t.batchSize}, ${t.epochs} epochs, seed ${t.seed}, validation split ${t.valSplit}; ${model.loss === 'cross_entropy' ? 'cross-entropy' : 'MSE'} loss |
+| \`train.py\` | the document's data pipeline and settings: ${opt}; batch ${t.batchSize}, ${t.epochs} epochs, seed ${t.seed}, validation split ${t.valSplit}; ${LOSSES[model.loss].label} loss |
 | \`network.json\` | the Netwright document (for \`netwright.document\` in the exported ONNX) |
 ${o.weightsFrom ? `| \`weights.pt\` | the weights of ${o.weightsFrom} (\`model.load_state_dict(torch.load("weights.pt"))\`); train.py starts from them |\n` : ''}
 ## Train

@@ -3,6 +3,7 @@
 // {name: tensor} whose tensors point at raw little-endian storages archive/data/<i>, plus
 // archive/byteorder and archive/version. Only what a state dict needs: float32 and int64
 // contiguous tensors. torch.load(weights_only=True) accepts it (only allow-listed globals).
+import { numel } from '../../numel.ts';
 import { crc32 } from 'node:zlib';
 
 export interface TorchTensor {
@@ -59,15 +60,15 @@ export function torchSave(tensors: Map<string, TorchTensor>): Uint8Array {
   const p = new Pickle().op(0x80, 2).op(0x7d).op(MARK); // PROTO 2, EMPTY_DICT, MARK
   const storages: Buffer[] = [];
   for (const [name, t] of tensors) {
-    const numel = t.shape.reduce((a, b) => a * b, 1);
-    if (t.data.length !== numel) throw new Error(`${name}: ${t.data.length} values for shape [${t.shape}]`);
+    const count = numel(t.shape);
+    if (t.data.length !== count) throw new Error(`${name}: ${t.data.length} values for shape [${t.shape}]`);
     const key = String(storages.length);
     storages.push(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-    const strides = t.shape.map((_, i) => t.shape.slice(i + 1).reduce((a, b) => a * b, 1));
+    const strides = t.shape.map((_, i) => numel(t.shape.slice(i + 1)));
     p.str(name);
     p.global('torch._utils', '_rebuild_tensor_v2').op(MARK);
     // persistent id: ('storage', torch.FloatStorage, key, 'cpu', numel)
-    p.op(MARK).str('storage').global('torch', t.dtype === 'float32' ? 'FloatStorage' : 'LongStorage').str(key).str('cpu').int(numel).op(TUPLE).op(BINPERSID);
+    p.op(MARK).str('storage').global('torch', t.dtype === 'float32' ? 'FloatStorage' : 'LongStorage').str(key).str('cpu').int(count).op(TUPLE).op(BINPERSID);
     p.int(0).tuple(t.shape).tuple(strides).op(NEWFALSE);
     p.global('collections', 'OrderedDict').op(EMPTY_TUPLE, REDUCE);
     p.op(TUPLE, REDUCE);

@@ -4,6 +4,7 @@
 // (engine/data/scan.ts, engine/graph/rng.ts), decoding (data/decode.ts), augmentation and
 // normalization (data/batches.ts), the learning-rate schedule (train/schedule.ts), the
 // optimizers (autodiff/optimizers.ts: PyTorch's own update rules), metrics.csv (train/metrics.ts).
+import { LOSSES, type LossName } from '../../graph/losses.ts';
 
 /** A JSON value as a Python literal. */
 export function pyLiteral(v: unknown): string {
@@ -20,7 +21,7 @@ export interface TrainConfig {
   className: string;
   /** The document's training block with every default filled in (schedule and data too). */
   training: Record<string, unknown>;
-  loss: 'cross_entropy' | 'mse';
+  loss: LossName;
   /** From a run: its class names and normalization; null for a plain document. */
   classNames: string[] | null;
   mean: number[] | null;
@@ -28,10 +29,12 @@ export interface TrainConfig {
 }
 
 export function trainSource(c: TrainConfig): string {
+  const loss = LOSSES[c.loss];
   const settings = Object.entries({ ...c.training, loss: c.loss, classNames: c.classNames, mean: c.mean, std: c.std })
     .map(([k, v]) => `    ${JSON.stringify(k)}: ${pyLiteral(v)},`)
     .join('\n');
-  return TEMPLATE.replace('@NAME@', c.name.replace(/"""/g, "'''")).replace('@CLASS@', c.className).replace('@SETTINGS@', settings);
+  return TEMPLATE.replace('@NAME@', c.name.replace(/"""/g, "'''")).replace('@CLASS@', c.className).replace('@SETTINGS@', settings)
+    .replace('@LOSS_LABEL@', loss.label).replace('@LOSS_SUM@', loss.pytorch.lossSum).replace('@PROBS@', loss.pytorch.probs).replace('@OUTPUT_TAG@', loss.outputTag);
 }
 
 const TEMPLATE = String.raw`#!/usr/bin/env python3
@@ -298,10 +301,8 @@ def make_optimizer(params, t):
 
 
 def loss_sum(logits, y):
-    """Summed over the batch: cross-entropy, or squared error against one-hot averaged over the classes."""
-    if SETTINGS["loss"] == "cross_entropy":
-        return F.cross_entropy(logits, y, reduction="sum")
-    return F.mse_loss(logits, F.one_hot(y, logits.shape[1]).to(logits.dtype), reduction="sum") / logits.shape[1]
+    """Summed over the batch: @LOSS_LABEL@."""
+    return @LOSS_SUM@
 
 
 def all_sum(values, device, distributed):
@@ -369,7 +370,7 @@ class WithProbs(nn.Module):
 
     def forward(self, x):
         logits = self.net(x)
-        return logits, (torch.softmax(logits, 1) if SETTINGS["loss"] == "cross_entropy" else logits.clone())
+        return logits, @PROBS@
 
 
 def export_onnx(model, path, class_names, mean, std):
@@ -381,7 +382,7 @@ def export_onnx(model, path, class_names, mean, std):
         "netwright.class_names": json.dumps(class_names),
         "netwright.input_shape": json.dumps([c, h, w]),
         "netwright.scaling": "(x/255 - mean) / std" if SETTINGS["data"]["normalize"] == "mean-std" else "x/255",
-        "netwright.output": "softmax" if SETTINGS["loss"] == "cross_entropy" else "scores",
+        "netwright.output": "@OUTPUT_TAG@",
     }
     if SETTINGS["data"]["normalize"] == "mean-std":
         meta.update({"netwright.mean": json.dumps(mean), "netwright.std": json.dumps(std)})

@@ -1,7 +1,8 @@
 // Element-wise activations: each is a LayerDef made by one factory, lowered to ONNX ops.
+import { numel } from '../../numel.ts';
 import type { LayerDef, LowerContext, ParamSpec, Params } from '../layer.ts';
 import { num } from '../layer.ts';
-import { batched, prod } from './spatial.ts';
+import { batched } from './spatial.ts';
 
 function activation(
   type: string,
@@ -20,7 +21,7 @@ function activation(
     summary: opts.summary ?? (() => ''),
     infer: opts.infer ?? ((_p, [x]) => ({ shape: x })),
     lower: (ctx, p, [x]) => lower(ctx, p, x),
-    flops: (_p, [x]) => prod(x) * (opts.flopsPerValue ?? 1),
+    flops: (_p, [x]) => numel(x) * (opts.flopsPerValue ?? 1),
   };
 }
 
@@ -92,5 +93,5 @@ export const PReLU: LayerDef = {
     if (p.perChannel !== false && xs.length === 3) slope = g.op('Reshape', [slope, g.constI64([xs[0], 1, 1])], {}, [xs[0], 1, 1]);
     return g.op('PRelu', [x, slope], {}, batched(xs));
   },
-  flops: (_p, [x]) => 2 * prod(x),
+  flops: (_p, [x]) => 2 * numel(x),
 };

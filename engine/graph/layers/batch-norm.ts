@@ -1,7 +1,8 @@
-import { num, type LayerDef } from '../layer.ts';
-import { batched, prod } from './spatial.ts';
+import { numel } from '../../numel.ts';
+import { defineLayer } from '../layer.ts';
+import { batched } from './spatial.ts';
 
-export const BatchNorm: LayerDef = {
+export const BatchNorm = defineLayer({
   type: 'BatchNorm',
   label: 'BatchNorm',
   category: 'regularization',
@@ -24,7 +25,7 @@ export const BatchNorm: LayerDef = {
   ],
   lower(ctx, p, [x], [xs]) {
     const { g } = ctx;
-    const eps = num(p, 'epsilon');
+    const eps = p.epsilon;
     const rm = ctx.state('running_mean');
     const rv = ctx.state('running_var');
     if (ctx.mode === 'infer') {
@@ -48,7 +49,7 @@ export const BatchNorm: LayerDef = {
     const beta = g.op('Reshape', [ctx.weight('beta'), g.constI64(bshape)], {}, bshape);
     const y = g.op('Add', [g.op('Mul', [xhat, gamma]), beta]);
     // Running statistics (no gradient flows here): PyTorch keeps the unbiased variance.
-    const m = num(p, 'momentum');
+    const m = p.momentum;
     const count = g.op('Cast', [g.op('Size', [x], {}, [])], { to: { i: 1 } }, []);
     const n = g.op('Div', [count, g.constF([c])]);
     const unbiased = g.op('Mul', [v, g.op('Div', [n, g.op('Sub', [n, g.constF([1])])])]);
@@ -59,5 +60,5 @@ export const BatchNorm: LayerDef = {
     rv.update(blend(rv.value, unbiased));
     return y;
   },
-  flops: (_p, [x]) => 2 * prod(x),
-};
+  flops: (_p, [x]) => 2 * numel(x),
+});

@@ -1,7 +1,7 @@
-import { fmtShape, num, type LayerDef, type WeightSpec } from '../layer.ts';
+import { defineLayer, fmtShape, type WeightSpec } from '../layer.ts';
 import { batched } from './spatial.ts';
 
-export const Dense: LayerDef = {
+export const Dense = defineLayer({
   type: 'Dense',
   label: 'Dense',
   category: 'dense',
@@ -16,10 +16,10 @@ export const Dense: LayerDef = {
     if (x.length !== 1) {
       return { problem: { code: 'rank', message: `Dense needs a vector input, but gets an image ${fmtShape(x)}: insert a Flatten before it`, fix: { kind: 'insert-before', layer: 'Flatten' } } };
     }
-    return { shape: [num(p, 'units')] };
+    return { shape: [p.units] };
   },
   weights(p, [x]) {
-    const u = num(p, 'units');
+    const u = p.units;
     const ws: WeightSpec[] = [{ name: 'W', shape: [u, x[0]], init: 'fan', fanIn: x[0], fanOut: u }];
     if (p.bias) ws.push({ name: 'B', shape: [u], init: 'zeros', fanIn: 0, fanOut: 0 });
     return ws;
@@ -29,5 +29,5 @@ export const Dense: LayerDef = {
     if (p.bias) ins.push(ctx.weight('B'));
     return ctx.g.op('Gemm', ins, { transB: { i: 1 } }, batched(out));
   },
-  flops: (p, [x]) => num(p, 'units') * (2 * x[0] + (p.bias ? 1 : 0)),
-};
+  flops: (p, [x]) => p.units * (2 * x[0] + (p.bias ? 1 : 0)),
+});

@@ -1,7 +1,7 @@
-import { num, type LayerDef } from '../layer.ts';
+import { defineLayer } from '../layer.ts';
 import { batched } from './spatial.ts';
 
-export const Dropout: LayerDef = {
+export const Dropout = defineLayer({
   type: 'Dropout',
   label: 'Dropout',
   category: 'regularization',
@@ -14,9 +14,9 @@ export const Dropout: LayerDef = {
   summary: (p) => `rate ${p.rate}`,
   infer: (_p, [x]) => ({ shape: x }),
   lower(ctx, p, [x], [xs]) {
-    if (ctx.mode === 'infer' || ctx.frozen || num(p, 'rate') === 0) return x;
+    if (ctx.mode === 'infer' || ctx.frozen || p.rate === 0) return x;
     // The mask is an input drawn from the run's seeded generator, so runs and resumes are exact.
-    return ctx.g.op('Mul', [x, ctx.dropoutMask(xs, num(p, 'rate'))], {}, batched(xs));
+    return ctx.g.op('Mul', [x, ctx.dropoutMask(xs, p.rate)], {}, batched(xs));
   },
   flops: () => 0,
-};
+});

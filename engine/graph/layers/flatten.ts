@@ -1,7 +1,8 @@
-import type { LayerDef } from '../layer.ts';
-import { batched, prod } from './spatial.ts';
+import { numel } from '../../numel.ts';
+import { defineLayer } from '../layer.ts';
+import { batched } from './spatial.ts';
 
-export const Flatten: LayerDef = {
+export const Flatten = defineLayer({
   type: 'Flatten',
   label: 'Flatten',
   category: 'dense',
@@ -9,7 +10,7 @@ export const Flatten: LayerDef = {
   params: {},
   inputs: () => 1,
   summary: () => 'to vector',
-  infer: (_p, [x]) => ({ shape: [prod(x)] }),
+  infer: (_p, [x]) => ({ shape: [numel(x)] }),
   lower: (ctx, _p, [x], _s, out) => ctx.g.op('Flatten', [x], { axis: { i: 1 } }, batched(out)),
   flops: () => 0,
-};
+});

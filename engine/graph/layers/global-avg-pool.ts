@@ -1,7 +1,8 @@
-import type { LayerDef } from '../layer.ts';
-import { batched, prod } from './spatial.ts';
+import { numel } from '../../numel.ts';
+import { defineLayer } from '../layer.ts';
+import { batched } from './spatial.ts';
 
-export const GlobalAvgPool: LayerDef = {
+export const GlobalAvgPool = defineLayer({
   type: 'GlobalAvgPool',
   label: 'Global average pool',
   category: 'pooling',
@@ -15,5 +16,5 @@ export const GlobalAvgPool: LayerDef = {
     const pooled = ctx.g.op('GlobalAveragePool', [x], {}, batched([xs[0], 1, 1]));
     return ctx.g.op('Flatten', [pooled], { axis: { i: 1 } }, batched(out));
   },
-  flops: (_p, [x]) => prod(x),
-};
+  flops: (_p, [x]) => numel(x),
+});

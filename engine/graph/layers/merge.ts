@@ -1,16 +1,17 @@
 // Add and Concat: the layers with several input ports (port i = input i, in order).
-import { fmtShape, num, type LayerDef } from '../layer.ts';
-import { batched, prod } from './spatial.ts';
+import { numel } from '../../numel.ts';
+import { defineLayer, fmtShape } from '../layer.ts';
+import { batched } from './spatial.ts';
 
 const ports = { kind: 'int', default: 2, min: 2, max: 8, help: 'Number of input ports.' } as const;
 
-export const Add: LayerDef = {
+export const Add = defineLayer({
   type: 'Add',
   label: 'Add',
   category: 'merge',
   help: 'Adds its inputs element by element (residual connections). All inputs must have the same shape.',
   params: { inputs: ports },
-  inputs: (p) => num(p, 'inputs'),
+  inputs: (p) => p.inputs,
   summary: (p) => `${p.inputs} inputs`,
   infer(_p, xs) {
     const bad = xs.findIndex((s) => s.join() !== xs[0].join());
@@ -18,16 +19,16 @@ export const Add: LayerDef = {
     return { shape: xs[0] };
   },
   lower: (ctx, _p, xs, _s, out) => xs.slice(1).reduce((acc, x) => ctx.g.op('Add', [acc, x], {}, batched(out)), xs[0]),
-  flops: (_p, xs, out) => (xs.length - 1) * prod(out),
-};
+  flops: (_p, xs, out) => (xs.length - 1) * numel(out),
+});
 
-export const Concat: LayerDef = {
+export const Concat = defineLayer({
   type: 'Concat',
   label: 'Concat',
   category: 'merge',
   help: 'Stacks its inputs along the channel axis (features for vectors). Other dimensions must match.',
   params: { inputs: ports },
-  inputs: (p) => num(p, 'inputs'),
+  inputs: (p) => p.inputs,
   summary: (p) => `${p.inputs} inputs`,
   infer(_p, xs) {
     for (let i = 1; i < xs.length; i++) {
@@ -39,4 +40,4 @@ export const Concat: LayerDef = {
   },
   lower: (ctx, _p, xs, _s, out) => ctx.g.op('Concat', xs, { axis: { i: 1 } }, batched(out)),
   flops: () => 0,
-};
+});

@@ -1,17 +1,16 @@
-import type { LayerDef } from '../layer.ts';
+import { defineLayer } from '../layer.ts';
+import { LOSS_NAMES, LOSSES } from '../losses.ts';
 
-export const LOSSES = ['cross_entropy', 'mse'] as const;
-
-export const Output: LayerDef = {
+export const Output = defineLayer({
   type: 'Output',
   label: 'Output (loss)',
   category: 'output',
   help: 'The classifier head: one score per class, and the loss training minimizes. Cross-entropy applies softmax itself (mean over the batch); MSE compares the scores with one-hot targets (mean over all elements).',
   params: {
-    loss: { kind: 'enum', default: 'cross_entropy', options: LOSSES, help: "'cross_entropy' (softmax + negative log-likelihood) or 'mse' against one-hot targets." },
+    loss: { kind: 'enum', default: 'cross_entropy', options: LOSS_NAMES, help: "'cross_entropy' (softmax + negative log-likelihood) or 'mse' against one-hot targets." },
   },
   inputs: () => 1,
-  summary: (p) => (p.loss === 'mse' ? 'MSE' : 'softmax cross-entropy'),
+  summary: (p) => LOSSES[p.loss]?.summary ?? String(p.loss),
   infer(_p, [x]) {
     if (x.length !== 1) return { problem: { code: 'rank', message: `the output head needs one score per class (a vector), but gets an image of shape [${x}]: add Flatten and a Dense layer with one unit per class`, fix: { kind: 'insert-before', layer: 'Flatten' } } };
     if (x[0] < 2) return { problem: { code: 'classes', message: 'the output head needs at least 2 classes (the Dense layer before it has 1 unit)' } };
@@ -19,4 +18,4 @@ export const Output: LayerDef = {
   },
   lower: (_ctx, _p, [x]) => x,
   flops: () => 0,
-};
+});

@@ -1,11 +1,11 @@
 // Constant padding of an image: PyTorch's ZeroPad2d / ConstantPad2d, and the asymmetric SAME
 // padding of older exporters (Pad, then a 'valid' Conv2D or pool).
-import { num, type LayerDef } from '../layer.ts';
+import { defineLayer } from '../layer.ts';
 import { batched } from './spatial.ts';
 
 const side = (where: string) => ({ kind: 'int' as const, default: 1, min: 0, max: 64, help: `Pixels added at the ${where}.` });
 
-export const Pad: LayerDef = {
+export const Pad = defineLayer({
   type: 'Pad',
   label: 'Pad',
   category: 'convolution',
@@ -22,13 +22,13 @@ export const Pad: LayerDef = {
   summary: (p) => `${p.top} ${p.right} ${p.bottom} ${p.left}${p.value ? ` · ${p.value}` : ''}`,
   infer(p, [x]) {
     if (x.length !== 3) return { problem: { code: 'rank', message: `Pad needs an image input [C, H, W], but gets a vector of ${x[0]} features` } };
-    return { shape: [x[0], x[1] + num(p, 'top') + num(p, 'bottom'), x[2] + num(p, 'left') + num(p, 'right')] };
+    return { shape: [x[0], x[1] + p.top + p.bottom, x[2] + p.left + p.right] };
   },
   lower(ctx, p, [x], _s, out) {
     const { g } = ctx;
-    const pads = [0, 0, num(p, 'top'), num(p, 'left'), 0, 0, num(p, 'bottom'), num(p, 'right')];
+    const pads = [0, 0, p.top, p.left, 0, 0, p.bottom, p.right];
     if (pads.every((v) => v === 0)) return g.op('Identity', [x], {}, batched(out));
-    return g.op('Pad', [x, g.constI64(pads), g.constF([num(p, 'value')])], { mode: { s: 'constant' } }, batched(out));
+    return g.op('Pad', [x, g.constI64(pads), g.constF([p.value])], { mode: { s: 'constant' } }, batched(out));
   },
   flops: () => 0,
-};
+});

@@ -1,6 +1,7 @@
 // MaxPool2D and AvgPool2D: one window rule, two ONNX ops.
+import { numel } from '../../numel.ts';
 import { num, str, type LayerDef, type ParamSpec, type Params, type Shape } from '../layer.ts';
-import { batched, onnxPads, prod, slide, tilesExactly, type Window } from './spatial.ts';
+import { batched, onnxPads, slide, tilesExactly, type Window } from './spatial.ts';
 
 function windows(p: Params, x: Shape) {
   const args = [num(p, 'size'), num(p, 'stride'), 1, str(p, 'padding'), num(p, 'pad'), p.ceil === true] as const;
@@ -76,7 +77,7 @@ function pool(type: 'MaxPool2D' | 'AvgPool2D', op: 'MaxPool' | 'AveragePool', he
       const n = ctx.mode === 'train' && !tiles ? 2 : 1;
       return ctx.g.opN(op, [x], n, attrs, [batched(out), batched(out)])[0];
     },
-    flops: (p, _x, out) => prod(out) * num(p, 'size') ** 2,
+    flops: (p, _x, out) => numel(out) * num(p, 'size') ** 2,
   };
 }
 

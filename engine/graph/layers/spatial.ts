@@ -43,4 +43,3 @@ export const tilesExactly = ([h, w]: number[], kernel: number[], strides: number
   strides[0] === kernel[0] && strides[1] === kernel[1] && pads.every((p) => p === 0) && h % kernel[0] === 0 && w % kernel[1] === 0;
 
 export const batched = (s: Shape): Dim[] => [BATCH, ...s];
-export const prod = (s: number[]): number => s.reduce((a, b) => a * b, 1);

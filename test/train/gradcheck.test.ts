@@ -1,7 +1,7 @@
 // Every gradient rule, checked by central finite differences through the whole training graph.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { gradientCheck } from '../../engine/autodiff/gradcheck.ts';
+import { gradientCheck } from '../../engine/train/gradcheck.ts';
 import { inferShapes, resolved } from '../../engine/graph/infer.ts';
 import { batchFor } from '../fixtures/batch.ts';
 import { ALL_NETS, branchNet, convNet } from '../fixtures/nets.ts';

@@ -2,7 +2,7 @@
 // the slope with what autodiff says (central differences, as JAX's check_vjp does).
 import type { NetworkDocument } from '../graph/document.ts';
 import { Rng } from '../graph/rng.ts';
-import { openStepRunner } from '../train/step.ts';
+import { openStepRunner } from './step.ts';
 
 export interface GradCheckRow {
   param: string;

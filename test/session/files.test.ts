@@ -1,11 +1,11 @@
 // "Inside the project" by path segments (engine/session/project.ts inside(), used by
-// engine/web/files.ts and Project): a name that starts with two dots is a name, not a way up.
+// engine/session/files.ts and Project): a name that starts with two dots is a name, not a way up.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { inside, Project } from '../../engine/session/project.ts';
-import { FileAccess } from '../../engine/web/files.ts';
+import { FileAccess } from '../../engine/session/files.ts';
 import { tempDir } from '../fixtures/temp.ts';
 
 test('inside(): segments, not string prefixes', () => {

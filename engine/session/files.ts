@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.ts';
 import { EngineError, type DirListing, type OpenedFile, type SavedFile } from '../protocol.ts';
-import { inside } from '../session/project.ts';
+import { inside } from './project.ts';
 
 const isDocumentName = (p: string): boolean => ['.json', '.netwright'].includes(path.extname(p).toLowerCase());
 const isOnnxName = (p: string): boolean => path.extname(p).toLowerCase() === '.onnx';

@@ -2,13 +2,15 @@
 // its weights by `<nodeId>.<weightName>`. Every ONNX node maps onto existing layer kinds; what
 // Netwright cannot represent is refused with the node, the op and what is missing, before
 // anything is written. docs/format.md ("Importing ONNX") lists the mapping.
-import { FORMAT, FORMAT_VERSION, nodeParams, parseDocument, trainingSchema, type DocEdge, type DocNode, type NetworkDocument } from '../graph/document.ts';
-import { inferShapes } from '../graph/infer.ts';
-import { withRecognizedBlocks } from '../graph/blocks.ts';
-import type { Params, Shape } from '../graph/layer.ts';
-import { layerDef } from '../graph/registry.ts';
-import { decodeModel, OnnxReadError, type Attr, type NodeIR, type Tensor } from './model.ts';
-import type { NamedTensor } from './safetensors.ts';
+import { numel } from '../numel.ts';
+import { FORMAT, FORMAT_VERSION, nodeParams, parseDocument, trainingSchema, type DocEdge, type DocNode, type NetworkDocument } from './document.ts';
+import { inferShapes } from './infer.ts';
+import { withRecognizedBlocks } from './blocks.ts';
+import type { Params, Shape } from './layer.ts';
+import { layerDef } from './registry.ts';
+import { decodeModel, OnnxReadError, type Attr, type NodeIR, type Tensor } from '../onnx/model.ts';
+import type { NamedTensor } from '../onnx/safetensors.ts';
+import * as attrs from '../onnx/attrs.ts';
 
 export class ImportError extends Error {}
 
@@ -126,36 +128,23 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
     return { node: id, shape: (r as { shape: Shape }).shape };
   };
   const setWeight = (v: Val, name: string, shape: number[], data: Float32Array) => {
-    const n = shape.reduce((a, b) => a * b, 1);
+    const n = numel(shape);
     if (n !== data.length) fail(`${name} has ${data.length} values, expected ${n} for [${shape}]`);
     weights.set(`${v.node}.${name}`, { shape, data });
   };
-  const attr = (n: NodeIR, k: string): Attr | undefined => n.attrs?.[k];
-  const ai = (n: NodeIR, k: string, d: number): number => {
-    const a = attr(n, k);
-    if (!a) return d;
-    if ('i' in a) return a.i;
-    if ('f' in a) return a.f;
-    return fail(`attribute ${k} should be an integer`);
+  // The attribute readers of onnx/attrs.ts, failing with this node's name.
+  const read = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof attrs.AttrTypeError) return fail(e.message);
+      throw e;
+    }
   };
-  const af = (n: NodeIR, k: string, d: number): number => {
-    const a = attr(n, k);
-    if (!a) return d;
-    if ('f' in a) return a.f;
-    if ('i' in a) return a.i;
-    return fail(`attribute ${k} should be a float`);
-  };
-  const aints = (n: NodeIR, k: string): number[] | undefined => {
-    const a = attr(n, k);
-    if (!a) return undefined;
-    if ('ints' in a) return a.ints;
-    if ('i' in a) return [a.i];
-    return fail(`attribute ${k} should be a list of integers`);
-  };
-  const as = (n: NodeIR, k: string, d: string): string => {
-    const a = attr(n, k);
-    return a && 's' in a ? a.s : d;
-  };
+  const ai = (n: NodeIR, k: string, d: number): number => read(() => attrs.int(n, k, d));
+  const af = (n: NodeIR, k: string, d: number): number => read(() => attrs.float(n, k, d));
+  const aints = (n: NodeIR, k: string): number[] | undefined => (attrs.hasAttr(n, k) ? read(() => attrs.ints(n, k)) : undefined);
+  const as = (n: NodeIR, k: string, d: string): string => attrs.string(n, k, d);
   const isConst = (name: string) => consts.has(name);
   const constOf = (name: string, what: string): Tensor => {
     const t = consts.get(name);
@@ -260,7 +249,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
     }
     if (n.op === 'Unsqueeze' || n.op === 'Squeeze' || n.op === 'Reshape' || n.op === 'Flatten') {
       // Only the values matter to the layers that read constants; keep the data, recompute dims.
-      const total = t.dims.reduce((a, b) => a * b, 1);
+      const total = numel(t.dims);
       let dims: number[];
       if (n.op === 'Reshape') {
         const target = ints(consts.get(n.inputs[1])!);
@@ -271,7 +260,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
         dims = t.dims.slice();
         for (const a of [...axes].sort((x, y) => x - y)) dims.splice(a < 0 ? a + dims.length + 1 : a, 0, 1);
       } else if (n.op === 'Squeeze') dims = t.dims.filter((d) => d !== 1);
-      else dims = [t.dims.slice(0, ai(n, 'axis', 1)).reduce((a, b) => a * b, 1), total / Math.max(1, t.dims.slice(0, ai(n, 'axis', 1)).reduce((a, b) => a * b, 1))];
+      else dims = [numel(t.dims.slice(0, ai(n, 'axis', 1))), total / Math.max(1, numel(t.dims.slice(0, ai(n, 'axis', 1))))];
       consts.set(out, { ...t, name: out, dims });
       return true;
     }
@@ -305,7 +294,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
 
   /** Whether `x` is flattened by a Reshape to `target`: [N, -1], [1, -1], [-1, C*H*W], [N, C*H*W] (0 copies N). */
   const flattens = (x: Val, target: number[]): boolean => {
-    const size = x.shape.reduce((a, b) => a * b, 1);
+    const size = numel(x.shape);
     if (target.length !== 2) return false;
     const [a, b] = target;
     const first = a === 0 || a === batch || a === 1 || a === -1;
