@@ -20,6 +20,9 @@ import { autoLayout } from './layout.ts';
 import { Palette } from './Palette.tsx';
 import { Summary } from './Summary.tsx';
 
+/** Set by vite's define: true only in the e2e tests' bundle. */
+declare const __NETWRIGHT_TEST_HOOK__: boolean;
+
 type View = 'design' | 'train' | 'evaluate' | 'try' | 'export';
 const VIEWS: { id: View; label: string }[] = [
   { id: 'design', label: 'Design' },
@@ -62,8 +65,10 @@ export function App({ client }: { client: EngineClient }) {
   const clearError = useCallback(() => setStatus((s) => (s?.kind === 'error' ? null : s)), []);
   const ctx = useMemo<EditorContext>(() => ({ store, client, notify, clearError, setWireHint }), [store, client, notify, clearError]);
 
+  // Only in the e2e tests' bundle (engine/web/build.ts): the production build defines the flag
+  // false and drops this, so the shipped page has no test hook.
   useEffect(() => {
-    (window as unknown as { __netwright: unknown }).__netwright = { store, flow, train, client };
+    if (__NETWRIGHT_TEST_HOOK__) (window as unknown as { __netwright: unknown }).__netwright = { store, flow, train, client };
   }, [store, flow, train, client]);
 
   // Training events from the engine, the run in progress (if any), and the project the
