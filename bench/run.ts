@@ -3,7 +3,7 @@
 // pairs over several process launches (the machine drifts; one process can settle fast or slow
 // for its whole life), then LeNet-5's time to 85% test accuracy for both. Prints medians,
 // min-max, the median ratio per net and the fraction of the GEMM ceiling each side reaches.
-//   npm run bench -- [--launches 5] [--windows 5] [--nets a,b] [--json FILE] [--no-time-to-accuracy]
+//   npm run bench -- [--launches 5] [--windows 5] [--nets a,b] [--json FILE] [--no-time-to-accuracy] [--dry-run] [--help]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,6 +14,16 @@ import { BENCH_NETS, benchPlan } from './nets.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(`npm run bench -- [options]: Netwright against PyTorch 1.13, interleaved over process launches
+  --launches N            process launches per side and net (default 5)
+  --windows N             timed windows of ~1 s per launch (default 5)
+  --nets a,b              a subset of ${BENCH_NETS.join(', ')}
+  --json FILE             also write one row per net and phase as JSON
+  --no-time-to-accuracy   skip LeNet-5's time to 85% test accuracy
+  --dry-run               print what would run and what is missing, then stop (nothing measured)`);
+  process.exit(0);
+}
 const flag = (name: string, d: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : d;
@@ -33,13 +43,15 @@ if (jsonFile === '' || jsonFile?.startsWith('--')) {
 }
 const skipTime = args.includes('--no-time-to-accuracy') || !nets.includes('lenet5');
 const TORCH_BENCH = path.join(root, 'bench', 'torch', 'torch_bench.py');
+const TORCH_LENET = path.join(root, 'bench', 'torch', 'torch_lenet.py');
+const FMNIST = '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz';
 const PY = '/usr/bin/python3';
 
 const log = (s: string) => console.log(s);
 
 function torchMissing(): string | null {
   if (!fs.existsSync(PY) || spawnSync(PY, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) return 'python3-torch is not installed (apt-get install python3-torch python3-numpy libopenblas0-openmp)';
-  if (!fs.existsSync(TORCH_BENCH)) return `the PyTorch reference script is missing (${TORCH_BENCH})`;
+  for (const f of [TORCH_BENCH, TORCH_LENET]) if (!fs.existsSync(f)) return `the PyTorch reference script is missing (${f})`;
   return null;
 }
 
@@ -74,6 +86,17 @@ const median = (v: number[]) => {
 
 const missing = torchMissing();
 if (missing) log(`PyTorch side skipped: ${missing}`);
+if (args.includes('--dry-run')) {
+  // What a run would start, with every script it needs checked for, so a clone can be checked in seconds.
+  const scripts = ['engine-bench.ts', 'nets.ts', 'gemm-peak.ts', 'time-to-accuracy.ts', 'torch/torch_bench.py', 'torch/nets.py', 'torch/benchutil.py', 'torch/fmnist.py', 'torch/torch_lenet.py', 'torch/export_resnet18.py'].map((f) => path.join(root, 'bench', f));
+  const absent = scripts.filter((f) => !fs.existsSync(f));
+  log(`dry run: ${launches} launches x ${nets.join(', ')} (${nets.map((n) => `${n}: ${benchPlan(n).phases.join('/')}`).join('; ')}), ${windows} windows each`);
+  log(`  Netwright: ${process.execPath} --import tsx bench/engine-bench.ts <net> ${windows}`);
+  log(`  PyTorch:   ${missing ? `skipped (${missing})` : `${PY} bench/torch/torch_bench.py --nets <net> --no-train2 --windows ${windows} --json <tmp>`}`);
+  log(`  time to 85%: ${skipTime ? 'skipped (--no-time-to-accuracy or no lenet5)' : fs.existsSync(FMNIST) ? 'bench/time-to-accuracy.ts and bench/torch/torch_lenet.py' : `skipped (${FMNIST} is missing: apt-get install dataset-fashion-mnist)`}`);
+  log(absent.length ? `  missing scripts: ${absent.map((f) => path.relative(root, f)).join(', ')}` : `  all ${scripts.length} bench scripts present`);
+  process.exit(absent.length ? 1 : 0);
+}
 const threads = os.availableParallelism();
 log(`${launches} launches x ${nets.join(', ')}; ${windows} timed windows of ~1 s each; ${threads} threads; CPU ${os.cpus()[0]?.model ?? '?'}`);
 // The ceiling: ONNX Runtime's best 1024³ MatMul on as many threads as the steps use.
@@ -118,10 +141,10 @@ for (const net of nets) {
 }
 
 let tta: Record<string, unknown> | null = null;
-if (!skipTime && fs.existsSync('/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz')) {
+if (!skipTime && fs.existsSync(FMNIST)) {
   log('time to 85% test accuracy, LeNet-5 (training time; test evaluated every 100 steps)…');
   const nw = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'time-to-accuracy.ts'), '0.85', '100', '1'], { cwd: root, encoding: 'utf8' });
-  const pt = missing ? null : spawnSync(PY, [path.join(root, 'scripts', 'torch_lenet.py'), '--target', '0.85', '--eval-every', '100', '--seed', '1'], { encoding: 'utf8', env: torchEnv });
+  const pt = missing ? null : spawnSync(PY, [TORCH_LENET, '--target', '0.85', '--eval-every', '100', '--seed', '1'], { encoding: 'utf8', env: torchEnv });
   tta = { netwright: nw.status === 0 ? JSON.parse(nw.stdout.trim().split('\n').pop()!) : { error: nw.stderr }, pytorch: pt ? (pt.status === 0 ? JSON.parse(pt.stdout.trim().split('\n').pop()!) : { error: pt.stderr }) : null };
 }
 

@@ -1,6 +1,6 @@
 // Netwright's time to reach a test accuracy with LeNet-5 on Fashion-MNIST (batch 64, SGD lr
 // 0.01 momentum 0.9): training time only, evaluation on the 10k test images every K steps
-// excluded, as scripts/torch_lenet.py --target measures PyTorch. Prints one JSON line.
+// excluded, as bench/torch/torch_lenet.py --target measures PyTorch. Prints one JSON line.
 import fs from 'node:fs';
 import { readIdx } from '../engine/data/idx.ts';
 import { buildInferenceModel } from '../engine/graph/compile.ts';

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, MessageChannelMain, net, protocol, session, shell, utilityProcess, type MenuItemConstructorOptions, type UtilityProcess } from 'electron';
 import { allowPermission, APP_ORIGIN, APP_SCHEME, appUrlToFile, checkIpc, CONTENT_SECURITY_POLICY, isAppUrl, isExternalLink, ipcSchemas, webPreferences, type IpcChannel } from './security.ts';
+import { pickLanguage } from '../renderer/i18n/index.ts';
 import { menuTemplate } from './menu.ts';
 
 // Bundled layout (build/bundle.mjs): dist/electron/main.cjs, preload.cjs, dist/engine/electron-host.mjs, dist/renderer/.
@@ -181,7 +182,7 @@ void app.whenReady().then(() => {
   handle('shell:open-external', ({ url }) => shell.openExternal(url));
 
   const send = (command: string) => win?.webContents.send('menu-command', { command });
-  Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate(process.platform, send) as MenuItemConstructorOptions[]));
+  Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate(process.platform, send, pickLanguage(app.getLocale()) ?? 'en') as MenuItemConstructorOptions[]));
   createWindow();
   startEngine();
 });

@@ -7,10 +7,13 @@ import { createRoot } from 'react-dom/client';
 import { desktopEngine, electronEngineClient } from './client/electron-client.ts';
 import { webEngineClient } from './client/web-client.ts';
 import { App } from './components/App.tsx';
+import { createI18n, initialLanguage } from './i18n/index.ts';
 
 // Inside the desktop app the preload provides the engine; in a browser, the web bridge does.
 const desktop = desktopEngine();
 const client = desktop ? electronEngineClient(desktop) : webEngineClient();
+// The UI language (react-i18next's default instance, until the language switch gives it a provider).
+createI18n(initialLanguage());
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -16,6 +16,6 @@ for s in "${seeds[@]}"; do
   nw train examples/lenet5.json --data "$data/train" --epochs 2 --batch 64 --lr 0.01 --momentum 0.9 --val-split 0 --seed "$s" --out "$out" > "$out.log" 2>&1 || { cat "$out.log"; exit 1; }
   acc=$(nw eval "$out/model.onnx" --data "$data/test" --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).accuracy))')
   echo "{\"seed\": $s, \"engine\": \"netwright\", \"test_acc\": $acc}"
-  /usr/bin/python3 scripts/torch_lenet.py --seed "$s" --init "$out/init.onnx" | sed 's/^{/{"engine": "pytorch", /'
-  /usr/bin/python3 scripts/torch_lenet.py --seed "$s" | sed 's/^{/{"engine": "pytorch", /'
+  /usr/bin/python3 bench/torch/torch_lenet.py --seed "$s" --init "$out/init.onnx" | sed 's/^{/{"engine": "pytorch", /'
+  /usr/bin/python3 bench/torch/torch_lenet.py --seed "$s" | sed 's/^{/{"engine": "pytorch", /'
 done

@@ -163,6 +163,12 @@ export class OnnxReadError extends Error {
 
 const num = (f: ProtoField): number => Number(BigInt.asIntN(64, f.int ?? 0n));
 
+/** Appends in a loop: `to.push(...from)` passes every value as an argument, and a tensor's
+ *  float_data can hold millions (V8's stack overflows above a few hundred thousand). */
+function append<T>(to: T[], from: ArrayLike<T>): void {
+  for (let i = 0; i < from.length; i++) to.push(from[i]);
+}
+
 function decodeTensor(buf: Uint8Array, where: string): Tensor {
   let dims: number[] = [];
   let code = 0;
@@ -182,10 +188,10 @@ function decodeTensor(buf: Uint8Array, where: string): Tensor {
         const d = payload(f);
         if (d.length % 4) throw new OnnxReadError(`${where}.float_data`, 'length is not a multiple of 4');
         const c = new Uint8Array(d);
-        floats.push(...new Float32Array(c.buffer));
+        append(floats, new Float32Array(c.buffer));
       }
-    } else if (f.field === 7) int64s.push(...unpackVarints(f, `${where}.int64_data`).map((x) => BigInt.asIntN(64, x)));
-    else if (f.field === 5) int32s.push(...unpackVarints(f, `${where}.int32_data`).map((x) => Number(BigInt.asIntN(32, x))));
+    } else if (f.field === 7) append(int64s, unpackVarints(f, `${where}.int64_data`).map((x) => BigInt.asIntN(64, x)));
+    else if (f.field === 5) append(int32s, unpackVarints(f, `${where}.int32_data`).map((x) => Number(BigInt.asIntN(32, x))));
     else if (f.field === 13 || f.field === 14) {
       throw new OnnxReadError(`${where}.external_data`, 'external tensor data is not supported; embed the weights in the model');
     }
@@ -275,10 +281,10 @@ function decodeAttr(buf: Uint8Array, where: string): [string, Attr] {
     else if (f.field === 4) a = { s: utf8(f.data) };
     else if (f.field === 5) a = { t: decodeTensor(payload(f), `${where}.t`) };
     else if (f.field === 6) a = { g: decodeGraph(payload(f), `${where}.g`) };
-    else if (f.field === 8) ints.push(...unpackVarints(f, where).map((x) => Number(BigInt.asIntN(64, x))));
+    else if (f.field === 8) append(ints, unpackVarints(f, where).map((x) => Number(BigInt.asIntN(64, x))));
     else if (f.field === 7) {
       if (f.wire === 5) floats.push(f.f32!);
-      else floats.push(...new Float32Array(new Uint8Array(payload(f)).buffer));
+      else append(floats, new Float32Array(new Uint8Array(payload(f)).buffer));
     }
   }
   if (type === 7) a = { ints };

@@ -2,6 +2,7 @@
 import { useReactFlow } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { EngineError, type EngineClient } from '../../engine/protocol.ts';
+import { commandForKey, type CommandId } from '../commands.ts';
 import { EditorStore, emptyDocument, type Fragment } from '../store/editor-store.ts';
 import { TEMPLATES } from '../store/templates.ts';
 import { TrainStore } from '../store/train-store.ts';
@@ -19,6 +20,9 @@ import { Inspector } from './Inspector.tsx';
 import { autoLayout } from './layout.ts';
 import { Palette } from './Palette.tsx';
 import { Summary } from './Summary.tsx';
+
+/** Set by vite's define: true only in the e2e tests' bundle. */
+declare const __NETWRIGHT_TEST_HOOK__: boolean;
 
 type View = 'design' | 'train' | 'evaluate' | 'try' | 'export';
 const VIEWS: { id: View; label: string }[] = [
@@ -62,8 +66,10 @@ export function App({ client }: { client: EngineClient }) {
   const clearError = useCallback(() => setStatus((s) => (s?.kind === 'error' ? null : s)), []);
   const ctx = useMemo<EditorContext>(() => ({ store, client, notify, clearError, setWireHint }), [store, client, notify, clearError]);
 
+  // Only in the e2e tests' bundle (engine/web/build.ts): the production build defines the flag
+  // false and drops this, so the shipped page has no test hook.
   useEffect(() => {
-    (window as unknown as { __netwright: unknown }).__netwright = { store, flow, train, client };
+    if (__NETWRIGHT_TEST_HOOK__) (window as unknown as { __netwright: unknown }).__netwright = { store, flow, train, client };
   }, [store, flow, train, client]);
 
   // Training events from the engine, the run in progress (if any), and the project the
@@ -257,27 +263,47 @@ export function App({ client }: { client: EngineClient }) {
     return f;
   }, [store]);
 
+  // One action per command of the registry (renderer/commands.ts): the native menu sends its id,
+  // the key handler below looks the id up from the shortcut.
+  const actions: Record<CommandId, () => void> = {
+    new: () => void newDoc(),
+    open: () => void open(),
+    'import-onnx': () => void importOnnx(),
+    save: () => void save(),
+    'save-as': () => void saveAs(),
+    undo: () => store.undo(),
+    redo: () => store.redo(),
+    cut: () => void (copy() && store.deleteSelection()),
+    copy: () => void copy(),
+    paste: () => void (clipboard.current && store.paste(clipboard.current)),
+    duplicate: () => {
+      const f = store.copySelection();
+      if (f) store.paste(f);
+    },
+    delete: () => store.deleteSelection(),
+    'select-all': () => store.selectAll(),
+    'clear-selection': () => store.select({ nodes: [], edges: [] }),
+    group: () => {
+      const r = store.groupSelection();
+      notify('refused' in r ? `Not grouped: ${r.refused}` : 'Grouped into a block (double-click it to expand)', 'refused' in r ? 'error' : 'info');
+    },
+    ungroup: () => void (store.ungroupSelection() || notify('Nothing to ungroup: select a block', 'error')),
+    'toggle-blocks': () => store.toggleSelectedBlocks(),
+    'auto-layout': () => void layout(),
+    'fit-view': fit,
+    summary: () => setShowSummary((v) => !v),
+    search: () => searchRef.current?.focus(),
+    'train-start': () => setView('train'),
+    'train-stop': () => void client.stopTraining().catch(() => undefined),
+    shortcuts: () => setDialog({ kind: 'help' }),
+    about: () => void client.info().then((i) => notify(`Netwright ${i.version}`)),
+  };
+  const latestActions = useRef(actions);
+  latestActions.current = actions;
+
   useDesktopShell(
     {
-      commands: {
-        new: () => void newDoc(),
-        open: () => void open(),
-        'import-onnx': () => void importOnnx(),
-        save: () => void save(),
-        'save-as': () => void saveAs(),
-        undo: () => store.undo(),
-        redo: () => store.redo(),
-        copy: () => void copy(),
-        paste: () => void (clipboard.current && store.paste(clipboard.current)),
-        delete: () => store.deleteSelection(),
-        'select-all': () => store.selectAll(),
-        'auto-layout': () => void layout(),
-        'fit-view': fit,
-        'train-start': () => setView('train'),
-        'train-stop': () => void client.stopTraining().catch(() => undefined),
-        shortcuts: () => setDialog({ kind: 'help' }),
-        about: () => void client.info().then((i) => notify(`Netwright ${i.version}`)),
-      },
+      commands: actions,
       openPath: (path: string) => void confirmDiscard().then((ok) => (ok ? openPath(path) : undefined)),
       engineLost: () => notify('The engine stopped and is restarting; your document is untouched.', 'error'),
     },
@@ -285,48 +311,23 @@ export function App({ client }: { client: EngineClient }) {
     state.doc.name,
   );
 
+  // Shortcuts from the registry: 'global' ones also in text fields and on every view, 'design'
+  // ones on the Design view outside text fields. A command without a key never matches.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (dialog || question) return;
-      const mod = e.ctrlKey || e.metaKey;
-      const k = e.key.toLowerCase();
-      if (mod && k === 's') return (e.preventDefault(), void (e.shiftKey ? saveAs() : save()));
-      if (mod && k === 'o') return (e.preventDefault(), void open());
-      if (e.altKey && k === 'n') return (e.preventDefault(), void newDoc());
-      if (editable(e.target)) return;
-      if (view !== 'design') return;
-      if (mod && k === 'z') return (e.preventDefault(), e.shiftKey ? store.redo() : store.undo());
-      if (mod && k === 'y') return (e.preventDefault(), store.redo());
-      if (mod && k === 'a') return (e.preventDefault(), store.selectAll());
-      if (mod && k === 'c') return void copy();
-      if (mod && k === 'x') return void (copy() && store.deleteSelection());
-      if (mod && k === 'v') return void (clipboard.current && store.paste(clipboard.current));
-      if (mod && k === 'g') {
-        // Blocks: group the selection (Ctrl+G), ungroup the selected blocks (Ctrl+Shift+G).
-        e.preventDefault();
-        if (e.shiftKey) return void (store.ungroupSelection() || notify('Nothing to ungroup: select a block', 'error'));
-        const r = store.groupSelection();
-        return void notify('refused' in r ? `Not grouped: ${r.refused}` : 'Grouped into a block (double-click it to expand)', 'refused' in r ? 'error' : 'info');
-      }
-      if (mod && k === 'd') {
-        e.preventDefault();
-        const f = store.copySelection();
-        if (f) store.paste(f);
-        return;
-      }
-      if (mod || e.altKey) return;
-      if (e.key === 'Delete' || e.key === 'Backspace') return (e.preventDefault(), store.deleteSelection());
-      if (e.key === 'Escape') return store.select({ nodes: [], edges: [] });
-      if (k === 'b') return store.toggleSelectedBlocks();
-      if (k === 'l') return void layout();
-      if (k === 'f') return fit();
-      if (k === 'm') return setShowSummary((v) => !v);
-      if (e.key === '?') return setDialog({ kind: 'help' });
-      if (e.key === '/') return (e.preventDefault(), searchRef.current?.focus());
+      const c = commandForKey(e);
+      if (!c) return;
+      if (c.scope === 'design' && (editable(e.target) || view !== 'design')) return;
+      // Copy and paste keep the browser's default too (nothing else listens to it on the canvas).
+      if (c.id !== 'copy' && c.id !== 'paste' && c.id !== 'cut') e.preventDefault();
+      latestActions.current[c.id]();
+      // The e2e tests check each listed shortcut reaches its command (test bundle only).
+      if (__NETWRIGHT_TEST_HOOK__) ((window as unknown as { __netwrightKeys?: string[] }).__netwrightKeys ??= []).push(c.id);
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [dialog, question, store, save, saveAs, open, newDoc, copy, layout, fit, view, notify]);
+  }, [dialog, question, view]);
 
   const errors = analysis.problems.filter((p) => p.severity !== 'warning').length;
   const warnings = analysis.problems.length - errors;

@@ -1,5 +1,7 @@
 // Modal dialogs: the file chooser (open / save as, through the engine), questions, shortcuts.
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { COMMANDS, displayChord, GESTURES } from '../commands.ts';
 import type { DirListing } from '../../engine/protocol.ts';
 import { useEditor } from './context.ts';
 
@@ -109,40 +111,27 @@ export function QuestionDialog({ q }: { q: Question }) {
   );
 }
 
-export const SHORTCUTS: [string, string][] = [
-  ['Ctrl+Z', 'undo'],
-  ['Ctrl+Shift+Z / Ctrl+Y', 'redo'],
-  ['Ctrl+S', 'save'],
-  ['Ctrl+Shift+S', 'save as'],
-  ['Ctrl+O', 'open'],
-  ['Alt+N', 'new network'],
-  ['Ctrl+C / Ctrl+X / Ctrl+V', 'copy / cut / paste layers'],
-  ['Ctrl+D', 'duplicate selection'],
-  ['Ctrl+A', 'select all'],
-  ['Delete / Backspace', 'delete selection'],
-  ['Shift+drag, Ctrl+click', 'select several'],
-  ['Ctrl+G', 'group the selected layers into a block'],
-  ['Ctrl+Shift+G', 'ungroup the selected blocks'],
-  ['B, double-click, ⤢ / ⤡', 'collapse / expand the selected blocks'],
-  ['L', 'auto-layout'],
-  ['F', 'fit view'],
-  ['M', 'model summary'],
-  ['/', 'search layers'],
-  ['?', 'this help'],
-  ['Esc', 'close dialog, clear selection'],
-];
+/** The help table's rows, from the command registry: every shortcut of every command, then the mouse gestures. */
+export function shortcutRows(mac = isMac()): { id: string; keys: string; label: string }[] {
+  return [
+    ...COMMANDS.filter((c) => c.keys.length).map((c) => ({ id: c.id, keys: c.keys.map((k) => displayChord(k, mac)).join(' / '), label: c.label })),
+    ...GESTURES.map((g) => ({ id: g.label, keys: g.keys.replace('Mod', mac ? '⌘' : 'Ctrl'), label: g.label })),
+  ];
+}
+const isMac = () => typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
 
 export function HelpOverlay({ onClose }: { onClose(): void }) {
+  const { t: tc } = useTranslation('commands');
   return (
     <Modal title="Keyboard shortcuts" onClose={onClose}>
       <table className="shortcuts">
         <tbody>
-          {SHORTCUTS.map(([k, v]) => (
-            <tr key={k}>
+          {shortcutRows().map((r) => (
+            <tr key={r.id} data-command={r.id}>
               <td>
-                <kbd>{k}</kbd>
+                <kbd>{r.keys}</kbd>
               </td>
-              <td>{v}</td>
+              <td>{tc(r.label)}</td>
             </tr>
           ))}
         </tbody>

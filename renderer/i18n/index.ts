@@ -4,12 +4,12 @@
 import i18next, { type i18n } from 'i18next';
 import ICU from 'i18next-icu';
 import { initReactI18next } from 'react-i18next';
-import enCommon from './locales/en/common.json';
-import enCommands from './locales/en/commands.json';
-import enLearn from './locales/en/learn.json';
-import zhCommon from './locales/zh-CN/common.json';
-import zhCommands from './locales/zh-CN/commands.json';
-import zhLearn from './locales/zh-CN/learn.json';
+import enCommon from './locales/en/common.json' with { type: 'json' };
+import enCommands from './locales/en/commands.json' with { type: 'json' };
+import enLearn from './locales/en/learn.json' with { type: 'json' };
+import zhCommon from './locales/zh-CN/common.json' with { type: 'json' };
+import zhCommands from './locales/zh-CN/commands.json' with { type: 'json' };
+import zhLearn from './locales/zh-CN/learn.json' with { type: 'json' };
 
 export const LANGUAGES = ['en', 'zh-CN'] as const;
 export type Language = (typeof LANGUAGES)[number];

@@ -27,11 +27,12 @@ export interface Session {
 /** `serveArgs` adds arguments to `netwright serve` once the project folder exists (e.g. --doc, --data). */
 /** `root` reuses a project folder (and its .config) from an earlier session, e.g. to restart after a crash. */
 export async function start(o: { serveArgs?: (root: string) => string[]; root?: string } = {}): Promise<Session> {
-  await ensureRendererBuilt();
+  // The test bundle (dist/renderer-test): the production one has no window.__netwright.
+  const rendererDir = await ensureRendererBuilt({ test: true });
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const root = o.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'netwright-e2e-'));
   const server: ChildProcess = spawn(process.execPath, ['bin/netwright.js', 'serve', '--port', '0', '--root', root, ...(o.serveArgs?.(root) ?? [])], {
-    env: { ...process.env, NETWRIGHT_CONFIG_DIR: path.join(root, '.config') },
+    env: { ...process.env, NETWRIGHT_CONFIG_DIR: path.join(root, '.config'), NETWRIGHT_RENDERER_DIR: rendererDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const url = await new Promise<string>((resolve, reject) => {

@@ -1,4 +1,4 @@
-"""PyTorch side of the LeNet-5 accuracy parity check (scripts/lenet-parity.sh).
+"""PyTorch side of the LeNet-5 accuracy parity check (scripts/lenet-parity.sh; also the PyTorch side of npm run bench's time to accuracy).
 
 Trains LeNet-5 on Debian's Fashion-MNIST for 2 epochs (SGD lr 0.01, momentum 0.9, batch 64)
 and prints the test accuracy as JSON. With --init model.onnx it starts from the weights of
