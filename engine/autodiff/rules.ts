@@ -6,6 +6,7 @@ import { BATCH, type GraphBuilder } from '../onnx/builder.ts';
 import type { Attr, Dim, NodeIR } from '../onnx/model.ts';
 import { tilesExactly } from '../graph/layers/spatial.ts';
 import { nchwcOp } from './nchwc.ts';
+import { batchNormGrad } from './batchnorm-grad.ts';
 
 export interface GradContext {
   g: GraphBuilder;
@@ -24,6 +25,7 @@ export const DIFFERENTIABLE_OPS = [
   'Conv', 'Gemm', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape', 'Identity',
   'Relu', 'LeakyRelu', 'Elu', 'Sigmoid', 'Tanh', 'Erf', 'Softmax', 'Clip', 'PRelu',
   'Add', 'Sub', 'Mul', 'Div', 'Sqrt', 'ReduceMean', 'Concat', 'Pad',
+  'BatchNormalization',
 ] as const;
 export type DiffOp = (typeof DIFFERENTIABLE_OPS)[number];
 
@@ -502,4 +504,5 @@ export const GRAD_RULES: Record<DiffOp, GradRule> = {
     const parts = g.opN('Split', [dy0(c), g.constI64(sizes)], sizes.length, { axis: { i: axis } }, n.inputs.map((i) => g.shape(i)));
     return parts.map((p, i) => (c.needs[i] ? p : null));
   },
+  BatchNormalization: batchNormGrad,
 };
