@@ -1,5 +1,5 @@
 // A conv's weight gradient alone, as the training graph builds it without blocked kernels and
-// with them (rules.ts: convWeightGrad), for a few conv shapes: CPU ms per run on one thread,
+// with them (conv-grad.ts: convWeightGrad), for a few conv shapes: CPU ms per run on one thread,
 // the two variants alternated; and the largest difference between their results.
 //   node --import tsx bench/conv-weight-grad.ts
 import * as ort from 'onnxruntime-node';

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { clientRequest, EngineError, requestId, type ImportedOnnx, type ServerEvent, type ServerResponse } from './protocol.ts';
+import { EngineError, isMethod, METHODS, requestId, type Method, type MethodParams, type MethodReply, type ServerEvent, type ServerResponse } from './protocol.ts';
 import { IMAGENET } from './onnx/import.ts';
 import { thumbnails } from './session/dataset.ts';
 import { findIdxPairs } from './session/import.ts';
@@ -21,6 +21,8 @@ export interface EngineHost {
   readonly training: TrainingSession;
   /** Evaluate, predict, export, gradient check, dataset report, previews, import: worker threads, queued per kind. */
   readonly jobs: JobRunner;
+  /** The methods it has a handler for (every one in METHODS; test/session/methods.test.ts checks). */
+  readonly methods: readonly string[];
   /** `client` names the connection (a page, a window): a newer job request of a kind supersedes its older one (see jobs.ts). */
   handle(raw: unknown, client?: string): Promise<ServerResponse>;
   /** Training events for every connection; returns the unsubscribe function. */
@@ -56,6 +58,15 @@ const VERSION = (() => {
   return 'unknown';
 })();
 
+/** Answers one method: params checked (defaults filled) by the table, `client` names the connection. */
+type Handler<M extends Method> = (p: MethodParams<M>, client: string) => MethodReply<M> | Promise<MethodReply<M>>;
+/** One handler per method of the table: a method without one does not compile. */
+export type Handlers = { [M in Method]: Handler<M> };
+
+/** The reply's text for params the table refuses: each field named, with what is wrong with it. */
+const badParams = (m: Method, issues: readonly { path: readonly PropertyKey[]; message: string }[]) =>
+  new EngineError('bad-request', `${m}: ${issues.map((i) => `${i.path.map(String).join('.') || 'params'}: ${i.message}`).join('; ')}`);
+
 export function createHost(opts: HostOptions): EngineHost {
   const files = new FileAccess(opts.root, opts.recentFile);
   const backup = new DocumentBackup(path.dirname(files.recentFile));
@@ -63,122 +74,69 @@ export function createHost(opts: HostOptions): EngineHost {
   const project = new Project(opts.root, { dataDirs: readable });
   const training = new TrainingSession(project, { intervalMs: opts.eventIntervalMs, threads: opts.threads });
   const jobs = new JobRunner({ root: project.root, dataDirs: readable });
+  const handlers: Handlers = {
+    info: () => ({ version: VERSION, root: files.root, platform: process.platform, idxFolders: idxFolders(opts.datasetRoots ?? []), trainingMemoryLimit: memoryLimit().bytes }),
+    listDir: (p) => files.listDir(p.dir, p.files),
+    openFile: (p) => files.openFile(p.path),
+    saveFile: (p) => files.saveFile(p.path, p.text, { chosen: p.chosen, overwrite: p.overwrite }),
+    recentFiles: () => files.recentFiles(),
+    backupDocument: (p) => backup.write(p.text, p.path),
+    recoverBackup: () => backup.read(),
+    clearBackup: () => (backup.clear(), {}),
+    initialProject: () => ({
+      doc: opts.initialDoc ? files.openFile(opts.initialDoc) : null,
+      dataDir: opts.initialData ? project.dataDir(opts.initialData) : null,
+    }),
+    datasetReport: (p, client) => jobs.runFor(client, 'datasetReport', p.doc, p.dataDir),
+    augmentPreview: (p, client) => jobs.runFor(client, 'augmentPreview', p.doc, p.dataDir, p.count, p.variants),
+    importIdx: (p, client) => jobs.runFor(client, 'importIdx', p.sourceDir, p.outDir, p.classes, p.limit),
+    images: (p) => thumbnails(project, p.dataDir, p.paths, p.size),
+    startTraining: (p) => training.start(p.doc, p.dataDir, p),
+    continueTraining: (p) => training.continueRun(p.runId, p),
+    devices: () => probeDevices(),
+    pauseTraining: () => training.pause(),
+    resumeTraining: () => training.resume(),
+    stopTraining: () => training.stop(),
+    trainingStatus: () => training.status(),
+    listRuns: () => listRuns(project.runsDir, training.activeRun),
+    runCurves: (p) => readCurves(p.runId, project.runDir(p.runId)),
+    renameRun: (p) => renameRun(p.runId, project.runDir(p.runId), p.title),
+    evaluate: (p, client) => jobs.runFor(client, 'evaluate', p.runId, p.model),
+    predict: (p, client) => jobs.runFor(client, 'predict', p.runId, p.model, p.image, p.top),
+    exportModel: (p, client) => jobs.runFor(client, 'exportModel', p.runId, p.model),
+    exportPyTorch: (p, client) => jobs.runFor(client, 'exportPyTorch', p.runId, p.model),
+    predictFolder: (p, client) => jobs.runFor(client, 'predictFolder', p.runId, p.model, p.dataDir, p.top),
+    gradientCheck: (p, client) => jobs.runFor(client, 'gradientCheck', p.doc, p.dataDir),
+    importOnnx: async (p, client) => {
+      const src = files.onnxFile(p.path);
+      const out = files.importTarget(p.out ?? src.replace(/\.onnx$/i, '.json'), p.overwrite);
+      const pre = p.preset === 'imagenet' ? IMAGENET : { mean: p.mean, std: p.std };
+      const r = await jobs.runFor(client, 'importOnnx', src, out, { ...pre, overwrite: p.overwrite });
+      return { ...r, ...files.openFile(r.path) };
+    },
+  };
+  /** Checks the params with the method's schema, then runs its handler. */
+  const dispatch = <M extends Method>(m: M, raw: unknown, client: string): Promise<MethodReply<M>> | MethodReply<M> => {
+    const parsed = METHODS[m].params.safeParse(raw);
+    if (!parsed.success) throw badParams(m, parsed.error.issues);
+    const handler = handlers[m] as Handler<M> | undefined;
+    if (!handler) throw new EngineError('bad-request', `method: ${m} has no handler`);
+    return handler(parsed.data as MethodParams<M>, client);
+  };
   return {
     files,
     training,
     jobs,
+    methods: Object.keys(handlers),
     onEvent: (fn) => training.onEvent(fn),
     async handle(raw: unknown, client = ''): Promise<ServerResponse> {
       const checkedId = requestId.safeParse((raw as { id?: unknown })?.id);
       const id = checkedId.success ? checkedId.data : -1;
       try {
         if (!checkedId.success) throw new EngineError('bad-request', `id: ${checkedId.error.issues[0].message}`);
-        const parsed = clientRequest.safeParse(raw);
-        if (!parsed.success) throw new EngineError('bad-request', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-        const m = parsed.data;
-        let result: unknown;
-        switch (m.method) {
-          case 'info':
-            result = { version: VERSION, root: files.root, platform: process.platform, idxFolders: idxFolders(opts.datasetRoots ?? []), trainingMemoryLimit: memoryLimit().bytes };
-            break;
-          case 'listDir':
-            result = files.listDir(m.dir, m.files);
-            break;
-          case 'openFile':
-            result = files.openFile(m.path);
-            break;
-          case 'saveFile':
-            result = files.saveFile(m.path, m.text, { chosen: m.chosen, overwrite: m.overwrite });
-            break;
-          case 'recentFiles':
-            result = files.recentFiles();
-            break;
-          case 'backupDocument':
-            result = backup.write(m.text, m.path);
-            break;
-          case 'recoverBackup':
-            result = backup.read();
-            break;
-          case 'clearBackup':
-            backup.clear();
-            result = {};
-            break;
-          case 'initialProject':
-            result = {
-              doc: opts.initialDoc ? files.openFile(opts.initialDoc) : null,
-              dataDir: opts.initialData ? project.dataDir(opts.initialData) : null,
-            };
-            break;
-          case 'datasetReport':
-            result = await jobs.runFor(client, 'datasetReport', m.doc, m.dataDir);
-            break;
-          case 'augmentPreview':
-            result = await jobs.runFor(client, 'augmentPreview', m.doc, m.dataDir, m.count, m.variants);
-            break;
-          case 'importIdx':
-            result = await jobs.runFor(client, 'importIdx', m.sourceDir, m.outDir, m.classes, m.limit);
-            break;
-          case 'images':
-            result = await thumbnails(project, m.dataDir, m.paths, m.size);
-            break;
-          case 'startTraining':
-            result = training.start(m.doc, m.dataDir, { docPath: m.docPath, maxSteps: m.maxSteps, device: m.device, allowLarge: m.allowLarge });
-            break;
-          case 'continueTraining':
-            result = training.continueRun(m.runId, { epochs: m.epochs, device: m.device, allowLarge: m.allowLarge });
-            break;
-          case 'devices':
-            result = await probeDevices();
-            break;
-          case 'pauseTraining':
-            result = training.pause();
-            break;
-          case 'resumeTraining':
-            result = training.resume();
-            break;
-          case 'stopTraining':
-            result = training.stop();
-            break;
-          case 'trainingStatus':
-            result = training.status();
-            break;
-          case 'listRuns':
-            result = listRuns(project.runsDir, training.activeRun);
-            break;
-          case 'runCurves':
-            result = readCurves(m.runId, project.runDir(m.runId));
-            break;
-          case 'renameRun':
-            result = renameRun(m.runId, project.runDir(m.runId), m.title);
-            break;
-          case 'evaluate':
-            result = await jobs.runFor(client, 'evaluate', m.runId, m.model);
-            break;
-          case 'predict':
-            result = await jobs.runFor(client, 'predict', m.runId, m.model, m.image, m.top);
-            break;
-          case 'exportModel':
-            result = await jobs.runFor(client, 'exportModel', m.runId, m.model);
-            break;
-          case 'importOnnx': {
-            const src = files.onnxFile(m.path);
-            const out = files.importTarget(m.out ?? src.replace(/\.onnx$/i, '.json'), m.overwrite);
-            const pre = m.preset === 'imagenet' ? IMAGENET : { mean: m.mean, std: m.std };
-            const r = (await jobs.runFor(client, 'importOnnx', src, out, { ...pre, overwrite: m.overwrite })) as Omit<ImportedOnnx, 'text'>;
-            result = { ...r, ...files.openFile(r.path) };
-            break;
-          }
-          case 'exportPyTorch':
-            result = await jobs.runFor(client, 'exportPyTorch', m.runId, m.model);
-            break;
-          case 'predictFolder':
-            result = await jobs.runFor(client, 'predictFolder', m.runId, m.model, m.dataDir, m.top);
-            break;
-          case 'gradientCheck':
-            result = await jobs.runFor(client, 'gradientCheck', m.doc, m.dataDir);
-            break;
-        }
-        return { id: m.id, ok: true, result };
+        const m = (raw as { method?: unknown }).method;
+        if (!isMethod(m)) throw new EngineError('bad-request', typeof m === 'string' ? `method: no method named ${JSON.stringify(m.slice(0, 80))}` : 'method: expected the name of a method');
+        return { id, ok: true, result: await dispatch(m, raw, client) };
       } catch (e) {
         const code = e instanceof EngineError ? (e.code as 'refused') : 'io';
         return { id, ok: false, code, error: (e as Error).message };

@@ -2,8 +2,8 @@
 // bridge, Electron). Validated with zod wherever they cross a thread or process border.
 import { z } from 'zod';
 
-export const stepEvent = z.object({
-  type: z.literal('step'),
+/** One optimizer step as the plot needs it (the training loop's 'step' event, engine/train/messages.ts, less its type). */
+export const stepPoint = z.object({
   step: z.number().int(),
   epoch: z.number().int(),
   loss: z.number(),
@@ -11,6 +11,7 @@ export const stepEvent = z.object({
   samplesPerSec: z.number(),
   lr: z.number(),
 });
+export type StepPoint = z.infer<typeof stepPoint>;
 
 export const epochEvent = z.object({
   type: z.literal('epoch'),
@@ -67,40 +68,11 @@ export const divergedEvent = z.object({
 });
 export type DivergedEvent = z.infer<typeof divergedEvent>;
 
-export const trainEvent = z.discriminatedUnion('type', [stepEvent, epochEvent, logEvent, startedEvent, doneEvent, errorEvent, pausedEvent, resumedEvent, divergedEvent]);
-export type TrainEvent = z.infer<typeof trainEvent>;
-export type StepEvent = z.infer<typeof stepEvent>;
 export type EpochEvent = z.infer<typeof epochEvent>;
 export type DoneEvent = z.infer<typeof doneEvent>;
 export type StartedEvent = z.infer<typeof startedEvent>;
 
-export const trainRequest = z.object({
-  /** The network document (JSON) to train. */
-  doc: z.unknown(),
-  dataDir: z.string(),
-  outDir: z.string(),
-  device: z.enum(['cpu', 'cuda', 'dml', 'coreml']).default('cpu'),
-  maxSteps: z.number().int().positive().optional(),
-  threads: z.number().int().positive().optional(),
-  /** Continue the run in outDir from its checkpoint (the document and settings come from it). */
-  resume: z.boolean().optional(),
-  /** Resume only: train to this many epochs in all (extends a finished run). */
-  epochs: z.number().int().min(1).max(100000).optional(),
-  /** Train even when the memory estimate exceeds the machine's limit (engine/train/run.ts, memoryLimit). */
-  allowLarge: z.boolean().optional(),
-});
-export type TrainRequest = z.input<typeof trainRequest>;
-
-/** Messages into the training worker. */
-export const workerCommand = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('start'), request: trainRequest }),
-  z.object({ type: z.literal('stop') }),
-  z.object({ type: z.literal('pause') }),
-  z.object({ type: z.literal('resume') }),
-]);
-export type WorkerCommand = z.infer<typeof workerCommand>;
-
-// ---- Editor <-> engine (web bridge over WebSocket; the Electron preload implements the same EngineClient) ----
+// ---- Editor <-> engine (web bridge over WebSocket, Electron over a MessagePort; METHODS below) ----
 
 /** The largest WebSocket message the web bridge takes; a bigger one closes that connection. */
 export const MAX_SOCKET_MESSAGE_BYTES = 32 * 1024 * 1024;
@@ -135,75 +107,6 @@ export const engineInfo = z.object({
 });
 export type EngineInfo = z.infer<typeof engineInfo>;
 
-/** Requests from the editor. File paths are absolute or relative to the engine's root folder. */
-export const clientRequest = z.discriminatedUnion('method', [
-  z.object({ id: z.number().int(), method: z.literal('info') }),
-  /** `files`: which files to list besides folders: network documents (default) or ONNX models (File > Import ONNX…). */
-  z.object({ id: z.number().int(), method: z.literal('listDir'), dir: z.string(), files: z.enum(['documents', 'onnx']).default('documents') }),
-  /** The user picked this file in the open dialog (or from recent files). */
-  z.object({ id: z.number().int(), method: z.literal('openFile'), path: z.string() }),
-  /**
-   * Save: `chosen` is true when the user picked the path just now (save as); otherwise the path
-   * must be one opened or saved in this session. `overwrite` must be set to replace an existing
-   * file chosen in a save-as dialog.
-   */
-  z.object({ id: z.number().int(), method: z.literal('saveFile'), path: z.string(), text: z.string(), chosen: z.boolean(), overwrite: z.boolean().default(false) }),
-  z.object({ id: z.number().int(), method: z.literal('recentFiles') }),
-  /** Crash backup of the open document (written a moment after each edit; cleared on save). */
-  z.object({ id: z.number().int(), method: z.literal('backupDocument'), text: z.string().max(20 * 1024 * 1024), path: z.string().nullable() }),
-  z.object({ id: z.number().int(), method: z.literal('recoverBackup') }),
-  z.object({ id: z.number().int(), method: z.literal('clearBackup') }),
-  // ---- training, evaluation, export (engine/session/) ----
-  /** Classes, counts per split, imbalance, duplicates, leakage, skipped files; a few sample paths per class. */
-  z.object({ id: z.number().int(), method: z.literal('datasetReport'), doc: z.unknown(), dataDir: z.string() }),
-  /** A few training images after the document's augmentation (several draws each), beside the originals. */
-  z.object({ id: z.number().int(), method: z.literal('augmentPreview'), doc: z.unknown(), dataDir: z.string(), count: z.number().int().min(1).max(32).default(6), variants: z.number().int().min(1).max(8).default(4) }),
-  /**
-   * Turns the MNIST-style IDX pairs in `sourceDir` (*-images-idx3-ubyte[.gz] with *-labels-idx1-ubyte[.gz])
-   * into an image folder `outDir` inside the project: train/ and val/ when there are a train and a test (t10k) pair.
-   */
-  z.object({ id: z.number().int(), method: z.literal('importIdx'), sourceDir: z.string(), outDir: z.string(), classes: z.enum(['fashion-mnist', 'numbers']).default('numbers'), limit: z.number().int().positive().optional() }),
-  /** Thumbnails (data URLs) of images inside a dataset folder the user chose. */
-  z.object({ id: z.number().int(), method: z.literal('images'), dataDir: z.string(), paths: z.array(z.string()).max(400), size: z.number().int().min(16).max(512).default(96) }),
-  /** Trains the document on a dataset folder; the run goes to <root>/runs/<name>-<time>/. Events follow on the same connection. */
-  z.object({ id: z.number().int(), method: z.literal('startTraining'), doc: z.unknown(), dataDir: z.string(), docPath: z.string().nullable().default(null), maxSteps: z.number().int().positive().optional(), device: z.enum(['cpu', 'cuda', 'dml', 'coreml']).default('cpu'), allowLarge: z.boolean().default(false) }),
-  /** Continues a stopped, interrupted or finished run from its checkpoint; `epochs` (the total) extends it. Events follow as for startTraining. */
-  z.object({ id: z.number().int(), method: z.literal('continueTraining'), runId: z.string(), epochs: z.number().int().min(1).max(100000).optional(), device: z.enum(['cpu', 'cuda', 'dml', 'coreml']).optional(), allowLarge: z.boolean().default(false) }),
-  /** CPU and the GPU providers, each tried once in ONNX Runtime: available, or not with the reason. */
-  z.object({ id: z.number().int(), method: z.literal('devices') }),
-  z.object({ id: z.number().int(), method: z.literal('pauseTraining') }),
-  z.object({ id: z.number().int(), method: z.literal('resumeTraining') }),
-  z.object({ id: z.number().int(), method: z.literal('stopTraining') }),
-  /** The current run (if any) with every point so far: for a page that (re)connects mid-run. */
-  z.object({ id: z.number().int(), method: z.literal('trainingStatus') }),
-  z.object({ id: z.number().int(), method: z.literal('listRuns') }),
-  z.object({ id: z.number().int(), method: z.literal('runCurves'), runId: z.string() }),
-  /** Sets the run's display name (run.json's `title`; the folder keeps its name). An empty title restores the default. */
-  z.object({ id: z.number().int(), method: z.literal('renameRun'), runId: z.string(), title: z.string().max(120) }),
-  /** The run's model on its validation split: confusion matrix, per-class P/R/F1, most confident mistakes. */
-  z.object({ id: z.number().int(), method: z.literal('evaluate'), runId: z.string(), model: z.enum(['best', 'last']).default('best') }),
-  /** One image (a dataset file, or the bytes of a picked file, base64): top-k, conv feature maps, first-layer filters. */
-  z.object({ id: z.number().int(), method: z.literal('predict'), runId: z.string(), model: z.enum(['best', 'last']).default('best'), image: z.union([z.object({ path: z.string() }), z.object({ data: z.string().max((MAX_IMAGE_UPLOAD_BYTES / 3) * 4) })]), top: z.number().int().min(1).max(100).default(5) }),
-  /** Writes the run's model as <root>/exports/<run>.onnx, reloads it in ONNX Runtime and compares it with the engine on validation images. */
-  z.object({ id: z.number().int(), method: z.literal('exportModel'), runId: z.string(), model: z.enum(['best', 'last']).default('best') }),
-  /** Writes the run's model as a PyTorch package (model.py, train.py, weights.pt, README) in <root>/exports/<run>-pytorch/. */
-  z.object({ id: z.number().int(), method: z.literal('exportPyTorch'), runId: z.string(), model: z.enum(['best', 'last']).default('best') }),
-  /** Classifies every image below a dataset folder with the run's model; writes <root>/predictions/<run>-<folder>-<time>.csv. */
-  z.object({ id: z.number().int(), method: z.literal('predictFolder'), runId: z.string(), model: z.enum(['best', 'last']).default('best'), dataDir: z.string(), top: z.number().int().min(1).max(100).default(3) }),
-  /** Finite differences vs autodiff for every parameter tensor, on a few images of the dataset (random inputs without one). */
-  z.object({ id: z.number().int(), method: z.literal('gradientCheck'), doc: z.unknown(), dataDir: z.string().nullable().default(null) }),
-  /**
-   * Imports an ONNX model inside the project as a network document (`out`, default: beside it,
-   * <name>.json) with its weights file; nothing is written when it cannot be imported. The
-   * document comes back opened (as openFile), with what the import found.
-   */
-  z.object({ id: z.number().int(), method: z.literal('importOnnx'), path: z.string(), out: z.string().nullable().default(null), preset: z.enum(['none', 'imagenet']).default('none'), mean: z.array(z.number()).max(3).optional(), std: z.array(z.number().positive()).max(3).optional(), overwrite: z.boolean().default(false) }),
-  /** What `netwright serve --doc --data` asked the editor to open first. */
-  z.object({ id: z.number().int(), method: z.literal('initialProject') }),
-]);
-export type ClientRequest = z.input<typeof clientRequest>;
-export type ClientMethod = ClientRequest['method'];
-
 export const openedFile = z.object({ path: z.string(), text: z.string() });
 export const savedFile = z.object({ path: z.string() });
 export const dirListing = z.object({ dir: z.string(), parent: z.string().nullable(), entries: z.array(dirEntry) });
@@ -219,10 +122,6 @@ export const serverResponse = z.union([
 export type ServerResponse = z.infer<typeof serverResponse>;
 
 // ---- Training, evaluation and export: results and pushed events ----
-
-/** One optimizer step as the plot needs it. */
-export const stepPoint = stepEvent.omit({ type: true });
-export type StepPoint = z.infer<typeof stepPoint>;
 
 /** Step events coalesced by the engine (about 30 batches per second at most); no point is dropped. */
 export const stepsEvent = z.object({ type: z.literal('steps'), points: z.array(stepPoint) });
@@ -405,40 +304,160 @@ export type GradCheckResult = z.infer<typeof gradCheckResult>;
 export const initialProject = z.object({ doc: openedFile.nullable(), dataDir: z.string().nullable() });
 export type InitialProject = z.infer<typeof initialProject>;
 
-/** What the editor needs from the engine; the web bridge and the Electron preload both implement it. */
-export interface EngineClient {
-  info(): Promise<EngineInfo>;
-  listDir(dir: string, files?: 'documents' | 'onnx'): Promise<DirListing>;
-  importOnnx(path: string, opts?: { out?: string | null; preset?: 'none' | 'imagenet'; mean?: number[]; std?: number[]; overwrite?: boolean }): Promise<ImportedOnnx>;
-  openFile(path: string): Promise<OpenedFile>;
-  saveFile(path: string, text: string, opts: { chosen: boolean; overwrite?: boolean }): Promise<SavedFile>;
-  recentFiles(): Promise<string[]>;
-  backupDocument(text: string, path: string | null): Promise<{ savedAt: string }>;
-  recoverBackup(): Promise<RecoveredBackup>;
-  clearBackup(): Promise<unknown>;
-  initialProject(): Promise<InitialProject>;
-  datasetReport(doc: unknown, dataDir: string): Promise<DatasetReportResult>;
-  images(dataDir: string, paths: string[], size?: number): Promise<ImagesResult>;
-  augmentPreview(doc: unknown, dataDir: string, opts?: { count?: number; variants?: number }): Promise<AugmentPreviewResult>;
-  importIdx(sourceDir: string, outDir: string, opts?: { classes?: 'fashion-mnist' | 'numbers'; limit?: number }): Promise<ImportIdxResult>;
-  devices(): Promise<DeviceInfo[]>;
-  startTraining(doc: unknown, dataDir: string, opts?: { docPath?: string | null; maxSteps?: number; device?: DeviceName; allowLarge?: boolean }): Promise<{ runId: string; outDir: string }>;
-  continueTraining(runId: string, opts?: { epochs?: number; device?: DeviceName; allowLarge?: boolean }): Promise<{ runId: string; outDir: string }>;
-  pauseTraining(): Promise<{ state: z.infer<typeof runState> }>;
-  resumeTraining(): Promise<{ state: z.infer<typeof runState> }>;
-  stopTraining(): Promise<{ state: z.infer<typeof runState> }>;
-  trainingStatus(): Promise<TrainingStatus>;
-  listRuns(): Promise<RunSummary[]>;
-  runCurves(runId: string): Promise<RunCurves>;
-  renameRun(runId: string, title: string): Promise<{ runId: string; title: string | null }>;
-  evaluate(runId: string, model?: 'best' | 'last'): Promise<EvalResult>;
-  predict(runId: string, image: { path: string } | { data: string }, opts?: { model?: 'best' | 'last'; top?: number }): Promise<PredictResult>;
-  exportModel(runId: string, model?: 'best' | 'last'): Promise<ExportResult>;
-  exportPyTorch(runId: string, model?: 'best' | 'last'): Promise<PyTorchExportResult>;
-  predictFolder(runId: string, dataDir: string, opts?: { model?: 'best' | 'last'; top?: number }): Promise<PredictFolderResult>;
-  gradientCheck(doc: unknown, dataDir: string | null): Promise<GradCheckResult>;
+// ---- The method table: every request the editor sends, its params and its result ----
+
+/**
+ * One method: `params` (checked by the host before its handler runs; defaults live here and
+ * only here), `result` (checked by the client), and `args`: the params a client passes
+ * positionally, in order (the rest go in a trailing options object), e.g. `listDir(dir, files?)`.
+ */
+function method<P extends z.ZodObject, R extends z.ZodType, const A extends readonly (keyof z.input<P> & string)[] = []>(d: { params: P; result: R; args?: A }): { params: P; result: R; args: A } {
+  return { params: d.params, result: d.result, args: d.args ?? ([] as unknown as A) };
+}
+const none = z.object({});
+const runModel = z.enum(['best', 'last']).default('best');
+
+/** Requests from the editor. File paths are absolute or relative to the engine's root folder. */
+export const METHODS = {
+  info: method({ params: none, result: engineInfo }),
+  /** `files`: which files to list besides folders: network documents (default) or ONNX models (File > Import ONNX…). */
+  listDir: method({ params: z.object({ dir: z.string(), files: z.enum(['documents', 'onnx']).default('documents') }), result: dirListing, args: ['dir', 'files'] }),
+  /** The user picked this file in the open dialog (or from recent files). */
+  openFile: method({ params: z.object({ path: z.string() }), result: openedFile, args: ['path'] }),
+  /**
+   * Save: `chosen` is true when the user picked the path just now (save as); otherwise the path
+   * must be one opened or saved in this session. `overwrite` must be set to replace an existing
+   * file chosen in a save-as dialog.
+   */
+  saveFile: method({ params: z.object({ path: z.string(), text: z.string(), chosen: z.boolean(), overwrite: z.boolean().default(false) }), result: savedFile, args: ['path', 'text'] }),
+  recentFiles: method({ params: none, result: z.array(z.string()) }),
+  /** Crash backup of the open document (written a moment after each edit; cleared on save). */
+  backupDocument: method({ params: z.object({ text: z.string().max(20 * 1024 * 1024), path: z.string().nullable() }), result: z.object({ savedAt: z.string() }), args: ['text', 'path'] }),
+  recoverBackup: method({ params: none, result: recoveredBackup }),
+  clearBackup: method({ params: none, result: z.object({}) }),
+  /** What `netwright serve --doc --data` asked the editor to open first. */
+  initialProject: method({ params: none, result: initialProject }),
+  // ---- training, evaluation, export (engine/session/) ----
+  /** Classes, counts per split, imbalance, duplicates, leakage, skipped files; a few sample paths per class. */
+  datasetReport: method({ params: z.object({ doc: z.unknown(), dataDir: z.string() }), result: datasetReportResult, args: ['doc', 'dataDir'] }),
+  /** A few training images after the document's augmentation (several draws each), beside the originals. */
+  augmentPreview: method({
+    params: z.object({ doc: z.unknown(), dataDir: z.string(), count: z.number().int().min(1).max(32).default(6), variants: z.number().int().min(1).max(8).default(4) }),
+    result: augmentPreviewResult,
+    args: ['doc', 'dataDir'],
+  }),
+  /**
+   * Turns the MNIST-style IDX pairs in `sourceDir` (*-images-idx3-ubyte[.gz] with *-labels-idx1-ubyte[.gz])
+   * into an image folder `outDir` inside the project: train/ and val/ when there are a train and a test (t10k) pair.
+   */
+  importIdx: method({
+    params: z.object({ sourceDir: z.string(), outDir: z.string(), classes: z.enum(['fashion-mnist', 'numbers']).default('numbers'), limit: z.number().int().positive().optional() }),
+    result: importIdxResult,
+    args: ['sourceDir', 'outDir'],
+  }),
+  /** Thumbnails (data URLs) of images inside a dataset folder the user chose. */
+  images: method({ params: z.object({ dataDir: z.string(), paths: z.array(z.string()).max(400), size: z.number().int().min(16).max(512).default(96) }), result: imagesResult, args: ['dataDir', 'paths', 'size'] }),
+  /** Trains the document on a dataset folder; the run goes to <root>/runs/<name>-<time>/. Events follow on the same connection. */
+  startTraining: method({
+    params: z.object({ doc: z.unknown(), dataDir: z.string(), docPath: z.string().nullable().default(null), maxSteps: z.number().int().positive().optional(), device: deviceName.default('cpu'), allowLarge: z.boolean().default(false) }),
+    result: startedRun,
+    args: ['doc', 'dataDir'],
+  }),
+  /** Continues a stopped, interrupted or finished run from its checkpoint; `epochs` (the total) extends it. Events follow as for startTraining. */
+  continueTraining: method({
+    params: z.object({ runId: z.string(), epochs: z.number().int().min(1).max(100000).optional(), device: deviceName.optional(), allowLarge: z.boolean().default(false) }),
+    result: startedRun,
+    args: ['runId'],
+  }),
+  /** CPU and the GPU providers, each tried once in ONNX Runtime: available, or not with the reason. */
+  devices: method({ params: none, result: z.array(deviceInfo) }),
+  pauseTraining: method({ params: none, result: controlResult }),
+  resumeTraining: method({ params: none, result: controlResult }),
+  stopTraining: method({ params: none, result: controlResult }),
+  /** The current run (if any) with every point so far: for a page that (re)connects mid-run. */
+  trainingStatus: method({ params: none, result: trainingStatus }),
+  listRuns: method({ params: none, result: z.array(runSummary) }),
+  runCurves: method({ params: z.object({ runId: z.string() }), result: runCurves, args: ['runId'] }),
+  /** Sets the run's display name (run.json's `title`; the folder keeps its name). An empty title restores the default. */
+  renameRun: method({ params: z.object({ runId: z.string(), title: z.string().max(120) }), result: z.object({ runId: z.string(), title: z.string().nullable() }), args: ['runId', 'title'] }),
+  /** The run's model on its validation split: confusion matrix, per-class P/R/F1, most confident mistakes. */
+  evaluate: method({ params: z.object({ runId: z.string(), model: runModel }), result: evalResult, args: ['runId', 'model'] }),
+  /** One image (a dataset file, or the bytes of a picked file, base64): top-k, conv feature maps, first-layer filters. */
+  predict: method({
+    params: z.object({ runId: z.string(), model: runModel, image: z.union([z.object({ path: z.string() }), z.object({ data: z.string().max((MAX_IMAGE_UPLOAD_BYTES / 3) * 4) })]), top: z.number().int().min(1).max(100).default(5) }),
+    result: predictResult,
+    args: ['runId', 'image'],
+  }),
+  /** Writes the run's model as <root>/exports/<run>.onnx, reloads it in ONNX Runtime and compares it with the engine on validation images. */
+  exportModel: method({ params: z.object({ runId: z.string(), model: runModel }), result: exportResult, args: ['runId', 'model'] }),
+  /** Writes the run's model as a PyTorch package (model.py, train.py, weights.pt, README) in <root>/exports/<run>-pytorch/. */
+  exportPyTorch: method({ params: z.object({ runId: z.string(), model: runModel }), result: pytorchExportResult, args: ['runId', 'model'] }),
+  /** Classifies every image below a dataset folder with the run's model; writes <root>/predictions/<run>-<folder>-<time>.csv. */
+  predictFolder: method({
+    params: z.object({ runId: z.string(), model: runModel, dataDir: z.string(), top: z.number().int().min(1).max(100).default(3) }),
+    result: predictFolderResult,
+    args: ['runId', 'dataDir'],
+  }),
+  /** Finite differences vs autodiff for every parameter tensor, on a few images of the dataset (random inputs without one). */
+  gradientCheck: method({ params: z.object({ doc: z.unknown(), dataDir: z.string().nullable().default(null) }), result: gradCheckResult, args: ['doc', 'dataDir'] }),
+  /**
+   * Imports an ONNX model inside the project as a network document (`out`, default: beside it,
+   * <name>.json) with its weights file; nothing is written when it cannot be imported. The
+   * document comes back opened (as openFile), with what the import found.
+   */
+  importOnnx: method({
+    params: z.object({
+      path: z.string(),
+      out: z.string().nullable().default(null),
+      preset: z.enum(['none', 'imagenet']).default('none'),
+      mean: z.array(z.number()).max(3).optional(),
+      std: z.array(z.number().positive()).max(3).optional(),
+      overwrite: z.boolean().default(false),
+    }),
+    result: importedOnnx,
+    args: ['path'],
+  }),
+};
+
+export type Method = keyof typeof METHODS;
+/** Every method name, in table order (the preload and the client iterate over it). */
+export const METHOD_NAMES = Object.keys(METHODS) as Method[];
+export const isMethod = (m: unknown): m is Method => typeof m === 'string' && Object.hasOwn(METHODS, m);
+type Def<M extends Method> = (typeof METHODS)[M];
+/** A method's params as a caller writes them: fields with a default may be left out. */
+export type MethodInput<M extends Method> = z.input<Def<M>['params']>;
+/** A method's params as its handler gets them: checked, defaults filled in. */
+export type MethodParams<M extends Method> = z.output<Def<M>['params']>;
+/** A method's result as the client gets it (checked, defaults filled in). */
+export type MethodResult<M extends Method> = z.output<Def<M>['result']>;
+/** What a handler may return: the result before the client fills in its defaults. */
+export type MethodReply<M extends Method> = z.input<Def<M>['result']>;
+/** One request on the wire: its id, the method name and the method's params. */
+export type ClientRequest = { [M in Method]: { id: number; method: M } & MethodInput<M> }[Method];
+
+/** The leading positional params: an optional one may be left out (only at the end). */
+type Positional<P, K> = K extends readonly [infer H extends keyof P, ...infer R] ? ({} extends Pick<P, H> ? [P[H]?, ...Positional<P, R>] : [P[H], ...Positional<P, R>]) : [];
+/** The other params, as a trailing options object (optional when every field in it is). */
+type Options<P, K extends PropertyKey> = [Exclude<keyof P, K>] extends [never] ? [] : {} extends Omit<P, K> ? [options?: Omit<P, K>] : [options: Omit<P, K>];
+/** A client method's signature, from the table: `args` positionally, then the options object. */
+export type ClientMethod<M extends Method> = (...a: [...Positional<MethodInput<M>, Def<M>['args']>, ...Options<MethodInput<M>, Def<M>['args'][number]>]) => Promise<MethodResult<M>>;
+
+/** What the editor needs from the engine: one method per table entry, and the pushed events (renderer/client/rpc.ts implements it). */
+export type EngineClient = { [M in Method]: ClientMethod<M> } & {
   /** Training events pushed by the engine; returns the unsubscribe function. */
   onEvent(listener: (e: ServerEvent) => void): () => void;
+};
+
+/** Builds a method's params from a client call's arguments (see `args`); params left undefined are left out. */
+export function callParams(m: Method, a: readonly unknown[]): Record<string, unknown> {
+  const names: readonly string[] = METHODS[m].args;
+  const opts = a[names.length];
+  const params: Record<string, unknown> = opts && typeof opts === 'object' ? { ...opts } : {};
+  names.forEach((n, i) => {
+    if (a[i] !== undefined) params[n] = a[i];
+  });
+  for (const [k, v] of Object.entries(params)) if (v === undefined) delete params[k];
+  return params;
 }
 
 /** An engine request that failed, with the reason code from the response. */

@@ -4,13 +4,13 @@ import './styles.css';
 import { ReactFlowProvider } from '@xyflow/react';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { desktopEngine, ElectronEngineClient } from './client/electron-client.ts';
-import { WebEngineClient } from './client/web-client.ts';
+import { desktopEngine, electronEngineClient } from './client/electron-client.ts';
+import { webEngineClient } from './client/web-client.ts';
 import { App } from './components/App.tsx';
 
 // Inside the desktop app the preload provides the engine; in a browser, the web bridge does.
 const desktop = desktopEngine();
-const client = desktop ? new ElectronEngineClient(desktop) : WebEngineClient.fromLocation();
+const client = desktop ? electronEngineClient(desktop) : webEngineClient();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -1,7 +1,7 @@
 // ONNX Runtime's operator set for its CPU kernels on channel-blocked tensors (NCHWc: channels
 // in blocks of its SIMD width, 16 with AVX-512 and 8 with AVX2), where its direct convolution
 // kernels run. Used by the blocked-convolution rewrite (rewrite.ts) and the weight-gradient
-// rule that convolves in that layout (rules.ts).
+// rule that convolves in that layout (conv-grad.ts).
 import type { GraphBuilder } from '../onnx/builder.ts';
 import type { Attr, Dim } from '../onnx/model.ts';
 

@@ -3,7 +3,8 @@
 import type { GraphBuilder } from '../onnx/builder.ts';
 import type { Attr } from '../onnx/model.ts';
 import { nchwcOp } from './nchwc.ts';
-import { flippable, flippedKernel, flippedPads, int, ints } from './rules.ts';
+import { flippable, flippedKernel, flippedPads } from './conv-grad.ts';
+import { int, ints } from './grad-util.ts';
 
 /**
  * ReLU then MaxPool becomes MaxPool then ReLU. max(relu(x)) = relu(max(x)) because ReLU never

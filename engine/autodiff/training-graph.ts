@@ -96,7 +96,7 @@ export function buildTrainingGraph(doc: NetworkDocument, opts: TrainingGraphOpti
   for (const s of f.states) if (s.updated) next.set(s.name, named(s.updated, `${s.name}:next`));
 
   const model: ModelIR = { graph: g.graph(`${doc.name} (training step)`), opset: OPSET, metadata: { 'netwright.graph': 'training-step' } };
-  // Blocked convolutions (rewrite.ts) and blocked weight gradients (rules.ts) use ONNX Runtime's own operator set.
+  // Blocked convolutions (rewrite.ts) and blocked weight gradients (conv-grad.ts) use ONNX Runtime's own operator set.
   if (g.nodes.some((n) => n.domain === NCHWC_DOMAIN)) model.domains = { [NCHWC_DOMAIN]: 1 };
   return { model, forward: f, slots, scalars, next, gradOutputs, trainable, fixed };
 }

@@ -2,7 +2,8 @@
 // coalescer batches step events into one 'steps' event per interval, keeping every point (the
 // plot downsamples for drawing only). Any other event first flushes the steps before it, so
 // order is kept.
-import type { SessionEvent, StepPoint, TrainEvent } from '../protocol.ts';
+import type { SessionEvent, StepPoint } from '../protocol.ts';
+import type { TrainEvent } from '../train/messages.ts';
 
 export const DEFAULT_INTERVAL_MS = 33;
 

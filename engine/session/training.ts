@@ -6,7 +6,8 @@ import path from 'node:path';
 import { loadCheckpoint } from '../train/checkpoint.ts';
 import { checkMemory, documentOrThrow } from '../train/run.ts';
 import { startTraining, type TrainingHandle } from '../train/trainer.ts';
-import { EngineError, type DoneEvent, type EpochEvent, type ServerEvent, type StartedEvent, type StepPoint, type TrainEvent, type TrainingStatus, type DeviceName, type TrainRequest } from '../protocol.ts';
+import { EngineError, type DoneEvent, type EpochEvent, type ServerEvent, type StartedEvent, type StepPoint, type TrainingStatus, type MethodParams } from '../protocol.ts';
+import type { TrainEvent, TrainRequest } from '../train/messages.ts';
 import { StepCoalescer } from './coalesce.ts';
 import { runName, type Project } from './project.ts';
 import { finishRecord, newRunRecord, readRunRecord, writeRunRecord, type RunRecord } from './runs.ts';
@@ -37,7 +38,8 @@ export class TrainingSession {
     return this.state === 'idle' ? null : this.runId;
   }
 
-  start(rawDoc: unknown, dataDirIn: string, o: { docPath?: string | null; maxSteps?: number; device?: DeviceName; allowLarge?: boolean } = {}): { runId: string; outDir: string } {
+  /** `o`: startTraining's params, defaults filled in by the method table (engine/protocol.ts). */
+  start(rawDoc: unknown, dataDirIn: string, o: Pick<MethodParams<'startTraining'>, 'docPath' | 'maxSteps' | 'device' | 'allowLarge'>): { runId: string; outDir: string } {
     if (this.state !== 'idle') throw new EngineError('refused', `a run is already ${this.state} (${this.runId}); stop it first`);
     let doc;
     try {
@@ -62,16 +64,16 @@ export class TrainingSession {
     } catch (e) {
       throw new EngineError('exists', `cannot create the run folder ${outDir}: ${(e as NodeJS.ErrnoException).code}`);
     }
-    const record: RunRecord = newRunRecord(doc, dataDir, o.docPath ?? null, o.device ?? 'cpu');
+    const record: RunRecord = newRunRecord(doc, dataDir, o.docPath, o.device);
     writeRunRecord(outDir, record);
-    return this.launch(runId, outDir, record, { doc, dataDir, outDir, maxSteps: o.maxSteps, threads: this.opts.threads, device: o.device ?? 'cpu', allowLarge: o.allowLarge });
+    return this.launch(runId, outDir, record, { doc, dataDir, outDir, maxSteps: o.maxSteps, threads: this.opts.threads, device: o.device, allowLarge: o.allowLarge });
   }
 
   /**
    * Continues a stopped, interrupted (engine crash) or finished run from its checkpoint, in its
    * own folder; `epochs` extends it (the total, as in `netwright train --resume --epochs`).
    */
-  continueRun(runId: string, o: { epochs?: number; device?: DeviceName; allowLarge?: boolean } = {}): { runId: string; outDir: string } {
+  continueRun(runId: string, o: Pick<MethodParams<'continueTraining'>, 'epochs' | 'device' | 'allowLarge'>): { runId: string; outDir: string } {
     if (this.state !== 'idle') throw new EngineError('refused', `a run is already ${this.state} (${this.runId}); stop it first`);
     const outDir = this.project.runDir(runId);
     let header;
@@ -98,7 +100,7 @@ export class TrainingSession {
     if (target <= done && !midEpoch) throw new EngineError('bad-request', `run ${runId} has finished its ${done} epoch(s); give more epochs to continue it`);
     record = { ...record, status: 'running', settings: { ...record.settings, epochs: target, ...(o.device ? { device: o.device } : {}) }, error: undefined };
     writeRunRecord(outDir, record);
-    return this.launch(runId, outDir, record, { doc: undefined, resume: true, epochs: o.epochs, dataDir, outDir, threads: this.opts.threads, device: o.device ?? 'cpu', allowLarge: o.allowLarge });
+    return this.launch(runId, outDir, record, { doc: undefined, resume: true, epochs: o.epochs, dataDir, outDir, threads: this.opts.threads, device: o.device, allowLarge: o.allowLarge });
   }
 
   private launch(runId: string, outDir: string, first: RunRecord, request: TrainRequest): { runId: string; outDir: string } {

@@ -1,7 +1,8 @@
 // metrics.csv: one row per optimizer step (val columns empty) and one row per finished epoch
 // (epoch means of the training loss and accuracy, plus the validation figures).
 import fs from 'node:fs';
-import type { EpochEvent, StepEvent } from '../protocol.ts';
+import type { EpochEvent } from '../protocol.ts';
+import type { StepEvent } from './messages.ts';
 
 export const METRICS_HEADER = 'step,epoch,loss,accuracy,val_loss,val_accuracy,samples_per_s';
 

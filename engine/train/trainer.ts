@@ -1,6 +1,6 @@
 // Starts a training run on a worker thread and relays its events, validated, to the caller.
 import { spawnWorker, workerUrl } from '../threads.ts';
-import { trainEvent, type TrainEvent, type TrainRequest } from '../protocol.ts';
+import { trainEvent, type TrainEvent, type TrainRequest } from './messages.ts';
 import { CONTROL } from './control.ts';
 
 export interface TrainingHandle {

@@ -2,7 +2,7 @@
 // step, so training lives here and the caller's thread stays free to answer stop and status.
 // Pause holds the loop at the next step boundary; resume lets it go on at that same step.
 import { parentPort } from 'node:worker_threads';
-import { workerCommand, type TrainEvent } from '../protocol.ts';
+import { workerCommand, type TrainEvent } from './messages.ts';
 import { runTraining } from './run.ts';
 import { CONTROL } from './control.ts';
 

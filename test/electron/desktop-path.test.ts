@@ -1,6 +1,6 @@
 // The desktop app's engine path without an Electron binary: the real bundled preload (with a
 // stand-in for the electron module) talks over a real MessagePort to the real bundled engine
-// process entry, and the renderer's ElectronEngineClient drives it: files, training, events.
+// process entry, and the renderer's client (renderer/client/rpc.ts over the preload's transport) drives it: files, training, events.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { ServerEvent } from '../../engine/protocol.ts';
-import { ElectronEngineClient } from '../../renderer/client/electron-client.ts';
+import { electronEngineClient, type PreloadEngine } from '../../renderer/client/electron-client.ts';
 import { writeSampleDataset } from '../../engine/data/sample.ts';
 import { sampleProject } from '../fixtures/sample.ts';
 
@@ -63,7 +63,7 @@ test('renderer -> preload -> MessagePort -> engine process: files, a training ru
   try {
     const { exposed, listeners } = loadPreload();
     listeners.get('engine-port')!({ ports: [port1] });
-    const client = new ElectronEngineClient((exposed.netwright as { engine: ConstructorParameters<typeof ElectronEngineClient>[0] }).engine);
+    const client = electronEngineClient((exposed.netwright as { engine: PreloadEngine }).engine);
 
     assert.equal((await client.info()).root, fs.realpathSync(root));
     assert.deepEqual((await client.listDir('.')).entries.map((e) => e.name).sort(), ['data', 'net.json', 'twin.netwright']);

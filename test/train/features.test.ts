@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { decodeModel } from '../../engine/onnx/model.ts';
 import { freezeUpTo } from '../../engine/graph/finetune.ts';
 import { featureCut } from '../../engine/train/features.ts';
-import type { TrainEvent } from '../../engine/protocol.ts';
+import type { TrainEvent } from '../../engine/train/messages.ts';
 import { startTraining } from '../../engine/train/trainer.ts';
 import { sampleData, sampleProject, tempDir } from '../fixtures/sample.ts';
 

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { NetworkDocument } from '../../engine/graph/document.ts';
-import type { TrainEvent, TrainRequest } from '../../engine/protocol.ts';
+import type { TrainEvent, TrainRequest } from '../../engine/train/messages.ts';
 import { encodeCheckpoint, loadCheckpoint, readCheckpoint } from '../../engine/train/checkpoint.ts';
 import { startTraining } from '../../engine/train/trainer.ts';
 import { sampleData, sampleProject, tempDir } from '../fixtures/sample.ts';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { parseDocument, type NetworkDocument } from '../../engine/graph/document.ts';
 import { estimateMemory, floatArray } from '../../engine/graph/memory.ts';
-import type { TrainEvent, TrainRequest } from '../../engine/protocol.ts';
+import type { TrainEvent, TrainRequest } from '../../engine/train/messages.ts';
 import { decodeModel } from '../../engine/onnx/model.ts';
 import { readCheckpoint } from '../../engine/train/checkpoint.ts';
 import { runTraining } from '../../engine/train/run.ts';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { loadSplit, scanImageFolder } from '../../engine/data/image-folder.ts';
-import type { TrainEvent } from '../../engine/protocol.ts';
+import type { TrainEvent } from '../../engine/train/messages.ts';
 import { readCheckpoint } from '../../engine/train/checkpoint.ts';
 import { startTraining } from '../../engine/train/trainer.ts';
 import { sampleData, sampleProject, tempDir } from '../fixtures/sample.ts';
