@@ -1,6 +1,6 @@
 // A training step's CPU time on one thread (process.cpuUsage), median over a few steps: on a
 // loaded machine CPU time moves far less than wall time, so two builds compare by launching
-// this from each in turn.
+// this from each in turn. Also prints the process's peak RSS.
 //   node --import tsx bench/step-cpu.ts <net (bench/nets.ts)> [steps 5] [phase train|head]
 import { Rng } from '../engine/graph/rng.ts';
 import { freezeUpTo, headDense } from '../engine/graph/finetune.ts';
@@ -33,4 +33,6 @@ for (let i = 0; i < steps; i++) {
 }
 await step.release();
 ms.sort((a, b) => a - b);
-console.log(JSON.stringify({ net: name, phase, batch, cpuMsPerStep: ms[ms.length >> 1], samplesPerCpuS: (batch * 1000) / ms[ms.length >> 1], all: ms.map((v) => Math.round(v)) }));
+// Peak resident memory of this process (the step's session, its inputs and outputs): what the engine holds while training this net.
+const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+console.log(JSON.stringify({ net: name, phase, batch, cpuMsPerStep: ms[ms.length >> 1], samplesPerCpuS: (batch * 1000) / ms[ms.length >> 1], all: ms.map((v) => Math.round(v)), peakRssMiB }));
