@@ -1,6 +1,6 @@
 // Where a training step's time goes: ONNX Runtime's own profile of the step graph, one thread,
 // summed per node and averaged over runs.
-//   node --import tsx bench/profile-step.ts <net (bench/nets.ts)> [--batch 32] [--runs 50] [--top 12] [--whole [--group K]] [--threads 1] [--spin]
+//   node --import tsx bench/profile-step.ts <net (bench/nets.ts)> [--batch 32] [--runs 50] [--top 12] [--whole [--group K]] [--threads 1] [--spin] [--by-op]
 // By default it profiles the graph each shard of a two-shard step runs (forward and backward,
 // gradients out: engine/train/parallel.ts); --whole profiles the single-session step with the
 // optimizer (SGD momentum 0.9); with --group K, as K steps looped in one run (autodiff/step-loop.ts),
@@ -84,3 +84,13 @@ for (const [key, v] of [...byNode].sort((a, b) => b[1].us - a[1].us).slice(0, Nu
   console.log(`  ${ms(v.us / perStep).padStart(7)} ms  ${key}${v.nodes.size > 1 ? ` x${v.nodes.size}` : ''}`);
 }
 fs.rmSync(path.dirname(file), { recursive: true, force: true });
+if (args.includes('--by-op')) {
+  // The same time summed per op kind, forward and backward apart: which kind of kernel holds the step.
+  const byOp = new Map<string, number>();
+  for (const [key, v] of byNode) {
+    const k = `${key.startsWith('grad/') ? 'backward' : 'forward'} ${v.op}`;
+    byOp.set(k, (byOp.get(k) ?? 0) + v.us);
+  }
+  console.log('per op kind:');
+  for (const [k, us] of [...byOp].sort((a, b) => b[1] - a[1]).slice(0, Number(flag('top', '12')))) console.log(`  ${ms(us / perStep).padStart(7)} ms  ${(100 * us / perStep / 1000 / (kernels / 1000)).toFixed(0).padStart(3)}%  ${k}`);
+}

@@ -25,7 +25,7 @@ for name in a.nets:
     m = nets.NETS[name]()
     opt = torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
     lossf = nn.CrossEntropyLoss()
-    x = torch.rand(a.batch, 1, 28, 28)
+    x = torch.rand(a.batch, *nets.input_shape(name))
     y = torch.randint(0, 10, (a.batch,))
 
     def step():

@@ -10,6 +10,7 @@ import type { Dim, NodeIR } from '../onnx/model.ts';
 import { convInputGrad, convWeightGrad } from './conv-grad.ts';
 import { float, int, ints } from './grad-util.ts';
 import { averagePoolGrad, maxPoolGrad } from './pool-grad.ts';
+import { batchNormGrad } from './batchnorm-grad.ts';
 
 export interface GradContext {
   g: GraphBuilder;
@@ -28,6 +29,7 @@ export const DIFFERENTIABLE_OPS = [
   'Conv', 'Gemm', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape', 'Identity',
   'Relu', 'LeakyRelu', 'Elu', 'Sigmoid', 'Tanh', 'Erf', 'Softmax', 'Clip', 'PRelu',
   'Add', 'Sub', 'Mul', 'Div', 'Sqrt', 'ReduceMean', 'Concat', 'Pad',
+  'BatchNormalization',
 ] as const;
 export type DiffOp = (typeof DIFFERENTIABLE_OPS)[number];
 
@@ -230,4 +232,5 @@ export const GRAD_RULES: Record<DiffOp, GradRule> = {
     const parts = g.opN('Split', [dy0(c), g.constI64(sizes)], sizes.length, { axis: { i: axis } }, n.inputs.map((i) => g.shape(i)));
     return parts.map((p, i) => (c.needs[i] ? p : null));
   },
+  BatchNormalization: batchNormGrad,
 };

@@ -28,34 +28,29 @@ export const BatchNorm = defineLayer({
     const eps = p.epsilon;
     const rm = ctx.state('running_mean');
     const rv = ctx.state('running_var');
-    if (ctx.mode === 'infer') {
+    // Inference, and a frozen BatchNorm in training (below a trainable layer, gradients pass
+    // through): the running statistics as they are, nothing updated.
+    if (ctx.mode === 'infer' || ctx.frozen) {
       return g.op('BatchNormalization', [x, ctx.weight('gamma'), ctx.weight('beta'), rm.value, rv.value], { epsilon: { f: eps } }, batched(xs));
     }
-    // Training: written with primitive ops so autodiff derives the gradient from its rule table.
+    // Training: one BatchNormalization in training mode, momentum 0, so its second and third
+    // outputs are the batch mean and biased variance (the running averages are blended below, as
+    // PyTorch does); its gradient is one rule (engine/autodiff/batchnorm-grad.ts).
     const c = xs[0];
-    const axes = xs.length === 3 ? [0, 2, 3] : [0];
-    const bshape = xs.length === 3 ? [1, c, 1, 1] : [1, c];
-    if (ctx.frozen) {
-      // Frozen, below a trainable layer: the running statistics as constants, nothing updated.
-      const r = (t: string) => g.op('Reshape', [t, g.constI64(bshape)], {}, bshape);
-      const scale = g.op('Div', [r(ctx.weight('gamma')), g.op('Sqrt', [g.op('Add', [r(rv.value), g.constF([eps])])])]);
-      return g.op('Add', [g.op('Mul', [g.op('Sub', [x, r(rm.value)]), scale]), r(ctx.weight('beta'))]);
-    }
-    const mean = g.op('ReduceMean', [x], { axes: { ints: axes }, keepdims: { i: 1 } }, bshape);
-    const d = g.op('Sub', [x, mean]);
-    const v = g.op('ReduceMean', [g.op('Mul', [d, d])], { axes: { ints: axes }, keepdims: { i: 1 } }, bshape);
-    const xhat = g.op('Div', [d, g.op('Sqrt', [g.op('Add', [v, g.constF([eps])])])]);
-    const gamma = g.op('Reshape', [ctx.weight('gamma'), g.constI64(bshape)], {}, bshape);
-    const beta = g.op('Reshape', [ctx.weight('beta'), g.constI64(bshape)], {}, bshape);
-    const y = g.op('Add', [g.op('Mul', [xhat, gamma]), beta]);
+    // Its mean and variance inputs (multiplied by momentum 0) are zeros computed in the step, not
+    // constants: ONNX Runtime writes those two outputs into the input buffers (the kernel aliases
+    // them), and with constants it would overwrite an initializer that its ConstantSharing pass
+    // shares with every other zero vector of that size (wrong gradients, test/autodiff/gradcheck).
+    const zeros = (t: string) => g.op('Sub', [t, t], {}, [c]);
+    const [gamma, beta] = [ctx.weight('gamma'), ctx.weight('beta')];
+    const [y, mean, v] = g.opN('BatchNormalization', [x, gamma, beta, zeros(gamma), zeros(beta)], 3,
+      { epsilon: { f: eps }, momentum: { f: 0 }, training_mode: { i: 1 } }, [batched(xs), [c], [c]]);
     // Running statistics (no gradient flows here): PyTorch keeps the unbiased variance.
     const m = p.momentum;
     const count = g.op('Cast', [g.op('Size', [x], {}, [])], { to: { i: 1 } }, []);
     const n = g.op('Div', [count, g.constF([c])]);
     const unbiased = g.op('Mul', [v, g.op('Div', [n, g.op('Sub', [n, g.constF([1])])])]);
-    const flat = g.constI64([c]);
-    const blend = (old: string, batch: string) =>
-      g.op('Add', [g.op('Mul', [old, g.constF([1 - m])]), g.op('Mul', [g.op('Reshape', [batch, flat], {}, [c]), g.constF([m])])]);
+    const blend = (old: string, batch: string) => g.op('Add', [g.op('Mul', [old, g.constF([1 - m])]), g.op('Mul', [batch, g.constF([m])])]);
     rm.update(blend(rm.value, mean));
     rv.update(blend(rv.value, unbiased));
     return y;
