@@ -107,6 +107,23 @@ contextBridge.exposeInMainWorld('netwright', {
     predictFolder: (runId: string, dataDir: string, opts?: { model?: string; top?: number }) =>
       call('predictFolder', { runId: String(runId), dataDir: String(dataDir), model: opts?.model === 'last' ? 'last' : 'best', top: Number(opts?.top ?? 3) }),
     gradientCheck: (doc: unknown, dataDir: string | null) => call('gradientCheck', { doc, dataDir: typeof dataDir === 'string' ? dataDir : null }),
+    // learn panel
+    learnLayer: (doc: unknown, dataDir: string, nodeId: string, o?: { docPath?: string | null; runId?: string | null; sample?: number; filter?: number; unit?: number; channel?: number }) =>
+      call('learnLayer', {
+        doc, dataDir: String(dataDir), nodeId: String(nodeId), docPath: typeof o?.docPath === 'string' ? o.docPath : null, runId: typeof o?.runId === 'string' ? o.runId : null,
+        sample: Number(o?.sample ?? 0), filter: Number(o?.filter ?? 0), unit: Number(o?.unit ?? 0), channel: Number(o?.channel ?? 0),
+      }),
+    learnNudge: (doc: unknown, dataDir: string, param: string, index: number, o?: { docPath?: string | null; runId?: string | null; eps?: number }) =>
+      call('learnNudge', {
+        doc, dataDir: String(dataDir), param: String(param), index: Number(index), eps: Number(o?.eps ?? 3e-3),
+        docPath: typeof o?.docPath === 'string' ? o.docPath : null, runId: typeof o?.runId === 'string' ? o.runId : null,
+      }),
+    learnBatches: (doc: unknown, dataDir: string, o?: { docPath?: string | null; runId?: string | null; sizes?: number[]; steps?: number }) =>
+      call('learnBatches', {
+        doc, dataDir: String(dataDir), sizes: Array.from(o?.sizes ?? [32, 64, 128], Number), steps: Number(o?.steps ?? 6),
+        docPath: typeof o?.docPath === 'string' ? o.docPath : null, runId: typeof o?.runId === 'string' ? o.runId : null,
+      }),
+    // end learn panel
     /** Training events pushed by the engine; returns the unsubscribe function. */
     onEvent: (cb: (e: { runId: string; event: unknown }) => void) => {
       eventListeners.add(cb);

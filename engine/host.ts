@@ -177,6 +177,17 @@ export function createHost(opts: HostOptions): EngineHost {
           case 'gradientCheck':
             result = await jobs.runFor(client, 'gradientCheck', m.doc, m.dataDir);
             break;
+          // learn panel
+          case 'learnLayer':
+            result = await jobs.runFor(client, 'learnLayer', m.doc, m.dataDir, m.nodeId, { docPath: m.docPath, runId: m.runId, sample: m.sample, filter: m.filter, unit: m.unit, channel: m.channel });
+            break;
+          case 'learnNudge':
+            result = await jobs.runFor(client, 'learnNudge', m.doc, m.dataDir, m.param, m.index, { docPath: m.docPath, runId: m.runId, eps: m.eps });
+            break;
+          case 'learnBatches':
+            result = await jobs.runFor(client, 'learnBatches', m.doc, m.dataDir, { docPath: m.docPath, runId: m.runId, sizes: m.sizes, steps: m.steps });
+            break;
+          // end learn panel
         }
         return { id: m.id, ok: true, result };
       } catch (e) {

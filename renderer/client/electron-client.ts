@@ -6,6 +6,7 @@ import {
   augmentPreviewResult, controlResult, datasetReportResult, deviceInfo, dirListing, EngineError, engineInfo, evalResult, exportResult, pytorchExportResult, predictFolderResult, gradCheckResult, imagesResult, importIdxResult, importedOnnx, initialProject, openedFile,
   predictResult, recoveredBackup, runCurves, runSummary, savedFile, serverEvent, startedRun, trainingStatus, type DeviceName, type EngineClient, type ServerEvent,
 } from '../../engine/protocol.ts';
+import { learnBatchesResult, learnLayerResult, learnNudgeResult, type LearnOptionsIn } from '../../engine/protocol.ts'; // learn panel
 
 type Raw = { [K in keyof EngineClient]: (...args: never[]) => unknown };
 
@@ -64,6 +65,14 @@ export class ElectronEngineClient implements EngineClient {
   exportPyTorch = (runId: string, model: 'best' | 'last' = 'best') => this.v('exportPyTorch', this.raw('exportPyTorch', runId, model), pytorchExportResult);
   predictFolder = (runId: string, dataDir: string, opts: { model?: 'best' | 'last'; top?: number } = {}) => this.v('predictFolder', this.raw('predictFolder', runId, dataDir, opts), predictFolderResult);
   gradientCheck = (doc: unknown, dataDir: string | null) => this.v('gradientCheck', this.raw('gradientCheck', doc, dataDir), gradCheckResult);
+  // learn panel
+  learnLayer = (doc: unknown, dataDir: string, nodeId: string, opts: LearnOptionsIn & { sample?: number; filter?: number; unit?: number; channel?: number } = {}) =>
+    this.v('learnLayer', this.raw('learnLayer', doc, dataDir, nodeId, opts), learnLayerResult);
+  learnNudge = (doc: unknown, dataDir: string, param: string, index: number, opts: LearnOptionsIn & { eps?: number } = {}) =>
+    this.v('learnNudge', this.raw('learnNudge', doc, dataDir, param, index, opts), learnNudgeResult);
+  learnBatches = (doc: unknown, dataDir: string, opts: LearnOptionsIn & { sizes?: number[]; steps?: number } = {}) =>
+    this.v('learnBatches', this.raw('learnBatches', doc, dataDir, opts), learnBatchesResult);
+  // end learn panel
 
   onEvent(listener: (e: ServerEvent) => void): () => void {
     return this.raw('onEvent', (raw: unknown) => {

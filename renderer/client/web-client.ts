@@ -3,6 +3,7 @@ import {
   augmentPreviewResult, controlResult, datasetReportResult, deviceInfo, dirListing, EngineError, engineInfo, evalResult, exportResult, pytorchExportResult, predictFolderResult, gradCheckResult, imagesResult, importIdxResult, importedOnnx, initialProject, openedFile,
   MAX_SOCKET_MESSAGE_BYTES, predictResult, recoveredBackup, runCurves, runSummary, savedFile, serverEvent, serverResponse, startedRun, trainingStatus, type ClientRequest, type DeviceName, type EngineClient, type ServerEvent,
 } from '../../engine/protocol.ts';
+import { learnBatchesResult, learnLayerResult, learnNudgeResult, type LearnOptionsIn } from '../../engine/protocol.ts'; // learn panel
 import { z } from 'zod';
 
 type Request = ClientRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
@@ -162,6 +163,17 @@ export class WebEngineClient implements EngineClient {
   gradientCheck(doc: unknown, dataDir: string | null) {
     return this.call({ method: 'gradientCheck', doc, dataDir }, gradCheckResult);
   }
+  // learn panel
+  learnLayer(doc: unknown, dataDir: string, nodeId: string, o: LearnOptionsIn & { sample?: number; filter?: number; unit?: number; channel?: number } = {}) {
+    return this.call({ method: 'learnLayer', doc, dataDir, nodeId, docPath: o.docPath ?? null, runId: o.runId ?? null, sample: o.sample ?? 0, filter: o.filter ?? 0, unit: o.unit ?? 0, channel: o.channel ?? 0 }, learnLayerResult);
+  }
+  learnNudge(doc: unknown, dataDir: string, param: string, index: number, o: LearnOptionsIn & { eps?: number } = {}) {
+    return this.call({ method: 'learnNudge', doc, dataDir, param, index, eps: o.eps ?? 3e-3, docPath: o.docPath ?? null, runId: o.runId ?? null }, learnNudgeResult);
+  }
+  learnBatches(doc: unknown, dataDir: string, o: LearnOptionsIn & { sizes?: number[]; steps?: number } = {}) {
+    return this.call({ method: 'learnBatches', doc, dataDir, sizes: o.sizes ?? [32, 64, 128], steps: o.steps ?? 6, docPath: o.docPath ?? null, runId: o.runId ?? null }, learnBatchesResult);
+  }
+  // end learn panel
   onEvent(listener: (e: ServerEvent) => void) {
     this.listeners.add(listener);
     // Events only flow on an open socket: connect now so none is missed.
