@@ -7,15 +7,21 @@ import { createRoot } from 'react-dom/client';
 import { desktopEngine, ElectronEngineClient } from './client/electron-client.ts';
 import { WebEngineClient } from './client/web-client.ts';
 import { App } from './components/App.tsx';
+import { I18nextProvider } from 'react-i18next';
+import { createI18n, initialLanguage } from './i18n/index.ts';
 
 // Inside the desktop app the preload provides the engine; in a browser, the web bridge does.
 const desktop = desktopEngine();
+// The UI's languages (minimal provider for the Learn panel; the i18n work may replace it).
+const i18n = createI18n(initialLanguage());
 const client = desktop ? new ElectronEngineClient(desktop) : WebEngineClient.fromLocation();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <ReactFlowProvider>
-      <App client={client} />
-    </ReactFlowProvider>
+    <I18nextProvider i18n={i18n}>
+      <ReactFlowProvider>
+        <App client={client} />
+      </ReactFlowProvider>
+    </I18nextProvider>
   </StrictMode>,
 );

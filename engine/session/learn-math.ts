@@ -65,7 +65,7 @@ export function activate(type: string, x: number, p: Record<string, unknown> = {
     case 'Tanh': return Math.tanh(x);
     case 'GELU': return 0.5 * x * (1 + erf(x / Math.SQRT2));
     case 'Clip': return Math.min(Number(p.max ?? 6), Math.max(Number(p.min ?? 0), x));
-    case 'PReLU': return x > 0 ? x : 0.25 * x;
+    case 'PReLU': return x > 0 ? x : (typeof p.alpha === 'number' ? p.alpha : 0.25) * x;
     default: return x;
   }
 }

@@ -163,6 +163,7 @@ function pixelStats(pixels: Uint8Array, count: number, channels: number): Normal
   return { mean, std };
 }
 
+const mean = (a: ArrayLike<number>) => Array.prototype.reduce.call(a, (x: number, y: number) => x + y, 0) as number / (a.length || 1);
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 const round = (v: number) => Math.fround(v);
 
@@ -266,7 +267,7 @@ export async function learnLayer(
     for (const x of outAll) if (x === 0) zeros++;
     return {
       ...base,
-      view: { kind: 'activation', fn: node.type, fnParams: params as Record<string, number | string | boolean>, hist: histogram(inAll, 48), outHist: histogram(outAll, 48), negative, count: inAll.length, units, deadUnits: dead, zeroOutputs: zeros },
+      view: { kind: 'activation', fn: node.type, fnParams: node.type === 'PReLU' ? { alpha: mean(v('slope') ?? [0.25]) } : (params as Record<string, number | string | boolean>), hist: histogram(inAll, 48), outHist: histogram(outAll, 48), negative, count: inAll.length, units, deadUnits: dead, zeroOutputs: zeros },
     };
   }
   if (node.type === 'MaxPool2D' || node.type === 'AvgPool2D') {
