@@ -163,7 +163,7 @@ function pixelStats(pixels: Uint8Array, count: number, channels: number): Normal
   return { mean, std };
 }
 
-const mean = (a: ArrayLike<number>) => Array.prototype.reduce.call(a, (x: number, y: number) => x + y, 0) as number / (a.length || 1);
+const mean = (a: ArrayLike<number>) => Array.from(a).reduce((x, y) => x + y, 0) / (a.length || 1);
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 const round = (v: number) => Math.fround(v);
 
