@@ -417,16 +417,22 @@ export async function learnBatches(project: Project, rawDoc: unknown, dataDirIn:
   const labels = BigInt64Array.from(split.labels, (l) => BigInt(l));
   const out: LearnBatchesResult['sizes'] = [];
   for (const b of sizes) {
-    const bs = Math.min(b, split.count);
+    // A dataset smaller than steps × b images is reused from its start (the result says how many images there were).
+    const bs = b;
+    const xb = new Float32Array(bs * per);
+    const lb = new BigInt64Array(bs);
     const step = await TrainingStep.create({ ...doc, weights: undefined, training: { ...doc.training, batchSize: bs } }, { threads: 1, seed: doc.training.seed, shards: 1, group: 1 });
     try {
       for (const [k, val] of values) if (step.values.has(k)) step.values.set(k, Float32Array.from(val));
       const mrng = new Rng(doc.training.seed + 3);
       const losses: number[] = [];
       for (let i = 0; i < steps; i++) {
-        const start = ((i * bs) % split.count);
-        const n = Math.min(bs, split.count - start);
-        const r = await step.run(x.subarray(start * per, (start + n) * per), labels.subarray(start, start + n), n, doc.training.lr, step.masks(n, mrng));
+        for (let k = 0; k < bs; k++) {
+          const at = (i * bs + k) % split.count;
+          xb.set(x.subarray(at * per, (at + 1) * per), k * per);
+          lb[k] = labels[at];
+        }
+        const r = await step.run(xb, lb, bs, doc.training.lr, step.masks(bs, mrng));
         losses.push(r.loss);
       }
       out.push({ batchSize: bs, losses, mean: losses.reduce((a, c) => a + c, 0) / losses.length });

@@ -156,8 +156,10 @@ test('nudging one weight: the central difference of the batch loss agrees with a
 });
 
 test('mini-batches: a few real steps per batch size from the same start, each batch’s loss and their mean', async () => {
-  const r = await learnBatches(project, sampleProject(), data, { sizes: [4, 8], steps: 3 });
-  assert.deepEqual(r.sizes.map((s) => s.batchSize), [4, 8]);
+  // 24 images: batch 16 wraps around to the start of the shuffled set.
+  const r = await learnBatches(project, sampleProject(), data, { sizes: [4, 16], steps: 3 });
+  assert.equal(r.images, 24);
+  assert.deepEqual(r.sizes.map((s) => s.batchSize), [4, 16]);
   for (const s of r.sizes) {
     assert.equal(s.losses.length, 3);
     for (const l of s.losses) assert.ok(Number.isFinite(l) && l > 0);
