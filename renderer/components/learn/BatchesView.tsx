@@ -45,7 +45,6 @@ export function BatchesView({ dataDir, docPath, runId }: { dataDir: string; docP
       {res && (
         <>
           <Chart title={t('batches.chart')} xLabel={t('batches.step')} series={series} data={data} height={170} testId="learn-batches-chart" />
-          <p className="muted">{t('batches.chart')}</p>
           {res.sizes.map((s) => <p key={s.batchSize} data-testid={`learn-batch-${s.batchSize}`}>{t('batches.line', { b: s.batchSize, mean: fmt(s.mean), min: fmt(Math.min(...s.losses)), max: fmt(Math.max(...s.losses)) })}</p>)}
           <p className="muted">{t('batches.seconds', { images: res.images, s: Math.round(res.seconds * 10) / 10 })}</p>
         </>

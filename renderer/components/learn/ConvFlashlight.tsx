@@ -5,7 +5,7 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { LearnView } from '../../../engine/protocol.ts';
 import { convAt } from '../../../engine/session/learn-math.ts';
-import { diverging, drawPlane, fmt, grey, rangeOf, setup } from './draw.ts';
+import { diverging, drawPlane, fmt, grey, rangeOf, setup, short } from './draw.ts';
 
 type Conv = Extract<LearnView, { kind: 'conv' }>;
 
@@ -59,6 +59,7 @@ export function ConvFlashlight({ v, onFilter }: { v: Conv; onFilter(f: number): 
 
   const mine = terms.filter((x) => x.c === ch);
   const wMax = Math.max(...v.kernel.map(Math.abs));
+  const pMax = wMax * Math.max(Math.abs(lo), Math.abs(hi));
   return (
     <div className="learn-conv" data-testid="learn-conv">
       <div className="learn-row">
@@ -96,11 +97,11 @@ export function ConvFlashlight({ v, onFilter }: { v: Conv; onFilter(f: number): 
         </figure>
       </div>
       <div className="learn-mult">
-        <NumberGrid caption={t('conv.kernel', { c: v.inChannel + ch })} rows={kh} cols={kw} values={mine.map((x) => x.weight)} color={(x) => diverging(x, wMax)} />
+        <NumberGrid caption={t('conv.kernel', { c: v.inChannel + ch })} rows={kh} cols={kw} values={mine.map((x) => x.weight)} color={(x) => diverging(x, wMax)} textOn={(x) => (Math.abs(x) > 0.6 * wMax ? '#fff' : '#000')} />
         <span className="learn-op">×</span>
         <NumberGrid caption={t('conv.patch')} rows={kh} cols={kw} values={mine.map((x) => x.input)} color={(x) => grey(x, lo, hi)} textOn={(x) => ((x - lo) / (hi - lo || 1) > 0.55 ? '#000' : '#fff')} />
         <span className="learn-op">=</span>
-        <NumberGrid caption="" rows={kh} cols={kw} values={mine.map((x) => x.input * x.weight)} color={(x) => diverging(x, wMax * Math.max(Math.abs(lo), Math.abs(hi)))} />
+        <NumberGrid caption="" rows={kh} cols={kw} values={mine.map((x) => x.input * x.weight)} color={(x) => diverging(x, pMax)} textOn={(x) => (Math.abs(x) > 0.6 * pMax ? '#fff' : '#000')} />
       </div>
       <p className="learn-sum" data-testid="learn-conv-sum" data-sum={sum}>{t('conv.sumLine', { terms: terms.length, bias: fmt(v.geometry.bias), sum: fmt(sum) })}</p>
       <p className="learn-engine" data-testid="learn-conv-engine" data-value={engine}>{t('conv.engineLine', { value: fmt(engine) })}</p>
@@ -113,9 +114,9 @@ function NumberGrid({ caption, rows, cols, values, color, textOn }: { caption: s
   const numbers = rows * cols <= 25;
   return (
     <figure className="learn-grid">
-      <div style={{ display: 'grid', gridTemplateColumns: `repeat(${cols}, ${numbers ? 38 : 10}px)` }}>
+      <div style={{ display: 'grid', gridTemplateColumns: `repeat(${cols}, ${numbers ? 40 : 10}px)` }}>
         {values.map((x, k) => (
-          <span key={k} style={{ background: color(x), color: textOn?.(x) ?? '#000' }} title={String(x)}>{numbers ? fmt(x) : ''}</span>
+          <span key={k} style={{ background: color(x), color: textOn?.(x) ?? '#000' }} title={String(x)}>{numbers ? short(x) : ''}</span>
         ))}
       </div>
       {caption && <figcaption>{caption}</figcaption>}

@@ -10,6 +10,15 @@ export function fmt(v: number | null | undefined): string {
   return String(Number(v.toPrecision(4)));
 }
 
+/** Fewer digits, for cells of a number grid: 3 significant digits, no leading zero. */
+export function short(v: number): string {
+  if (!Number.isFinite(v)) return '–';
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1000 || a < 1e-3) return v.toExponential(0);
+  return String(Number(v.toPrecision(3))).replace(/^(-?)0\./, '$1.');
+}
+
 /** Blue for negative, white for 0, red for positive (scaled by the largest magnitude). */
 export function diverging(v: number, maxAbs: number): string {
   const t = maxAbs > 0 ? Math.max(-1, Math.min(1, v / maxAbs)) : 0;
