@@ -169,3 +169,37 @@ test('mini-batches: a few real steps per batch size from the same start, each ba
   assert.notDeepEqual(r.sizes[0].losses, r.sizes[1].losses);
   assert.ok(fs.existsSync(data));
 });
+
+test('with a run of the document, the views use its trained values (its last model), and say so', async () => {
+  const doc = sampleProject();
+  const ctx = await learnContext(project, doc, data);
+  const trained = new Map(ctx.values);
+  const W = Float32Array.from(trained.get('conv2.W')!, (x, i) => x + Math.cos(i) / 10);
+  trained.set('conv2.W', W);
+  const dir = path.join(root, 'runs', 'r1');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ doc, dataDir: data, status: 'finished' }));
+  fs.writeFileSync(path.join(dir, 'model.onnx'), encodeModel(buildInferenceModel(doc, trained, { classNames: ['circle', 'square', 'triangle', 'cross'] })));
+  const r = await learnLayer(project, doc, data, 'conv2', { runId: 'r1', filter: 1 });
+  const v = view(r.view, 'conv');
+  assert.equal(r.weights.source, 'run');
+  assert.equal(r.weights.runId, 'r1');
+  assert.equal(r.weights.matched, r.weights.total);
+  const per = 16 * 3 * 3;
+  assert.deepEqual(v.kernel, Array.from(W.subarray(per, 2 * per)));
+  const { sum } = convAt({ ...v.geometry, input: v.input, kernel: v.kernel }, 7, 3);
+  assert.ok(close(sum, v.output[7 * v.outSize[1] + 3]));
+});
+
+test('through the host: learnLayer and learnNudge run as jobs on worker threads', async () => {
+  const { createHost } = await import('../../engine/host.ts');
+  const host = createHost({ root, recentFile: path.join(root, 'recent.json'), initialData: data, threads: 1 });
+  const layer = await host.handle({ id: 1, method: 'learnLayer', doc: sampleProject(), dataDir: data, nodeId: 'fc', unit: 1 });
+  assert.ok(layer.ok, JSON.stringify(layer));
+  const v = view((layer.result as { view: LearnView }).view, 'dense');
+  assert.ok(close(unitOutput(v.inputs, v.weights, v.bias), v.output));
+  const nudge = await host.handle({ id: 2, method: 'learnNudge', doc: sampleProject(), dataDir: data, param: 'fc.B', index: 0 });
+  assert.ok(nudge.ok && (nudge.result as { ok: boolean }).ok, JSON.stringify(nudge));
+  const bad = await host.handle({ id: 3, method: 'learnLayer', doc: sampleProject(), dataDir: data, nodeId: 'nope' });
+  assert.equal(bad.ok, false);
+});
