@@ -1,7 +1,7 @@
 // The Learn panel's numbers, on the user's own network and images: what one layer does to a real
 // image (its real input and output, from ONNX Runtime running the network up to it), the
 // gradient of one weight by nudging it, and the loss of each mini-batch for a few batch sizes.
-// Each runs as a job (jobs.ts); the arithmetic the views redraw is in learn-math.ts.
+// Each runs as a job (jobs.ts); the arithmetic the views redraw is in engine/graph/learn-math.ts (pure: the renderer imports it too).
 import fs from 'node:fs';
 import path from 'node:path';
 import { scanImageFolder, loadSplit, type Sample } from '../data/image-folder.ts';
@@ -20,7 +20,7 @@ import { openSession, ort } from '../train/ort.ts';
 import { documentOrThrow, imageSpec } from '../train/run.ts';
 import { TrainingStep } from '../train/step.ts';
 import { startValues } from '../train/weights.ts';
-import { histogram } from './learn-math.ts';
+import { histogram } from '../graph/learn-math.ts';
 import { pngDataUrl } from './predict.ts';
 import type { Project } from './project.ts';
 import { runModel } from './run-model.ts';

@@ -11,7 +11,7 @@ import type { NetworkDocument } from '../../engine/graph/document.ts';
 import { decodeModel, encodeModel } from '../../engine/onnx/model.ts';
 import type { LearnView } from '../../engine/protocol.ts';
 import { learnBatches, learnContext, learnLayer, learnNudge } from '../../engine/session/learn.ts';
-import { convAt, histogram, softmaxLoss, unitOutput } from '../../engine/session/learn-math.ts';
+import { convAt, histogram, softmaxLoss, unitOutput } from '../../engine/graph/learn-math.ts';
 import { Project } from '../../engine/session/project.ts';
 import { openSession, ort } from '../../engine/train/ort.ts';
 import { writeWeightsFile } from '../../engine/train/weights.ts';

@@ -3,7 +3,7 @@
 import { useLayoutEffect, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { LearnView } from '../../../engine/protocol.ts';
-import { activate } from '../../../engine/session/learn-math.ts';
+import { activate } from '../../../engine/graph/learn-math.ts';
 import { drawHistogram, fmt, setup } from './draw.ts';
 
 type Act = Extract<LearnView, { kind: 'activation' }>;

@@ -4,7 +4,7 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { LearnView } from '../../../engine/protocol.ts';
-import { convAt } from '../../../engine/session/learn-math.ts';
+import { convAt } from '../../../engine/graph/learn-math.ts';
 import { diverging, drawPlane, fmt, grey, rangeOf, setup, short } from './draw.ts';
 
 type Conv = Extract<LearnView, { kind: 'conv' }>;

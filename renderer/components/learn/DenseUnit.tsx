@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { LearnView } from '../../../engine/protocol.ts';
-import { unitOutput } from '../../../engine/session/learn-math.ts';
+import { unitOutput } from '../../../engine/graph/learn-math.ts';
 import { diverging, fmt } from './draw.ts';
 
 type Dense = Extract<LearnView, { kind: 'dense' }>;

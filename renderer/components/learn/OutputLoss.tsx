@@ -2,7 +2,7 @@
 // true class (or MSE against the one-hot target).
 import { useTranslation } from 'react-i18next';
 import type { LearnView } from '../../../engine/protocol.ts';
-import { mseLoss, softmaxLoss } from '../../../engine/session/learn-math.ts';
+import { mseLoss, softmaxLoss } from '../../../engine/graph/learn-math.ts';
 import { fmt } from './draw.ts';
 
 export function OutputLoss({ v }: { v: Extract<LearnView, { kind: 'output' }> }) {
