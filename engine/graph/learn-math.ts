@@ -1,4 +1,4 @@
-// The Learn panel's arithmetic (what a layer computes at one place), with no Node or engine dependency:
+// The Learn panel's arithmetic (what a layer computes at one place), with no Node or engine dependency: the renderer draws with these
 // and the engine tests check them against ONNX Runtime's own outputs (test/session/learn.test.ts).
 
 /** One conv filter at one output position: every tap's input value and weight, and their sum. */
