@@ -114,6 +114,10 @@ export function createHost(opts: HostOptions): EngineHost {
       const r = await jobs.runFor(client, 'importOnnx', src, out, { ...pre, overwrite: p.overwrite });
       return { ...r, ...files.openFile(r.path) };
     },
+    // learn panel
+    learnLayer: (p, client) => jobs.runFor(client, 'learnLayer', p.doc, p.dataDir, p.nodeId, { docPath: p.docPath, runId: p.runId, sample: p.sample, filter: p.filter, unit: p.unit, channel: p.channel }),
+    learnNudge: (p, client) => jobs.runFor(client, 'learnNudge', p.doc, p.dataDir, p.param, p.index, { docPath: p.docPath, runId: p.runId, eps: p.eps }),
+    learnBatches: (p, client) => jobs.runFor(client, 'learnBatches', p.doc, p.dataDir, { docPath: p.docPath, runId: p.runId, sizes: p.sizes, steps: p.steps }),
   };
   /** Checks the params with the method's schema, then runs its handler. */
   const dispatch = <M extends Method>(m: M, raw: unknown, client: string): Promise<MethodReply<M>> | MethodReply<M> => {

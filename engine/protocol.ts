@@ -301,10 +301,55 @@ export const gradCheckResult = z.object({
 });
 export type GradCheckResult = z.infer<typeof gradCheckResult>;
 
+
 export const initialProject = z.object({ doc: openedFile.nullable(), dataDir: z.string().nullable() });
 export type InitialProject = z.infer<typeof initialProject>;
 
 // ---- The method table: every request the editor sends, its params and its result ----
+
+// learn panel: results of learnLayer, learnNudge, learnBatches (engine/session/learn.ts)
+/** Where the values came from: the run's last model (matched of total values had a fitting name and shape), the document's weights file, or the seeded initial values. */
+export interface LearnWeightsSource { source: 'run' | 'file' | 'init'; runId: string | null; matched: number; total: number }
+export interface LearnHistogram { lo: number; hi: number; counts: number[]; total: number }
+export type LearnView =
+  | { kind: 'conv'; filter: number; filters: number; inChannel: number; input: number[]; geometry: { inShape: [number, number, number]; kh: number; kw: number; stride: number; dilation: number; padTop: number; padLeft: number; bias: number }; kernel: number[]; output: number[]; outSize: [number, number] }
+  | { kind: 'dense'; unit: number; units: number; inputs: number[]; weights: number[]; bias: number | null; output: number }
+  | { kind: 'activation'; fn: string; fnParams: Record<string, number | string | boolean>; hist: LearnHistogram; outHist: LearnHistogram; negative: number; count: number; units: number; deadUnits: number; zeroOutputs: number }
+  | { kind: 'pool'; op: 'max' | 'avg'; size: number; stride: number; channel: number; patch: (number | null)[]; patchSize: [number, number]; at: [number, number]; out: number[]; outBlock: [number, number] }
+  | { kind: 'gap'; channel: number; plane: number[]; size: [number, number]; out: number }
+  | { kind: 'flatten'; cells: { c: number; y: number; x: number; index: number; value: number; out: number }[]; length: number }
+  | { kind: 'dropout'; rate: number; inputs: number[]; mask: number[]; training: number[]; inference: number[] }
+  | { kind: 'batchnorm'; channel: number; batchMean: number; batchVar: number; runningMean: number; runningVar: number; gamma: number; beta: number; eps: number; before: LearnHistogram; inference: LearnHistogram; training: LearnHistogram }
+  | { kind: 'output'; loss: 'cross_entropy' | 'mse'; scores: number[]; label: number; classNames: string[] }
+  | { kind: 'none' };
+export interface LearnLayerResult {
+  nodeId: string;
+  type: string;
+  label: string;
+  weights: LearnWeightsSource;
+  /** The image (the batch's `sample`-th) as the network sees it, with its class. */
+  image: { path: string; label: number; className: string; url: string };
+  batch: number;
+  inShape: number[];
+  outShape: number[];
+  /** The layer's parameter tensors (for the nudge's weight picker). */
+  params: { name: string; shape: number[] }[];
+  view: LearnView;
+}
+export interface LearnNudgeResult {
+  param: string; index: number; value: number; eps: number; batch: number; weights: LearnWeightsSource;
+  loss: number; lossPlus: number; lossMinus: number; numeric: number; analytic: number; relError: number; ok: boolean;
+}
+export interface LearnBatchesResult {
+  sizes: { batchSize: number; losses: number[]; mean: number }[];
+  steps: number; images: number; optimizer: string; lr: number; weights: LearnWeightsSource; seconds: number;
+}
+const learnObject = <T>(key: string) => z.custom<T>((v) => typeof v === 'object' && v !== null && key in v, `missing ${key}`);
+export const learnLayerResult = learnObject<LearnLayerResult>('view');
+export const learnNudgeResult = learnObject<LearnNudgeResult>('numeric');
+export const learnBatchesResult = learnObject<LearnBatchesResult>('sizes');
+export interface LearnOptionsIn { docPath?: string | null; runId?: string | null }
+// end learn panel
 
 /**
  * One method: `params` (checked by the host before its handler runs; defaults live here and
@@ -416,6 +461,25 @@ export const METHODS = {
     }),
     result: importedOnnx,
     args: ['path'],
+  }),
+  // learn panel: one layer on a real image, gradient by nudging one weight, mini-batch losses (engine/session/learn.ts)
+  /** What the layer `nodeId` does to images of the dataset, with the run's trained values when `runId` names a run of this document. */
+  learnLayer: method({
+    params: z.object({ doc: z.unknown(), dataDir: z.string(), nodeId: z.string(), docPath: z.string().nullable().default(null), runId: z.string().nullable().default(null), sample: z.number().int().min(0).max(255).default(0), filter: z.number().int().min(0).default(0), unit: z.number().int().min(0).default(0), channel: z.number().int().min(0).default(0) }),
+    result: learnLayerResult,
+    args: ['doc', 'dataDir', 'nodeId'],
+  }),
+  /** The loss on the batch with the weight `param`[index] nudged by ±eps, the central difference and autodiff's value. */
+  learnNudge: method({
+    params: z.object({ doc: z.unknown(), dataDir: z.string(), param: z.string(), index: z.number().int().min(0), eps: z.number().positive().max(1).default(3e-3), docPath: z.string().nullable().default(null), runId: z.string().nullable().default(null) }),
+    result: learnNudgeResult,
+    args: ['doc', 'dataDir', 'param', 'index'],
+  }),
+  /** Each mini-batch's loss for a few batch sizes from the same start (a short real training; nothing is saved). */
+  learnBatches: method({
+    params: z.object({ doc: z.unknown(), dataDir: z.string(), sizes: z.array(z.number().int().min(1).max(512)).min(1).max(4).default([32, 64, 128]), steps: z.number().int().min(2).max(20).default(6), docPath: z.string().nullable().default(null), runId: z.string().nullable().default(null) }),
+    result: learnBatchesResult,
+    args: ['doc', 'dataDir'],
   }),
 };
 

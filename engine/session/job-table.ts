@@ -6,6 +6,7 @@ import { exportRun } from './export.ts';
 import { checkGradients } from './gradcheck.ts';
 import { importIdxFolder } from './import.ts';
 import { importOnnxJob } from './onnx-import.ts';
+import { learnBatches, learnLayer, learnNudge } from './learn.ts';
 import { predictImage } from './predict.ts';
 import { exportRunPyTorch, predictFolder } from './pytorch.ts';
 
@@ -20,4 +21,9 @@ export const JOBS = {
   gradientCheck: checkGradients,
   importIdx: importIdxFolder,
   importOnnx: importOnnxJob,
+  // learn panel
+  learnLayer,
+  learnNudge,
+  learnBatches,
+  // end learn panel
 };

@@ -51,6 +51,11 @@ export const JOB_LIMITS: Record<JobKind, JobLimit> = {
   importOnnx: { running: 1, waiting: 4, newestWins: false },
   exportPyTorch: { running: 1, waiting: 8, newestWins: false },
   predictFolder: { running: 1, waiting: 4, newestWins: false },
+  // learn panel
+  learnLayer: { running: 2, waiting: 4, newestWins: true },
+  learnNudge: { running: 1, waiting: 4, newestWins: true },
+  learnBatches: { running: 1, waiting: 4, newestWins: true },
+  // end learn panel
 };
 
 interface Job {

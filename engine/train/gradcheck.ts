@@ -13,6 +13,10 @@ export interface GradCheckRow {
   relError: number;
   /** Within tolerance: relative error under 2e-2, or a difference below float32's noise on the loss. */
   ok: boolean;
+  /** With `only`: the loss at the weight's value, at +ε and at −ε. */
+  loss?: number;
+  lossPlus?: number;
+  lossMinus?: number;
 }
 
 export interface GradCheckInput {
@@ -23,6 +27,8 @@ export interface GradCheckInput {
   eps?: number;
   /** Start from these values instead of a fresh initialization. */
   values?: Map<string, Float32Array>;
+  /** One weight only (the Learn panel's nudge): the direction is that value's own axis, d = e_index. */
+  only?: { param: string; index: number };
 }
 
 export async function gradientCheck(doc: NetworkDocument, inp: GradCheckInput): Promise<GradCheckRow[]> {
@@ -36,28 +42,37 @@ export async function gradientCheck(doc: NetworkDocument, inp: GradCheckInput): 
     const base = await step.evaluate(inp.x, inp.labels, inp.n, masks);
     const rows: GradCheckRow[] = [];
     for (const w of step.graph.forward.weights) {
+      if (inp.only && w.name !== inp.only.param) continue;
       const grad = base.grads.get(w.name)!;
       const orig = step.values.get(w.name)!;
       // Direction: a random unit vector plus the gradient's own direction, so the slope is
       // large enough to measure in float32 while still checking every component.
-      const d = new Float32Array(orig.length).map(() => rng.normal());
-      normalize(d);
-      const gn = norm(grad);
-      if (gn > 0) for (let i = 0; i < d.length; i++) d[i] += grad[i] / gn;
-      normalize(d);
+      let d: Float32Array;
+      if (inp.only) {
+        d = new Float32Array(orig.length);
+        d[inp.only.index] = 1;
+      } else {
+        d = new Float32Array(orig.length).map(() => rng.normal());
+        normalize(d);
+        const gn = norm(grad);
+        if (gn > 0) for (let i = 0; i < d.length; i++) d[i] += grad[i] / gn;
+        normalize(d);
+      }
       let analytic = 0;
       for (let i = 0; i < d.length; i++) analytic += grad[i] * d[i];
       const at = async (sign: number) => {
         step.values.set(w.name, orig.map((v, i) => v + sign * eps * d[i]));
         return (await step.evaluate(inp.x, inp.labels, inp.n, masks)).loss;
       };
-      const numeric = ((await at(1)) - (await at(-1))) / (2 * eps);
+      const lossPlus = await at(1);
+      const lossMinus = await at(-1);
+      const numeric = (lossPlus - lossMinus) / (2 * eps);
       step.values.set(w.name, orig);
       const relError = Math.abs(analytic - numeric) / Math.max(Math.abs(analytic), Math.abs(numeric), 1e-6);
       // float32 rounds a loss near 1 to about 1e-7; divided by 2ε that is the slope's noise.
       const noise = (Math.abs(base.loss) + 1) * 6e-8 * 8 / (2 * eps);
       const ok = relError < 2e-2 || Math.abs(analytic - numeric) < noise;
-      rows.push({ param: w.name, analytic, numeric, relError, ok });
+      rows.push({ param: w.name, analytic, numeric, relError, ok, ...(inp.only ? { loss: base.loss, lossPlus, lossMinus } : {}) });
     }
     return rows;
   } finally {

@@ -17,6 +17,8 @@ import { docKey, recallDataDir } from './dataset-choice.ts';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
 import { useDesktopShell } from './desktop.ts';
 import { Inspector } from './Inspector.tsx';
+import { LearnPanel } from './learn/LearnPanel.tsx';
+import { SideTabs } from './learn/SideTabs.tsx';
 import { autoLayout } from './layout.ts';
 import { Palette } from './Palette.tsx';
 import { Summary } from './Summary.tsx';
@@ -53,6 +55,8 @@ export function App({ client }: { client: EngineClient }) {
   /** The dataset named at launch (`serve --data`): the default for documents without a choice of their own. */
   const initialData = useRef<string | null>(null);
   const [showSummary, setShowSummary] = useState(true);
+  /** The right-hand panel: the inspector or the Learn panel. */
+  const [side, setSide] = useState<'inspector' | 'learn'>('inspector');
   const clipboard = useRef<Fragment | null>(null);
   const searchRef = useRef<HTMLInputElement>(null);
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
@@ -334,7 +338,7 @@ export function App({ client }: { client: EngineClient }) {
   const global = analysis.problems.find((p) => !p.nodeId && !p.edgeId);
   return (
     <Ctx.Provider value={ctx}>
-      <div className="app">
+      <div className={`app${view === 'design' && side === 'learn' ? ' learn-open' : ''}`}>
         <header className="toolbar">
           <span className="brand">Netwright</span>
           <nav className="views" role="tablist">
@@ -390,7 +394,8 @@ export function App({ client }: { client: EngineClient }) {
               {showSummary && <Summary analysis={analysis} onSelect={(id) => store.select({ nodes: [id], edges: [] })} />}
             </main>
             <aside className="side">
-              <Inspector state={state} analysis={analysis} />
+              <SideTabs side={side} onSide={setSide} />
+              {side === 'learn' ? <LearnPanel state={state} analysis={analysis} train={train} /> : <Inspector state={state} analysis={analysis} />}
             </aside>
           </ErrorBoundary>
         ) : (
