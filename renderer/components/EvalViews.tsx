@@ -26,10 +26,10 @@ function useRun(train: TrainStore): [string | null, (id: string) => void, ReactE
       ? picked
       : (usable.find((r) => r.runId === t.runId) ?? usable.find((r) => runOfDocument(r, editor)) ?? usable[0])?.runId ?? null;
   const select = (
-    <label className="run-picker">{T('eval.run')}{' '}
+    <label className="run-picker">{T('evaluation.run')}{' '}
       <select value={runId ?? ''} onChange={(e) => setPicked(e.target.value)} data-testid="run-picker">
-        {usable.length === 0 && <option value="">{T('eval.noRun')}</option>}
-        {usable.map((r) => <option key={r.runId} value={r.runId}>{runTitle(r)} · {r.dataDir.split(/[\\/]/).filter(Boolean).pop()} ({T(`runStatus.${r.status}`, { defaultValue: r.status })}{r.final?.valAccuracy != null ? T('eval.runVal', { acc: pct(r.final.valAccuracy) }) : ''})</option>)}
+        {usable.length === 0 && <option value="">{T('evaluation.noRun')}</option>}
+        {usable.map((r) => <option key={r.runId} value={r.runId}>{runTitle(r)} · {r.dataDir.split(/[\\/]/).filter(Boolean).pop()} ({T(`runStatus.${r.status}`, { defaultValue: r.status })}{r.final?.valAccuracy != null ? T('evaluation.runVal', { acc: pct(r.final.valAccuracy) }) : ''})</option>)}
       </select>
     </label>
   );
@@ -65,7 +65,7 @@ export function EvaluateView({ train }: { train: TrainStore }) {
       setRes(await client.evaluate(runId));
       setCell(null);
     } catch (e) {
-      if (!isSuperseded(e)) notify(T('eval.error', { error: (e as Error).message }), 'error');
+      if (!isSuperseded(e)) notify(T('evaluation.error', { error: (e as Error).message }), 'error');
     } finally {
       setBusy(false);
     }
@@ -75,14 +75,14 @@ export function EvaluateView({ train }: { train: TrainStore }) {
   return (
     <div className="workspace eval-view" data-testid="eval-view">
       <section className="card">
-        <h2>{T('eval.title')} {picker} <button onClick={() => void run()} disabled={!runId || busy}>{busy ? T('eval.evaluating') : T('eval.evaluate')}</button></h2>
-        {res && <p>{T('eval.result', { model: res.model, count: res.count })}<b data-testid="eval-accuracy">{pct(res.accuracy)}</b>{T('eval.loss', { loss: res.loss.toFixed(4) })}</p>}
-        {!runId && <p className="muted">{T('eval.trainFirst')}</p>}
+        <h2>{T('evaluation.title')} {picker} <button onClick={() => void run()} disabled={!runId || busy}>{busy ? T('evaluation.evaluating') : T('evaluation.evaluate')}</button></h2>
+        {res && <p>{T('evaluation.result', { model: res.model, count: res.count })}<b data-testid="eval-accuracy">{pct(res.accuracy)}</b>{T('evaluation.loss', { loss: res.loss.toFixed(4) })}</p>}
+        {!runId && <p className="muted">{T('evaluation.trainFirst')}</p>}
       </section>
       {res && (
         <>
           <section className="card">
-            <h3>{T('eval.confusion')} <span className="muted">{T('eval.confusionNote')}</span></h3>
+            <h3>{T('evaluation.confusion')} <span className="muted">{T('evaluation.confusionNote')}</span></h3>
             <table className="confusion" data-testid="confusion">
               <thead><tr><th /> {res.classNames.map((c) => <th key={c}>{c}</th>)}</tr></thead>
               <tbody>
@@ -98,22 +98,22 @@ export function EvaluateView({ train }: { train: TrainStore }) {
                 ))}
               </tbody>
             </table>
-            <h3>{T('eval.perClass')}</h3>
+            <h3>{T('evaluation.perClass')}</h3>
             <table className="perclass">
-              <thead><tr><th>{T('eval.class')}</th><th>{T('eval.precision')}</th><th>{T('eval.recall')}</th><th>{T('eval.f1')}</th><th>{T('eval.support')}</th></tr></thead>
+              <thead><tr><th>{T('evaluation.class')}</th><th>{T('evaluation.precision')}</th><th>{T('evaluation.recall')}</th><th>{T('evaluation.f1')}</th><th>{T('evaluation.support')}</th></tr></thead>
               <tbody>{res.perClass.map((c) => <tr key={c.name}><td>{c.name}</td><td>{pct(c.precision)}</td><td>{pct(c.recall)}</td><td>{pct(c.f1)}</td><td>{c.support}</td></tr>)}</tbody>
             </table>
           </section>
           <section className="card">
             {cell ? (
               <>
-                <h3 data-testid="cell-title">{T('eval.cell', { truth: res.classNames[cell[0]], predicted: res.classNames[cell[1]], count: res.confusion[cell[0]][cell[1]] })}</h3>
+                <h3 data-testid="cell-title">{T('evaluation.cell', { truth: res.classNames[cell[0]], predicted: res.classNames[cell[1]], count: res.confusion[cell[0]][cell[1]] })}</h3>
                 <div data-testid="cell-images"><Thumbs dataDir={res.dataDir} paths={res.cells[cell[0]][cell[1]]} /></div>
               </>
             ) : (
               <>
-                <h3>{T('eval.mistakes')}</h3>
-                {res.mistakes.length === 0 && <p className="muted">{T('eval.noMistakes')}</p>}
+                <h3>{T('evaluation.mistakes')}</h3>
+                {res.mistakes.length === 0 && <p className="muted">{T('evaluation.noMistakes')}</p>}
                 <Thumbs dataDir={res.dataDir} paths={res.mistakes.map((m) => m.path)} caption={(p) => {
                   const m = res.mistakes.find((x) => x.path === p)!;
                   return `${res.classNames[m.label]} → ${res.classNames[m.predicted]} ${pct(m.confidence)}`;

@@ -281,7 +281,7 @@ function DatasetReport({ train }: { train: TrainStore }) {
   const max = Math.max(1, ...r.classes.map((c) => c.train));
   return (
     <div className="report" data-testid="dataset-report">
-      <p>{T('report.line', { classes: r.classNames.length, train: r.totals.train, val: r.totals.val, skipped: r.totals.skipped, layout: r.layout })}</p>
+      <p>{T('report.line', { classes: r.classNames.length, train: r.totals.train, val: r.totals.val, skipped: r.totals.skipped, layout: r.layout === 'train-val' ? 'folders' : 'split' })}</p>
       <table>
         <thead><tr><th>{T('report.class')}</th><th>{T('report.train')}</th><th>{T('report.val')}</th><th /><th>{T('report.samples')}</th></tr></thead>
         <tbody>
