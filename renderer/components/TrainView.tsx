@@ -18,7 +18,7 @@ const pct = (x: number | null | undefined) => (x === null || x === undefined || 
 const num = (x: number | null | undefined, d = 4) => (x === null || x === undefined || Number.isNaN(x) ? '–' : x.toFixed(d));
 const base = (p: string) => p.split(/[\\/]/).filter(Boolean).pop() ?? p;
 /** A run's name in the table: the one the user gave it, else its start time (the folder name is in the tooltip). */
-export const runTitle = (r: RunSummary): string => r.title ?? (Number.isNaN(Date.parse(r.startedAt)) ? r.runId : new Date(r.startedAt).toLocaleString('en-GB', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' }));
+export const runTitle = (r: RunSummary): string => r.title ?? (Number.isNaN(Date.parse(r.startedAt)) ? r.runId : new Date(r.startedAt).toLocaleString(globalThis.document?.documentElement.lang === 'zh-CN' ? 'zh-CN' : 'en-GB', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' }));
 /** The runs of the open document: started from its file, or (unsaved) under its name. */
 export const runOfDocument = (r: RunSummary, s: { path: string | null; doc: { name: string } }): boolean => (s.path && r.docPath ? r.docPath === s.path : r.name === s.doc.name);
 const duration = (T: TFunction, s: number | null) => (s === null || !Number.isFinite(s) ? '–' : s >= 3600 ? T('train.hours', { h: Math.floor(s / 3600), m: Math.round((s % 3600) / 60) }) : s >= 60 ? T('train.minutes', { m: Math.floor(s / 60), s: Math.round(s % 60) }) : T('train.seconds', { s: Math.round(s) }));
