@@ -9,7 +9,8 @@ export interface Coded {
 }
 
 export function problemText(t: TFunction, i18n: I18n, p: Coded): string {
-  if (!p.code || !p.params || !i18n.exists(`engine.${p.code}`)) return p.message;
+  // English is the engine's own wording (the same the CLI prints); other languages translate the code.
+  if (i18n.language.startsWith('en') || !p.code || !p.params || !i18n.exists(`engine.${p.code}`)) return p.message;
   try {
     const s = t(`engine.${p.code}`, p.params as Record<string, unknown>);
     return typeof s === 'string' && s ? s : p.message;
