@@ -107,7 +107,9 @@ function createWindow(): void {
     }
   });
   win.on('closed', () => (win = null));
-  void win.loadURL(`${APP_ORIGIN}/index.html?electron=1`);
+  // The page's language: NETWRIGHT_LANG when set (explicit), else the system locale (below the user's saved choice).
+  const lang = process.env.NETWRIGHT_LANG ? `&lang=${encodeURIComponent(process.env.NETWRIGHT_LANG)}` : '';
+  void win.loadURL(`${APP_ORIGIN}/index.html?electron=1&locale=${encodeURIComponent(app.getLocale())}${lang}`);
 }
 
 function handle<C extends IpcChannel>(channel: C, fn: (value: import('zod').infer<(typeof ipcSchemas)[C]>) => unknown): void {

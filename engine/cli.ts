@@ -513,10 +513,13 @@ program
   .option('--data <dir>', 'dataset folder the Train view starts with (readable even outside --root)')
   .option('--datasets <dir>', 'a read-only folder of shared datasets (repeatable), e.g. /usr/share/datasets', (v: string, acc: string[]) => [...acc, path.resolve(v)], [] as string[])
   .option('--threads <n>', 'ONNX Runtime threads for training (default: all cores)', int('--threads'))
-  .action(async (o: { port?: number; root: string; open?: boolean; doc?: string; data?: string; datasets: string[]; threads?: number }) => {
+  .option('--lang <tag>', 'UI language, en or zh-CN (default: $NETWRIGHT_LANG, else the saved choice, else the browser\'s)')
+  .action(async (o: { port?: number; root: string; open?: boolean; doc?: string; data?: string; datasets: string[]; threads?: number; lang?: string }) => {
     let web;
+    const lang = o.lang ?? process.env.NETWRIGHT_LANG;
+    if (lang && !/^(en|zh)([-_]|$)/i.test(lang)) throw new UserError(`--lang ${lang}: the UI speaks en and zh-CN`);
     try {
-      web = await serve({ port: o.port, root: o.root, initialDoc: o.doc && path.resolve(o.doc), initialData: o.data && path.resolve(o.data), datasetRoots: o.datasets, threads: o.threads });
+      web = await serve({ port: o.port, root: o.root, initialDoc: o.doc && path.resolve(o.doc), initialData: o.data && path.resolve(o.data), datasetRoots: o.datasets, threads: o.threads, lang });
     } catch (e) {
       throw new UserError((e as Error).message);
     }

@@ -145,6 +145,8 @@ export const datasetReportResult = z.object({
   duplicates: z.array(z.array(z.string())),
   leakage: z.array(z.object({ train: z.array(z.string()), val: z.array(z.string()) })),
   warnings: z.array(z.string()),
+  /** The warnings as code + params (engine/graph/problem-codes.ts), for the UI's language. */
+  issues: z.array(z.object({ code: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])), message: z.string() })).optional(),
   /** A few training images per class, relative to the root (for thumbnails). */
   samples: z.array(z.array(z.string())),
 });

@@ -25,6 +25,14 @@ export interface DatasetReport {
   /** Groups of identical files found both in train and in val. */
   leakage: { train: string[]; val: string[] }[];
   warnings: string[];
+  /** The warnings again as code + params (same order), for the UI to show in its language. */
+  issues: ReportIssue[];
+}
+
+export interface ReportIssue {
+  code: 'one-class' | 'empty-class' | 'imbalance' | 'duplicates' | 'leakage';
+  params: Record<string, string | number>;
+  message: string;
 }
 
 export function datasetReport(scan: FolderScan, data: LoadedDataset): DatasetReport {
@@ -50,22 +58,23 @@ export function datasetReport(scan: FolderScan, data: LoadedDataset): DatasetRep
   const duplicates = groups.filter((g) => g.train.length + g.val.length > 1).map((g) => [...g.train, ...g.val]);
   const leakage = groups.filter((g) => g.train.length > 0 && g.val.length > 0);
 
-  const warnings: string[] = [];
+  const issues: ReportIssue[] = [];
+  const warn = (code: ReportIssue['code'], params: ReportIssue['params'], message: string): void => void issues.push({ code, params, message });
   const usable = classes.filter((c) => c.train + c.val > 0);
-  if (scan.classNames.length === 1) warnings.push(`only one class (${printable(scan.classNames[0])}): a classifier needs at least two class folders`);
+  if (scan.classNames.length === 1) warn('one-class', { name: printable(scan.classNames[0]) }, `only one class (${printable(scan.classNames[0])}): a classifier needs at least two class folders`);
   for (const c of classes) {
-    if (c.train === 0) warnings.push(`class ${printable(c.name)} has no usable training images`);
+    if (c.train === 0) warn('empty-class', { name: printable(c.name) }, `class ${printable(c.name)} has no usable training images`);
   }
   if (usable.length > 1) {
     const withTrain = classes.filter((c) => c.train > 0);
     const max = withTrain.reduce((a, c) => (c.train > a.train ? c : a), withTrain[0]);
     const small = withTrain.filter((c) => c.train * IMBALANCE_RATIO <= max.train);
     if (max && small.length) {
-      warnings.push(`class imbalance: ${small.map((c) => `${printable(c.name)} (${c.train})`).join(', ')} ha${small.length > 1 ? 've' : 's'} at most 1/${IMBALANCE_RATIO} of the training images of ${printable(max.name)} (${max.train})`);
+      warn('imbalance', { small: small.map((c) => `${printable(c.name)} (${c.train})`).join(', '), count: small.length, ratio: IMBALANCE_RATIO, largest: printable(max.name), max: max.train }, `class imbalance: ${small.map((c) => `${printable(c.name)} (${c.train})`).join(', ')} ha${small.length > 1 ? 've' : 's'} at most 1/${IMBALANCE_RATIO} of the training images of ${printable(max.name)} (${max.train})`);
     }
   }
-  if (duplicates.length) warnings.push(`${duplicates.length} group(s) of identical images (${duplicates.reduce((s, g) => s + g.length, 0)} files)`);
-  if (leakage.length) warnings.push(`${leakage.length} image(s) appear in both train and validation: validation accuracy will be optimistic`);
+  if (duplicates.length) warn('duplicates', { groups: duplicates.length, files: duplicates.reduce((s, g) => s + g.length, 0) }, `${duplicates.length} group(s) of identical images (${duplicates.reduce((s, g) => s + g.length, 0)} files)`);
+  if (leakage.length) warn('leakage', { count: leakage.length }, `${leakage.length} image(s) appear in both train and validation: validation accuracy will be optimistic`);
   return {
     root: scan.root,
     layout: scan.layout,
@@ -76,7 +85,8 @@ export function datasetReport(scan: FolderScan, data: LoadedDataset): DatasetRep
     skipped: data.skipped.map((s) => ({ path: rel(s.path), reason: s.reason })),
     duplicates,
     leakage,
-    warnings,
+    warnings: issues.map((i) => i.message),
+    issues,
   };
 }
 

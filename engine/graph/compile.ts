@@ -89,7 +89,7 @@ function openEnded(a: Analysis): Analysis {
   const read = new Set([...a.inputsOf.values()].flat());
   const ends = a.order.filter((n) => !read.has(n.id));
   if (ends.length !== 1) {
-    throw new CompileError({ ...rest, problems: [{ code: 'no-output', message: `the network has no output head and ${ends.length} open ends (${ends.map((n) => n.id).join(', ')}); a network without a head needs exactly one` }] });
+    throw new CompileError({ ...rest, problems: [{ code: 'no-output', params: { form: 'ends', ends: ends.length, ids: ends.map((n) => n.id).join(', ') }, message: `the network has no output head and ${ends.length} open ends (${ends.map((n) => n.id).join(', ')}); a network without a head needs exactly one` }] });
   }
   return { ...rest, outputId: ends[0].id, ok: true };
 }

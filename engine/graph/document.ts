@@ -141,27 +141,27 @@ export function parseDocument(input: unknown): LoadResult {
     try {
       input = JSON.parse(input);
     } catch (e) {
-      return { ok: false, problems: [{ code: 'json', message: `not valid JSON: ${(e as Error).message}` }] };
+      return { ok: false, problems: [{ code: 'json', params: { error: (e as Error).message }, message: `not valid JSON: ${(e as Error).message}` }] };
     }
   }
   const head = input as { format?: unknown; version?: unknown } | null;
   if (!head || typeof head !== 'object' || Array.isArray(head)) {
-    return { ok: false, problems: [{ code: 'not-a-document', message: 'expected a JSON object with "format": "netwright"' }] };
+    return { ok: false, problems: [{ code: 'not-a-document', params: { form: 'object', found: '' }, message: 'expected a JSON object with "format": "netwright"' }] };
   }
   if (head.format !== FORMAT) {
-    return { ok: false, problems: [{ code: 'not-a-document', message: `"format" must be "${FORMAT}" (found ${JSON.stringify(head.format)})` }] };
+    return { ok: false, problems: [{ code: 'not-a-document', params: { form: 'format', found: JSON.stringify(head.format) ?? 'undefined' }, message: `"format" must be "${FORMAT}" (found ${JSON.stringify(head.format)})` }] };
   }
   if (typeof head.version === 'number' && head.version > FORMAT_VERSION) {
     return {
       ok: false,
-      problems: [{ code: 'future-version', message: `this document is format version ${head.version}, written by a newer Netwright; this version reads up to ${FORMAT_VERSION}. Update Netwright to open it.` }],
+      problems: [{ code: 'future-version', params: { version: Number(head.version), max: FORMAT_VERSION }, message: `this document is format version ${head.version}, written by a newer Netwright; this version reads up to ${FORMAT_VERSION}. Update Netwright to open it.` }],
     };
   }
   const parsed = documentSchema.safeParse(input);
   if (!parsed.success) {
     return {
       ok: false,
-      problems: parsed.error.issues.map((i) => ({ code: 'schema', message: `${i.path.join('.') || 'document'}: ${i.message}` })),
+      problems: parsed.error.issues.map((i) => ({ code: 'schema', params: { path: i.path.join('.') || 'document', error: i.message }, message: `${i.path.join('.') || 'document'}: ${i.message}` })),
     };
   }
   const doc = parsed.data;
@@ -174,12 +174,12 @@ function checkIds(doc: NetworkDocument): Problem[] {
   const out: Problem[] = [];
   const seen = new Set<string>();
   for (const n of doc.nodes) {
-    if (seen.has(n.id)) out.push({ nodeId: n.id, code: 'duplicate-id', message: `two nodes have the id "${n.id}"` });
+    if (seen.has(n.id)) out.push({ nodeId: n.id, code: 'duplicate-id', params: { form: 'node', id: n.id }, message: `two nodes have the id "${n.id}"` });
     seen.add(n.id);
   }
   const edges = new Set<string>();
   for (const e of doc.edges) {
-    if (edges.has(e.id)) out.push({ edgeId: e.id, code: 'duplicate-id', message: `two edges have the id "${e.id}"` });
+    if (edges.has(e.id)) out.push({ edgeId: e.id, code: 'duplicate-id', params: { form: 'edge', id: e.id }, message: `two edges have the id "${e.id}"` });
     edges.add(e.id);
   }
   return out;
@@ -195,7 +195,7 @@ export function checkBlocks(doc: Pick<NetworkDocument, 'nodes' | 'edges' | 'bloc
   const owner = new Map<string, string>();
   const blockIds = new Set<string>();
   for (const b of doc.blocks ?? []) {
-    const bad = (message: string, nodeId?: string) => out.push({ ...(nodeId ? { nodeId } : {}), code: 'bad-block', message: `block "${b.id}": ${message}` });
+    const bad = (message: string, nodeId?: string) => out.push({ ...(nodeId ? { nodeId } : {}), code: 'bad-block', params: { block: b.id, error: message }, message: `block "${b.id}": ${message}` });
     if (blockIds.has(b.id)) bad('two blocks have this id');
     blockIds.add(b.id);
     const members = new Set<string>();
@@ -230,23 +230,23 @@ export function blockConnected(nodes: string[], edges: { source: string; target:
 /** Unknown layer types, unknown params, and values of the wrong type or out of range. */
 export function checkParams(node: DocNode): Problem[] {
   const def = layerDef(node.type);
-  if (!def) return [{ nodeId: node.id, code: 'unknown-layer', message: `unknown layer type "${node.type}"` }];
+  if (!def) return [{ nodeId: node.id, code: 'unknown-layer', params: { type: node.type }, message: `unknown layer type "${node.type}"` }];
   const out: Problem[] = [];
   for (const [k, v] of Object.entries(node.params)) {
     const spec = def.params[k];
     const at = { nodeId: node.id, param: k };
     if (!spec) {
-      out.push({ ...at, code: 'unknown-param', message: `${def.type} has no parameter "${k}"` });
+      out.push({ ...at, code: 'unknown-param', params: { layer: def.type, param: k }, message: `${def.type} has no parameter "${k}"` });
       continue;
     }
     if (spec.kind === 'int' || spec.kind === 'float') {
-      if (typeof v !== 'number' || !Number.isFinite(v)) out.push({ ...at, code: 'param-type', message: `${k} must be a number` });
-      else if (spec.kind === 'int' && !Number.isInteger(v)) out.push({ ...at, code: 'param-type', message: `${k} must be a whole number` });
-      else if (v < spec.min || v > spec.max) out.push({ ...at, code: 'param-range', message: `${k} must be between ${spec.min} and ${spec.max} (is ${v})` });
+      if (typeof v !== 'number' || !Number.isFinite(v)) out.push({ ...at, code: 'param-type', params: { form: 'number', param: k }, message: `${k} must be a number` });
+      else if (spec.kind === 'int' && !Number.isInteger(v)) out.push({ ...at, code: 'param-type', params: { form: 'int', param: k }, message: `${k} must be a whole number` });
+      else if (v < spec.min || v > spec.max) out.push({ ...at, code: 'param-range', params: { form: 'range', param: k, min: spec.min, max: spec.max, value: v }, message: `${k} must be between ${spec.min} and ${spec.max} (is ${v})` });
     } else if (spec.kind === 'bool') {
-      if (typeof v !== 'boolean') out.push({ ...at, code: 'param-type', message: `${k} must be true or false` });
+      if (typeof v !== 'boolean') out.push({ ...at, code: 'param-type', params: { form: 'bool', param: k }, message: `${k} must be true or false` });
     } else if (!spec.options.includes(v as string)) {
-      out.push({ ...at, code: 'param-range', message: `${k} must be one of ${spec.options.join(', ')} (is ${JSON.stringify(v)})` });
+      out.push({ ...at, code: 'param-range', params: { form: 'enum', param: k, options: spec.options.join(', '), value: JSON.stringify(v) ?? '' }, message: `${k} must be one of ${spec.options.join(', ')} (is ${JSON.stringify(v)})` });
     }
   }
   return out;

@@ -68,10 +68,10 @@ export function inferShapes(doc: NetworkDocument): Analysis {
 
   const inputs = doc.nodes.filter((n) => n.type === 'Input');
   const outputs = doc.nodes.filter((n) => n.type === 'Output');
-  if (inputs.length === 0) problems.push({ code: 'no-input', message: 'the network has no Input layer' });
-  if (inputs.length > 1) for (const n of inputs.slice(1)) problems.push({ nodeId: n.id, code: 'several-inputs', message: 'only one Input layer is supported; remove this one' });
-  if (outputs.length === 0) problems.push({ code: 'no-output', message: 'the network has no output head (add an Output layer after the last Dense)' });
-  if (outputs.length > 1) for (const n of outputs.slice(1)) problems.push({ nodeId: n.id, code: 'several-outputs', message: 'only one output head is supported; remove this one' });
+  if (inputs.length === 0) problems.push({ code: 'no-input', params: {}, message: 'the network has no Input layer' });
+  if (inputs.length > 1) for (const n of inputs.slice(1)) problems.push({ nodeId: n.id, code: 'several-inputs', params: {}, message: 'only one Input layer is supported; remove this one' });
+  if (outputs.length === 0) problems.push({ code: 'no-output', params: { form: 'head' }, message: 'the network has no output head (add an Output layer after the last Dense)' });
+  if (outputs.length > 1) for (const n of outputs.slice(1)) problems.push({ nodeId: n.id, code: 'several-outputs', params: {}, message: 'only one output head is supported; remove this one' });
 
   // Cycles: Kahn's algorithm; whatever is left over sits on or behind a cycle.
   const indeg = new Map<string, number>();
@@ -104,7 +104,7 @@ export function inferShapes(doc: NetworkDocument): Analysis {
         stack.push(...consumers.get(x)!);
       }
     }
-    for (const id of inCycle) problems.push({ nodeId: id, code: 'cycle', message: `${label(byId.get(id)!)} is part of a cycle (${[...inCycle].join(' → ')}); networks must flow one way` });
+    for (const id of inCycle) problems.push({ nodeId: id, code: 'cycle', params: { form: 'loop', layer: label(byId.get(id)!), path: [...inCycle].join(' → ') }, message: `${label(byId.get(id)!)} is part of a cycle (${[...inCycle].join(' → ')}); networks must flow one way` });
   }
 
   // Parts not connected to the Input/Output.
@@ -122,10 +122,10 @@ export function inferShapes(doc: NetworkDocument): Analysis {
       }
     }
     for (const n of doc.nodes) {
-      if (!seen.has(n.id)) problems.push({ nodeId: n.id, code: 'disconnected', message: `${label(n)} is not connected to the network (several unconnected parts)` });
+      if (!seen.has(n.id)) problems.push({ nodeId: n.id, code: 'disconnected', params: { form: 'part', layer: label(n) }, message: `${label(n)} is not connected to the network (several unconnected parts)` });
     }
     if (inputs[0] && outputs[0] && !seen.has(outputs[0].id)) {
-      problems.push({ nodeId: outputs[0].id, code: 'disconnected', message: 'the output head is not connected to the Input' });
+      problems.push({ nodeId: outputs[0].id, code: 'disconnected', params: { form: 'output' }, message: 'the output head is not connected to the Input' });
     }
   }
 
@@ -142,7 +142,7 @@ export function inferShapes(doc: NetworkDocument): Analysis {
     const srcs = inputsOf.get(id)!;
     const missing = srcs.findIndex((s) => s === undefined);
     if (missing >= 0) {
-      problems.push({ nodeId: id, code: 'unconnected-port', message: srcs.length > 1 ? `input ${missing + 1} of ${label(n)} is not connected` : `${label(n)} has no input connected` });
+      problems.push({ nodeId: id, code: 'unconnected-port', params: { form: srcs.length > 1 ? 'port' : 'only', port: missing + 1, layer: label(n) }, message: srcs.length > 1 ? `input ${missing + 1} of ${label(n)} is not connected` : `${label(n)} has no input connected` });
       continue;
     }
     const ins = srcs.map((s) => shapes.get(s!));
@@ -173,7 +173,7 @@ export function inferShapes(doc: NetworkDocument): Analysis {
     while (stack.length) for (const s of inputsOf.get(stack.pop()!)!) if (s && !live.has(s)) live.add(s), stack.push(s);
     for (const n of order) {
       if (!live.has(n.id) && !problems.some((p) => p.nodeId === n.id)) {
-        problems.push({ nodeId: n.id, code: 'dead-end', severity: 'warning', message: `${label(n)} does not lead to the output head; its result is unused` });
+        problems.push({ nodeId: n.id, code: 'dead-end', severity: 'warning', params: { layer: label(n) }, message: `${label(n)} does not lead to the output head; its result is unused` });
       }
     }
   }

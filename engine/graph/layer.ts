@@ -1,6 +1,7 @@
 // What a layer module declares. Every layer kind is one module implementing LayerDef;
 // registry.ts lists them. Pure: no Node, no ONNX Runtime, so the renderer can import it.
 import type { GraphBuilder } from '../onnx/builder.ts';
+import type { ProblemParams } from './problem-codes.ts';
 
 /** A per-sample shape: [C, H, W] for images, [F] for vectors (the batch axis is implicit). */
 export type Shape = number[];
@@ -28,7 +29,9 @@ export interface Problem {
   param?: string;
   edgeId?: string;
   code: string;
+  /** English, for the CLI and logs; the UI shows `engine.<code>` with `params` in its language (graph/problem-codes.ts). */
   message: string;
+  params?: ProblemParams;
   /** Warnings do not stop training; errors do. */
   severity?: 'error' | 'warning';
   /** A one-click fix the editor can offer. */

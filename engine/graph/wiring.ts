@@ -25,17 +25,17 @@ export function nodeLabel(n: DocNode): string {
  */
 export function edgeProblem(wire: Wire, src: DocNode | undefined, dst: DocNode | undefined, ports: readonly (string | undefined)[] | null): Problem | null {
   const at = wire.id ? { edgeId: wire.id } : {};
-  if (!src || !dst) return { ...at, code: 'dangling-edge', message: `connection ${wire.id ?? `${wire.source} → ${wire.target}`} refers to a missing node "${!src ? wire.source : wire.target}"` };
-  if (wire.source === wire.target) return { nodeId: wire.target, ...at, code: 'cycle', message: `${nodeLabel(dst)} is connected to itself` };
+  if (!src || !dst) return { ...at, code: 'dangling-edge', params: { edge: wire.id ?? `${wire.source} → ${wire.target}`, node: !src ? wire.source : wire.target }, message: `connection ${wire.id ?? `${wire.source} → ${wire.target}`} refers to a missing node "${!src ? wire.source : wire.target}"` };
+  if (wire.source === wire.target) return { nodeId: wire.target, ...at, code: 'cycle', params: { form: 'self', layer: nodeLabel(dst) }, message: `${nodeLabel(dst)} is connected to itself` };
   if (!ports) return null;
   const port = wire.targetPort;
   if (port < 0 || port >= ports.length) {
-    return { nodeId: wire.target, ...at, code: 'bad-port', message: ports.length === 0 ? `${nodeLabel(dst)} takes no input` : `${nodeLabel(dst)} has ${ports.length} input port(s); port ${port + 1} does not exist` };
+    return { nodeId: wire.target, ...at, code: 'bad-port', params: { form: ports.length === 0 ? 'none' : 'missing', layer: nodeLabel(dst), ports: ports.length, port: port + 1 }, message: ports.length === 0 ? `${nodeLabel(dst)} takes no input` : `${nodeLabel(dst)} has ${ports.length} input port(s); port ${port + 1} does not exist` };
   }
   if (ports[port] !== undefined) {
-    return { nodeId: wire.target, ...at, code: 'port-wired-twice', message: `input ${port + 1} of ${nodeLabel(dst)} is connected twice (from ${ports[port]} and ${wire.source})` };
+    return { nodeId: wire.target, ...at, code: 'port-wired-twice', params: { port: port + 1, layer: nodeLabel(dst), first: String(ports[port]), second: wire.source }, message: `input ${port + 1} of ${nodeLabel(dst)} is connected twice (from ${ports[port]} and ${wire.source})` };
   }
-  if (src.type === 'Output') return { nodeId: wire.source, ...at, code: 'output-has-consumer', message: 'the output head must be the last layer; nothing can follow it' };
+  if (src.type === 'Output') return { nodeId: wire.source, ...at, code: 'output-has-consumer', params: {}, message: 'the output head must be the last layer; nothing can follow it' };
   return null;
 }
 
@@ -58,7 +58,7 @@ export function newWireProblem(doc: Pick<NetworkDocument, 'nodes' | 'edges'>, wi
   const why = edgeProblem(wire, src, dst, ports);
   if (why) return why;
   if (reaches(doc.edges, wire.target, wire.source)) {
-    return { nodeId: wire.target, code: 'cycle', message: `wiring ${nodeLabel(src!)} into ${nodeLabel(dst!)} would close a cycle; networks must flow one way` };
+    return { nodeId: wire.target, code: 'cycle', params: { form: 'new', layer: nodeLabel(dst!), path: `${nodeLabel(src!)} → ${nodeLabel(dst!)}` }, message: `wiring ${nodeLabel(src!)} into ${nodeLabel(dst!)} would close a cycle; networks must flow one way` };
   }
   return null;
 }

@@ -52,6 +52,8 @@ export interface ServeOptions {
   datasetRoots?: string[];
   /** ONNX Runtime threads for training runs. */
   threads?: number;
+  /** UI language the page starts in (`--lang`, NETWRIGHT_LANG): passed in the page URL as `lang`. */
+  lang?: string;
 }
 
 export interface WebServer {
@@ -212,7 +214,7 @@ export async function serve(o: ServeOptions = {}): Promise<WebServer> {
   port = (server.address() as { port: number }).port;
   for (const name of LOOPBACK_HOSTS) origins.add(`http://${name}:${port}`);
   return {
-    url: `http://127.0.0.1:${port}/?token=${token}`,
+    url: `http://127.0.0.1:${port}/?token=${token}${o.lang ? `&lang=${encodeURIComponent(o.lang)}` : ''}`,
     port,
     token,
     close: () =>

@@ -1,6 +1,7 @@
 // The editor window: toolbar, palette, canvas, inspector, summary; files and shortcuts.
 import { useReactFlow } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { useTranslation } from 'react-i18next';
 import { EngineError, type EngineClient } from '../../engine/protocol.ts';
 import { commandForKey, type CommandId } from '../commands.ts';
 import { EditorStore, emptyDocument, type Fragment } from '../store/editor-store.ts';
@@ -22,18 +23,14 @@ import { SideTabs } from './learn/SideTabs.tsx';
 import { autoLayout } from './layout.ts';
 import { Palette } from './Palette.tsx';
 import { Summary } from './Summary.tsx';
+import { LANGUAGES, setLanguage, type Language } from '../i18n/index.ts';
+import { problemText } from '../i18n/problems.ts';
 
 /** Set by vite's define: true only in the e2e tests' bundle. */
 declare const __NETWRIGHT_TEST_HOOK__: boolean;
 
 type View = 'design' | 'train' | 'evaluate' | 'try' | 'export';
-const VIEWS: { id: View; label: string }[] = [
-  { id: 'design', label: 'Design' },
-  { id: 'train', label: 'Train' },
-  { id: 'evaluate', label: 'Evaluate' },
-  { id: 'try', label: 'Try it' },
-  { id: 'export', label: 'Export' },
-];
+const VIEWS: View[] = ['design', 'train', 'evaluate', 'try', 'export'];
 
 type Dialog = { kind: 'open' } | { kind: 'import-onnx' } | { kind: 'save'; resolve(path: string | null): void } | { kind: 'help' } | null;
 
@@ -41,6 +38,7 @@ const basename = (p: string) => p.split(/[\\/]/).pop() ?? p;
 const editable = (t: EventTarget | null) => t instanceof HTMLElement && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName));
 
 export function App({ client }: { client: EngineClient }) {
+  const { t, i18n } = useTranslation();
   const store = useMemo(() => new EditorStore(emptyDocument()), []);
   const train = useMemo(() => new TrainStore(), []);
   const [view, setView] = useState<View>('design');
@@ -114,7 +112,7 @@ export function App({ client }: { client: EngineClient }) {
   }, [state.loads, ready]);
 
   // A refused wire's message goes with the next edit (a wire that worked, a move, a new layer).
-  useEffect(() => setStatus((s) => (s?.kind === 'error' && s.message.startsWith('Not connected') ? null : s)), [state.doc]);
+  useEffect(() => setStatus((s) => (s?.kind === 'error' && s.message.startsWith(t('status.notConnected', { why: '' })) ? null : s)), [state.doc]);
 
   useEffect(() => {
     document.title = `${state.dirty ? '• ' : ''}${state.doc.name}${state.path ? ` (${basename(state.path)})` : ''} — Netwright`;
@@ -142,9 +140,9 @@ export function App({ client }: { client: EngineClient }) {
       try {
         const r = await client.saveFile(path, text, { chosen }).catch(async (e: unknown) => {
           if (e instanceof EngineError && e.code === 'exists') {
-            const v = await ask('Replace file?', `${basename(path)} already exists. Replace it?`, [
-              { label: 'Cancel', value: 'cancel' },
-              { label: 'Replace', value: 'replace', primary: true },
+            const v = await ask(t('question.replaceTitle'), t('question.replaceText', { name: basename(path) }), [
+              { label: t('question.cancel'), value: 'cancel' },
+              { label: t('question.replace'), value: 'replace', primary: true },
             ]);
             if (v === 'replace') return client.saveFile(path, text, { chosen, overwrite: true });
             return null;
@@ -153,14 +151,14 @@ export function App({ client }: { client: EngineClient }) {
         });
         if (!r) return false;
         store.markSaved(r.path, doc);
-        notify(`Saved ${r.path}`);
+        notify(t('status.saved', { path: r.path }));
         return true;
       } catch (e) {
-        notify(`Not saved: ${(e as Error).message}`, 'error');
+        notify(t('status.notSaved', { error: (e as Error).message }), 'error');
         return false;
       }
     },
-    [store, client, ask, notify],
+    [store, client, ask, notify, t],
   );
 
   const saveAs = useCallback(async (): Promise<boolean> => {
@@ -178,14 +176,14 @@ export function App({ client }: { client: EngineClient }) {
   const confirmDiscard = useCallback(async (): Promise<boolean> => {
     const s = store.getState();
     if (!s.dirty) return true;
-    const v = await ask('Unsaved changes', `Save the changes to “${s.doc.name}” first?`, [
-      { label: 'Cancel', value: 'cancel' },
-      { label: "Don't save", value: 'discard' },
-      { label: 'Save', value: 'save', primary: true },
+    const v = await ask(t('question.unsavedTitle'), t('question.unsavedText', { name: s.doc.name }), [
+      { label: t('question.cancel'), value: 'cancel' },
+      { label: t('question.dontSave'), value: 'discard' },
+      { label: t('question.save'), value: 'save', primary: true },
     ]);
     if (v === 'save') return save();
     return v === 'discard';
-  }, [store, ask, save]);
+  }, [store, ask, save, t]);
 
   useCrashBackup(client, store, state, ask, notify);
   const reload = useCallback(() => void reloadKeepingWork(client, store), [client, store]);
@@ -215,13 +213,13 @@ export function App({ client }: { client: EngineClient }) {
       try {
         const f = await client.openFile(path);
         const problems = store.open(f.text, f.path);
-        if (problems.length) notify(`Cannot open ${basename(path)}: ${problems.map((p) => p.message).join('; ')}`, 'error');
-        else (notify(`Opened ${f.path}`), fit());
+        if (problems.length) notify(t('status.cannotOpen', { name: basename(path), error: problems.map((p) => problemText(t, i18n, p)).join('; ') }), 'error');
+        else (notify(t('status.opened', { path: f.path })), fit());
       } catch (e) {
-        notify(`Cannot open ${basename(path)}: ${(e as Error).message}`, 'error');
+        notify(t('status.cannotOpen', { name: basename(path), error: (e as Error).message }), 'error');
       }
     },
-    [client, store, notify, fit],
+    [client, store, notify, fit, t, i18n],
   );
 
   const open = useCallback(async () => {
@@ -289,9 +287,9 @@ export function App({ client }: { client: EngineClient }) {
     'clear-selection': () => store.select({ nodes: [], edges: [] }),
     group: () => {
       const r = store.groupSelection();
-      notify('refused' in r ? `Not grouped: ${r.refused}` : 'Grouped into a block (double-click it to expand)', 'refused' in r ? 'error' : 'info');
+      notify('refused' in r ? t('status.notGrouped', { why: r.refused }) : t('status.grouped'), 'refused' in r ? 'error' : 'info');
     },
-    ungroup: () => void (store.ungroupSelection() || notify('Nothing to ungroup: select a block', 'error')),
+    ungroup: () => void (store.ungroupSelection() || notify(t('status.nothingToUngroup'), 'error')),
     'toggle-blocks': () => store.toggleSelectedBlocks(),
     'auto-layout': () => void layout(),
     'fit-view': fit,
@@ -300,7 +298,7 @@ export function App({ client }: { client: EngineClient }) {
     'train-start': () => setView('train'),
     'train-stop': () => void client.stopTraining().catch(() => undefined),
     shortcuts: () => setDialog({ kind: 'help' }),
-    about: () => void client.info().then((i) => notify(`Netwright ${i.version}`)),
+    about: () => void client.info().then((i) => notify(t('status.about', { version: i.version }))),
   };
   const latestActions = useRef(actions);
   latestActions.current = actions;
@@ -309,7 +307,7 @@ export function App({ client }: { client: EngineClient }) {
     {
       commands: actions,
       openPath: (path: string) => void confirmDiscard().then((ok) => (ok ? openPath(path) : undefined)),
-      engineLost: () => notify('The engine stopped and is restarting; your document is untouched.', 'error'),
+      engineLost: () => notify(t('status.engineLost'), 'error'),
     },
     state.dirty,
     state.doc.name,
@@ -343,51 +341,56 @@ export function App({ client }: { client: EngineClient }) {
           <span className="brand">Netwright</span>
           <nav className="views" role="tablist">
             {VIEWS.map((v) => (
-              <button key={v.id} role="tab" aria-selected={view === v.id} className={view === v.id ? 'on' : ''} onClick={() => setView(v.id)} data-view={v.id}>
-                {v.label}
+              <button key={v} role="tab" aria-selected={view === v} className={view === v ? 'on' : ''} onClick={() => setView(v)} data-view={v}>
+                {t(`view.${v}`)}
               </button>
             ))}
           </nav>
           <span className="sep" />
-          <button onClick={() => void newDoc()} title="New network (Alt+N)">New</button>
-          <button onClick={() => void open()} title="Open (Ctrl+O)">Open…</button>
-          <button onClick={() => void importOnnx()} title="Import an ONNX model with its weights">Import ONNX…</button>
-          <button onClick={() => void save()} title="Save (Ctrl+S)">Save</button>
-          <button onClick={() => void saveAs()} title="Save as (Ctrl+Shift+S)">Save as…</button>
-          <select aria-label="Templates" value="" onChange={(e) => void loadTemplate(e.target.value)} title="Start from a template">
+          <button onClick={() => void newDoc()} title={t('toolbar.newTitle')}>{t('toolbar.new')}</button>
+          <button onClick={() => void open()} title={t('toolbar.openTitle')}>{t('toolbar.open')}</button>
+          <button onClick={() => void importOnnx()} title={t('toolbar.importOnnxTitle')}>{t('toolbar.importOnnx')}</button>
+          <button onClick={() => void save()} title={t('toolbar.saveTitle')}>{t('toolbar.save')}</button>
+          <button onClick={() => void saveAs()} title={t('toolbar.saveAsTitle')}>{t('toolbar.saveAs')}</button>
+          <select aria-label={t('toolbar.templates')} value="" onChange={(e) => void loadTemplate(e.target.value)} title={t('toolbar.templatesTitle')}>
             <option value="" disabled>
-              Templates…
+              {t('toolbar.templatesPlaceholder')}
             </option>
-            {TEMPLATES.map((t) => (
-              <option key={t.id} value={t.id} title={t.help}>
-                {t.label}
+            {TEMPLATES.map((x) => (
+              <option key={x.id} value={x.id} title={t(`template.${x.id}.help`, { defaultValue: x.help })}>
+                {t(`template.${x.id}.label`, { defaultValue: x.label })}
               </option>
             ))}
           </select>
           <span className="sep" />
-          <button onClick={() => store.undo()} disabled={!state.canUndo} title={`Undo ${state.undoLabel ?? ''} (Ctrl+Z)`}>
-            Undo
+          <button onClick={() => store.undo()} disabled={!state.canUndo} title={t('toolbar.undoTitle', { what: state.undoLabel ?? '' })}>
+            {t('toolbar.undo')}
           </button>
-          <button onClick={() => store.redo()} disabled={!state.canRedo} title={`Redo ${state.redoLabel ?? ''} (Ctrl+Shift+Z)`}>
-            Redo
+          <button onClick={() => store.redo()} disabled={!state.canRedo} title={t('toolbar.redoTitle', { what: state.redoLabel ?? '' })}>
+            {t('toolbar.redo')}
           </button>
           <span className="sep" />
-          <button onClick={() => void layout()} title="Auto-layout (L)">Layout</button>
-          <button onClick={fit} title="Fit view (F)">Fit</button>
-          <button onClick={() => setShowSummary((v) => !v)} title="Model summary (M)" className={showSummary ? 'on' : ''}>
-            Summary
+          <button onClick={() => void layout()} title={t('toolbar.layoutTitle')}>{t('toolbar.layout')}</button>
+          <button onClick={fit} title={t('toolbar.fitTitle')}>{t('toolbar.fit')}</button>
+          <button onClick={() => setShowSummary((v) => !v)} title={t('toolbar.summaryTitle')} className={showSummary ? 'on' : ''}>
+            {t('toolbar.summary')}
           </button>
-          <button onClick={() => setDialog({ kind: 'help' })} title="Keyboard shortcuts (?)">
+          <button onClick={() => setDialog({ kind: 'help' })} title={t('toolbar.helpTitle')}>
             ?
           </button>
+          <select className="language" aria-label={t('language.label')} title={t('language.label')} data-testid="language" value={i18n.language} onChange={(e) => setLanguage(i18n, e.target.value as Language)}>
+            {LANGUAGES.map((l) => (
+              <option key={l} value={l}>{t(`language.${l}`)}</option>
+            ))}
+          </select>
           <span className="doc-title" data-testid="doc-title">
-            {state.dirty && <span className="dirty" title="unsaved changes">● </span>}
+            {state.dirty && <span className="dirty" title={t('toolbar.unsaved')}>● </span>}
             {state.doc.name}
             {state.path && <span className="muted"> — {state.path}</span>}
           </span>
         </header>
         {view === 'design' ? (
-          <ErrorBoundary key="design" view="Design" onReload={reload}>
+          <ErrorBoundary key="design" view={t('view.design')} onReload={reload}>
             <Palette onAdd={addLayer} onDrop={dropLayer} searchRef={searchRef} />
             <main className="main">
               <Canvas state={state} analysis={analysis} fitRequest={fitRequest} />
@@ -400,7 +403,7 @@ export function App({ client }: { client: EngineClient }) {
           </ErrorBoundary>
         ) : (
           <div className="views-area">
-            <ErrorBoundary key={view} view={VIEWS.find((v) => v.id === view)!.label} onReload={reload}>
+            <ErrorBoundary key={view} view={t(`view.${view}`)} onReload={reload}>
               {view === 'train' && <TrainView train={train} />}
               {view === 'evaluate' && <EvaluateView train={train} />}
               {view === 'try' && <TryView train={train} />}
@@ -410,15 +413,15 @@ export function App({ client }: { client: EngineClient }) {
         )}
         <footer className="statusbar">
           <span className={errors ? 'st-error' : 'st-ok'} data-testid="problem-count">
-            {errors ? `${errors} error${errors > 1 ? 's' : ''}` : analysis.ok ? 'ready to train' : 'no errors'}
-            {warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}
+            {errors ? t('status.errors', { count: errors }) : analysis.ok ? t('status.readyToTrain') : t('status.noErrors')}
+            {warnings ? t('status.warnings', { count: warnings }) : ''}
           </span>
-          {global && <span className="st-global">{global.message}</span>}
+          {global && <span className="st-global">{problemText(t, i18n, global)}</span>}
           <span>
-            {state.doc.nodes.length} layers · {state.doc.edges.length} connections
+            {t('status.counts', { layers: state.doc.nodes.length, connections: state.doc.edges.length })}
           </span>
           {wireHint ? (
-            <span className="st-msg st-error" role="status" data-testid="wire-hint">Cannot connect here: {wireHint}</span>
+            <span className="st-msg st-error" role="status" data-testid="wire-hint">{t('status.cannotConnect', { why: wireHint })}</span>
           ) : (
             status && <span className={`st-msg st-${status.kind}`} role="status">{status.message}</span>
           )}
@@ -438,8 +441,8 @@ export function App({ client }: { client: EngineClient }) {
             onImported={(r) => {
               setDialog(null);
               const problems = store.open(r.text, r.path);
-              if (problems.length) notify(`Cannot open ${basename(r.path)}: ${problems.map((p) => p.message).join('; ')}`, 'error');
-              else (notify(`Imported ${r.layers} layers, ${r.params.toLocaleString('en-US')} parameters${r.open ? ': no output head, draw it (Dense + Output)' : ''}`), fit());
+              if (problems.length) notify(t('status.cannotOpen', { name: basename(r.path), error: problems.map((p) => problemText(t, i18n, p)).join('; ') }), 'error');
+              else (notify(t(r.open ? 'status.importedOpen' : 'status.imported', { layers: r.layers, params: r.params })), fit());
             }}
           />
         )}

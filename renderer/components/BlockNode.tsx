@@ -2,6 +2,8 @@
 // how many layers it holds, its parameter count and the shapes going in and out; double-click
 // or ⤢ expands it. Expanded: a frame behind its layers with the name and a button to collapse.
 // The pure part (which flow nodes, where, with what) is blockFlowNodes, below.
+import { useTranslation } from 'react-i18next';
+import { problemText } from '../i18n/problems.ts';
 import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import type { DocBlock, NetworkDocument } from '../../engine/graph/document.ts';
@@ -50,21 +52,22 @@ function kindsLine(kinds: string[]): string {
 
 function BlockNodeView({ data, selected }: NodeProps<BlockFlowNode>) {
   const { store } = useEditor();
+  const { t, i18n } = useTranslation();
   const p = data.problem;
   const level = p ? (p.severity === 'warning' ? 'warning' : 'error') : '';
   return (
-    <div className={`block-node${p ? ` has-${level}` : ''}${selected ? ' selected' : ''}`} data-testid={`block-${data.name}`} title={`${data.name}: ${data.layers} layers (${kindsLine(data.kinds)}). Double-click to expand.`}>
-      {data.hasInput && <Handle type="target" position={Position.Top} id="in" className={`port port-${kind(data.inShapes[0])}`} isConnectable={false} title={`input: ${shapes(data.inShapes)}`} />}
+    <div className={`block-node${p ? ` has-${level}` : ''}${selected ? ' selected' : ''}`} data-testid={`block-${data.name}`} title={t('block.title', { name: data.name, layers: data.layers, kinds: kindsLine(data.kinds) })}>
+      {data.hasInput && <Handle type="target" position={Position.Top} id="in" className={`port port-${kind(data.inShapes[0])}`} isConnectable={false} title={t('block.input', { shapes: shapes(data.inShapes) })} />}
       <div className="block-head">
         <span className="block-icon" aria-hidden>▣</span>
         <span className="block-name">{data.name}</span>
-        {data.params > 0 && <span className="layer-params" title="trainable parameters">{count(data.params)} p</span>}
-        <button className="nodrag block-toggle" title="Expand (double-click)" aria-label={`expand ${data.name}`} onClick={(e) => (e.stopPropagation(), store.setBlockCollapsed(data.blockId, false))}>
+        {data.params > 0 && <span className="layer-params" title={t('node.trainable')}>{t('node.paramsShort', { n: count(data.params) })}</span>}
+        <button className="nodrag block-toggle" title={t('block.expandTitle')} aria-label={t('block.expandAria', { name: data.name })} onClick={(e) => (e.stopPropagation(), store.setBlockCollapsed(data.blockId, false))}>
           ⤢
         </button>
       </div>
       <div className="block-kinds">
-        {data.layers} layers · {kindsLine(data.kinds)}
+        {t('block.kindsLine', { layers: data.layers, kinds: kindsLine(data.kinds) })}
       </div>
       <div className="block-shapes">
         {shapes(data.inShapes)} → {shapes(data.outShapes)}
@@ -72,22 +75,23 @@ function BlockNodeView({ data, selected }: NodeProps<BlockFlowNode>) {
       {p && (
         <div className={`badge badge-${level}`} role="alert">
           <span className="badge-icon">{level === 'warning' ? '!' : '✕'}</span>
-          <span className="badge-text">{data.problems > 1 ? `${data.problems} problems inside; ` : 'inside: '}{p.message}</span>
+          <span className="badge-text">{data.problems > 1 ? t('block.problemsInside', { count: data.problems }) : t('block.inside')}{problemText(t, i18n, p)}</span>
         </div>
       )}
-      {data.hasOutput && <Handle type="source" position={Position.Bottom} id="out" className={`port port-${kind(data.outShapes[0])}`} isConnectable={false} title={`output: ${shapes(data.outShapes)}`} />}
+      {data.hasOutput && <Handle type="source" position={Position.Bottom} id="out" className={`port port-${kind(data.outShapes[0])}`} isConnectable={false} title={t('block.output', { shapes: shapes(data.outShapes) })} />}
     </div>
   );
 }
 
 function FrameView({ data }: NodeProps<FrameFlowNode>) {
   const { store } = useEditor();
+  const { t } = useTranslation();
   return (
     <div className="block-frame" data-testid={`frame-${data.name}`}>
       <div className="block-frame-head">
         <span className="block-name">{data.name}</span>
-        <button className="nodrag block-toggle" title="Collapse into one node" aria-label={`collapse ${data.name}`} onClick={(e) => (e.stopPropagation(), store.setBlockCollapsed(data.blockId, true))}>
-          ⤡ collapse
+        <button className="nodrag block-toggle" title={t('block.collapseTitle')} aria-label={t('block.collapseAria', { name: data.name })} onClick={(e) => (e.stopPropagation(), store.setBlockCollapsed(data.blockId, true))}>
+          {t('block.collapse')}
         </button>
       </div>
     </div>

@@ -1,5 +1,6 @@
 // The graph canvas: React Flow showing the document. Nodes and edges are derived from the
 // document and its analysis; drags stay local until they end, then become one store edit.
+import { useTranslation } from 'react-i18next';
 import {
   applyEdgeChanges,
   applyNodeChanges,
@@ -96,6 +97,7 @@ function WireHint() {
 
 export function Canvas({ state, analysis, fitRequest }: { state: EditorState; analysis: Analysis; fitRequest: number }) {
   const { store, notify, clearError } = useEditor();
+  const { t } = useTranslation();
   const box = useRef<HTMLDivElement>(null);
   const flow = useReactFlow();
   const initialized = useNodesInitialized();
@@ -221,19 +223,19 @@ export function Canvas({ state, analysis, fitRequest }: { state: EditorState; an
   const onConnect = useCallback(
     (c: Connection) => {
       const r = store.connect(c.source, c.target, portOf(c.targetHandle));
-      if ('refused' in r) notify(`Not connected: ${r.refused}`, 'error');
+      if ('refused' in r) notify(t('status.notConnected', { why: r.refused }), 'error');
       else clearError?.();
     },
-    [store, notify, clearError],
+    [store, notify, clearError, t],
   );
   const onConnectEnd = useCallback(
     (_e: MouseEvent | TouchEvent, s: FinalConnectionState) => {
       if (!s.isValid && s.fromNode && s.toNode && s.toHandle?.type === 'target') {
         const why = store.connectionProblem(s.fromNode.id, s.toNode.id, portOf(s.toHandle.id));
-        if (why) notify(`Not connected: ${why}`, 'error');
+        if (why) notify(t('status.notConnected', { why }), 'error');
       }
     },
-    [store, notify],
+    [store, notify, t],
   );
 
   const onNodeDragStop = useCallback(
@@ -292,8 +294,8 @@ export function Canvas({ state, analysis, fitRequest }: { state: EditorState; an
       </ReactFlow>
       {state.doc.nodes.length === 0 && (
         <div className="canvas-empty">
-          <p>Drag a layer from the palette, or double-click one.</p>
-          <p>Start with an Image input, or pick a template.</p>
+          <p>{t('canvas.emptyDrag')}</p>
+          <p>{t('canvas.emptyStart')}</p>
         </div>
       )}
     </div>

@@ -2,6 +2,7 @@
 // to a number of epochs in all (more than it has: the run is extended). Used by each row of the
 // Runs table, and by the notice that offers the interrupted run after an engine crash.
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { RunSummary } from '../../engine/protocol.ts';
 import type { TrainStore } from '../store/train-store.ts';
 import { useEditor } from './context.ts';
@@ -16,33 +17,35 @@ const defaultEpochs = (r: RunSummary): number => {
 
 export function ContinueRun({ run, train, busy }: { run: RunSummary; train: TrainStore; busy: boolean }) {
   const { client, notify } = useEditor();
+  const { t } = useTranslation();
   const [epochs, setEpochs] = useState(() => defaultEpochs(run));
   if (!run.canContinue || !CONTINUABLE.has(run.status)) return null;
   const go = async () => {
     try {
       const r = await client.continueTraining(run.runId, { epochs, device: train.getState().device });
       train.beginRun(r.runId);
-      notify(`Continuing ${r.runId} to ${epochs} epochs`);
+      notify(t('continue.continuing', { id: r.runId, epochs }));
     } catch (e) {
-      notify(`Cannot continue: ${(e as Error).message}`, 'error');
+      notify(t('continue.cannot', { error: (e as Error).message }), 'error');
     }
   };
   return (
     <span className="continue-run" data-testid={`continue-${run.runId}`}>
-      <input type="number" min={Math.max(1, run.epochs)} step={1} value={epochs} aria-label="epochs in all" title="epochs in all (more than it has extends the run)" style={{ width: '4.5em' }}
+      <input type="number" min={Math.max(1, run.epochs)} step={1} value={epochs} aria-label={t('continue.epochsAria')} title={t('continue.epochsTitle')} style={{ width: '4.5em' }}
         onChange={(e) => Number.isInteger(Number(e.target.value)) && setEpochs(Number(e.target.value))} disabled={busy} />
-      <button onClick={() => void go()} disabled={busy || epochs < Math.max(1, run.epochs)}>Continue</button>
+      <button onClick={() => void go()} disabled={busy || epochs < Math.max(1, run.epochs)}>{t('continue.button')}</button>
     </span>
   );
 }
 
 /** After an engine crash: the newest run says 'interrupted'; offer to continue it. */
 export function InterruptedNotice({ runs, train, busy }: { runs: RunSummary[]; train: TrainStore; busy: boolean }) {
+  const { t } = useTranslation();
   const r = runs[0];
   if (busy || !r || r.status !== 'interrupted' || !r.canContinue) return null;
   return (
     <div className="problem problem-warning" data-testid="interrupted-notice">
-      The run {r.runId} was interrupted (the engine stopped). Continue it from its last checkpoint: <ContinueRun run={r} train={train} busy={busy} />
+      {t('continue.interrupted', { id: r.runId })}<ContinueRun run={r} train={train} busy={busy} />
     </div>
   );
 }

@@ -24,6 +24,7 @@ export function Modal({ title, children, onClose }: { title: string; children: R
 /** Picks a .json file inside the engine's project folder: to open, or to save to. */
 export function FileDialog({ mode, initialName, onPick, onClose }: { mode: 'open' | 'save'; initialName: string; onPick(path: string): void; onClose(): void }) {
   const { client } = useEditor();
+  const { t } = useTranslation();
   const [listing, setListing] = useState<DirListing | null>(null);
   const [recent, setRecent] = useState<string[]>([]);
   const [name, setName] = useState(initialName);
@@ -40,10 +41,10 @@ export function FileDialog({ mode, initialName, onPick, onClose }: { mode: 'open
     onPick(file.startsWith('/') ? file : join(listing.dir, file));
   };
   return (
-    <Modal title={mode === 'open' ? 'Open network' : 'Save network as'} onClose={onClose}>
+    <Modal title={mode === 'open' ? t('dialog.openTitle') : t('dialog.saveTitle')} onClose={onClose}>
       {mode === 'open' && recent.length > 0 && (
         <div className="recent">
-          <h3>Recent</h3>
+          <h3>{t('dialog.recent')}</h3>
           {recent.map((r) => (
             <button key={r} className="file-entry recent-entry" onClick={() => onPick(r)} title={r}>
               {r.split('/').pop()} <span className="muted">{r}</span>
@@ -68,20 +69,20 @@ export function FileDialog({ mode, initialName, onPick, onClose }: { mode: 'open
             {e.name}
           </button>
         ))}
-        {listing && !listing.entries.length && <p className="muted">No network documents here.</p>}
+        {listing && !listing.entries.length && <p className="muted">{t('dialog.noDocuments')}</p>}
       </div>
       {mode === 'save' && (
         <label className="field">
-          <span>file name</span>
+          <span>{t('dialog.fileName')}</span>
           <input autoFocus name="filename" value={name} onChange={(e) => setName(e.target.value)} onKeyDown={(e) => e.key === 'Enter' && submit()} />
         </label>
       )}
       {error && <div className="problem problem-error">{error}</div>}
       <div className="buttons">
-        <button onClick={onClose}>Cancel</button>
+        <button onClick={onClose}>{t('dialog.cancel')}</button>
         {mode === 'save' && (
           <button className="primary" onClick={submit} disabled={!name.trim()}>
-            Save
+            {t('dialog.save')}
           </button>
         )}
       </div>

@@ -1,6 +1,7 @@
 // Evaluate (confusion matrix with the images of each cell, per-class P/R/F1, most confident
 // mistakes), Try it (top-k, feature maps, first-layer filters) and Export (with the check).
 import { useEffect, useRef, useState, useSyncExternalStore, type ReactElement } from 'react';
+import { useTranslation } from 'react-i18next';
 import { isSuperseded, MAX_IMAGE_UPLOAD_BYTES, type EvalResult, type ExportResult, type PredictFolderResult, type PredictResult, type PyTorchExportResult, type RunSummary } from '../../engine/protocol.ts';
 import type { TrainStore } from '../store/train-store.ts';
 import { useEditor } from './context.ts';
@@ -14,6 +15,7 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
  */
 function useRun(train: TrainStore): [string | null, (id: string) => void, ReactElement, RunSummary | undefined] {
   const { client, store } = useEditor();
+  const { t: T } = useTranslation();
   const t = useSyncExternalStore(train.subscribe, train.getState);
   const editor = useSyncExternalStore(store.subscribe, store.getState);
   const [picked, setPicked] = useState<string | null>(null);
@@ -24,10 +26,10 @@ function useRun(train: TrainStore): [string | null, (id: string) => void, ReactE
       ? picked
       : (usable.find((r) => r.runId === t.runId) ?? usable.find((r) => runOfDocument(r, editor)) ?? usable[0])?.runId ?? null;
   const select = (
-    <label className="run-picker">run{' '}
+    <label className="run-picker">{T('evaluation.run')}{' '}
       <select value={runId ?? ''} onChange={(e) => setPicked(e.target.value)} data-testid="run-picker">
-        {usable.length === 0 && <option value="">no trained run yet</option>}
-        {usable.map((r) => <option key={r.runId} value={r.runId}>{runTitle(r)} · {r.dataDir.split(/[\\/]/).filter(Boolean).pop()} ({r.status}{r.final?.valAccuracy != null ? `, val ${pct(r.final.valAccuracy)}` : ''})</option>)}
+        {usable.length === 0 && <option value="">{T('evaluation.noRun')}</option>}
+        {usable.map((r) => <option key={r.runId} value={r.runId}>{runTitle(r)} · {r.dataDir.split(/[\\/]/).filter(Boolean).pop()} ({T(`runStatus.${r.status}`, { defaultValue: r.status })}{r.final?.valAccuracy != null ? T('evaluation.runVal', { acc: pct(r.final.valAccuracy) }) : ''})</option>)}
       </select>
     </label>
   );
@@ -51,6 +53,7 @@ function Thumbs({ dataDir, paths, caption }: { dataDir: string; paths: string[];
 
 export function EvaluateView({ train }: { train: TrainStore }) {
   const { client, notify } = useEditor();
+  const { t: T } = useTranslation();
   const [runId, , picker] = useRun(train);
   const [res, setRes] = useState<EvalResult | null>(null);
   const [busy, setBusy] = useState(false);
@@ -62,7 +65,7 @@ export function EvaluateView({ train }: { train: TrainStore }) {
       setRes(await client.evaluate(runId));
       setCell(null);
     } catch (e) {
-      if (!isSuperseded(e)) notify(`Evaluate: ${(e as Error).message}`, 'error');
+      if (!isSuperseded(e)) notify(T('evaluation.error', { error: (e as Error).message }), 'error');
     } finally {
       setBusy(false);
     }
@@ -72,14 +75,14 @@ export function EvaluateView({ train }: { train: TrainStore }) {
   return (
     <div className="workspace eval-view" data-testid="eval-view">
       <section className="card">
-        <h2>Evaluate {picker} <button onClick={() => void run()} disabled={!runId || busy}>{busy ? 'Evaluating…' : 'Evaluate'}</button></h2>
-        {res && <p>{res.model} on {res.count} validation images: accuracy <b data-testid="eval-accuracy">{pct(res.accuracy)}</b>, loss {res.loss.toFixed(4)}</p>}
-        {!runId && <p className="muted">Train a network first (Train view).</p>}
+        <h2>{T('evaluation.title')} {picker} <button onClick={() => void run()} disabled={!runId || busy}>{busy ? T('evaluation.evaluating') : T('evaluation.evaluate')}</button></h2>
+        {res && <p>{T('evaluation.result', { model: res.model, count: res.count })}<b data-testid="eval-accuracy">{pct(res.accuracy)}</b>{T('evaluation.loss', { loss: res.loss.toFixed(4) })}</p>}
+        {!runId && <p className="muted">{T('evaluation.trainFirst')}</p>}
       </section>
       {res && (
         <>
           <section className="card">
-            <h3>Confusion matrix <span className="muted">(rows: true class, columns: predicted; click a cell to see its images)</span></h3>
+            <h3>{T('evaluation.confusion')} <span className="muted">{T('evaluation.confusionNote')}</span></h3>
             <table className="confusion" data-testid="confusion">
               <thead><tr><th /> {res.classNames.map((c) => <th key={c}>{c}</th>)}</tr></thead>
               <tbody>
@@ -95,22 +98,22 @@ export function EvaluateView({ train }: { train: TrainStore }) {
                 ))}
               </tbody>
             </table>
-            <h3>Per class</h3>
+            <h3>{T('evaluation.perClass')}</h3>
             <table className="perclass">
-              <thead><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr></thead>
+              <thead><tr><th>{T('evaluation.class')}</th><th>{T('evaluation.precision')}</th><th>{T('evaluation.recall')}</th><th>{T('evaluation.f1')}</th><th>{T('evaluation.support')}</th></tr></thead>
               <tbody>{res.perClass.map((c) => <tr key={c.name}><td>{c.name}</td><td>{pct(c.precision)}</td><td>{pct(c.recall)}</td><td>{pct(c.f1)}</td><td>{c.support}</td></tr>)}</tbody>
             </table>
           </section>
           <section className="card">
             {cell ? (
               <>
-                <h3 data-testid="cell-title">True {res.classNames[cell[0]]}, predicted {res.classNames[cell[1]]}: {res.confusion[cell[0]][cell[1]]} image(s)</h3>
+                <h3 data-testid="cell-title">{T('evaluation.cell', { truth: res.classNames[cell[0]], predicted: res.classNames[cell[1]], count: res.confusion[cell[0]][cell[1]] })}</h3>
                 <div data-testid="cell-images"><Thumbs dataDir={res.dataDir} paths={res.cells[cell[0]][cell[1]]} /></div>
               </>
             ) : (
               <>
-                <h3>Most confident mistakes</h3>
-                {res.mistakes.length === 0 && <p className="muted">No mistakes on the validation split.</p>}
+                <h3>{T('evaluation.mistakes')}</h3>
+                {res.mistakes.length === 0 && <p className="muted">{T('evaluation.noMistakes')}</p>}
                 <Thumbs dataDir={res.dataDir} paths={res.mistakes.map((m) => m.path)} caption={(p) => {
                   const m = res.mistakes.find((x) => x.path === p)!;
                   return `${res.classNames[m.label]} → ${res.classNames[m.predicted]} ${pct(m.confidence)}`;
@@ -126,6 +129,7 @@ export function EvaluateView({ train }: { train: TrainStore }) {
 
 export function TryView({ train }: { train: TrainStore }) {
   const { client, notify, store } = useEditor();
+  const { t: T } = useTranslation();
   const [runId, , picker, run] = useRun(train);
   const t = useSyncExternalStore(train.subscribe, train.getState);
   const [res, setRes] = useState<PredictResult | null>(null);
@@ -144,17 +148,17 @@ export function TryView({ train }: { train: TrainStore }) {
     return () => void (live = false);
   }, [runData, sameData]);
   const predict = async (image: { path: string } | { data: string }) => {
-    if (!runId) return notify('Train a network first', 'error');
+    if (!runId) return notify(T('try.trainFirst'), 'error');
     try {
       setRes(await client.predict(runId, image, { top: 5 }));
     } catch (e) {
-      if (!isSuperseded(e)) notify(`Try it: ${(e as Error).message}`, 'error');
+      if (!isSuperseded(e)) notify(T('try.error', { error: (e as Error).message }), 'error');
     }
   };
   const fromFile = async (f: File | undefined) => {
     if (!f) return;
     // Sent base64-encoded in one message: the engine takes images up to this size.
-    if (f.size > MAX_IMAGE_UPLOAD_BYTES) return notify(`Try it: ${f.name} is ${(f.size / 2 ** 20).toFixed(1)} MB; images up to ${MAX_IMAGE_UPLOAD_BYTES / 2 ** 20} MB can be tried`, 'error');
+    if (f.size > MAX_IMAGE_UPLOAD_BYTES) return notify(T('try.tooLarge', { name: f.name, size: (f.size / 2 ** 20).toFixed(1), max: MAX_IMAGE_UPLOAD_BYTES / 2 ** 20 }), 'error');
     const b = new Uint8Array(await f.arrayBuffer());
     let s = '';
     for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
@@ -165,15 +169,15 @@ export function TryView({ train }: { train: TrainStore }) {
     <div className="workspace try-view" data-testid="try-view"
       onDragOver={(e) => e.preventDefault()} onDrop={(e) => (e.preventDefault(), void fromFile(e.dataTransfer.files[0]))}>
       <section className="card">
-        <h2>Try it {picker}</h2>
-        <p>Drop an image here, <label className="file-pick">pick a file<input type="file" accept="image/*" onChange={(e) => void fromFile(e.target.files?.[0])} data-testid="try-file" /></label>, or use a dataset image:</p>
+        <h2>{T('try.title')} {picker}</h2>
+        <p>{T('try.drop')}<label className="file-pick">{T('try.pick')}<input type="file" accept="image/*" onChange={(e) => void fromFile(e.target.files?.[0])} data-testid="try-file" /></label>{T('try.orSample')}</p>
         <div className="try-samples">{samples.map((p) => <button key={p} onClick={() => void predict({ path: p })} data-testid="try-sample">{p}</button>)}</div>
       </section>
       <PredictFolder runId={runId} dataDir={t.dataDir} />
       {res && (
         <>
           <section className="card try-result" data-testid="try-result">
-            <img className="try-input" src={res.input} alt="input as the network sees it" />
+            <img className="try-input" src={res.input} alt={T('try.inputAlt')} />
             <div className="topk">
               {res.top.map((c) => (
                 <div key={c.label} className="topk-row"><span>{c.name}</span><div className="topk-bar"><div style={{ width: `${100 * c.probability}%` }} /></div><span>{pct(c.probability)}</span></div>
@@ -181,10 +185,10 @@ export function TryView({ train }: { train: TrainStore }) {
             </div>
           </section>
           <section className="card">
-            {res.filters && <><h3>Learned filters of {res.filters.nodeId}</h3><Filters f={res.filters} /></>}
+            {res.filters && <><h3>{T('try.filters', { id: res.filters.nodeId })}</h3><Filters f={res.filters} /></>}
             {res.featureMaps.map((m) => (
               <div key={m.nodeId} className="fmaps" data-testid="feature-maps">
-                <h3>{m.label} <span className="muted">{m.maps.shape.join(' x ')}{m.maps.channels < m.maps.shape[0] ? ` (first ${m.maps.channels} channels)` : ''}</span></h3>
+                <h3>{m.label} <span className="muted">{m.maps.shape.join(' x ')}{m.maps.channels < m.maps.shape[0] ? T('try.firstChannels', { n: m.maps.channels }) : ''}</span></h3>
                 <Planes maps={m.maps} />
               </div>
             ))}
@@ -198,17 +202,18 @@ export function TryView({ train }: { train: TrainStore }) {
 /** Every image below a dataset folder through the run's model: a CSV in the project and a summary. */
 function PredictFolder({ runId, dataDir }: { runId: string | null; dataDir: string | null }) {
   const { client, notify } = useEditor();
+  const { t: T } = useTranslation();
   const [picking, setPicking] = useState(false);
   const [busy, setBusy] = useState(false);
   const [res, setRes] = useState<PredictFolderResult | null>(null);
   const run = async (dir: string) => {
     setPicking(false);
-    if (!runId) return notify('Train a network first', 'error');
+    if (!runId) return notify(T('try.trainFirst'), 'error');
     setBusy(true);
     try {
       setRes(await client.predictFolder(runId, dir, { top: 3 }));
     } catch (e) {
-      notify(`Predict a folder: ${(e as Error).message}`, 'error');
+      notify(T('try.folderError', { error: (e as Error).message }), 'error');
     } finally {
       setBusy(false);
     }
@@ -216,14 +221,14 @@ function PredictFolder({ runId, dataDir }: { runId: string | null; dataDir: stri
   const failed = res ? res.rows.filter((r) => r.error) : [];
   return (
     <section className="card" data-testid="predict-folder">
-      <h3>Predict a folder <button onClick={() => setPicking(true)} disabled={!runId || busy} data-testid="predict-folder-button">{busy ? 'Predicting…' : 'Choose a folder…'}</button>{' '}
-        {dataDir && <button onClick={() => void run(dataDir)} disabled={!runId || busy} data-testid="predict-dataset-button">The dataset folder</button>}</h3>
+      <h3>{T('try.folder')} <button onClick={() => setPicking(true)} disabled={!runId || busy} data-testid="predict-folder-button">{busy ? T('try.predicting') : T('try.chooseFolder')}</button>{' '}
+        {dataDir && <button onClick={() => void run(dataDir)} disabled={!runId || busy} data-testid="predict-dataset-button">{T('try.datasetFolder')}</button>}</h3>
       {res && (
         <div data-testid="predict-folder-result">
-          <p>Classified <b>{res.classified}</b> of {res.files} file(s) in {res.dataDir} ({res.seconds.toFixed(1)} s){res.labelled ? <>; top-1 matches the class folder for {res.correct}/{res.labelled} (<b>{pct(res.correct / res.labelled)}</b>)</> : null}. CSV: <code>{res.csv}</code></p>
-          {failed.length > 0 && <p className="muted">Not classified: {failed.slice(0, 5).map((r) => `${r.path} (${r.error})`).join('; ')}{failed.length > 5 ? '; …' : ''}</p>}
+          <p>{T('try.classified', { classified: res.classified, files: res.files, dir: res.dataDir, seconds: res.seconds.toFixed(1) })}{res.labelled ? T('try.matches', { correct: res.correct, labelled: res.labelled, acc: pct(res.correct / res.labelled) }) : null}{T('try.csv', { csv: res.csv })}</p>
+          {failed.length > 0 && <p className="muted">{T('try.notClassified', { list: failed.slice(0, 5).map((r) => `${r.path} (${r.error})`).join('; ') + (failed.length > 5 ? '; …' : '') })}</p>}
           <table className="perclass">
-            <thead><tr><th>file</th><th>class folder</th><th>top classes</th></tr></thead>
+            <thead><tr><th>{T('try.file')}</th><th>{T('try.classFolder')}</th><th>{T('try.topClasses')}</th></tr></thead>
             <tbody>{res.rows.filter((r) => !r.error).slice(0, 20).map((r) => <tr key={r.path}><td>{r.path}</td><td>{r.trueClass ?? ''}</td><td>{r.top.map((t) => `${t.class} ${pct(t.probability)}`).join(', ')}</td></tr>)}</tbody>
           </table>
         </div>
@@ -275,6 +280,7 @@ function Filters({ f }: { f: NonNullable<PredictResult['filters']> }) {
 
 export function ExportView({ train }: { train: TrainStore }) {
   const { client, notify } = useEditor();
+  const { t: T } = useTranslation();
   const [runId, , picker] = useRun(train);
   const [res, setRes] = useState<ExportResult | null>(null);
   const [busy, setBusy] = useState(false);
@@ -285,7 +291,7 @@ export function ExportView({ train }: { train: TrainStore }) {
     try {
       setTorch(await client.exportPyTorch(runId));
     } catch (e) {
-      notify(`Export PyTorch: ${(e as Error).message}`, 'error');
+      notify(T('export.pytorchError', { error: (e as Error).message }), 'error');
     } finally {
       setBusy(false);
     }
@@ -296,7 +302,7 @@ export function ExportView({ train }: { train: TrainStore }) {
     try {
       setRes(await client.exportModel(runId));
     } catch (e) {
-      notify(`Export: ${(e as Error).message}`, 'error');
+      notify(T('export.error', { error: (e as Error).message }), 'error');
     } finally {
       setBusy(false);
     }
@@ -304,21 +310,21 @@ export function ExportView({ train }: { train: TrainStore }) {
   return (
     <div className="workspace export-view" data-testid="export-view">
       <section className="card">
-        <h2>Export ONNX {picker}</h2>
-        <p>Writes the run's best model (by validation) with its class names and preprocessing in the metadata, reloads the file in ONNX Runtime and compares its outputs with the engine's on validation images.</p>
-        <button className="primary" onClick={() => void go()} disabled={!runId || busy} data-testid="export-button">{busy ? 'Exporting…' : 'Export the best model (ONNX)'}</button>{' '}
-        <button onClick={() => void goTorch()} disabled={!runId || busy} data-testid="export-pytorch-button">Export PyTorch (model.py, train.py, weights.pt)</button>
+        <h2>{T('export.title')} {picker}</h2>
+        <p>{T('export.intro')}</p>
+        <button className="primary" onClick={() => void go()} disabled={!runId || busy} data-testid="export-button">{busy ? T('export.exporting') : T('export.onnx')}</button>{' '}
+        <button onClick={() => void goTorch()} disabled={!runId || busy} data-testid="export-pytorch-button">{T('export.pytorch')}</button>
       </section>
       {torch && (
         <section className="card" data-testid="export-pytorch-result" data-path={torch.outDir}>
-          <h3 className="st-ok">PyTorch package: {torch.outDir}</h3>
-          <p>{torch.files.join(', ')} (class {torch.className}{torch.weights ? ', with the run\'s weights' : ''}). Train it with <code>python train.py --data DIR</code>, or on several GPUs or machines with <code>torchrun --nproc_per_node N train.py --data DIR</code> (its README.md has the commands).</p>
+          <h3 className="st-ok">{T('export.pytorchPackage', { dir: torch.outDir })}</h3>
+          <p>{T('export.pytorchFiles', { files: torch.files.join(', '), className: torch.className, withWeights: torch.weights ? 'yes' : 'no' })}<code>python train.py --data DIR</code>{T('export.pytorchMore')}<code>torchrun --nproc_per_node N train.py --data DIR</code>{T('export.pytorchReadme')}</p>
         </section>
       )}
       {res && (
         <section className="card" data-testid="export-result" data-ok={res.ok} data-path={res.path}>
-          <h3 className={res.ok ? 'st-ok' : 'st-error'}>{res.ok ? 'Verified' : 'Verification FAILED'}: {res.path}</h3>
-          <p>{(res.bytes / 1024).toFixed(1)} KiB. Reloaded in ONNX Runtime and run on {res.compared} validation images: largest difference from the engine's outputs {res.maxAbsDiff.toExponential(2)} (tolerance {res.tolerance}); same predicted class on {res.sameArgmax}/{res.compared}.</p>
+          <h3 className={res.ok ? 'st-ok' : 'st-error'}>{res.ok ? T('export.verified') : T('export.failed')}: {res.path}</h3>
+          <p>{T('export.check', { kib: (res.bytes / 1024).toFixed(1), compared: res.compared, diff: res.maxAbsDiff.toExponential(2), tolerance: res.tolerance, same: res.sameArgmax })}</p>
           <table><tbody>{Object.entries(res.metadata).map(([k, v]) => <tr key={k}><th>{k}</th><td><code>{v}</code></td></tr>)}</tbody></table>
         </section>
       )}

@@ -1,12 +1,14 @@
 // File > Import ONNX…: pick an .onnx model inside the project, choose its preprocessing, and open
 // the network document the engine writes beside it (with its weights file).
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { DirListing, ImportedOnnx } from '../../engine/protocol.ts';
 import { Modal } from './Dialogs.tsx';
 import { useEditor } from './context.ts';
 
 export function ImportOnnxDialog({ onImported, onClose }: { onImported(r: ImportedOnnx): void; onClose(): void }) {
   const { client } = useEditor();
+  const { t } = useTranslation();
   const [listing, setListing] = useState<DirListing | null>(null);
   const [picked, setPicked] = useState<string | null>(null);
   const [preset, setPreset] = useState<'none' | 'imagenet'>('imagenet');
@@ -28,7 +30,7 @@ export function ImportOnnxDialog({ onImported, onClose }: { onImported(r: Import
     }
   };
   return (
-    <Modal title="Import ONNX model" onClose={onClose}>
+    <Modal title={t('importOnnx.title')} onClose={onClose}>
       <div className="dir-path">{listing?.dir ?? '…'}</div>
       <div className="dir-list">
         {listing?.parent && (
@@ -46,21 +48,21 @@ export function ImportOnnxDialog({ onImported, onClose }: { onImported(r: Import
             {e.name}
           </button>
         ))}
-        {listing && !listing.entries.length && <p className="muted">No .onnx models here.</p>}
+        {listing && !listing.entries.length && <p className="muted">{t('importOnnx.none')}</p>}
       </div>
       <label className="field">
-        <span>input preprocessing</span>
+        <span>{t('importOnnx.preprocessing')}</span>
         <select name="preset" value={preset} onChange={(e) => setPreset(e.target.value as 'none' | 'imagenet')}>
-          <option value="imagenet">ImageNet mean/std (torchvision models)</option>
-          <option value="none">pixels in [0, 1]</option>
+          <option value="imagenet">{t('importOnnx.imagenet')}</option>
+          <option value="none">{t('importOnnx.unit')}</option>
         </select>
       </label>
-      {picked && <p className="muted">Writes {picked.replace(/\.onnx$/i, '.json')} and its .weights.safetensors beside it.</p>}
+      {picked && <p className="muted">{t('importOnnx.writes', { json: picked.replace(/\.onnx$/i, '.json') })}</p>}
       {error && <div className="problem problem-error">{error}</div>}
       <div className="buttons">
-        <button onClick={onClose}>Cancel</button>
+        <button onClick={onClose}>{t('dialog.cancel')}</button>
         <button className="primary" onClick={() => void run()} disabled={!picked || busy}>
-          {busy ? 'Importing…' : 'Import'}
+          {busy ? t('importOnnx.importing') : t('importOnnx.import')}
         </button>
       </div>
     </Modal>

@@ -1,6 +1,9 @@
 // One layer on the canvas: kind, key params, parameter count, typed ports and its problem badge.
 import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
+import type { TFunction } from 'i18next';
+import { useTranslation } from 'react-i18next';
+import { problemText } from '../i18n/problems.ts';
 import { fmtShape, type Problem, type Shape } from '../../engine/graph/layer.ts';
 import { useEditor } from './context.ts';
 import { count } from './format.ts';
@@ -24,13 +27,16 @@ export type LayerFlowNode = Node<LayerData, 'layer'>;
 
 const kind = (s?: Shape) => (!s ? 'unknown' : s.length === 3 ? 'image' : 'vector');
 
-export function fixLabel(p: Problem): string {
+/** The fix button's text: in the UI's language with `t`, else English. */
+export function fixLabel(p: Problem, t?: TFunction): string {
   if (!p.fix) return '';
+  if (t) return p.fix.kind === 'insert-before' ? t('fix.insert', { layer: p.fix.layer }) : t('fix.set', { param: p.fix.param, value: String(p.fix.value) });
   return p.fix.kind === 'insert-before' ? `Insert ${p.fix.layer}` : `Set ${p.fix.param} to ${String(p.fix.value)}`;
 }
 
 function LayerNodeView({ data, selected }: NodeProps<LayerFlowNode>) {
   const { store } = useEditor();
+  const { t, i18n } = useTranslation();
   const n = data.inShapes.length;
   const p = data.problem;
   const level = p ? (p.severity === 'warning' ? 'warning' : 'error') : '';
@@ -44,7 +50,7 @@ function LayerNodeView({ data, selected }: NodeProps<LayerFlowNode>) {
           id={`in-${i}`}
           className={`port port-${kind(s)}`}
           style={{ left: `${((i + 1) / (n + 1)) * 100}%` }}
-          title={`input ${i + 1}${s ? `: ${fmtShape(s)}` : ' (not connected)'}`}
+          title={s ? t('node.input', { n: i + 1, shape: fmtShape(s) }) : t('node.inputOpen', { n: i + 1 })}
         >
           {n > 1 && <span className="port-label">{i + 1}</span>}
         </Handle>
@@ -52,22 +58,22 @@ function LayerNodeView({ data, selected }: NodeProps<LayerFlowNode>) {
       <div className="layer-head">
         <span className="layer-type">{data.type}</span>
         {data.title !== data.type && <span className="layer-name">{data.title}</span>}
-        {data.params !== null && data.params > 0 && <span className="layer-params" title="trainable parameters">{count(data.params)} p</span>}
-        {data.frozen && <span className="layer-frozen" title="frozen: its weights do not change while training">frozen</span>}
+        {data.params !== null && data.params > 0 && <span className="layer-params" title={t('node.trainable')}>{t('node.paramsShort', { n: count(data.params) })}</span>}
+        {data.frozen && <span className="layer-frozen" title={t('node.frozenTitle')}>{t('node.frozen')}</span>}
       </div>
       <div className="layer-summary">{data.summary}</div>
       {p && (
         <div className={`badge badge-${level}`} role="alert">
           <span className="badge-icon">{level === 'warning' ? '!' : '✕'}</span>
-          <span className="badge-text">{p.message}</span>
+          <span className="badge-text">{problemText(t, i18n, p)}</span>
           {p.fix && (
             <button className="nodrag fix" onClick={(e) => (e.stopPropagation(), store.applyFix(p))}>
-              {fixLabel(p)}
+              {fixLabel(p, t)}
             </button>
           )}
         </div>
       )}
-      {data.hasOutput && <Handle type="source" position={Position.Bottom} id="out" className={`port port-${kind(data.outShape)}`} title={data.outShape ? `output: ${fmtShape(data.outShape)}` : 'output'} />}
+      {data.hasOutput && <Handle type="source" position={Position.Bottom} id="out" className={`port port-${kind(data.outShape)}`} title={data.outShape ? t('node.output', { shape: fmtShape(data.outShape) }) : t('node.outputPort')} />}
     </div>
   );
 }

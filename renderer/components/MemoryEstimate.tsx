@@ -2,6 +2,7 @@
 // the same figure `netwright validate` prints and the engine checks before a run), and whether
 // the engine will refuse it on this machine.
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { NetworkDocument } from '../../engine/graph/document.ts';
 import type { Analysis } from '../../engine/graph/infer.ts';
 import { estimateMemory, fmtBytes, memoryRefusal } from '../../engine/graph/memory.ts';
@@ -11,6 +12,7 @@ let limitOnce: Promise<number | null> | null = null;
 
 export function MemoryEstimate({ doc, analysis }: { doc: NetworkDocument; analysis: Analysis }) {
   const { client } = useEditor();
+  const { t } = useTranslation();
   const [limit, setLimit] = useState<number | null>(null);
   useEffect(() => {
     limitOnce ??= Promise.resolve().then(() => client.info()).then((i) => i.trainingMemoryLimit ?? null, () => null);
@@ -20,11 +22,11 @@ export function MemoryEstimate({ doc, analysis }: { doc: NetworkDocument; analys
   const refusal = memoryRefusal(m, limit ?? Infinity);
   return (
     <>
-      <p data-testid="memory-estimate" title={`weights ${fmtBytes(m.weights)}, gradients ${fmtBytes(m.gradients)}, ${m.optimizer} state ${fmtBytes(m.optimizerState)}, activations forward ${fmtBytes(m.activations.forward)} + backward ${fmtBytes(m.activations.backward)}`}>
-        Training memory ≈ {fmtBytes(m.total)} at batch {m.batchSize}
-        {limit !== null && <span className="muted"> (this machine allows {fmtBytes(limit)})</span>}
+      <p data-testid="memory-estimate" title={t('memory.detail', { weights: fmtBytes(m.weights), gradients: fmtBytes(m.gradients), optimizer: m.optimizer, state: fmtBytes(m.optimizerState), forward: fmtBytes(m.activations.forward), backward: fmtBytes(m.activations.backward) })}>
+        {t('memory.estimate', { size: fmtBytes(m.total), batch: m.batchSize })}
+        {limit !== null && <span className="muted">{t('memory.limit', { size: fmtBytes(limit) })}</span>}
       </p>
-      {refusal && <div className="problem problem-error" data-testid="memory-refusal">Training will be refused: {refusal}</div>}
+      {refusal && <div className="problem problem-error" data-testid="memory-refusal">{t('memory.refused', { why: refusal })}</div>}
     </>
   );
 }

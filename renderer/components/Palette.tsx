@@ -1,5 +1,6 @@
 // Every layer kind, grouped by category, with search and help text. Drag onto the canvas or double-click.
 import { useMemo, useState, type PointerEvent as ReactPointerEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { Category, LayerDef } from '../../engine/graph/layer.ts';
 import { LAYERS } from '../../engine/graph/registry.ts';
 
@@ -13,6 +14,9 @@ interface Props {
 }
 
 export function Palette({ onAdd, onDrop, searchRef }: Props) {
+  const { t, i18n } = useTranslation();
+  const label = (l: LayerDef) => t(`layer.${l.type}.label`, { defaultValue: l.label });
+  const help = (l: LayerDef) => t(`layer.${l.type}.help`, { defaultValue: l.help });
   const [q, setQ] = useState('');
   const [hover, setHover] = useState<LayerDef | null>(null);
   const [ghost, setGhost] = useState<{ label: string; x: number; y: number } | null>(null);
@@ -27,7 +31,7 @@ export function Palette({ onAdd, onDrop, searchRef }: Props) {
     const move = (ev: PointerEvent) => {
       if (!moving && Math.hypot(ev.clientX - x0, ev.clientY - y0) < 4) return;
       moving = true;
-      setGhost({ label: l.label, x: ev.clientX, y: ev.clientY });
+      setGhost({ label: label(l), x: ev.clientX, y: ev.clientY });
     };
     const up = (ev: PointerEvent) => {
       window.removeEventListener('pointermove', move);
@@ -42,16 +46,17 @@ export function Palette({ onAdd, onDrop, searchRef }: Props) {
   };
   const groups = useMemo(() => {
     const needle = q.trim().toLowerCase();
-    const hit = (l: LayerDef) => !needle || [l.type, l.label, l.category, l.help].some((s) => s.toLowerCase().includes(needle));
+    // The English names match in every language (tutorials say "Conv2D"), and so do the shown ones.
+    const hit = (l: LayerDef) => !needle || [l.type, l.label, l.category, l.help, label(l), help(l), t(`category.${l.category}`)].some((s) => s.toLowerCase().includes(needle));
     return ORDER.map((c) => ({ category: c, layers: LAYERS.filter((l) => l.category === c && hit(l)) })).filter((g) => g.layers.length);
-  }, [q]);
+  }, [q, i18n.language]);
   return (
-    <aside className="palette" aria-label="Layers">
+    <aside className="palette" aria-label={t('palette.aria')}>
       <input
         ref={searchRef}
         className="palette-search"
         type="search"
-        placeholder="Search layers  ( / )"
+        placeholder={t('palette.search')}
         value={q}
         onChange={(e) => setQ(e.target.value)}
         onKeyDown={(e) => {
@@ -62,31 +67,31 @@ export function Palette({ onAdd, onDrop, searchRef }: Props) {
       <div className="palette-groups">
         {groups.map((g) => (
           <section key={g.category}>
-            <h3>{g.category}</h3>
+            <h3>{t(`category.${g.category}`)}</h3>
             {g.layers.map((l) => (
               <div
                 key={l.type}
                 className={`palette-item cat-${l.category}`}
                 data-layer={l.type}
-                title={l.help}
+                title={help(l)}
                 onPointerDown={(e) => startDrag(l, e)}
                 onDoubleClick={() => onAdd(l.type)}
                 onMouseEnter={() => setHover(l)}
                 onMouseLeave={() => setHover(null)}
               >
-                {l.label}
+                {label(l)}
               </div>
             ))}
           </section>
         ))}
-        {!groups.length && <p className="muted">No layer matches “{q}”.</p>}
+        {!groups.length && <p className="muted">{t('palette.noMatch', { q })}</p>}
       </div>
       {ghost && (
         <div className="palette-ghost" style={{ left: ghost.x, top: ghost.y }}>
           {ghost.label}
         </div>
       )}
-      <div className="palette-help">{hover ? <><b>{hover.label}</b> {hover.help}</> : <span className="muted">Drag a layer onto the canvas or double-click it. Hover for help.</span>}</div>
+      <div className="palette-help">{hover ? <><b>{label(hover)}</b> {help(hover)}</> : <span className="muted">{t('palette.hint')}</span>}</div>
     </aside>
   );
 }

@@ -1,28 +1,33 @@
 // The Train view: dataset folder and report, training settings, start/pause/resume/stop, live
 // plots, progress, runs history (with one run overlaid) and the gradient check.
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import type { TFunction } from 'i18next';
+import { useTranslation } from 'react-i18next';
+import { problemText } from '../i18n/problems.ts';
 import { dataSettings } from '../../engine/graph/document.ts';
 import { EngineError, isSuperseded, type DirListing, type GradCheckResult, type RunSummary } from '../../engine/protocol.ts';
-import { datasetBlocker, downsample, mergeOnX, runRows, smooth, type TrainStore } from '../store/train-store.ts';
+import { datasetBlock, downsample, mergeOnX, runRows, smooth, type TrainStore } from '../store/train-store.ts';
 import { Chart } from './Chart.tsx';
 import { ContinueRun, InterruptedNotice } from './ContinueRun.tsx';
 import { useEditor } from './context.ts';
 import { docKey, recentDataDirs, rememberDataDir } from './dataset-choice.ts';
 import { FolderIcon, Modal } from './Dialogs.tsx';
-import { plural } from './format.ts';
 
 const DRAW_POINTS = 2000;
 const pct = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '–' : `${(100 * x).toFixed(1)}%`);
 const num = (x: number | null | undefined, d = 4) => (x === null || x === undefined || Number.isNaN(x) ? '–' : x.toFixed(d));
 const base = (p: string) => p.split(/[\\/]/).filter(Boolean).pop() ?? p;
 /** A run's name in the table: the one the user gave it, else its start time (the folder name is in the tooltip). */
-export const runTitle = (r: RunSummary): string => r.title ?? (Number.isNaN(Date.parse(r.startedAt)) ? r.runId : new Date(r.startedAt).toLocaleString('en-GB', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' }));
+export const runTitle = (r: RunSummary): string => r.title ?? (Number.isNaN(Date.parse(r.startedAt)) ? r.runId : new Date(r.startedAt).toLocaleString(globalThis.document?.documentElement.lang === 'zh-CN' ? 'zh-CN' : 'en-GB', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' }));
 /** The runs of the open document: started from its file, or (unsaved) under its name. */
 export const runOfDocument = (r: RunSummary, s: { path: string | null; doc: { name: string } }): boolean => (s.path && r.docPath ? r.docPath === s.path : r.name === s.doc.name);
-const duration = (s: number | null) => (s === null || !Number.isFinite(s) ? '–' : s >= 3600 ? `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min` : s >= 60 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${Math.round(s)} s`);
+const duration = (T: TFunction, s: number | null) => (s === null || !Number.isFinite(s) ? '–' : s >= 3600 ? T('train.hours', { h: Math.floor(s / 3600), m: Math.round((s % 3600) / 60) }) : s >= 60 ? T('train.minutes', { m: Math.floor(s / 60), s: Math.round(s % 60) }) : T('train.seconds', { s: Math.round(s) }));
+/** A run's state or status word in the UI's language (the raw word when unknown). */
+const stateWord = (T: TFunction, kind: 'runState' | 'runStatus', w: string) => T(`${kind}.${w}`, { defaultValue: w });
 
 export function TrainView({ train }: { train: TrainStore }) {
   const { store, client, notify } = useEditor();
+  const { t: T, i18n } = useTranslation();
   const t = useSyncExternalStore(train.subscribe, train.getState);
   const editor = useSyncExternalStore(store.subscribe, store.getState);
   const doc = editor.doc;
@@ -44,7 +49,8 @@ export function TrainView({ train }: { train: TrainStore }) {
   useEffect(() => void client.devices().then((d) => train.setDevices(d), () => {}), []);
   const refreshRuns = () => client.listRuns().then((r) => train.setRuns(r), () => {});
   useEffect(() => void refreshRuns(), [t.done, t.error, t.started]);
-  const blocker = datasetBlocker(t);
+  const block = datasetBlock(t);
+  const blocker = block ? (block.code === 'report-error' ? block.message : T(`trainBlock.${block.code}`, block.params)) : null;
   const rows = runRows(t).filter((r) => allRuns || r.runId === t.runId || runOfDocument(r, editor));
   const hidden = t.runs.length - t.runs.filter((r) => r.runId === t.runId || runOfDocument(r, editor)).length;
   const rename = async (runId: string, title: string) => {
@@ -53,7 +59,7 @@ export function TrainView({ train }: { train: TrainStore }) {
       await client.renameRun(runId, title);
       await refreshRuns();
     } catch (e) {
-      notify(`Not renamed: ${(e as Error).message}`, 'error');
+      notify(T('train.notRenamed', { error: (e as Error).message }), 'error');
     }
   };
 
@@ -70,14 +76,14 @@ export function TrainView({ train }: { train: TrainStore }) {
   }, [t.dataDir, inputKey, analysisOk]);
 
   const start = async () => {
-    if (!t.dataDir) return notify('Choose a dataset folder first', 'error');
+    if (!t.dataDir) return notify(T('train.chooseFirst'), 'error');
     try {
       const r = await client.startTraining(store.doc, t.dataDir, { docPath: store.getState().path, device: t.device });
       train.beginRun(r.runId);
-      notify(`Training: ${r.outDir}`);
+      notify(T('train.training', { dir: r.outDir }));
       void refreshRuns();
     } catch (e) {
-      notify(`Cannot start: ${(e as Error).message}`, 'error');
+      notify(T('train.cannotStart', { error: (e as Error).message }), 'error');
     }
   };
   const control = (f: () => Promise<{ state: string }>) => f().then((r) => train.markState(r.state as never), (e: Error) => notify(e.message, 'error'));
@@ -86,7 +92,7 @@ export function TrainView({ train }: { train: TrainStore }) {
     try {
       setGrad(await client.gradientCheck(store.doc, t.dataDir));
     } catch (e) {
-      if (!isSuperseded(e)) notify(`Gradient check: ${(e as Error).message}`, 'error');
+      if (!isSuperseded(e)) notify(T('train.gradError', { error: (e as Error).message }), 'error');
     } finally {
       setGradBusy(false);
     }
@@ -100,8 +106,9 @@ export function TrainView({ train }: { train: TrainStore }) {
     if (!ov?.length) return cur;
     return mergeOnX(cur, downsample(ov.map((r) => r[0]), [smooth(ov.map((r) => r[1]), smoothing)], DRAW_POINTS));
   }, [t.version, smoothing, t.overlay]);
-  const stepSeries = [{ label: 'loss', color: 'rgba(47,111,222,0.35)', width: 1 }, { label: `smoothed (${smoothing})`, color: '#2f6fde', width: 2 }];
-  if (t.overlay?.steps.length) stepSeries.push({ label: 'overlay (smoothed)', color: '#e08a1e', width: 2 });
+  const stepSeries = [{ label: T('train.seriesLoss'), color: 'rgba(47,111,222,0.35)', width: 1 }, { label: T('train.seriesSmoothed', { s: smoothing }), color: '#2f6fde', width: 2 }];
+  if (t.overlay?.steps.length) stepSeries.push({ label: T('train.seriesOverlay'), color: '#e08a1e', width: 2 });
+  const epochSeries = [{ label: T('train.seriesTrain'), color: '#2f6fde', points: true }, { label: T('train.seriesVal'), color: '#d0508a', points: true }, { label: T('train.seriesOverlayTrain'), color: '#8fb1ec', dash: [5, 4], points: true }, { label: T('train.seriesOverlayVal'), color: '#e7a3c2', dash: [5, 4], points: true }];
   const lrData = useMemo(() => downsample(s.step, [s.lr], DRAW_POINTS), [t.version]);
   const epochData = useMemo(() => {
     const ov = t.overlay?.epochs ?? [];
@@ -119,83 +126,83 @@ export function TrainView({ train }: { train: TrainStore }) {
   return (
     <div className="workspace train-view" data-testid="train-view">
       <section className="card dataset-card">
-        <h2>Dataset</h2>
+        <h2>{T('train.dataset')}</h2>
         <div className="row">
-          <code className="path" title={t.dataDir ?? ''} data-testid="data-dir">{t.dataDir ?? 'no folder chosen'}</code>
-          <button onClick={() => setPicking(true)} data-testid="choose-folder">Choose folder…</button>
-          <button onClick={() => setImporting(true)} disabled={busy} data-testid="import-idx" title="MNIST-style IDX files (e.g. Fashion-MNIST's .gz downloads) to an image folder">Import IDX…</button>
+          <code className="path" title={t.dataDir ?? ''} data-testid="data-dir">{t.dataDir ?? T('train.noFolder')}</code>
+          <button onClick={() => setPicking(true)} data-testid="choose-folder">{T('train.chooseFolder')}</button>
+          <button onClick={() => setImporting(true)} disabled={busy} data-testid="import-idx" title={T('train.importIdxTitle')}>{T('train.importIdx')}</button>
         </div>
-        {t.reportLoading && <p className="muted">Reading the dataset…</p>}
+        {t.reportLoading && <p className="muted">{T('train.reading')}</p>}
         {t.reportError && <div className="problem problem-error">{t.reportError}</div>}
         {t.report && <DatasetReport train={train} />}
         {t.dataDir && analysisOk && <Augmentation train={train} busy={busy} />}
       </section>
 
       <section className="card settings-card">
-        <h2>Settings</h2>
+        <h2>{T('train.settings')}</h2>
         <div className="grid2">
-          <label>optimizer
+          <label>{T('train.optimizer')}
             <select value={tr.optimizer} onChange={(e) => store.setTraining({ optimizer: e.target.value as typeof tr.optimizer })} disabled={busy}>
               <option value="sgd">SGD</option><option value="adam">Adam</option><option value="adamw">AdamW</option>
             </select>
           </label>
-          <label>learning rate<NumberField value={tr.lr} onChange={(v) => store.setTraining({ lr: v })} disabled={busy} /></label>
-          {tr.optimizer === 'sgd' && <label>momentum<NumberField value={tr.momentum} onChange={(v) => store.setTraining({ momentum: v })} disabled={busy} /></label>}
+          <label>{T('train.lr')}<NumberField value={tr.lr} onChange={(v) => store.setTraining({ lr: v })} disabled={busy} /></label>
+          {tr.optimizer === 'sgd' && <label>{T('train.momentum')}<NumberField value={tr.momentum} onChange={(v) => store.setTraining({ momentum: v })} disabled={busy} /></label>}
           {tr.optimizer === 'sgd' && <label className="check"><input type="checkbox" checked={tr.nesterov} onChange={(e) => store.setTraining({ nesterov: e.target.checked })} disabled={busy} /> Nesterov</label>}
-          <label>weight decay<NumberField value={tr.weightDecay} onChange={(v) => store.setTraining({ weightDecay: v })} disabled={busy} /></label>
-          <label>schedule
+          <label>{T('train.weightDecay')}<NumberField value={tr.weightDecay} onChange={(v) => store.setTraining({ weightDecay: v })} disabled={busy} /></label>
+          <label>{T('train.schedule')}
             <select value={sched.kind} onChange={(e) => setSched({ kind: e.target.value as typeof sched.kind })} disabled={busy} aria-label="schedule">
-              <option value="constant">constant</option><option value="step">step decay</option><option value="cosine">cosine</option>
+              <option value="constant">{T('train.constant')}</option><option value="step">{T('train.stepDecay')}</option><option value="cosine">{T('train.cosine')}</option>
             </select>
           </label>
-          <label>warm-up steps<NumberField value={sched.warmupSteps} int onChange={(v) => setSched({ warmupSteps: v })} disabled={busy} /></label>
-          {sched.kind === 'step' && <label>every (epochs)<NumberField value={sched.stepEpochs} int onChange={(v) => setSched({ stepEpochs: v })} disabled={busy} /></label>}
-          {sched.kind === 'step' && <label>factor<NumberField value={sched.gamma} onChange={(v) => setSched({ gamma: v })} disabled={busy} /></label>}
-          <label>batch size
+          <label>{T('train.warmup')}<NumberField value={sched.warmupSteps} int onChange={(v) => setSched({ warmupSteps: v })} disabled={busy} /></label>
+          {sched.kind === 'step' && <label>{T('train.every')}<NumberField value={sched.stepEpochs} int onChange={(v) => setSched({ stepEpochs: v })} disabled={busy} /></label>}
+          {sched.kind === 'step' && <label>{T('train.factor')}<NumberField value={sched.gamma} onChange={(v) => setSched({ gamma: v })} disabled={busy} /></label>}
+          <label>{T('train.batchSize')}
             <span className="presets">
               {[32, 64, 128].map((b) => <button key={b} className={tr.batchSize === b ? 'on' : ''} onClick={() => store.setTraining({ batchSize: b })} disabled={busy}>{b}</button>)}
               <NumberField value={tr.batchSize} int onChange={(v) => store.setTraining({ batchSize: v })} disabled={busy} aria="batch size" />
             </span>
           </label>
-          <label>epochs<NumberField value={tr.epochs} int onChange={(v) => store.setTraining({ epochs: v })} disabled={busy} aria="epochs" /></label>
-          <label>seed<NumberField value={tr.seed} int onChange={(v) => store.setTraining({ seed: v })} disabled={busy} /></label>
-          <label>validation split<NumberField value={tr.valSplit} onChange={(v) => store.setTraining({ valSplit: v })} disabled={busy} /></label>
-          <label>device
+          <label>{T('train.epochs')}<NumberField value={tr.epochs} int onChange={(v) => store.setTraining({ epochs: v })} disabled={busy} aria="epochs" /></label>
+          <label>{T('train.seed')}<NumberField value={tr.seed} int onChange={(v) => store.setTraining({ seed: v })} disabled={busy} /></label>
+          <label>{T('train.valSplit')}<NumberField value={tr.valSplit} onChange={(v) => store.setTraining({ valSplit: v })} disabled={busy} /></label>
+          <label>{T('train.device')}
             <select value={t.device} onChange={(e) => train.setDevice(e.target.value as typeof t.device)} disabled={busy} aria-label="device" data-testid="device"
               title={t.devices.filter((d) => !d.available).map((d) => `${d.label}: ${d.reason}`).join('\n')}>
               {(t.devices.length ? t.devices : [{ device: 'cpu' as const, label: 'CPU', available: true, reason: undefined }]).map((d) => (
-                <option key={d.device} value={d.device} disabled={!d.available} title={d.reason}>{d.label}{d.available ? '' : ' (unavailable)'}</option>
+                <option key={d.device} value={d.device} disabled={!d.available} title={d.reason}>{d.label}{d.available ? '' : T('train.unavailable')}</option>
               ))}
             </select>
           </label>
         </div>
         <div className="controls">
-          <button className="primary" onClick={() => void start()} disabled={busy || !analysisOk || !!blocker} data-testid="train-start" title={blocker ?? (analysisOk ? '' : "Fix the network's errors in Design first")}>Train</button>
-          <button onClick={() => void control(() => client.pauseTraining())} disabled={t.runState !== 'running'} data-testid="train-pause">Pause</button>
-          <button onClick={() => void control(() => client.resumeTraining())} disabled={t.runState !== 'paused'} data-testid="train-resume">Resume</button>
-          <button onClick={() => void control(() => client.stopTraining())} disabled={!busy || t.runState === 'stopping'} data-testid="train-stop">Stop</button>
-          <button onClick={() => void gradCheck()} disabled={gradBusy || !analysisOk} title="Finite differences vs autodiff for every parameter tensor" data-testid="grad-check">
-            {gradBusy ? 'Checking…' : 'Gradient check'}
+          <button className="primary" onClick={() => void start()} disabled={busy || !analysisOk || !!blocker} data-testid="train-start" title={blocker ?? (analysisOk ? '' : T('train.fixFirst'))}>{T('train.train')}</button>
+          <button onClick={() => void control(() => client.pauseTraining())} disabled={t.runState !== 'running'} data-testid="train-pause">{T('train.pause')}</button>
+          <button onClick={() => void control(() => client.resumeTraining())} disabled={t.runState !== 'paused'} data-testid="train-resume">{T('train.resume')}</button>
+          <button onClick={() => void control(() => client.stopTraining())} disabled={!busy || t.runState === 'stopping'} data-testid="train-stop">{T('train.stop')}</button>
+          <button onClick={() => void gradCheck()} disabled={gradBusy || !analysisOk} title={T('train.gradCheckTitle')} data-testid="grad-check">
+            {gradBusy ? T('train.checking') : T('train.gradCheck')}
           </button>
         </div>
         {t.devices.some((d) => !d.available) && (
-          <details className="devices" data-testid="device-reasons"><summary>Why some devices are unavailable</summary>
+          <details className="devices" data-testid="device-reasons"><summary>{T('train.whyUnavailable')}</summary>
             <ul>{t.devices.filter((d) => !d.available).map((d) => <li key={d.device}><b>{d.label}</b>: {d.reason}</li>)}</ul></details>
         )}
-        {!analysisOk && <p className="problem problem-error">Fix the network's errors in Design first.</p>}
+        {!analysisOk && <p className="problem problem-error">{T('train.fixFirstDot')}</p>}
         {analysisOk && blocker && !busy && <p className="problem problem-error" data-testid="train-blocked">{blocker}</p>}
       </section>
 
       <section className="card progress-card" data-testid="progress" data-state={t.runState}>
         <div className="progress-bar"><div style={{ width: `${(100 * p.fraction).toFixed(1)}%` }} /></div>
         <div className="progress-text">
-          <span data-testid="run-state" className={`state state-${t.runState}`}>{t.runState}</span>
-          <span>epoch {p.epoch}/{p.epochs || '–'}</span>
-          <span>step {p.step}/{p.total || '–'}</span>
-          <span>{Math.round(p.samplesPerSec)} samples/s</span>
-          <span>time left {busy ? duration(p.secondsLeft) : '–'}</span>
-          {t.epochs.length > 0 && <span>val acc {pct(t.epochs.at(-1)!.valAccuracy)}</span>}
-          {t.done && <span data-testid="run-done">{t.done.reason} at step {t.done.step}{t.done.best ? `; best epoch ${t.done.best.epoch} (${pct(t.done.best.accuracy)})` : ''}</span>}
+          <span data-testid="run-state" className={`state state-${t.runState}`}>{stateWord(T, 'runState', t.runState)}</span>
+          <span>{T('train.epochOf', { epoch: p.epoch, epochs: p.epochs || '–' })}</span>
+          <span>{T('train.stepOf', { step: p.step, total: p.total || '–' })}</span>
+          <span>{T('train.samplesPerSec', { n: Math.round(p.samplesPerSec) })}</span>
+          <span>{T('train.timeLeft', { time: busy ? duration(T, p.secondsLeft) : '–' })}</span>
+          {t.epochs.length > 0 && <span>{T('train.valAcc', { acc: pct(t.epochs.at(-1)!.valAccuracy) })}</span>}
+          {t.done && <span data-testid="run-done">{T('train.doneAt', { reason: stateWord(T, 'runStatus', t.done.reason), step: t.done.step })}{t.done.best ? T('train.best', { epoch: t.done.best.epoch, acc: pct(t.done.best.accuracy) }) : ''}</span>}
           {t.error && <span className="st-error" data-testid="run-error">{t.error}</span>}
         </div>
         {t.logs.filter((l) => l.level === 'warn').slice(-3).map((l, i) => <div key={i} className="problem problem-warning">{l.message}</div>)}
@@ -204,57 +211,55 @@ export function TrainView({ train }: { train: TrainStore }) {
       <section className="card charts-card">
         <div className="charts">
           <div>
-            <Chart title="Training loss per step" xLabel="step" testId="chart-step-loss" sourcePoints={s.step.length} data={stepData} series={stepSeries}
-            marker={t.diverged ? { x: t.diverged.step, label: `diverged at step ${t.diverged.step}: ${t.diverged.hint}` } : null} />
-            <label className="smoothing">smoothing <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} /> {smoothing.toFixed(2)}</label>
+            <Chart title={T('train.chartStep')} xLabel={T('train.xStep')} testId="chart-step-loss" sourcePoints={s.step.length} data={stepData} series={stepSeries}
+            marker={t.diverged ? { x: t.diverged.step, label: T('train.diverged', { step: t.diverged.step, hint: t.diverged.hint }) } : null} />
+            <label className="smoothing">{T('train.smoothing')} <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} /> {smoothing.toFixed(2)}</label>
           </div>
-          <Chart title="Loss per epoch" xLabel="epoch" testId="chart-epoch-loss" data={epochData.loss}
-            series={[{ label: 'train', color: '#2f6fde', points: true }, { label: 'val', color: '#d0508a', points: true }, { label: 'overlay train', color: '#8fb1ec', dash: [5, 4], points: true }, { label: 'overlay val', color: '#e7a3c2', dash: [5, 4], points: true }]} />
-          <Chart title="Accuracy per epoch" xLabel="epoch" testId="chart-epoch-acc" data={epochData.acc}
-            series={[{ label: 'train', color: '#2f6fde', points: true }, { label: 'val', color: '#d0508a', points: true }, { label: 'overlay train', color: '#8fb1ec', dash: [5, 4], points: true }, { label: 'overlay val', color: '#e7a3c2', dash: [5, 4], points: true }]} />
-          <Chart title="Learning rate" xLabel="step" testId="chart-lr" data={lrData} series={[{ label: 'lr', color: '#1f8a4c', width: 2 }]} />
+          <Chart title={T('train.chartEpochLoss')} xLabel={T('train.xEpoch')} testId="chart-epoch-loss" data={epochData.loss} series={epochSeries} />
+          <Chart title={T('train.chartEpochAcc')} xLabel={T('train.xEpoch')} testId="chart-epoch-acc" data={epochData.acc} series={epochSeries} />
+          <Chart title={T('train.chartLr')} xLabel={T('train.xStep')} testId="chart-lr" data={lrData} series={[{ label: 'lr', color: '#1f8a4c', width: 2 }]} />
         </div>
       </section>
 
       <section className="card runs-card">
-        <h2>Runs <button onClick={() => void refreshRuns()}>Refresh</button>
-          <label className="check muted"><input type="checkbox" checked={allRuns} onChange={(e) => setAllRuns(e.target.checked)} data-testid="all-runs" /> all runs{hidden > 0 && !allRuns ? ` (${hidden} of other networks)` : ''}</label>
+        <h2>{T('train.runs')} <button onClick={() => void refreshRuns()}>{T('train.refresh')}</button>
+          <label className="check muted"><input type="checkbox" checked={allRuns} onChange={(e) => setAllRuns(e.target.checked)} data-testid="all-runs" /> {T('train.allRuns')}{hidden > 0 && !allRuns ? T('train.otherNetworks', { n: hidden }) : ''}</label>
         </h2>
         <InterruptedNotice runs={t.runs} train={train} busy={busy} />
         <table className="runs" data-testid="runs">
-          <thead><tr><th>run</th><th>dataset</th><th>status</th><th>epochs</th><th>val acc</th><th>best</th><th>overlay</th><th>continue</th></tr></thead>
+          <thead><tr><th>{T('train.colRun')}</th><th>{T('train.colDataset')}</th><th>{T('train.colStatus')}</th><th>{T('train.colEpochs')}</th><th>{T('train.colValAcc')}</th><th>{T('train.colBest')}</th><th>{T('train.colOverlay')}</th><th>{T('train.colContinue')}</th></tr></thead>
           <tbody>
             {rows.map((r) => (
               <tr key={r.runId} className={r.runId === t.runId ? 'current' : ''} data-run={r.runId}>
-                <td className="run-name" title={`${r.runId}${r.name ? ` (network ${r.name})` : ''}`}>
+                <td className="run-name" title={r.name ? T('train.runOfNetwork', { id: r.runId, name: r.name }) : r.runId}>
                   {renaming?.runId === r.runId ? (
-                    <input autoFocus value={renaming.text} aria-label="run name" data-testid="run-name-input"
+                    <input autoFocus value={renaming.text} aria-label={T('train.runName')} data-testid="run-name-input"
                       onChange={(e) => setRenaming({ runId: r.runId, text: e.target.value })}
                       onKeyDown={(e) => (e.key === 'Enter' ? void rename(r.runId, renaming.text) : e.key === 'Escape' ? (e.stopPropagation(), setRenaming(null)) : undefined)}
                       onBlur={() => void rename(r.runId, renaming.text)} />
                   ) : (
                     <>
                       <span data-testid="run-title">{runTitle(r)}</span>
-                      <button className="link" title="Rename this run" data-testid="run-rename" onClick={() => setRenaming({ runId: r.runId, text: r.title ?? '' })}>rename</button>
+                      <button className="link" title={T('train.renameTitle')} data-testid="run-rename" onClick={() => setRenaming({ runId: r.runId, text: r.title ?? '' })}>{T('train.rename')}</button>
                     </>
                   )}
                 </td>
                 <td title={r.dataDir} data-testid="run-dataset">{r.dataDir ? base(r.dataDir) : '–'}</td>
                 <td data-testid="run-status" className={r.status === 'error' ? 'st-error' : ''}>
-                  {r.runId === t.runId && t.runState !== 'idle' ? t.runState : r.status}
+                  {r.runId === t.runId && t.runState !== 'idle' ? stateWord(T, 'runState', t.runState) : stateWord(T, 'runStatus', r.status)}
                   {r.status === 'error' && r.error && <div className="run-error" title={r.error}>{r.error}</div>}
                 </td>
                 <td data-testid="run-epochs">{r.epochs}</td>
                 <td>{pct(r.final?.valAccuracy)}</td>
                 <td>{r.best ? `${r.best.epoch}: ${pct(r.best.accuracy)}` : '–'}</td>
-                <td><input type="radio" name="overlay" aria-label="overlay" checked={t.overlay?.runId === r.runId} onChange={() => client.runCurves(r.runId).then((c) => train.setOverlay(c), (e: Error) => notify(e.message, 'error'))} /></td>
+                <td><input type="radio" name="overlay" aria-label={T('train.colOverlay')} checked={t.overlay?.runId === r.runId} onChange={() => client.runCurves(r.runId).then((c) => train.setOverlay(c), (e: Error) => notify(e.message, 'error'))} /></td>
                 <td><ContinueRun run={r} train={train} busy={busy} /></td>
               </tr>
             ))}
-            {rows.length === 0 && <tr><td colSpan={8} className="muted">No runs of this network yet.</td></tr>}
+            {rows.length === 0 && <tr><td colSpan={8} className="muted">{T('train.noRuns')}</td></tr>}
           </tbody>
         </table>
-        {t.overlay && <button onClick={() => train.setOverlay(null)}>Clear overlay</button>}
+        {t.overlay && <button onClick={() => train.setOverlay(null)}>{T('train.clearOverlay')}</button>}
         {grad && <GradTable grad={grad} />}
       </section>
       {importing && <ImportIdxDialog onDone={(dir) => (setImporting(false), choose(dir))} onClose={() => setImporting(false)} />}
@@ -265,6 +270,7 @@ export function TrainView({ train }: { train: TrainStore }) {
 
 function DatasetReport({ train }: { train: TrainStore }) {
   const { client } = useEditor();
+  const { t: T, i18n } = useTranslation();
   const t = useSyncExternalStore(train.subscribe, train.getState);
   const r = t.report!;
   const [thumbs, setThumbs] = useState<Record<string, string | null>>({});
@@ -275,9 +281,9 @@ function DatasetReport({ train }: { train: TrainStore }) {
   const max = Math.max(1, ...r.classes.map((c) => c.train));
   return (
     <div className="report" data-testid="dataset-report">
-      <p>{plural(r.classNames.length, 'class')} · {r.totals.train} training · {r.totals.val} validation · {r.totals.skipped} skipped · {r.layout === 'train-val' ? 'train/val folders' : 'split by the validation fraction'}</p>
+      <p>{T('report.line', { classes: r.classNames.length, train: r.totals.train, val: r.totals.val, skipped: r.totals.skipped, layout: r.layout === 'train-val' ? 'folders' : 'split' })}</p>
       <table>
-        <thead><tr><th>class</th><th>train</th><th>val</th><th /><th>samples</th></tr></thead>
+        <thead><tr><th>{T('report.class')}</th><th>{T('report.train')}</th><th>{T('report.val')}</th><th /><th>{T('report.samples')}</th></tr></thead>
         <tbody>
           {r.classes.map((c) => (
             <tr key={c.name}>
@@ -288,13 +294,13 @@ function DatasetReport({ train }: { train: TrainStore }) {
           ))}
         </tbody>
       </table>
-      {r.warnings.map((w) => <div key={w} className="problem problem-warning">{w}</div>)}
+      {(r.issues ?? r.warnings.map((message) => ({ message }))).map((w) => <div key={w.message} className="problem problem-warning">{problemText(T, i18n, w)}</div>)}
       {Object.keys(r.skippedByReason).length > 0 && (
-        <details><summary>Skipped: {Object.entries(r.skippedByReason).map(([k, v]) => `${v} ${k}`).join(', ')}</summary>
+        <details><summary>{T('report.skipped', { list: Object.entries(r.skippedByReason).map(([k, v]) => `${v} ${k}`).join(', ') })}</summary>
           <ul>{r.skipped.slice(0, 50).map((s) => <li key={s.path}>{s.path}: {s.reason}</li>)}</ul></details>
       )}
-      {r.duplicates.length > 0 && <details><summary>{r.duplicates.length} groups of identical files</summary><ul>{r.duplicates.slice(0, 30).map((g) => <li key={g[0]}>{g.join(', ')}</li>)}</ul></details>}
-      {r.leakage.length > 0 && <details><summary>{r.leakage.length} images in both train and validation</summary><ul>{r.leakage.slice(0, 30).map((g) => <li key={g.train[0]}>{[...g.train, ...g.val].join(', ')}</li>)}</ul></details>}
+      {r.duplicates.length > 0 && <details><summary>{T('report.duplicates', { count: r.duplicates.length })}</summary><ul>{r.duplicates.slice(0, 30).map((g) => <li key={g[0]}>{g.join(', ')}</li>)}</ul></details>}
+      {r.leakage.length > 0 && <details><summary>{T('report.leakage', { count: r.leakage.length })}</summary><ul>{r.leakage.slice(0, 30).map((g) => <li key={g.train[0]}>{[...g.train, ...g.val].join(', ')}</li>)}</ul></details>}
     </div>
   );
 }
@@ -302,6 +308,7 @@ function DatasetReport({ train }: { train: TrainStore }) {
 /** The document's augmentation settings and, below them, what they do to a few training images. */
 function Augmentation({ train, busy }: { train: TrainStore; busy: boolean }) {
   const { store, client } = useEditor();
+  const { t: T } = useTranslation();
   const t = useSyncExternalStore(train.subscribe, train.getState);
   const doc = useSyncExternalStore(store.subscribe, store.getState).doc;
   const data = dataSettings(doc.training);
@@ -318,23 +325,23 @@ function Augmentation({ train, busy }: { train: TrainStore; busy: boolean }) {
   const p = t.preview;
   return (
     <details className="augment" data-testid="augmentation">
-      <summary>Augmentation: {[a.hflip && 'flip', a.cropPadding > 0 && `crop ±${a.cropPadding}px`, a.translate > 0 && `shift ${a.translate}`, a.brightness > 0 && `brightness ±${a.brightness}`, a.contrast > 0 && `contrast ±${a.contrast}`].filter(Boolean).join(', ') || 'off'} <span className="muted">(training images only; seeded by the run's seed)</span></summary>
+      <summary>{T('augment.summary', { list: [a.hflip && T('augment.flip'), a.cropPadding > 0 && T('augment.crop', { n: a.cropPadding }), a.translate > 0 && T('augment.shift', { n: a.translate }), a.brightness > 0 && T('augment.brightness', { n: a.brightness }), a.contrast > 0 && T('augment.contrast', { n: a.contrast })].filter(Boolean).join(', ') || T('augment.off') })} <span className="muted">{T('augment.note')}</span></summary>
       <div className="grid2">
-        <label className="check"><input type="checkbox" checked={a.hflip} onChange={(e) => set({ hflip: e.target.checked })} disabled={busy} aria-label="flip" /> mirror left-right</label>
-        <label>crop padding (px)<NumberField value={a.cropPadding} int onChange={(v) => set({ cropPadding: Math.max(0, Math.min(64, v)) })} disabled={busy} aria="crop padding" /></label>
-        <label>shift (fraction)<NumberField value={a.translate} onChange={(v) => set({ translate: Math.max(0, Math.min(0.5, v)) })} disabled={busy} aria="shift" /></label>
-        <label>brightness ±<NumberField value={a.brightness} onChange={(v) => set({ brightness: Math.max(0, Math.min(1, v)) })} disabled={busy} aria="brightness" /></label>
-        <label>contrast ±<NumberField value={a.contrast} onChange={(v) => set({ contrast: Math.max(0, Math.min(1, v)) })} disabled={busy} aria="contrast" /></label>
+        <label className="check"><input type="checkbox" checked={a.hflip} onChange={(e) => set({ hflip: e.target.checked })} disabled={busy} aria-label="flip" /> {T('augment.mirror')}</label>
+        <label>{T('augment.cropPadding')}<NumberField value={a.cropPadding} int onChange={(v) => set({ cropPadding: Math.max(0, Math.min(64, v)) })} disabled={busy} aria="crop padding" /></label>
+        <label>{T('augment.shiftFraction')}<NumberField value={a.translate} onChange={(v) => set({ translate: Math.max(0, Math.min(0.5, v)) })} disabled={busy} aria="shift" /></label>
+        <label>{T('augment.brightnessPm')}<NumberField value={a.brightness} onChange={(v) => set({ brightness: Math.max(0, Math.min(1, v)) })} disabled={busy} aria="brightness" /></label>
+        <label>{T('augment.contrastPm')}<NumberField value={a.contrast} onChange={(v) => set({ contrast: Math.max(0, Math.min(1, v)) })} disabled={busy} aria="contrast" /></label>
       </div>
       {t.previewError && <div className="problem problem-error">{t.previewError}</div>}
       {p && (
         <table className="augment-preview" data-testid="augment-preview" data-augmenting={String(p.augmenting)}>
-          <thead><tr><th>original</th><th>{p.augmenting ? 'as training sees it (4 draws)' : 'no augmentation: training sees the original'}</th></tr></thead>
+          <thead><tr><th>{T('augment.original')}</th><th>{p.augmenting ? T('augment.asTraining') : T('augment.none')}</th></tr></thead>
           <tbody>
             {p.samples.map((x) => (
               <tr key={x.path}>
                 <td className="thumbs"><img src={x.original} alt={x.path} title={x.path} /></td>
-                <td className="thumbs">{x.augmented.map((u, i) => <img key={i} src={u} alt={`${x.path} augmented ${i + 1}`} />)}</td>
+                <td className="thumbs">{x.augmented.map((u, i) => <img key={i} src={u} alt={T('augment.augmented', { path: x.path, n: i + 1 })} />)}</td>
               </tr>
             ))}
           </tbody>
@@ -345,14 +352,15 @@ function Augmentation({ train, busy }: { train: TrainStore; busy: boolean }) {
 }
 
 function GradTable({ grad }: { grad: GradCheckResult }) {
+  const { t: T } = useTranslation();
   return (
     <div className="gradcheck" data-testid="grad-result">
-      <h3>Gradient check <span className="muted">({grad.source}; central differences vs autodiff)</span></h3>
+      <h3>{T('grad.title')} <span className="muted">{T('grad.note', { source: grad.source })}</span></h3>
       <table>
-        <thead><tr><th>layer</th><th>parameter</th><th>autodiff</th><th>numeric</th><th>relative error</th><th /></tr></thead>
+        <thead><tr><th>{T('grad.layer')}</th><th>{T('grad.parameter')}</th><th>{T('grad.autodiff')}</th><th>{T('grad.numeric')}</th><th>{T('grad.relError')}</th><th /></tr></thead>
         <tbody>
           {grad.rows.map((r) => (
-            <tr key={r.param}><td>{r.layer}</td><td>{r.param}</td><td>{r.analytic.toExponential(3)}</td><td>{r.numeric.toExponential(3)}</td><td>{r.relError.toExponential(2)}</td><td className={r.ok ? 'st-ok' : 'st-error'}>{r.ok ? 'ok' : 'MISMATCH'}</td></tr>
+            <tr key={r.param}><td>{r.layer}</td><td>{r.param}</td><td>{r.analytic.toExponential(3)}</td><td>{r.numeric.toExponential(3)}</td><td>{r.relError.toExponential(2)}</td><td className={r.ok ? 'st-ok' : 'st-error'}>{r.ok ? T('grad.ok') : T('grad.mismatch')}</td></tr>
           ))}
         </tbody>
       </table>
@@ -381,6 +389,7 @@ function NumberField({ value, onChange, int, disabled, aria }: { value: number; 
  */
 export function FolderDialog({ current = null, onPick, onClose }: { current?: string | null; onPick(dir: string): void; onClose(): void }) {
   const { client, store } = useEditor();
+  const { t: T } = useTranslation();
   const [listing, setListing] = useState<DirListing | null>(null);
   const [typed, setTyped] = useState('');
   const [error, setError] = useState('');
@@ -411,32 +420,32 @@ export function FolderDialog({ current = null, onPick, onClose }: { current?: st
     onPick(dir.trim());
   };
   return (
-    <Modal title="Choose a dataset folder (one subfolder per class)" onClose={onClose}>
+    <Modal title={T('folder.title')} onClose={onClose}>
       {shortcuts.length > 0 && (
         <div className="recent" data-testid="dataset-shortcuts">
-          <h3>Default and recent datasets</h3>
+          <h3>{T('folder.shortcuts')}</h3>
           {shortcuts.map((d) => (
             <button key={d} className="file-entry dir" title={d} onClick={() => void use(d)} data-testid="dataset-shortcut"><FolderIcon /> {base(d)} <span className="muted">{d}</span></button>
           ))}
         </div>
       )}
       <div className="row path-row">
-        <input className="path-field" value={typed} onChange={(e) => ((typedByHand.current = true), setTyped(e.target.value))} aria-label="folder path" data-testid="folder-path"
+        <input className="path-field" value={typed} onChange={(e) => ((typedByHand.current = true), setTyped(e.target.value))} aria-label={T('folder.path')} data-testid="folder-path"
           onKeyDown={(e) => e.key === 'Enter' && void go(typed)} spellCheck={false} />
-        <button onClick={() => void go(typed)} disabled={!typed.trim()}>Open</button>
+        <button onClick={() => void go(typed)} disabled={!typed.trim()}>{T('folder.open')}</button>
       </div>
       <div className="dir-list">
         {listing?.parent && <button className="file-entry dir" onClick={() => void go(listing.parent!)}>↑ ..</button>}
         {listing?.entries.filter((e) => e.kind === 'dir').map((e) => (
           <button key={e.name} className="file-entry dir" onClick={() => void go(`${listing.dir}/${e.name}`)} data-testid="folder-entry"><FolderIcon /> {e.name}</button>
         ))}
-        {listing && !listing.entries.some((e) => e.kind === 'dir') && <p className="muted">No folders here.</p>}
+        {listing && !listing.entries.some((e) => e.kind === 'dir') && <p className="muted">{T('folder.noFolders')}</p>}
       </div>
-      <p className="muted folder-note">Netwright reads datasets inside the project folder{root ? ` ${root}` : ''} and the folders it was started with (<code>--data</code>, <code>--datasets</code>); other folders are out of reach.</p>
+      <p className="muted folder-note">{T('folder.note', { root: root ? ` ${root} ` : '' })}</p>
       {error && <div className="problem problem-error" data-testid="folder-error">{error}</div>}
       <div className="buttons">
-        <button onClick={onClose}>Cancel</button>
-        <button className="primary" disabled={!typed.trim()} onClick={() => void use(typed)} data-testid="folder-use">Use this folder</button>
+        <button onClick={onClose}>{T('folder.cancel')}</button>
+        <button className="primary" disabled={!typed.trim()} onClick={() => void use(typed)} data-testid="folder-use">{T('folder.use')}</button>
       </div>
     </Modal>
   );
@@ -448,6 +457,7 @@ export function FolderDialog({ current = null, onPick, onClose }: { current?: st
  */
 function ImportIdxDialog({ onDone, onClose }: { onDone(dir: string): void; onClose(): void }) {
   const { client, notify } = useEditor();
+  const { t: T } = useTranslation();
   const [listing, setListing] = useState<DirListing | null>(null);
   const [error, setError] = useState('');
   const [out, setOut] = useState('fashion-mnist');
@@ -467,7 +477,7 @@ function ImportIdxDialog({ onDone, onClose }: { onDone(dir: string): void; onClo
     setError('');
     try {
       const r = await client.importIdx(listing.dir, out.trim(), { classes, limit: limit.trim() ? Number(limit) : undefined });
-      notify(`Imported ${r.parts.map((p) => `${p.count} images (${p.images}) to ${p.side}`).join(', ')} in ${r.outDir}`);
+      notify(T('idx.done', { parts: r.parts.map((p) => T('idx.part', { count: p.count, images: p.images, side: p.side })).join(', '), dir: r.outDir }));
       onDone(r.outDir);
     } catch (e) {
       setError((e as Error).message);
@@ -476,8 +486,8 @@ function ImportIdxDialog({ onDone, onClose }: { onDone(dir: string): void; onClo
     }
   };
   return (
-    <Modal title="Import IDX files (MNIST, Fashion-MNIST) as an image folder" onClose={onClose}>
-      <p className="muted">Open the folder that holds the <code>*-images-idx3-ubyte[.gz]</code> and <code>*-labels-idx1-ubyte[.gz]</code> files. A train and a t10k pair become train/ and val/.</p>
+    <Modal title={T('idx.title')} onClose={onClose}>
+      <p className="muted">{T('idx.intro')}</p>
       {shortcuts.length > 0 && (
         <div className="idx-shortcuts">
           {shortcuts.map((f) => (
@@ -493,19 +503,19 @@ function ImportIdxDialog({ onDone, onClose }: { onDone(dir: string): void; onClo
         ))}
       </div>
       <div className="grid2">
-        <label>new folder in the project<input value={out} onChange={(e) => setOut(e.target.value)} aria-label="import to" /></label>
-        <label>class names
-          <select value={classes} onChange={(e) => setClasses(e.target.value as typeof classes)} aria-label="class names">
-            <option value="fashion-mnist">Fashion-MNIST (T-shirt_top, Trouser, …)</option>
-            <option value="numbers">label numbers (0, 1, …)</option>
+        <label>{T('idx.out')}<input value={out} onChange={(e) => setOut(e.target.value)} aria-label={T('idx.outAria')} /></label>
+        <label>{T('idx.classNames')}
+          <select value={classes} onChange={(e) => setClasses(e.target.value as typeof classes)} aria-label={T('idx.classNames')}>
+            <option value="fashion-mnist">{T('idx.fashion')}</option>
+            <option value="numbers">{T('idx.numbers')}</option>
           </select>
         </label>
-        <label>at most (images per file, optional)<input value={limit} onChange={(e) => setLimit(e.target.value.replace(/[^0-9]/g, ''))} inputMode="numeric" aria-label="limit" /></label>
+        <label>{T('idx.limit')}<input value={limit} onChange={(e) => setLimit(e.target.value.replace(/[^0-9]/g, ''))} inputMode="numeric" aria-label={T('idx.limitAria')} /></label>
       </div>
       {error && <div className="problem problem-error" data-testid="import-error">{error}</div>}
       <div className="buttons">
-        <button onClick={onClose} disabled={running}>Cancel</button>
-        <button className="primary" disabled={!listing || running || !out.trim()} onClick={() => void run()} data-testid="import-run">{running ? 'Importing…' : 'Import'}</button>
+        <button onClick={onClose} disabled={running}>{T('folder.cancel')}</button>
+        <button className="primary" disabled={!listing || running || !out.trim()} onClick={() => void run()} data-testid="import-run">{running ? T('idx.importing') : T('idx.import')}</button>
       </div>
     </Modal>
   );

@@ -1,6 +1,8 @@
 // Crash backup of the open document: written through the engine a moment after each edit and
 // right away when the page goes away; offered back at the next start; cleared once saved.
 import { useEffect, useRef } from 'react';
+import { useTranslation } from 'react-i18next';
+import { problemText } from '../i18n/problems.ts';
 import { parseDocument } from '../../engine/graph/document.ts';
 import type { EngineClient } from '../../engine/protocol.ts';
 import type { EditorState, EditorStore } from '../store/editor-store.ts';
@@ -15,6 +17,7 @@ export function useCrashBackup(
   ask: (title: string, text: string, buttons: Question['buttons']) => Promise<string>,
   notify: (message: string, kind?: 'info' | 'error') => void,
 ): void {
+  const { t, i18n } = useTranslation();
   const wrote = useRef(false);
 
   // At start: a backup left by a crash (or a closed tab) is offered back; a damaged one is reported.
@@ -22,16 +25,16 @@ export function useCrashBackup(
     void client.recoverBackup().then(async ({ backup, problem }) => {
       if (problem) notify(problem, 'error');
       if (!backup) return;
-      const when = new Date(backup.savedAt).toLocaleString();
-      const v = takeRestoreMark() ? 'restore' : await ask('Restore unsaved work?', `Netwright closed with unsaved changes${backup.path ? ` to ${backup.path}` : ''} (backed up ${when}). Restore them?`, [
-        { label: 'Discard', value: 'discard' },
-        { label: 'Restore', value: 'restore', primary: true },
+      const when = new Date(backup.savedAt).toLocaleString(i18n.language);
+      const v = takeRestoreMark() ? 'restore' : await ask(t('question.restoreTitle'), backup.path ? t('question.restoreTextPath', { path: backup.path, when }) : t('question.restoreText', { when }), [
+        { label: t('question.discard'), value: 'discard' },
+        { label: t('question.restore'), value: 'restore', primary: true },
       ]);
       if (v !== 'restore') return void client.clearBackup().catch(() => undefined);
       const r = parseDocument(backup.text);
-      if (!r.ok) return notify(`The backup could not be restored: ${r.problems.map((p) => p.message).join('; ')}`, 'error');
+      if (!r.ok) return notify(t('status.restoreFailed', { error: r.problems.map((p) => problemText(t, i18n, p)).join('; ') }), 'error');
       store.load(r.doc, backup.path, { dirty: true });
-      notify('Restored the unsaved changes; save them to keep them.');
+      notify(t('status.restored'));
     }, () => undefined);
   }, [client, store, ask, notify]);
 

@@ -31,16 +31,26 @@ export function pickLanguage(tag: string | null | undefined): Language | null {
   return null;
 }
 
-/** The language to start in: the user's saved choice, then the one the launch asked for, then the browser's. */
-export function initialLanguage(launch?: string | null): Language {
+/**
+ * The language to start in. An explicit launch choice (`netwright serve --lang`, NETWRIGHT_LANG:
+ * the page URL's `lang`) wins, then the user's saved choice (the in-app selector), then the
+ * system locale the desktop app passes (`locale`), then the browser's languages; English last.
+ */
+export function initialLanguage(launch?: string | null, system?: string | null): Language {
   let saved: string | null = null;
   try { saved = globalThis.localStorage?.getItem(STORAGE_KEY) ?? null; } catch { /* storage off */ }
   const langs = (globalThis.navigator?.languages ?? []) as readonly string[];
-  for (const c of [saved, launch, ...langs, globalThis.navigator?.language]) {
+  for (const c of [launch, saved, system, ...langs, globalThis.navigator?.language]) {
     const l = pickLanguage(c);
     if (l) return l;
   }
   return 'en';
+}
+
+/** The language the page was launched with: `?lang=` (explicit) and `?locale=` (the system's, from the desktop app). */
+export function launchLanguage(search: string): { lang: string | null; locale: string | null } {
+  const q = new URLSearchParams(search);
+  return { lang: q.get('lang'), locale: q.get('locale') };
 }
 
 /** A ready i18next instance (synchronous: the resources are bundled). */
@@ -67,4 +77,11 @@ export function setLanguage(inst: i18n, language: Language): void {
   try { globalThis.localStorage?.setItem(STORAGE_KEY, language); } catch { /* storage off */ }
   void inst.changeLanguage(language);
   if (globalThis.document) globalThis.document.documentElement.lang = language;
+  // The user's choice now outranks the launch's `?lang=`: a reload keeps what they picked.
+  const loc = globalThis.location;
+  if (loc && globalThis.history && new URLSearchParams(loc.search).has('lang')) {
+    const u = new URL(loc.href);
+    u.searchParams.set('lang', language);
+    globalThis.history.replaceState(globalThis.history.state, '', u.toString());
+  }
 }

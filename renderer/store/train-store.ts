@@ -197,20 +197,32 @@ export class TrainStore {
   }
 }
 
+/** Why the chosen dataset cannot be trained on: a code for the UI's language (`trainBlock.<code>`), its params and the English text. */
+export interface DatasetBlock {
+  code: 'no-folder' | 'report-error' | 'no-images' | 'one-class' | 'no-train';
+  params: Record<string, string | number>;
+  message: string;
+}
+
 /**
  * Why the chosen dataset cannot be trained on, in the dataset report's own words (null: it can,
  * as far as the report tells). Train is disabled with this reason, as it is for network errors.
  */
-export function datasetBlocker(s: Pick<TrainState, 'dataDir' | 'report' | 'reportError'>): string | null {
-  if (!s.dataDir) return 'Choose a dataset folder first.';
-  if (s.reportError) return s.reportError;
+export function datasetBlock(s: Pick<TrainState, 'dataDir' | 'report' | 'reportError'>): DatasetBlock | null {
+  if (!s.dataDir) return { code: 'no-folder', params: {}, message: 'Choose a dataset folder first.' };
+  if (s.reportError) return { code: 'report-error', params: { error: s.reportError }, message: s.reportError };
   const r = s.report;
   if (!r) return null;
-  if (r.totals.train + r.totals.val === 0) return `No usable images in ${r.root}: expected PNG, JPEG, WebP, GIF, BMP or TIFF images in one subfolder per class.`;
-  if (r.classNames.length < 2) return r.warnings.find((w) => /at least two class/.test(w)) ?? `only ${r.classNames.length} class: a classifier needs at least two class folders`;
-  if (r.totals.train === 0) return `No training images in ${r.root}.`;
+  if (r.totals.train + r.totals.val === 0) return { code: 'no-images', params: { root: r.root }, message: `No usable images in ${r.root}: expected PNG, JPEG, WebP, GIF, BMP or TIFF images in one subfolder per class.` };
+  if (r.classNames.length < 2) {
+    const name = r.classNames[0] ?? '';
+    return { code: 'one-class', params: { count: r.classNames.length, name }, message: r.warnings.find((w) => /at least two class/.test(w)) ?? `only ${r.classNames.length} class: a classifier needs at least two class folders` };
+  }
+  if (r.totals.train === 0) return { code: 'no-train', params: { root: r.root }, message: `No training images in ${r.root}.` };
   return null;
 }
+
+export const datasetBlocker = (s: Pick<TrainState, 'dataDir' | 'report' | 'reportError'>): string | null => datasetBlock(s)?.message ?? null;
 
 /** Live status of the current run for the Runs table (run.json is written only at its start and end). */
 function liveStatus(s: TrainState): RunSummary['status'] {

@@ -13,6 +13,9 @@ import type { LayerData } from '../../renderer/components/LayerNode.tsx';
 // tsx applies a tsconfig only to the files it includes, so renderer/*.tsx compile here with the
 // classic JSX runtime, which calls the global React.createElement (vite builds them with react-jsx).
 (globalThis as { React?: unknown }).React = React;
+// react-i18next's global instance (initReactI18next), in English as the test browser is.
+const { createI18n } = await import('../../renderer/i18n/index.ts');
+createI18n('en');
 const { fixLabel, LayerNode } = await import('../../renderer/components/LayerNode.tsx');
 const { Palette } = await import('../../renderer/components/Palette.tsx');
 

@@ -11,6 +11,9 @@ import { Ctx, type EditorContext } from '../../renderer/components/context.ts';
 import { EditorStore } from '../../renderer/store/editor-store.ts';
 
 (globalThis as { React?: unknown }).React = React;
+// react-i18next's global instance (initReactI18next), in English as the test browser is.
+const { createI18n } = await import('../../renderer/i18n/index.ts');
+createI18n('en');
 const { Inspector } = await import('../../renderer/components/Inspector.tsx');
 
 function lenet(): EditorStore {

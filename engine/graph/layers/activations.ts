@@ -67,7 +67,7 @@ export const Clip = activation(
       max: { kind: 'float', default: 6, min: -1e6, max: 1e6, help: 'Upper bound (at least min).' },
     },
     summary: (p) => `[${p.min}, ${p.max}]`,
-    infer: (p, [x]) => (num(p, 'min') > num(p, 'max') ? { problem: { param: 'max', code: 'clip-range', message: `max (${p.max}) is below min (${p.min})` } } : { shape: x }),
+    infer: (p, [x]) => (num(p, 'min') > num(p, 'max') ? { problem: { param: 'max', code: 'clip-range', params: { min: num(p, 'min'), max: num(p, 'max') }, message: `max (${p.max}) is below min (${p.min})` } } : { shape: x }),
     flopsPerValue: 2,
   },
 );

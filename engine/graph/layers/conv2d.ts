@@ -23,16 +23,16 @@ export const Conv2D = defineLayer({
   inputs: () => 1,
   summary: (p) => `${p.filters} · ${p.kernel}x${kw(p)} · s${p.stride} · ${p.padding === 'explicit' ? `pad ${p.pad}` : p.padding}`,
   infer(p, [x]) {
-    if (x.length !== 3) return { problem: { code: 'rank', message: `Conv2D needs an image input [C, H, W], but gets a vector of ${x[0]} features` } };
+    if (x.length !== 3) return { problem: { code: 'rank', params: { form: 'image', layer: 'Conv2D', features: x[0] }, message: `Conv2D needs an image input [C, H, W], but gets a vector of ${x[0]} features` } };
     const g = p.groups;
-    if (x[0] % g) return { problem: { param: 'groups', code: 'groups', message: `input channels (${x[0]}) do not divide by groups (${g})` } };
-    if (p.filters % g) return { problem: { param: 'groups', code: 'groups', message: `filters (${p.filters}) do not divide by groups (${g})` } };
+    if (x[0] % g) return { problem: { param: 'groups', code: 'groups', params: { form: 'channels', n: x[0], groups: g }, message: `input channels (${x[0]}) do not divide by groups (${g})` } };
+    if (p.filters % g) return { problem: { param: 'groups', code: 'groups', params: { form: 'filters', n: p.filters, groups: g }, message: `filters (${p.filters}) do not divide by groups (${g})` } };
     const args = [p.stride, p.dilation, p.padding, p.pad] as const;
     const h = slide(x[1], p.kernel, ...args);
     const w = slide(x[2], kw(p), ...args);
     for (const r of [h, w]) {
       if (typeof r === 'string') {
-        return { problem: { param: 'kernel', code: 'kernel-too-large', message: `kernel ${p.kernel}x${kw(p)}: ${r} ${x[1]}x${x[2]}; use a smaller kernel or padding 'same'`, fix: { kind: 'set-param', param: 'padding', value: 'same' } } };
+        return { problem: { param: 'kernel', code: 'kernel-too-large', params: { form: 'conv', k: p.kernel, kw: kw(p), h: x[1], w: x[2] }, message: `kernel ${p.kernel}x${kw(p)}: ${r} ${x[1]}x${x[2]}; use a smaller kernel or padding 'same'`, fix: { kind: 'set-param', param: 'padding', value: 'same' } } };
       }
     }
     return { shape: [p.filters, (h as { out: number }).out, (w as { out: number }).out] };

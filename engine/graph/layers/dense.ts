@@ -14,7 +14,7 @@ export const Dense = defineLayer({
   summary: (p) => `${p.units} units`,
   infer(p, [x]) {
     if (x.length !== 1) {
-      return { problem: { code: 'rank', message: `Dense needs a vector input, but gets an image ${fmtShape(x)}: insert a Flatten before it`, fix: { kind: 'insert-before', layer: 'Flatten' } } };
+      return { problem: { code: 'rank', params: { form: 'vector', layer: 'Dense', shape: fmtShape(x) }, message: `Dense needs a vector input, but gets an image ${fmtShape(x)}: insert a Flatten before it`, fix: { kind: 'insert-before', layer: 'Flatten' } } };
     }
     return { shape: [p.units] };
   },

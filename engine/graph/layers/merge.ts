@@ -15,7 +15,7 @@ export const Add = defineLayer({
   summary: (p) => `${p.inputs} inputs`,
   infer(_p, xs) {
     const bad = xs.findIndex((s) => s.join() !== xs[0].join());
-    if (bad > 0) return { problem: { code: 'shape-mismatch', message: `Add needs equal shapes, but input 1 is ${fmtShape(xs[0])} and input ${bad + 1} is ${fmtShape(xs[bad])}` } };
+    if (bad > 0) return { problem: { code: 'shape-mismatch', params: { form: 'add', first: fmtShape(xs[0]), input: bad + 1, other: fmtShape(xs[bad]) }, message: `Add needs equal shapes, but input 1 is ${fmtShape(xs[0])} and input ${bad + 1} is ${fmtShape(xs[bad])}` } };
     return { shape: xs[0] };
   },
   lower: (ctx, _p, xs, _s, out) => xs.slice(1).reduce((acc, x) => ctx.g.op('Add', [acc, x], {}, batched(out)), xs[0]),
@@ -33,7 +33,7 @@ export const Concat = defineLayer({
   infer(_p, xs) {
     for (let i = 1; i < xs.length; i++) {
       if (xs[i].length !== xs[0].length || xs[i].slice(1).join() !== xs[0].slice(1).join()) {
-        return { problem: { code: 'shape-mismatch', message: `Concat needs inputs that differ only in channels, but input 1 is ${fmtShape(xs[0])} and input ${i + 1} is ${fmtShape(xs[i])}` } };
+        return { problem: { code: 'shape-mismatch', params: { form: 'concat', first: fmtShape(xs[0]), input: i + 1, other: fmtShape(xs[i]) }, message: `Concat needs inputs that differ only in channels, but input 1 is ${fmtShape(xs[0])} and input ${i + 1} is ${fmtShape(xs[i])}` } };
       }
     }
     return { shape: [xs.reduce((s, x) => s + x[0], 0), ...xs[0].slice(1)] };

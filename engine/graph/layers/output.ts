@@ -12,8 +12,8 @@ export const Output = defineLayer({
   inputs: () => 1,
   summary: (p) => LOSSES[p.loss]?.summary ?? String(p.loss),
   infer(_p, [x]) {
-    if (x.length !== 1) return { problem: { code: 'rank', message: `the output head needs one score per class (a vector), but gets an image of shape [${x}]: add Flatten and a Dense layer with one unit per class`, fix: { kind: 'insert-before', layer: 'Flatten' } } };
-    if (x[0] < 2) return { problem: { code: 'classes', message: 'the output head needs at least 2 classes (the Dense layer before it has 1 unit)' } };
+    if (x.length !== 1) return { problem: { code: 'rank', params: { form: 'output', shape: `[${x}]` }, message: `the output head needs one score per class (a vector), but gets an image of shape [${x}]: add Flatten and a Dense layer with one unit per class`, fix: { kind: 'insert-before', layer: 'Flatten' } } };
+    if (x[0] < 2) return { problem: { code: 'classes', params: { units: x[0] }, message: 'the output head needs at least 2 classes (the Dense layer before it has 1 unit)' } };
     return { shape: x };
   },
   lower: (_ctx, _p, [x]) => x,

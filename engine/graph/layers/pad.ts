@@ -21,7 +21,7 @@ export const Pad = defineLayer({
   transparent: true,
   summary: (p) => `${p.top} ${p.right} ${p.bottom} ${p.left}${p.value ? ` · ${p.value}` : ''}`,
   infer(p, [x]) {
-    if (x.length !== 3) return { problem: { code: 'rank', message: `Pad needs an image input [C, H, W], but gets a vector of ${x[0]} features` } };
+    if (x.length !== 3) return { problem: { code: 'rank', params: { form: 'image', layer: 'Pad', features: x[0] }, message: `Pad needs an image input [C, H, W], but gets a vector of ${x[0]} features` } };
     return { shape: [x[0], x[1] + p.top + p.bottom, x[2] + p.left + p.right] };
   },
   lower(ctx, p, [x], _s, out) {

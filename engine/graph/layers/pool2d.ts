@@ -37,13 +37,13 @@ function pool(type: 'MaxPool2D' | 'AvgPool2D', op: 'MaxPool' | 'AveragePool', he
     transparent: true,
     summary: (p) => `${p.size}x${p.size} · s${p.stride} · ${p.padding === 'explicit' ? `pad ${p.pad}` : p.padding}${p.ceil ? ' · ceil' : ''}${avg && p.countPad === false ? ' · pixels only' : ''}`,
     infer(p, [x]) {
-      if (x.length !== 3) return { problem: { code: 'rank', message: `${type} needs an image input [C, H, W], but gets a vector of ${x[0]} features` } };
+      if (x.length !== 3) return { problem: { code: 'rank', params: { form: 'image', layer: type, features: x[0] }, message: `${type} needs an image input [C, H, W], but gets a vector of ${x[0]} features` } };
       if (p.padding === 'explicit' && num(p, 'pad') >= num(p, 'size')) {
-        return { problem: { param: 'pad', code: 'pad-too-large', message: `pad ${p.pad} is not smaller than the ${p.size}x${p.size} window: some windows would see only padding`, fix: { kind: 'set-param', param: 'pad', value: Math.floor(num(p, 'size') / 2) } } };
+        return { problem: { param: 'pad', code: 'pad-too-large', params: { pad: num(p, 'pad'), size: num(p, 'size') }, message: `pad ${p.pad} is not smaller than the ${p.size}x${p.size} window: some windows would see only padding`, fix: { kind: 'set-param', param: 'pad', value: Math.floor(num(p, 'size') / 2) } } };
       }
       const [h, w] = windows(p, x);
       if (typeof h === 'string' || typeof w === 'string') {
-        return { problem: { param: 'size', code: 'kernel-too-large', message: `pool ${p.size}x${p.size}: ${typeof h === 'string' ? h : w} ${x[1]}x${x[2]}`, fix: { kind: 'set-param', param: 'padding', value: 'same' } } };
+        return { problem: { param: 'size', code: 'kernel-too-large', params: { form: 'pool', k: num(p, 'size'), kw: num(p, 'size'), h: x[1], w: x[2] }, message: `pool ${p.size}x${p.size}: ${typeof h === 'string' ? h : w} ${x[1]}x${x[2]}`, fix: { kind: 'set-param', param: 'padding', value: 'same' } } };
       }
       return { shape: [x[0], h.out, w.out] };
     },
