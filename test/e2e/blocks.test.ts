@@ -106,7 +106,7 @@ test('resnet18 opens with its blocks collapsed; expand, collapse, group and undo
   assert.ok(afterDrag.position.x > before.position.x + 30, `${JSON.stringify(before)} -> ${JSON.stringify(afterDrag)}`);
   // The help lists the block shortcuts.
   await page.keyboard.press('?');
-  assert.match((await page.locator('table.shortcuts').textContent())!, /Ctrl\+G.*group the selected layers into a block/);
+  assert.match((await page.locator('table.shortcuts').textContent())!, /Ctrl\+G.*Group into a block/);
   await page.keyboard.press('Escape');
   assert.deepEqual(s.errors, []);
 });
