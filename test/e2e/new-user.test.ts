@@ -174,7 +174,7 @@ test('a refused wire says why while hovering the target; the message goes once a
   await page.mouse.move(from.x + 2, from.y + 2);
   await page.mouse.move(to.x, to.y, { steps: 8 });
   await page.waitForSelector('[data-testid="wire-hint"]');
-  assert.match((await page.textContent('[data-testid="wire-hint"]')) ?? '', /already connected|cycle/);
+  assert.match((await page.textContent('[data-testid="wire-hint"]')) ?? '', /connected twice|cycle/);
   await shot(page, 'wire-hint');
   await page.mouse.up();
   await page.waitForSelector('[data-testid="wire-hint"]', { state: 'detached' });
