@@ -101,15 +101,24 @@ export class TrainStore {
     this.set({ runId: null, started: null, series: emptySeries(), epochs: [], done: null, error: null, logs: [], diverged: null, firstStepAt: null, overlay: null, version: this.state.version + 1 });
   }
 
-  /** A run was started from this page: clear the plots before its first event. */
+  /**
+   * A run was started from this page: clear the plots before its first event. The start reply
+   * can come after the run's first events (a refusal is emitted at once): those are kept, never
+   * reset back to 'starting'.
+   */
   beginRun(runId: string): void {
+    if (this.state.runId === runId) return;
+    this.reset(runId);
+  }
+
+  private reset(runId: string): void {
     this.set({ runId, runState: 'starting', started: null, series: emptySeries(), epochs: [], done: null, error: null, logs: [], diverged: null, firstStepAt: null, version: this.state.version + 1 });
   }
 
   /** The engine's view of the current run (page load, reconnect). */
   loadStatus(s: TrainingStatus): void {
     if (!s.runId) return;
-    this.beginRun(s.runId);
+    this.reset(s.runId);
     this.addPoints(s.points);
     this.set({
       runState: s.state,
@@ -124,7 +133,7 @@ export class TrainStore {
     if (runId !== this.state.runId) {
       // A run started elsewhere (another page): follow it from here on.
       if (e.type !== 'started' && e.type !== 'log') return;
-      this.beginRun(runId);
+      this.reset(runId);
     }
     switch (e.type) {
       case 'steps':

@@ -66,3 +66,17 @@ test('an overlaid run shares the step axis: the union of both x columns, nulls w
   assert.deepEqual(merged, [[1, 2, 3, 4, 5], [10, 20, null, 40, null], [1, 2, null, 4, null], [null, 0.2, 0.3, 0.4, 0.5]]);
   assert.deepEqual(mergeOnX([[], []], [[1], [5]]), [[1], [null], [5]]);
 });
+
+test('a start reply that comes after the run\'s first events keeps them: a refusal is not reset to "starting"', () => {
+  const t = new TrainStore();
+  // The engine refuses at once: its log and error events reach the page before startTraining's reply.
+  t.handle({ runId: 'r2', event: { type: 'log', level: 'info', message: 'preparing' } });
+  t.handle({ runId: 'r2', event: { type: 'error', message: 'the network has 4 classes but the folder has 3 class folders' } });
+  t.beginRun('r2');
+  assert.equal(t.getState().runState, 'idle');
+  assert.match(t.getState().error ?? '', /3 class folders/);
+  // A new run still starts clean.
+  t.beginRun('r3');
+  assert.equal(t.getState().runState, 'starting');
+  assert.equal(t.getState().error, null);
+});
