@@ -11,10 +11,11 @@ import type { NetworkDocument } from '../../engine/graph/document.ts';
 import { decodeModel, encodeModel } from '../../engine/onnx/model.ts';
 import type { LearnView } from '../../engine/protocol.ts';
 import { learnBatches, learnContext, learnLayer, learnNudge } from '../../engine/session/learn.ts';
-import { convAt, histogram, softmaxLoss, unitOutput } from '../../engine/graph/learn-math.ts';
+import { addAt, concatSource, convAt, histogram, padSource, softmaxLoss, unitOutput } from '../../engine/graph/learn-math.ts';
 import { Project } from '../../engine/session/project.ts';
 import { openSession, ort } from '../../engine/train/ort.ts';
 import { writeWeightsFile } from '../../engine/train/weights.ts';
+import { net } from '../fixtures/nets.ts';
 import { sampleData, sampleProject, tempDir } from '../fixtures/sample.ts';
 
 const data = sampleData(6);
@@ -141,6 +142,98 @@ test('Dense, pooling, Flatten, Output, BatchNorm, Dropout: each view agrees with
   assert.deepEqual(d.inference, d.inputs);
   for (let i = 0; i < d.inputs.length; i++) assert.ok(d.mask[i] === 0 || d.mask[i] === 2);
   assert.ok(d.mask.includes(0) && d.mask.includes(2));
+});
+
+/**
+ * The sample dataset's 32x32 RGB images through a Pad of the image itself (asymmetric, value 0.25),
+ * a residual block (c2's output + the skip from r1), a Concat of the sum with a 1x1 conv of it, and
+ * a Pad of that feature map (value −1).
+ */
+export const residualNet = () =>
+  net('residual', [
+    ['in', 'Input', { height: 32, width: 32, color: 'rgb' }],
+    ['pd1', 'Pad', { top: 1, bottom: 2, left: 0, right: 1, value: 0.25 }],
+    ['c1', 'Conv2D', { filters: 6, kernel: 3, padding: 'valid' }],
+    ['r1', 'ReLU'],
+    ['c2', 'Conv2D', { filters: 6, kernel: 3, padding: 'same' }],
+    ['add', 'Add'],
+    ['c3', 'Conv2D', { filters: 3, kernel: 1, padding: 'valid' }],
+    ['cat', 'Concat'],
+    ['pd2', 'Pad', { top: 1, bottom: 1, left: 2, right: 0, value: -1 }],
+    ['gap', 'GlobalAvgPool'],
+    ['fc', 'Dense', { units: 4 }],
+    ['out', 'Output', { loss: 'cross_entropy' }],
+  ], ['in>pd1', 'pd1>c1', 'c1>r1', 'r1>c2', 'c2>add:0', 'r1>add:1', 'add>c3', 'add>cat:0', 'c3>cat:1', 'cat>pd2', 'pd2>gap', 'gap>fc', 'fc>out']);
+
+test('Add: at every position the output is the sum of the two inputs’ real tensors; the skip is the input that also feeds the other', async () => {
+  const doc = residualNet();
+  for (const channel of [0, 5]) {
+    const r = await learnLayer(project, doc, data, 'add', { channel });
+    const v = view(r.view, 'add');
+    assert.equal(v.channel, channel);
+    assert.deepEqual(v.inputs.map((x) => [x.id, x.skip]), [['c2', false], ['r1', true]]);
+    const [h, w] = v.size;
+    assert.deepEqual([h, w], [33, 31]);
+    for (const x of v.inputs) assert.equal(x.plane.length, h * w);
+    for (let k = 0; k < h * w; k++) {
+      const { terms, sum } = addAt(v.inputs.map((x) => x.plane), k);
+      assert.ok(close(sum, v.output[k], 1e-5), `channel ${channel} at ${k}: ${terms.join(' + ')} = ${sum} vs ONNX Runtime ${v.output[k]}`);
+    }
+    // The skip is r1's output (ReLU: never negative), the branch c2's (both signs).
+    assert.ok(v.inputs[1].plane.every((x) => x >= 0) && v.inputs[0].plane.some((x) => x < 0));
+    assert.ok(v.inputs.every((x) => x.rms > 0) && v.outRms > 0);
+  }
+  // The inputs are the layers' own outputs: r1's plane is the ReLU view's layer output, c2's the conv's.
+  const c2 = view((await learnLayer(project, doc, data, 'c2', { filter: 5 })).view, 'conv');
+  const add = view((await learnLayer(project, doc, data, 'add', { channel: 5 })).view, 'add');
+  assert.deepEqual(add.inputs[0].plane, c2.output);
+});
+
+test('Concat: each output channel is the named input’s channel, value for value', async () => {
+  const doc = residualNet();
+  const add = view((await learnLayer(project, doc, data, 'add', { channel: 4 })).view, 'add');
+  const c3 = await learnLayer(project, doc, data, 'c3', { filter: 2 });
+  const c3v = view(c3.view, 'conv');
+  for (const [channel, input, ic] of [[0, 0, 0], [4, 0, 4], [6, 1, 0], [8, 1, 2]] as const) {
+    const r = await learnLayer(project, doc, data, 'cat', { channel });
+    const v = view(r.view, 'concat');
+    assert.deepEqual(v.segments.map((g) => [g.id, g.from, g.to]), [['add', 0, 6], ['c3', 6, 9]]);
+    assert.deepEqual(concatSource(v.segments, channel), { input, channel: ic });
+    assert.equal(v.source, input);
+    assert.equal(v.sourceChannel, ic);
+    assert.deepEqual(v.output, v.input);
+    assert.equal(v.means.length, 9);
+    assert.ok(close(v.means[channel], v.output.reduce((a, b) => a + b, 0) / v.output.length, 1e-5));
+    // The input plane is the source layer's own output (from its own view).
+    if (channel === 4) assert.deepEqual(v.input, add.output);
+    if (channel === 8) assert.deepEqual(v.input, c3v.output);
+  }
+});
+
+test('Pad: the border is the pad value and the interior the input, on the image itself and on a feature map', async () => {
+  const doc = residualNet();
+  for (const [nodeId, channel, fromImage] of [['pd1', 1, true], ['pd2', 7, false]] as const) {
+    const r = await learnLayer(project, doc, data, nodeId, { channel });
+    const v = view(r.view, 'pad');
+    assert.equal(v.fromImage, fromImage);
+    const g = v.geometry;
+    const [H, W] = v.inSize;
+    const [Ho, Wo] = v.outSize;
+    assert.deepEqual([Ho, Wo], [H + g.top + g.bottom, W + g.left + g.right]);
+    let border = 0;
+    for (let y = 0; y < Ho; y++) for (let x = 0; x < Wo; x++) {
+      const k = padSource(g, v.inSize, y, x);
+      const o = v.output[y * Wo + x];
+      if (k < 0) (border++, assert.equal(o, Math.fround(g.value), `${nodeId} (${y}, ${x}) on the border`));
+      else assert.equal(o, v.input[k], `${nodeId} (${y}, ${x}) inside`);
+    }
+    assert.equal(border, Ho * Wo - H * W);
+    assert.ok(v.input.some((x) => x !== g.value));
+  }
+  // pd1's input is the network input: the normalized image's channel 1.
+  const ctx = await learnContext(project, residualNet(), data);
+  const pd1 = view((await learnLayer(project, residualNet(), data, 'pd1', { channel: 1 })).view, 'pad');
+  assert.deepEqual(pd1.input, Array.from(ctx.x.subarray(32 * 32, 2 * 32 * 32)));
 });
 
 test('nudging one weight: the central difference of the batch loss agrees with autodiff', async () => {
