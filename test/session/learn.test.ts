@@ -15,7 +15,7 @@ import { addAt, concatSource, convAt, histogram, padSource, softmaxLoss, unitOut
 import { Project } from '../../engine/session/project.ts';
 import { openSession, ort } from '../../engine/train/ort.ts';
 import { writeWeightsFile } from '../../engine/train/weights.ts';
-import { net } from '../fixtures/nets.ts';
+import { residualNet } from '../fixtures/nets.ts';
 import { sampleData, sampleProject, tempDir } from '../fixtures/sample.ts';
 
 const data = sampleData(6);
@@ -143,27 +143,6 @@ test('Dense, pooling, Flatten, Output, BatchNorm, Dropout: each view agrees with
   for (let i = 0; i < d.inputs.length; i++) assert.ok(d.mask[i] === 0 || d.mask[i] === 2);
   assert.ok(d.mask.includes(0) && d.mask.includes(2));
 });
-
-/**
- * The sample dataset's 32x32 RGB images through a Pad of the image itself (asymmetric, value 0.25),
- * a residual block (c2's output + the skip from r1), a Concat of the sum with a 1x1 conv of it, and
- * a Pad of that feature map (value −1).
- */
-export const residualNet = () =>
-  net('residual', [
-    ['in', 'Input', { height: 32, width: 32, color: 'rgb' }],
-    ['pd1', 'Pad', { top: 1, bottom: 2, left: 0, right: 1, value: 0.25 }],
-    ['c1', 'Conv2D', { filters: 6, kernel: 3, padding: 'valid' }],
-    ['r1', 'ReLU'],
-    ['c2', 'Conv2D', { filters: 6, kernel: 3, padding: 'same' }],
-    ['add', 'Add'],
-    ['c3', 'Conv2D', { filters: 3, kernel: 1, padding: 'valid' }],
-    ['cat', 'Concat'],
-    ['pd2', 'Pad', { top: 1, bottom: 1, left: 2, right: 0, value: -1 }],
-    ['gap', 'GlobalAvgPool'],
-    ['fc', 'Dense', { units: 4 }],
-    ['out', 'Output', { loss: 'cross_entropy' }],
-  ], ['in>pd1', 'pd1>c1', 'c1>r1', 'r1>c2', 'c2>add:0', 'r1>add:1', 'add>c3', 'add>cat:0', 'c3>cat:1', 'cat>pd2', 'pd2>gap', 'gap>fc', 'fc>out']);
 
 test('Add: at every position the output is the sum of the two inputs’ real tensors; the skip is the input that also feeds the other', async () => {
   const doc = residualNet();
