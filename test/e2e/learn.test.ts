@@ -41,6 +41,19 @@ const close = (a: number, b: number) => Math.abs(a - b) <= 1e-4 * Math.max(1, Ma
 test('Learn panel: the flashlight’s multiply-and-sum is the engine’s conv output; nudging shows FD next to autodiff', { skip: skipReason }, async () => {
   const { page } = s;
   await page.locator(node('conv1')).click();
+  // The inspector's "Freeze up to here" stays on one line, inside the panel, in both languages.
+  for (const lang of ['en', 'zh-CN']) {
+    await page.selectOption('[data-testid="language"]', lang);
+    const fit = await page.locator('.freeze-up-to').evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      const side = el.closest('.side')!.getBoundingClientRect();
+      const line = parseFloat(getComputedStyle(el).fontSize) * 1.6;
+      return { height: r.height, line, inside: r.right <= side.right && r.left >= side.left, text: el.textContent };
+    });
+    assert.ok(fit.inside && fit.height < 2 * fit.line, `${lang}: "${fit.text}" is ${fit.height}px high (one line: under ${2 * fit.line}px), inside the panel: ${fit.inside}`);
+    await shot(page, `inspector-freeze-${lang}`);
+  }
+  await page.selectOption('[data-testid="language"]', 'en');
   await page.click('[data-testid="side-learn"]');
   await page.waitForSelector('[data-testid="learn-conv"]', { timeout: 60_000 });
   assert.match(await page.textContent('[data-testid="learn-explain"]') ?? '', /flashlight/);
@@ -144,6 +157,10 @@ test('Learn panel: Add shows a + b = the engine’s sum, Concat where each chann
     assert.ok(close(shown, add.output[k]) && close(sum, shown), `(${y}, ${x}): shown ${shown}, engine ${add.output[k]}, sum ${sum}`);
   }
   assert.match(await page.textContent('[data-testid="learn-add-skip"]') ?? '', /skip connection carries r1/);
+  // For the picture: the cell where the skip (r1) carries the most.
+  const top = add.inputs[1].plane.indexOf(Math.max(...add.inputs[1].plane));
+  await page.mouse.click(box.x + ((top % w + 0.5) * box.width) / w, box.y + ((Math.floor(top / w) + 0.5) * box.height) / h);
+  await page.waitForFunction((k) => document.querySelector('[data-testid="learn-add-sum"]')?.getAttribute('data-k') === String(k), top);
   await page.setViewportSize({ width: 1440, height: 1100 });
   await page.screenshot({ path: 'docs/learn-add.png' });
   await page.setViewportSize({ width: 1440, height: 960 });
