@@ -15,7 +15,7 @@ import { addAt, concatSource, convAt, histogram, padSource, softmaxLoss, unitOut
 import { Project } from '../../engine/session/project.ts';
 import { openSession, ort } from '../../engine/train/ort.ts';
 import { writeWeightsFile } from '../../engine/train/weights.ts';
-import { residualNet } from '../fixtures/nets.ts';
+import { chain, net, residualNet } from '../fixtures/nets.ts';
 import { sampleData, sampleProject, tempDir } from '../fixtures/sample.ts';
 
 const data = sampleData(6);
@@ -213,6 +213,31 @@ test('Pad: the border is the pad value and the interior the input, on the image 
   const ctx = await learnContext(project, residualNet(), data);
   const pd1 = view((await learnLayer(project, residualNet(), data, 'pd1', { channel: 1 })).view, 'pad');
   assert.deepEqual(pd1.input, Array.from(ctx.x.subarray(32 * 32, 2 * 32 * 32)));
+});
+
+test('Add and Concat on vectors: one plane of all the features; the sum and the stacking as in the image case', async () => {
+  const doc = net('vectors', [
+    ['in', 'Input', { height: 8, width: 8, color: 'grayscale' }],
+    ['f', 'Flatten'],
+    ['fc1', 'Dense', { units: 6 }],
+    ['t', 'Tanh'],
+    ['fc2', 'Dense', { units: 6 }],
+    ['add', 'Add'],
+    ['cat', 'Concat'],
+    ['fc3', 'Dense', { units: 4 }],
+    ['out', 'Output', { loss: 'cross_entropy' }],
+  ], [...chain(['in', 'f', 'fc1', 't', 'fc2']), 'fc2>add:0', 't>add:1', 'add>cat:0', 'fc1>cat:1', ...chain(['cat', 'fc3', 'out'])]);
+  const add = view((await learnLayer(project, doc, data, 'add')).view, 'add');
+  assert.deepEqual([add.channels, add.size], [1, [1, 6]]);
+  assert.deepEqual(add.inputs.map((x) => x.skip), [false, true]);
+  for (let k = 0; k < 6; k++) assert.ok(close(addAt(add.inputs.map((x) => x.plane), k).sum, add.output[k], 1e-5));
+  const fc1 = view((await learnLayer(project, doc, data, 'fc1', { unit: 4 })).view, 'dense');
+  const cat = view((await learnLayer(project, doc, data, 'cat', { channel: 10 })).view, 'concat');
+  assert.deepEqual(cat.segments.map((g) => [g.from, g.to]), [[0, 6], [6, 12]]);
+  assert.deepEqual([cat.source, cat.sourceChannel, cat.size], [1, 4, [1, 1]]);
+  assert.deepEqual(cat.output, cat.input);
+  assert.ok(close(cat.output[0], fc1.output));
+  assert.deepEqual(cat.means.slice(0, 6), add.output);
 });
 
 test('nudging one weight: the central difference of the batch loss agrees with autodiff', async () => {
