@@ -312,6 +312,7 @@ export type InitialProject = z.infer<typeof initialProject>;
 // learn panel: results of learnLayer, learnNudge, learnBatches (engine/session/learn.ts)
 /** Where the values came from: the run's last model (matched of total values had a fitting name and shape), the document's weights file, or the seeded initial values. */
 export interface LearnWeightsSource { source: 'run' | 'file' | 'init'; runId: string | null; matched: number; total: number }
+export interface PadGeometry { top: number; bottom: number; left: number; right: number; value: number }
 export interface LearnHistogram { lo: number; hi: number; counts: number[]; total: number }
 export type LearnView =
   | { kind: 'conv'; filter: number; filters: number; inChannel: number; input: number[]; geometry: { inShape: [number, number, number]; kh: number; kw: number; stride: number; dilation: number; padTop: number; padLeft: number; bias: number }; kernel: number[]; output: number[]; outSize: [number, number] }
@@ -323,6 +324,12 @@ export type LearnView =
   | { kind: 'dropout'; rate: number; inputs: number[]; mask: number[]; training: number[]; inference: number[] }
   | { kind: 'batchnorm'; channel: number; batchMean: number; batchVar: number; runningMean: number; runningVar: number; gamma: number; beta: number; eps: number; before: LearnHistogram; inference: LearnHistogram; training: LearnHistogram }
   | { kind: 'output'; loss: 'cross_entropy' | 'mse'; scores: number[]; label: number; classNames: string[] }
+  /** Add: channel `channel` of each input (`skip`: it also feeds another input, the residual's shortcut) and of their sum; rms over the whole image's tensor. Vectors: one channel, size [1, features]. */
+  | { kind: 'add'; channel: number; channels: number; size: [number, number]; inputs: { id: string; label: string; skip: boolean; plane: number[]; rms: number }[]; output: number[]; outRms: number }
+  /** Concat: output channels [from, to) come from segment i's input; output channel `channel` is channel `sourceChannel` of input `source`. `means`: each output channel's mean. */
+  | { kind: 'concat'; channel: number; size: [number, number]; segments: { id: string; label: string; from: number; to: number }[]; source: number; sourceChannel: number; input: number[]; output: number[]; means: number[] }
+  /** Pad: one channel of the input (the image itself when `fromImage`) and of the padded output. */
+  | { kind: 'pad'; channel: number; channels: number; fromImage: boolean; geometry: PadGeometry; input: number[]; inSize: [number, number]; output: number[]; outSize: [number, number] }
   | { kind: 'none' };
 export interface LearnLayerResult {
   nodeId: string;

@@ -99,3 +99,25 @@ export function unitOutput(inputs: number[], weights: number[], bias: number | n
   for (let i = 0; i < inputs.length; i++) s += inputs[i] * weights[i];
   return s;
 }
+
+/** Add at one position k of a plane: each input's value there and their sum (the layer's output is this sum). */
+export function addAt(planes: number[][], k: number): { terms: number[]; sum: number } {
+  const terms = planes.map((p) => p[k]);
+  return { terms, sum: terms.reduce((a, b) => a + b, 0) };
+}
+
+/** Concat: which input (segment) an output channel comes from, and its channel there; -1 when outside. */
+export function concatSource(segments: { from: number; to: number }[], channel: number): { input: number; channel: number } {
+  const i = segments.findIndex((g) => channel >= g.from && channel < g.to);
+  return { input: i, channel: i < 0 ? -1 : channel - segments[i].from };
+}
+
+export interface PadSides { top: number; bottom: number; left: number; right: number }
+
+/** Pad: the input pixel under output (y, x), as an index into the input plane, or -1 on the added border. */
+export function padSource(p: PadSides, inSize: [number, number], y: number, x: number): number {
+  const [H, W] = inSize;
+  const iy = y - p.top;
+  const ix = x - p.left;
+  return iy >= 0 && iy < H && ix >= 0 && ix < W ? iy * W + ix : -1;
+}

@@ -166,6 +166,8 @@ function pixelStats(pixels: Uint8Array, count: number, channels: number): Normal
 const mean = (a: ArrayLike<number>) => Array.from(a).reduce((x, y) => x + y, 0) / (a.length || 1);
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 const round = (v: number) => Math.fround(v);
+/** Root mean square: the size of a tensor's values. */
+const rms = (a: ArrayLike<number>) => Math.sqrt(Array.from(a).reduce((x, y) => x + y * y, 0) / (a.length || 1));
 
 /** Everything the Learn panel draws for one layer, on the batch's first image (`sample` picks another). */
 export async function learnLayer(
@@ -186,7 +188,9 @@ export async function learnLayer(
   const outShape = a.shapes.get(nodeId)!;
   const { params } = resolved(node);
   const s = Math.min(Math.max(0, opts.sample ?? 0), ctx.n - 1);
-  const ids = src ? [src, nodeId] : [nodeId];
+  // Add and Concat read every input port (in port order); the other layers have one.
+  const srcs = (a.inputsOf.get(nodeId) ?? []).filter((x): x is string => !!x);
+  const ids = src ? [...srcs, nodeId] : [nodeId];
   const got = await forwardTo(ctx, ids);
   const inAll = src ? got.get(src)! : got.get(nodeId)!;
   const outAll = got.get(nodeId)!;
@@ -341,6 +345,75 @@ export async function learnLayer(
       view: {
         kind: 'batchnorm', channel: c, batchMean: mean, batchVar: variance, runningMean: v('running_mean')?.[c] ?? 0, runningVar: v('running_var')?.[c] ?? 1, gamma, beta, eps,
         before: histogram(before, 40, range), inference: histogram(after, 40, range), training: histogram(batchNorm, 40, range),
+      },
+    };
+  }
+  if (node.type === 'Add' || node.type === 'Concat') {
+    // Each input's real tensor for this image (the outputs of the layers wired into it, from ONNX Runtime).
+    const per = (shape: number[]) => (shape.length === 3 ? shape[1] * shape[2] : 1);
+    const size: [number, number] = outShape.length === 3 ? [outShape[1], outShape[2]] : [1, 1];
+    const plane = per(outShape);
+    const ins = srcs.map((id) => {
+      const shape = a.shapes.get(id)!;
+      const n = prod(shape);
+      const all = got.get(id)!.subarray(s * n, (s + 1) * n);
+      const nd = doc.nodes.find((x) => x.id === id)!;
+      return { id, label: nd.label ?? nd.id, shape, all };
+    });
+    if (node.type === 'Add') {
+      const C = outShape.length === 3 ? outShape[0] : 1;
+      const c = Math.min(Math.max(0, opts.channel ?? 0), C - 1);
+      const p = outShape.length === 3 ? plane : outPer;
+      // The skip connection: an input whose layer also feeds (through other layers) another of the Add's inputs.
+      const feeds = (from: string, to: string): boolean => {
+        const seen = new Set<string>();
+        const stack = [to];
+        while (stack.length) {
+          const id = stack.pop()!;
+          if (id === from) return true;
+          if (seen.has(id)) continue;
+          seen.add(id);
+          for (const x of a.inputsOf.get(id) ?? []) if (x) stack.push(x);
+        }
+        return false;
+      };
+      return {
+        ...base,
+        view: {
+          kind: 'add', channel: c, channels: C, size: outShape.length === 3 ? size : [1, outPer],
+          inputs: ins.map((x, i) => ({
+            id: x.id, label: x.label, skip: ins.some((y, j) => j !== i && y.id !== x.id && feeds(x.id, y.id)),
+            plane: Array.from(x.all.subarray(c * p, (c + 1) * p)), rms: rms(x.all),
+          })),
+          output: Array.from(xout.subarray(c * p, (c + 1) * p)), outRms: rms(xout),
+        },
+      };
+    }
+    // Concat: output channels [from, to) are input i's channels, in port order.
+    const C = outShape[0];
+    const c = Math.min(Math.max(0, opts.channel ?? 0), C - 1);
+    let from = 0;
+    const segments = ins.map((x) => ({ id: x.id, label: x.label, from, to: (from += x.shape[0]) }));
+    const k = segments.findIndex((g) => c >= g.from && c < g.to);
+    const ic = c - segments[k].from;
+    const means: number[] = [];
+    for (let o = 0; o < C; o++) means.push(mean(xout.subarray(o * plane, (o + 1) * plane)));
+    return {
+      ...base,
+      view: { kind: 'concat', channel: c, size, segments, source: k, sourceChannel: ic, input: Array.from(ins[k].all.subarray(ic * plane, (ic + 1) * plane)), output: Array.from(xout.subarray(c * plane, (c + 1) * plane)), means },
+    };
+  }
+  if (node.type === 'Pad') {
+    const [C, H, Wd] = inShape;
+    const [, Ho, Wo] = outShape;
+    const c = Math.min(Math.max(0, opts.channel ?? 0), C - 1);
+    return {
+      ...base,
+      view: {
+        kind: 'pad', channel: c, channels: C, fromImage: src === a.inputId,
+        geometry: { top: Number(params.top), bottom: Number(params.bottom), left: Number(params.left), right: Number(params.right), value: Number(params.value ?? 0) },
+        input: Array.from(xin.subarray(c * H * Wd, (c + 1) * H * Wd)), inSize: [H, Wd],
+        output: Array.from(xout.subarray(c * Ho * Wo, (c + 1) * Ho * Wo)), outSize: [Ho, Wo],
       },
     };
   }

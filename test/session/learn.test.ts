@@ -11,10 +11,11 @@ import type { NetworkDocument } from '../../engine/graph/document.ts';
 import { decodeModel, encodeModel } from '../../engine/onnx/model.ts';
 import type { LearnView } from '../../engine/protocol.ts';
 import { learnBatches, learnContext, learnLayer, learnNudge } from '../../engine/session/learn.ts';
-import { convAt, histogram, softmaxLoss, unitOutput } from '../../engine/graph/learn-math.ts';
+import { addAt, concatSource, convAt, histogram, padSource, softmaxLoss, unitOutput } from '../../engine/graph/learn-math.ts';
 import { Project } from '../../engine/session/project.ts';
 import { openSession, ort } from '../../engine/train/ort.ts';
 import { writeWeightsFile } from '../../engine/train/weights.ts';
+import { chain, net, residualNet } from '../fixtures/nets.ts';
 import { sampleData, sampleProject, tempDir } from '../fixtures/sample.ts';
 
 const data = sampleData(6);
@@ -141,6 +142,102 @@ test('Dense, pooling, Flatten, Output, BatchNorm, Dropout: each view agrees with
   assert.deepEqual(d.inference, d.inputs);
   for (let i = 0; i < d.inputs.length; i++) assert.ok(d.mask[i] === 0 || d.mask[i] === 2);
   assert.ok(d.mask.includes(0) && d.mask.includes(2));
+});
+
+test('Add: at every position the output is the sum of the two inputs’ real tensors; the skip is the input that also feeds the other', async () => {
+  const doc = residualNet();
+  for (const channel of [0, 5]) {
+    const r = await learnLayer(project, doc, data, 'add', { channel });
+    const v = view(r.view, 'add');
+    assert.equal(v.channel, channel);
+    assert.deepEqual(v.inputs.map((x) => [x.id, x.skip]), [['c2', false], ['r1', true]]);
+    const [h, w] = v.size;
+    assert.deepEqual([h, w], [33, 31]);
+    for (const x of v.inputs) assert.equal(x.plane.length, h * w);
+    for (let k = 0; k < h * w; k++) {
+      const { terms, sum } = addAt(v.inputs.map((x) => x.plane), k);
+      assert.ok(close(sum, v.output[k], 1e-5), `channel ${channel} at ${k}: ${terms.join(' + ')} = ${sum} vs ONNX Runtime ${v.output[k]}`);
+    }
+    // The skip is r1's output (ReLU: never negative), the branch c2's (both signs).
+    assert.ok(v.inputs[1].plane.every((x) => x >= 0) && v.inputs[0].plane.some((x) => x < 0));
+    assert.ok(v.inputs.every((x) => x.rms > 0) && v.outRms > 0);
+  }
+  // The inputs are the layers' own outputs: r1's plane is the ReLU view's layer output, c2's the conv's.
+  const c2 = view((await learnLayer(project, doc, data, 'c2', { filter: 5 })).view, 'conv');
+  const add = view((await learnLayer(project, doc, data, 'add', { channel: 5 })).view, 'add');
+  assert.deepEqual(add.inputs[0].plane, c2.output);
+});
+
+test('Concat: each output channel is the named input’s channel, value for value', async () => {
+  const doc = residualNet();
+  const add = view((await learnLayer(project, doc, data, 'add', { channel: 4 })).view, 'add');
+  const c3 = await learnLayer(project, doc, data, 'c3', { filter: 2 });
+  const c3v = view(c3.view, 'conv');
+  for (const [channel, input, ic] of [[0, 0, 0], [4, 0, 4], [6, 1, 0], [8, 1, 2]] as const) {
+    const r = await learnLayer(project, doc, data, 'cat', { channel });
+    const v = view(r.view, 'concat');
+    assert.deepEqual(v.segments.map((g) => [g.id, g.from, g.to]), [['add', 0, 6], ['c3', 6, 9]]);
+    assert.deepEqual(concatSource(v.segments, channel), { input, channel: ic });
+    assert.equal(v.source, input);
+    assert.equal(v.sourceChannel, ic);
+    assert.deepEqual(v.output, v.input);
+    assert.equal(v.means.length, 9);
+    assert.ok(close(v.means[channel], v.output.reduce((a, b) => a + b, 0) / v.output.length, 1e-5));
+    // The input plane is the source layer's own output (from its own view).
+    if (channel === 4) assert.deepEqual(v.input, add.output);
+    if (channel === 8) assert.deepEqual(v.input, c3v.output);
+  }
+});
+
+test('Pad: the border is the pad value and the interior the input, on the image itself and on a feature map', async () => {
+  const doc = residualNet();
+  for (const [nodeId, channel, fromImage] of [['pd1', 1, true], ['pd2', 7, false]] as const) {
+    const r = await learnLayer(project, doc, data, nodeId, { channel });
+    const v = view(r.view, 'pad');
+    assert.equal(v.fromImage, fromImage);
+    const g = v.geometry;
+    const [H, W] = v.inSize;
+    const [Ho, Wo] = v.outSize;
+    assert.deepEqual([Ho, Wo], [H + g.top + g.bottom, W + g.left + g.right]);
+    let border = 0;
+    for (let y = 0; y < Ho; y++) for (let x = 0; x < Wo; x++) {
+      const k = padSource(g, v.inSize, y, x);
+      const o = v.output[y * Wo + x];
+      if (k < 0) (border++, assert.equal(o, Math.fround(g.value), `${nodeId} (${y}, ${x}) on the border`));
+      else assert.equal(o, v.input[k], `${nodeId} (${y}, ${x}) inside`);
+    }
+    assert.equal(border, Ho * Wo - H * W);
+    assert.ok(v.input.some((x) => x !== g.value));
+  }
+  // pd1's input is the network input: the normalized image's channel 1.
+  const ctx = await learnContext(project, residualNet(), data);
+  const pd1 = view((await learnLayer(project, residualNet(), data, 'pd1', { channel: 1 })).view, 'pad');
+  assert.deepEqual(pd1.input, Array.from(ctx.x.subarray(32 * 32, 2 * 32 * 32)));
+});
+
+test('Add and Concat on vectors: one plane of all the features; the sum and the stacking as in the image case', async () => {
+  const doc = net('vectors', [
+    ['in', 'Input', { height: 8, width: 8, color: 'grayscale' }],
+    ['f', 'Flatten'],
+    ['fc1', 'Dense', { units: 6 }],
+    ['t', 'Tanh'],
+    ['fc2', 'Dense', { units: 6 }],
+    ['add', 'Add'],
+    ['cat', 'Concat'],
+    ['fc3', 'Dense', { units: 4 }],
+    ['out', 'Output', { loss: 'cross_entropy' }],
+  ], [...chain(['in', 'f', 'fc1', 't', 'fc2']), 'fc2>add:0', 't>add:1', 'add>cat:0', 'fc1>cat:1', ...chain(['cat', 'fc3', 'out'])]);
+  const add = view((await learnLayer(project, doc, data, 'add')).view, 'add');
+  assert.deepEqual([add.channels, add.size], [1, [1, 6]]);
+  assert.deepEqual(add.inputs.map((x) => x.skip), [false, true]);
+  for (let k = 0; k < 6; k++) assert.ok(close(addAt(add.inputs.map((x) => x.plane), k).sum, add.output[k], 1e-5));
+  const fc1 = view((await learnLayer(project, doc, data, 'fc1', { unit: 4 })).view, 'dense');
+  const cat = view((await learnLayer(project, doc, data, 'cat', { channel: 10 })).view, 'concat');
+  assert.deepEqual(cat.segments.map((g) => [g.from, g.to]), [[0, 6], [6, 12]]);
+  assert.deepEqual([cat.source, cat.sourceChannel, cat.size], [1, 4, [1, 1]]);
+  assert.deepEqual(cat.output, cat.input);
+  assert.ok(close(cat.output[0], fc1.output));
+  assert.deepEqual(cat.means.slice(0, 6), add.output);
 });
 
 test('nudging one weight: the central difference of the batch loss agrees with autodiff', async () => {

@@ -30,9 +30,9 @@ export function BatchesView({ dataDir, docPath, runId }: { dataDir: string; docP
   const series: ChartSeries[] = [];
   const data: [number[], ...(number | null)[][]] = [Array.from({ length: res?.steps ?? 0 }, (_, k) => k + 1)];
   res?.sizes.forEach((s, k) => {
-    series.push({ label: `batch ${s.batchSize}`, color: COLORS[k % 4], points: true });
+    series.push({ label: t('batches.seriesBatch', { b: s.batchSize }), color: COLORS[k % 4], points: true });
     data.push(s.losses);
-    series.push({ label: `mean ${s.batchSize}`, color: COLORS[k % 4], dash: [5, 4], width: 1 });
+    series.push({ label: t('batches.seriesMean', { b: s.batchSize }), color: COLORS[k % 4], dash: [5, 4], width: 1 });
     data.push(s.losses.map(() => s.mean));
   });
   const d = store.doc.training;

@@ -5,7 +5,6 @@ import { useEffect, useState, useSyncExternalStore } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Analysis } from '../../../engine/graph/infer.ts';
 import { isSuperseded, type LearnLayerResult } from '../../../engine/protocol.ts';
-import { setLanguage, type Language } from '../../i18n/index.ts';
 import type { EditorState } from '../../store/editor-store.ts';
 import type { TrainStore } from '../../store/train-store.ts';
 import { useEditor } from '../context.ts';
@@ -18,12 +17,14 @@ import { DropoutView } from './DropoutView.tsx';
 import { FlattenView } from './FlattenView.tsx';
 import { NudgeView } from './NudgeView.tsx';
 import { OutputLoss } from './OutputLoss.tsx';
+import { AddView, ConcatView, PadView } from './MergeViews.tsx';
 import { GapView, PoolView } from './PoolView.tsx';
 
-const KNOWN = new Set(['Conv2D', 'Dense', 'ReLU', 'LeakyReLU', 'ELU', 'Sigmoid', 'Tanh', 'GELU', 'Clip', 'PReLU', 'Softmax', 'MaxPool2D', 'AvgPool2D', 'GlobalAvgPool', 'Flatten', 'Dropout', 'BatchNorm', 'Output', 'Input']);
+const KNOWN = new Set(['Conv2D', 'Dense', 'ReLU', 'LeakyReLU', 'ELU', 'Sigmoid', 'Tanh', 'GELU', 'Clip', 'PReLU', 'Softmax', 'MaxPool2D', 'AvgPool2D', 'GlobalAvgPool', 'Flatten', 'Dropout', 'BatchNorm', 'Output', 'Input', 'Add', 'Concat', 'Pad']);
 
 export function LearnPanel({ state, analysis, train }: { state: EditorState; analysis: Analysis; train: TrainStore }) {
-  const { t, i18n } = useTranslation('learn');
+  // The panel follows the toolbar's language selector (one language control for the whole app).
+  const { t } = useTranslation('learn');
   const { store, client } = useEditor();
   const tr = useSyncExternalStore(train.subscribe, train.getState);
   const nodeId = state.selection.nodes.length === 1 ? state.selection.nodes[0] : null;
@@ -32,11 +33,11 @@ export function LearnPanel({ state, analysis, train }: { state: EditorState; ana
   // The newest run of this document with a model: its trained values (engine/session/learn.ts matches them by name and shape).
   const run = state.path ? [...tr.runs].filter((r) => r.docPath === state.path && r.hasModel).sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0] : undefined;
   const runId = run?.runId ?? null;
-  const [opt, setOpt] = useState({ filter: 0, unit: 0 });
+  const [opt, setOpt] = useState({ filter: 0, unit: 0, channel: 0 });
   const [res, setRes] = useState<LearnLayerResult | null>(null);
   const [err, setErr] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
-  useEffect(() => setOpt({ filter: 0, unit: 0 }), [nodeId]);
+  useEffect(() => setOpt({ filter: 0, unit: 0, channel: 0 }), [nodeId]);
   useEffect(() => {
     if (!nodeId || !dataDir || !analysis.ok) return;
     let live = true;
@@ -48,13 +49,11 @@ export function LearnPanel({ state, analysis, train }: { state: EditorState; ana
       );
     }, 150);
     return () => ((live = false), clearTimeout(timer));
-  }, [nodeId, state.doc, dataDir, runId, opt.filter, opt.unit, analysis.ok]);
+  }, [nodeId, state.doc, dataDir, runId, opt.filter, opt.unit, opt.channel, analysis.ok]);
 
-  const lang = (i18n.language === 'zh-CN' ? 'zh-CN' : 'en') as Language;
   const header = (
     <div className="learn-head">
       <h2>{node ? t('title', { label: node.label ?? node.id }) : t('tabLearn')}</h2>
-      <button className="learn-lang" onClick={() => setLanguage(i18n, lang === 'en' ? 'zh-CN' : 'en')} data-testid="learn-language">{t('language')}</button>
     </div>
   );
   if (!node) return <div className="learn-panel">{header}<p className="help">{t('selectLayer')}</p></div>;
@@ -84,6 +83,9 @@ export function LearnPanel({ state, analysis, train }: { state: EditorState; ana
             {shown.view.kind === 'dropout' && <DropoutView v={shown.view} />}
             {shown.view.kind === 'batchnorm' && <BatchNormView v={shown.view} />}
             {shown.view.kind === 'output' && <OutputLoss v={shown.view} />}
+            {shown.view.kind === 'add' && <AddView v={shown.view} onChannel={(channel) => setOpt((o) => ({ ...o, channel }))} />}
+            {shown.view.kind === 'concat' && <ConcatView v={shown.view} onChannel={(channel) => setOpt((o) => ({ ...o, channel }))} />}
+            {shown.view.kind === 'pad' && <PadView v={shown.view} onChannel={(channel) => setOpt((o) => ({ ...o, channel }))} />}
           </section>
           <NudgeView params={shown.params} nodeId={shown.nodeId} dataDir={dataDir!} docPath={state.path} runId={runId} />
         </>
