@@ -6,6 +6,7 @@ import path from 'node:path';
 import { loadCheckpoint } from '../train/checkpoint.ts';
 import { checkMemory, documentOrThrow } from '../train/prepare.ts';
 import { startTraining, type TrainingHandle } from '../train/run-client.ts';
+import { said, textOf } from '../graph/error-codes.ts';
 import { EngineError, type DoneEvent, type EpochEvent, type ServerEvent, type StartedEvent, type StepPoint, type TrainingStatus, type MethodParams } from '../protocol.ts';
 import type { TrainEvent, TrainRequest } from '../train/messages.ts';
 import { StepCoalescer } from './coalesce.ts';
@@ -40,17 +41,17 @@ export class TrainingSession {
 
   /** `o`: startTraining's params, defaults filled in by the method table (engine/protocol.ts). */
   start(rawDoc: unknown, dataDirIn: string, o: Pick<MethodParams<'startTraining'>, 'docPath' | 'maxSteps' | 'device' | 'allowLarge'>): { runId: string; outDir: string } {
-    if (this.state !== 'idle') throw new EngineError('refused', `a run is already ${this.state} (${this.runId}); stop it first`);
+    if (this.state !== 'idle') throw new EngineError('refused', `a run is already ${this.state} (${this.runId}); stop it first`, said('run-busy', { state: this.state, runId: String(this.runId) }));
     let doc;
     try {
       doc = documentOrThrow(rawDoc);
     } catch (e) {
-      throw new EngineError('bad-request', (e as Error).message);
+      throw new EngineError('bad-request', (e as Error).message, textOf(e));
     }
     try {
       checkMemory(doc, o.allowLarge);
     } catch (e) {
-      throw new EngineError('refused', (e as Error).message);
+      throw new EngineError('refused', (e as Error).message, textOf(e));
     }
     // The weights file of an imported model is named relative to the document's folder.
     if (doc.weights && !path.isAbsolute(doc.weights)) doc.weights = path.resolve(this.project.root, o.docPath ? path.dirname(o.docPath) : '.', doc.weights);
@@ -74,7 +75,7 @@ export class TrainingSession {
    * own folder; `epochs` extends it (the total, as in `netwright train --resume --epochs`).
    */
   continueRun(runId: string, o: Pick<MethodParams<'continueTraining'>, 'epochs' | 'device' | 'allowLarge'>): { runId: string; outDir: string } {
-    if (this.state !== 'idle') throw new EngineError('refused', `a run is already ${this.state} (${this.runId}); stop it first`);
+    if (this.state !== 'idle') throw new EngineError('refused', `a run is already ${this.state} (${this.runId}); stop it first`, said('run-busy', { state: this.state, runId: String(this.runId) }));
     const outDir = this.project.runDir(runId);
     let header;
     try {
