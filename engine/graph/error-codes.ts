@@ -17,7 +17,7 @@ export const ERROR_CODES = [
   // opening and saving files (session/files.ts)
   'file-missing', 'folder-missing', 'file-outside', 'not-a-document', 'not-onnx', 'not-a-file', 'file-too-large', 'file-exists',
   // importing an ONNX model (session/onnx-import.ts, graph/from-onnx.ts)
-  'onnx-import', 'onnx-unreadable', 'onnx-opset', 'onnx-inputs', 'onnx-outputs', 'onnx-channels', 'onnx-unsupported',
+  'onnx-import', 'onnx-unreadable', 'onnx-opset', 'onnx-inputs', 'onnx-outputs', 'onnx-channels', 'onnx-unsupported', 'onnx-node',
   // exporting (session/export.ts, export/pytorch)
   'export-refused',
 ] as const;

@@ -7,7 +7,7 @@ import { loadCheckpoint } from '../train/checkpoint.ts';
 import { checkMemory, documentOrThrow } from '../train/prepare.ts';
 import { startTraining, type TrainingHandle } from '../train/run-client.ts';
 import { said, textOf } from '../graph/error-codes.ts';
-import { EngineError, type DoneEvent, type EpochEvent, type ServerEvent, type StartedEvent, type StepPoint, type TrainingStatus, type MethodParams } from '../protocol.ts';
+import { EngineError, type EngineText, type DoneEvent, type EpochEvent, type ServerEvent, type StartedEvent, type StepPoint, type TrainingStatus, type MethodParams } from '../protocol.ts';
 import type { TrainEvent, TrainRequest } from '../train/messages.ts';
 import { StepCoalescer } from './coalesce.ts';
 import { runName, type Project } from './project.ts';
@@ -24,6 +24,7 @@ export class TrainingSession {
   private epochs: EpochEvent[] = [];
   private done: DoneEvent | null = null;
   private error: string | null = null;
+  private errorText: EngineText | undefined;
   private listeners = new Set<(e: ServerEvent) => void>();
   /** Resolves when the current run has ended (tests, shutdown). */
   finished: Promise<void> = Promise.resolve();
@@ -106,7 +107,7 @@ export class TrainingSession {
 
   private launch(runId: string, outDir: string, first: RunRecord, request: TrainRequest): { runId: string; outDir: string } {
     let record = first;
-    Object.assign(this, { state: 'starting', runId, started: null, points: [], epochs: [], done: null, error: null });
+    Object.assign(this, { state: 'starting', runId, started: null, points: [], epochs: [], done: null, error: null, errorText: undefined });
     const send = (event: ServerEvent['event']) => {
       for (const l of this.listeners) l({ runId, event });
     };
@@ -127,6 +128,7 @@ export class TrainingSession {
       } else if (e.type === 'error') {
         // Held too: a page that lists runs on 'error' must find run.json saying 'error', with the reason.
         this.error = e.message;
+        this.errorText = e.text;
         heldError = e;
         return;
       }
@@ -141,7 +143,7 @@ export class TrainingSession {
       } catch {
         // the run folder went away; the events already said how the run ended
       }
-      if (end.type === 'error' && !this.error) this.error = end.message;
+      if (end.type === 'error' && !this.error) (this.error = end.message, this.errorText = end.text);
       this.state = 'idle';
       this.handle = null;
       if (heldError) send(heldError);
@@ -171,7 +173,7 @@ export class TrainingSession {
   }
 
   status(): TrainingStatus {
-    return { state: this.state, runId: this.runId, started: this.started, points: this.points, epochs: this.epochs, done: this.done, error: this.error };
+    return { state: this.state, runId: this.runId, started: this.started, points: this.points, epochs: this.epochs, done: this.done, error: this.error, ...(this.errorText ? { errorText: this.errorText } : {}) };
   }
 }
 
