@@ -21,13 +21,15 @@ function translate(t: TFunction, i18n: I18n, text: EngineText, message: string):
   }
 }
 
-/** The message of `e` (an Error, a HasText, a string) in the UI's language. */
+/** The message of `e` (an Error, a HasText, a CodedMessage, a string) in the UI's language. */
 export function engineText(t: TFunction, i18n: I18n, e: unknown): string {
   if (typeof e === 'string') return e;
-  const m = e as Partial<HasText> | null;
+  const m = e as (Partial<HasText> & Partial<EngineText>) | null;
   const message = typeof m?.message === 'string' ? m.message : String(e);
-  if (i18n.language.startsWith('en') || !m?.text || typeof m.text.code !== 'string' || !m.text.params) return message;
-  return translate(t, i18n, m.text, message);
+  // A HasText carries `text`; a CodedMessage is the text itself (code + params beside the message).
+  const text = m?.text ?? (typeof m?.code === 'string' && m.params && typeof m.params === 'object' ? { code: m.code, params: m.params } : undefined);
+  if (i18n.language.startsWith('en') || !text || typeof text.code !== 'string' || !text.params) return message;
+  return translate(t, i18n, text, message);
 }
 
 /** A skipped file's reason (from the report, or a key of its skippedByReason) in the UI's language. */
