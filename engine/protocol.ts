@@ -225,6 +225,7 @@ export const runSummary = z.object({
   docPath: z.string().nullable().default(null),
   /** Why the run failed (status 'error'). */
   error: z.string().nullable().default(null),
+  errorText: engineText.optional(),
 });
 export type RunSummary = z.infer<typeof runSummary>;
 

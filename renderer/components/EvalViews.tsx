@@ -6,7 +6,7 @@ import { isSuperseded, MAX_IMAGE_UPLOAD_BYTES, type EvalResult, type ExportResul
 import type { TrainStore } from '../store/train-store.ts';
 import { useEditor } from './context.ts';
 import { FolderDialog, runOfDocument, runTitle } from './TrainView.tsx';
-import { engineText } from '../i18n/errors.ts';
+import { engineText, skipReasonText } from '../i18n/errors.ts';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
@@ -227,7 +227,7 @@ function PredictFolder({ runId, dataDir }: { runId: string | null; dataDir: stri
       {res && (
         <div data-testid="predict-folder-result">
           <p>{T('try.classified', { classified: res.classified, files: res.files, dir: res.dataDir, seconds: res.seconds.toFixed(1) })}{res.labelled ? T('try.matches', { correct: res.correct, labelled: res.labelled, acc: pct(res.correct / res.labelled) }) : null}{T('try.csv', { csv: res.csv })}</p>
-          {failed.length > 0 && <p className="muted">{T('try.notClassified', { list: failed.slice(0, 5).map((r) => `${r.path} (${r.error})`).join('; ') + (failed.length > 5 ? '; …' : '') })}</p>}
+          {failed.length > 0 && <p className="muted">{T('try.notClassified', { list: failed.slice(0, 5).map((r) => `${r.path} (${skipReasonText(T, i18n, r.error!)})`).join('; ') + (failed.length > 5 ? '; …' : '') })}</p>}
           <table className="perclass">
             <thead><tr><th>{T('try.file')}</th><th>{T('try.classFolder')}</th><th>{T('try.topClasses')}</th></tr></thead>
             <tbody>{res.rows.filter((r) => !r.error).slice(0, 20).map((r) => <tr key={r.path}><td>{r.path}</td><td>{r.trueClass ?? ''}</td><td>{r.top.map((t) => `${t.class} ${pct(t.probability)}`).join(', ')}</td></tr>)}</tbody>

@@ -249,7 +249,7 @@ export function TrainView({ train }: { train: TrainStore }) {
                 <td title={r.dataDir} data-testid="run-dataset">{r.dataDir ? base(r.dataDir) : '–'}</td>
                 <td data-testid="run-status" className={r.status === 'error' ? 'st-error' : ''}>
                   {r.runId === t.runId && t.runState !== 'idle' ? stateWord(T, 'runState', t.runState) : stateWord(T, 'runStatus', r.status)}
-                  {r.status === 'error' && r.error && <div className="run-error" title={r.error}>{r.error}</div>}
+                  {r.status === 'error' && r.error && <div className="run-error" title={r.error}>{E({ message: r.error, text: r.errorText })}</div>}
                 </td>
                 <td data-testid="run-epochs">{r.epochs}</td>
                 <td>{pct(r.final?.valAccuracy)}</td>

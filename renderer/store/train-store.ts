@@ -253,6 +253,7 @@ export function runRows(s: TrainState): RunSummary[] {
     ...(last ? { final: { loss: last.loss, accuracy: last.accuracy, valLoss: last.valLoss, valAccuracy: last.valAccuracy } } : {}),
     ...(s.done?.best ? { best: s.done.best } : {}),
     ...(s.error ? { error: s.error } : {}),
+    ...(s.error && s.errorText ? { errorText: s.errorText } : {}),
   };
   const i = s.runs.findIndex((r) => r.runId === s.runId);
   if (i >= 0) {

@@ -108,7 +108,7 @@ test('codes cross the job thread, the host and the RPC client', async () => {
     fs.rmSync(root, { recursive: true, force: true });
   });
   let onMessage: (m: unknown) => void = () => {};
-  const t: Transport = { send: async (m: ClientRequest) => void host.handle(m).then((r) => onMessage(JSON.parse(JSON.stringify(r)))), receive: (m) => void (onMessage = m), close() {} };
+  const t: Transport = { send: async (m: ClientRequest) => void host.handle(m).then((r) => onMessage(JSON.parse(JSON.stringify(r)))), receive: (m) => void ((onMessage = m), host.onEvent((e) => m(JSON.parse(JSON.stringify(e))))), close() {} };
   const client = new RpcClient(t);
   const doc = sampleProject();
 
@@ -134,6 +134,29 @@ test('codes cross the job thread, the host and the RPC client', async () => {
   assert.equal(stray?.text?.code, 'no-class-folder');
   assert.equal(skipReasonText(zh.t, zh, broken!), 'PNG 文件被截断或已损坏');
   assert.equal(skipReasonText(en.t, en, broken!), 'truncated or corrupt PNG');
+
+  // A run refused before it starts (the memory limit), and a run that fails in its thread (no classes): both keep their codes, the latter in run.json too.
+  process.env.NETWRIGHT_MEMORY_LIMIT = '1000';
+  try {
+    const refused = await client.startTraining(doc, 'ds').then(() => null, (e: Error) => e);
+    assert.ok(refused instanceof EngineError && refused.code === 'refused', String(refused));
+    assert.equal(refused.text?.code, 'memory');
+    assert.match(engineText(zh.t, zh, refused), /超过了允许的 1(\.0+)? kB/);
+  } finally {
+    delete process.env.NETWRIGHT_MEMORY_LIMIT;
+  }
+  const events: { type: string; text?: { code: string } }[] = [];
+  const off = client.onEvent((e) => void events.push(e.event as never));
+  const { runId } = await client.startTraining(doc, 'empty');
+  for (let i = 0; i < 300 && !events.some((e) => e.type === 'error'); i++) await new Promise((r) => setTimeout(r, 100));
+  off();
+  assert.equal(events.find((e) => e.type === 'error')?.text?.code, 'dataset-no-classes', JSON.stringify(events));
+  const status = await client.trainingStatus();
+  assert.equal(status.errorText?.code, 'dataset-no-classes');
+  const run = (await client.listRuns()).find((r) => r.runId === runId);
+  assert.equal(run?.status, 'error');
+  assert.equal(run?.errorText?.code, 'dataset-no-classes');
+  assert.match(engineText(zh.t, zh, { message: run!.error!, text: run!.errorText }), /没有找到类别文件夹/);
 
   // A file outside the project: refused with its code.
   const outside = await client.openFile('/etc/passwd').then(() => null, (e: Error) => e);
