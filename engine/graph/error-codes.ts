@@ -20,6 +20,8 @@ export const ERROR_CODES = [
   'onnx-import', 'onnx-unreadable', 'onnx-opset', 'onnx-inputs', 'onnx-outputs', 'onnx-channels', 'onnx-unsupported', 'onnx-node',
   // exporting (session/export.ts, export/pytorch)
   'export-refused',
+  // a run's model and dataset (session/run-model.ts: evaluate, export, Try it)
+  'no-model', 'run-dataset',
 ] as const;
 
 /**
