@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EngineError, isMethod, METHODS, requestId, type Method, type MethodParams, type MethodReply, type ServerEvent, type ServerResponse } from './protocol.ts';
+import { textOf } from './graph/error-codes.ts';
 import { IMAGENET } from './graph/from-onnx.ts';
 import { thumbnails } from './session/dataset.ts';
 import { findIdxPairs } from './session/import.ts';
@@ -143,7 +144,8 @@ export function createHost(opts: HostOptions): EngineHost {
         return { id, ok: true, result: await dispatch(m, raw, client) };
       } catch (e) {
         const code = e instanceof EngineError ? (e.code as 'refused') : 'io';
-        return { id, ok: false, code, error: (e as Error).message };
+        const text = textOf(e);
+        return { id, ok: false, code, error: (e as Error).message, ...(text ? { text } : {}) };
       }
     },
   };

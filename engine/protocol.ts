@@ -52,7 +52,17 @@ export const doneEvent = z.object({
 export const pausedEvent = z.object({ type: z.literal('paused'), step: z.number().int() });
 export const resumedEvent = z.object({ type: z.literal('resumed'), step: z.number().int() });
 
-export const errorEvent = z.object({ type: z.literal('error'), message: z.string() });
+/**
+ * A message as a code and its params, for the UI's language (the codes: engine/graph/error-codes.ts);
+ * the English `message` beside it is what the CLI prints. A param may be another coded message
+ * with its own English text (the reason inside "cannot import x.onnx: <reason>").
+ */
+export type EngineText = { code: string; params: Record<string, string | number | CodedMessage> };
+export type CodedMessage = EngineText & { message: string };
+export const engineText: z.ZodType<EngineText> = z.lazy(() => z.object({ code: z.string(), params: z.record(z.string(), z.union([z.string(), z.number(), codedMessage])) }));
+const codedMessage: z.ZodType<CodedMessage> = z.lazy(() => z.object({ code: z.string(), params: z.record(z.string(), z.union([z.string(), z.number(), codedMessage])), message: z.string() }));
+
+export const errorEvent = z.object({ type: z.literal('error'), message: z.string(), text: engineText.optional() });
 
 /**
  * The run stopped because training diverged (an 'error' event follows). `value` is the loss or
@@ -65,6 +75,9 @@ export const divergedEvent = z.object({
   value: z.number().nullable(),
   message: z.string(),
   hint: z.string(),
+  /** `message` and `hint` as code + params (engine/graph/error-codes.ts). */
+  text: engineText.optional(),
+  hintText: engineText.optional(),
 });
 export type DivergedEvent = z.infer<typeof divergedEvent>;
 
@@ -117,7 +130,7 @@ export type DirListing = z.infer<typeof dirListing>;
 /** Responses: `code` lets the editor react (e.g. ask before overwriting an existing file). */
 export const serverResponse = z.union([
   z.object({ id: z.number().int(), ok: z.literal(true), result: z.unknown() }),
-  z.object({ id: z.number().int(), ok: z.literal(false), code: z.enum(['exists', 'not-found', 'refused', 'bad-request', 'io', 'superseded']), error: z.string() }),
+  z.object({ id: z.number().int(), ok: z.literal(false), code: z.enum(['exists', 'not-found', 'refused', 'bad-request', 'io', 'superseded']), error: z.string(), text: engineText.optional() }),
 ]);
 export type ServerResponse = z.infer<typeof serverResponse>;
 
@@ -141,7 +154,7 @@ export const datasetReportResult = z.object({
   classes: z.array(classCount),
   totals: z.object({ train: z.number().int(), val: z.number().int(), skipped: z.number().int() }),
   skippedByReason: z.record(z.string(), z.number()),
-  skipped: z.array(z.object({ path: z.string(), reason: z.string() })),
+  skipped: z.array(z.object({ path: z.string(), reason: z.string(), text: engineText.optional() })),
   duplicates: z.array(z.array(z.string())),
   leakage: z.array(z.object({ train: z.array(z.string()), val: z.array(z.string()) })),
   warnings: z.array(z.string()),
@@ -188,6 +201,7 @@ export const trainingStatus = z.object({
   epochs: z.array(epochEvent),
   done: doneEvent.nullable(),
   error: z.string().nullable(),
+  errorText: engineText.optional(),
 });
 export type TrainingStatus = z.infer<typeof trainingStatus>;
 
@@ -211,6 +225,7 @@ export const runSummary = z.object({
   docPath: z.string().nullable().default(null),
   /** Why the run failed (status 'error'). */
   error: z.string().nullable().default(null),
+  errorText: engineText.optional(),
 });
 export type RunSummary = z.infer<typeof runSummary>;
 
@@ -533,9 +548,9 @@ export function callParams(m: Method, a: readonly unknown[]): Record<string, unk
   return params;
 }
 
-/** An engine request that failed, with the reason code from the response. */
+/** An engine request that failed, with the reason code from the response; `text`: the message as code + params, for the UI's language. */
 export class EngineError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(readonly code: string, message: string, readonly text?: EngineText) {
     super(message);
   }
 }

@@ -9,6 +9,7 @@ import { LOSSES } from '../graph/losses.ts';
 import { NCHWC_DOMAIN } from './nchwc.ts';
 import { blockedConvs, poolBeforeRelu } from './rewrite.ts';
 import { emitOptimizer, type SlotInfo } from './optimizers.ts';
+import { CodedError, said } from '../graph/error-codes.ts';
 
 export interface TrainingGraph {
   model: ModelIR;
@@ -64,7 +65,7 @@ export function buildTrainingGraph(doc: NetworkDocument, opts: TrainingGraphOpti
   // Frozen weights are not differentiated: the backward walk (backward.ts) only visits nodes
   // that depend on a trainable parameter, so it stops below the lowest one.
   const trainable = f.weights.filter((w) => !w.frozen);
-  if (f.weights.length && !trainable.length) throw new Error('every layer with parameters is frozen: there is nothing to train (unfreeze at least the last Dense layer)');
+  if (f.weights.length && !trainable.length) throw new CodedError('every layer with parameters is frozen: there is nothing to train (unfreeze at least the last Dense layer)', said('nothing-to-train'));
   const fixed = [...f.weights.filter((w) => w.frozen), ...f.states.filter((s) => !s.updated)].map((w) => w.name);
   const params = trainable.map((w) => w.name);
   const seed = opts.shardScale ? g.op('Mul', [head.dLogits, g.input('grad_scale', 'float32', [])], {}, g.shape(head.dLogits)) : head.dLogits;

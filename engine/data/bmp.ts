@@ -3,8 +3,11 @@
 // BI_BITFIELDS; bottom-up and top-down rows. RLE and embedded JPEG/PNG BMPs are refused by name.
 // Everything is checked against the header before any pixel is touched, so a hostile header
 // (a huge size, offsets past the end) costs nothing.
+import { skipReason } from '../graph/error-codes.ts';
 
 export class BmpError extends Error {}
+
+const CORRUPT = skipReason('corrupt', { format: 'BMP' });
 
 export interface BmpImage {
   width: number;
@@ -15,7 +18,7 @@ export interface BmpImage {
 
 /** Width, height and bit depth from the header alone; throws BmpError when the header is unusable. */
 export function bmpHeader(b: Uint8Array): { width: number; height: number; bpp: number; topDown: boolean; compression: number; dataOffset: number; dibSize: number } {
-  if (b.length < 26 || b[0] !== 0x42 || b[1] !== 0x4d) throw new BmpError('truncated or corrupt BMP');
+  if (b.length < 26 || b[0] !== 0x42 || b[1] !== 0x4d) throw new BmpError(CORRUPT);
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const dataOffset = v.getUint32(10, true);
   const dibSize = v.getUint32(14, true);
@@ -34,11 +37,11 @@ export function bmpHeader(b: Uint8Array): { width: number; height: number; bpp: 
     bpp = v.getUint16(28, true);
     compression = v.getUint32(30, true);
   } else {
-    throw new BmpError('truncated or corrupt BMP');
+    throw new BmpError(CORRUPT);
   }
   const topDown = height < 0;
   height = Math.abs(height);
-  if (width <= 0 || height <= 0) throw new BmpError('truncated or corrupt BMP');
+  if (width <= 0 || height <= 0) throw new BmpError(CORRUPT);
   return { width, height, bpp, topDown, compression, dataOffset, dibSize };
 }
 
@@ -46,18 +49,18 @@ export function bmpHeader(b: Uint8Array): { width: number; height: number; bpp: 
 export function decodeBmp(b: Uint8Array, maxPixels: number): BmpImage {
   const h = bmpHeader(b);
   const { width, height, bpp, compression, dataOffset, dibSize } = h;
-  if (width * height > maxPixels) throw new BmpError(`image is larger than ${maxPixels / 1e6} megapixels`);
-  if (compression === 1 || compression === 2) throw new BmpError('unsupported BMP variant (RLE compression); convert it to PNG');
-  if (compression === 4 || compression === 5) throw new BmpError('unsupported BMP variant (embedded JPEG/PNG); convert it to PNG');
+  if (width * height > maxPixels) throw new BmpError(skipReason('too-many-pixels', { megapixels: maxPixels / 1e6 }));
+  if (compression === 1 || compression === 2) throw new BmpError(skipReason('bmp-rle'));
+  if (compression === 4 || compression === 5) throw new BmpError(skipReason('bmp-embedded'));
   const bitfields = compression === 3 || compression === 6;
-  if (!(compression === 0 || bitfields)) throw new BmpError(`unsupported BMP variant (compression ${compression})`);
-  if (![1, 4, 8, 16, 24, 32].includes(bpp) || (bitfields && bpp !== 16 && bpp !== 32)) throw new BmpError(`unsupported BMP variant (${bpp} bits per pixel)`);
+  if (!(compression === 0 || bitfields)) throw new BmpError(skipReason('bmp-compression', { compression }));
+  if (![1, 4, 8, 16, 24, 32].includes(bpp) || (bitfields && bpp !== 16 && bpp !== 32)) throw new BmpError(skipReason('bmp-bits', { bits: bpp }));
 
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const stride = Math.ceil((width * bpp) / 32) * 4;
   // The last row need not carry its padding; anything shorter is truncated.
   const needed = dataOffset + stride * (height - 1) + Math.ceil((width * bpp) / 8);
-  if (dataOffset < 14 + dibSize || needed > b.length) throw new BmpError('truncated or corrupt BMP');
+  if (dataOffset < 14 + dibSize || needed > b.length) throw new BmpError(CORRUPT);
 
   // Palette (1/4/8-bit): BGR(A) entries right after the DIB header (and the masks, if any).
   let palette: Uint8Array | undefined;
@@ -66,7 +69,7 @@ export function decodeBmp(b: Uint8Array, maxPixels: number): BmpImage {
     const declared = dibSize >= 40 ? v.getUint32(46, true) : 0;
     const count = Math.min(declared || 1 << bpp, 1 << bpp);
     const start = 14 + dibSize;
-    if (start + count * entry > dataOffset) throw new BmpError('truncated or corrupt BMP');
+    if (start + count * entry > dataOffset) throw new BmpError(CORRUPT);
     palette = new Uint8Array(256 * 3); // indices past the palette read as black
     for (let i = 0; i < count; i++) {
       const p = start + i * entry;
@@ -81,7 +84,7 @@ export function decodeBmp(b: Uint8Array, maxPixels: number): BmpImage {
   let masks: [number, number, number] | undefined;
   if (bpp === 16 || bpp === 32) {
     if (bitfields) {
-      if (14 + 40 + 12 > b.length) throw new BmpError('truncated or corrupt BMP');
+      if (14 + 40 + 12 > b.length) throw new BmpError(CORRUPT);
       masks = [v.getUint32(54, true), v.getUint32(58, true), v.getUint32(62, true)];
     } else masks = bpp === 16 ? [0x7c00, 0x03e0, 0x001f] : [0xff0000, 0xff00, 0xff];
   }

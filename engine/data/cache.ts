@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.ts';
+import { skipReason } from '../graph/error-codes.ts';
 import type { Worker } from 'node:worker_threads';
 import { spawnWorker, workerUrl } from '../threads.ts';
 import { checkSpec, readAndDecode, type ImageSpec } from './decode.ts';
@@ -192,7 +193,7 @@ export async function loadDataset(scan: FolderScan, spec: ImageSpec, opts: LoadO
     try {
       st = fs.statSync(s.path);
     } catch (e) {
-      statFailed.set(s.path, `cannot read file (${(e as NodeJS.ErrnoException).code})`);
+      statFailed.set(s.path, skipReason('cannot-read', { error: String((e as NodeJS.ErrnoException).code) }));
       continue;
     }
     const old = index.entries[s.path];
@@ -213,7 +214,7 @@ export async function loadDataset(scan: FolderScan, spec: ImageSpec, opts: LoadO
     const e = entries[j.path];
     e[3] = hash ?? '';
     if (error !== null || !pixels) {
-      e[4] = error ?? 'could not decode';
+      e[4] = error ?? skipReason('not-decoded');
       if (e[2] >= 0) free.push(e[2]);
       e[2] = -1;
     } else {

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { decode as decodePngJs } from 'fast-png';
 import sharp from 'sharp';
+import { skipReason } from '../graph/error-codes.ts';
 import { BmpError, decodeBmp } from './bmp.ts';
 
 export type ResizePolicy = 'stretch' | 'center-crop' | 'letterbox';
@@ -120,10 +121,10 @@ export async function decodeWithSharp(b: Uint8Array, spec: ImageSpec, raw?: { wi
 
 function reasonFor(err: unknown, format: Format | undefined): string {
   const msg = err instanceof Error ? err.message : String(err);
-  if (/pixel limit/i.test(msg)) return `image is larger than ${MAX_INPUT_PIXELS / 1e6} megapixels`;
-  if (/unsupported image format/i.test(msg)) return format ? `unsupported ${format} variant` : 'not an image';
-  if (format) return `truncated or corrupt ${format}`;
-  return `could not decode: ${msg.split('\n')[0]}`;
+  if (/pixel limit/i.test(msg)) return skipReason('too-many-pixels', { megapixels: MAX_INPUT_PIXELS / 1e6 });
+  if (/unsupported image format/i.test(msg)) return format ? skipReason('unsupported-variant', { format }) : skipReason('not-an-image');
+  if (format) return skipReason('corrupt', { format });
+  return skipReason('undecodable', { detail: msg.split('\n')[0] });
 }
 
 /**
@@ -138,22 +139,21 @@ export async function decodeImage(file: string | Uint8Array, spec: ImageSpec): P
 
 export function readError(e: unknown): never {
   const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'EACCES' || code === 'EPERM') throw new Error(`cannot read file (permission denied)`);
-  if (code === 'ELOOP') throw new Error('cannot read file (symbolic link loop)');
-  if (code === 'ENOENT') throw new Error('cannot read file (ENOENT)');
-  throw new Error(`cannot read file (${code ?? String(e)})`);
+  if (code === 'EACCES' || code === 'EPERM') throw new Error(skipReason('permission-denied'));
+  if (code === 'ELOOP') throw new Error(skipReason('read-link-loop'));
+  throw new Error(skipReason('cannot-read', { error: code ?? String(e) }));
 }
 
 export async function decodeBytes(bytes: Uint8Array, spec: ImageSpec): Promise<Uint8Array> {
-  if (bytes.length === 0) throw new Error('empty file');
+  if (bytes.length === 0) throw new Error(skipReason('empty-file'));
   const format = sniff(bytes);
-  if (format === 'PGM/PPM') throw new Error(`unsupported format (${format}); convert it to PNG`);
+  if (format === 'PGM/PPM') throw new Error(skipReason('unsupported-format', { format }));
   if (format === 'BMP') {
     let bmp;
     try {
       bmp = decodeBmp(bytes, MAX_INPUT_PIXELS);
     } catch (e) {
-      throw new Error(e instanceof BmpError ? e.message : 'truncated or corrupt BMP');
+      throw new Error(e instanceof BmpError ? e.message : skipReason('corrupt', { format: 'BMP' }));
     }
     return decodeWithSharp(bmp.rgb, spec, { width: bmp.width, height: bmp.height, channels: 3 });
   }

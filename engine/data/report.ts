@@ -2,7 +2,9 @@
 // class and split, what was skipped and why, class imbalance, exact duplicates (same bytes) and
 // duplicates shared by train and val (leakage, which makes validation figures lie).
 import path from 'node:path';
+import { skipText } from '../graph/error-codes.ts';
 import { printable } from '../printable.ts';
+import type { EngineText } from '../protocol.ts';
 import type { LoadedDataset } from './cache.ts';
 import type { FolderScan, Skipped } from './scan.ts';
 
@@ -19,7 +21,8 @@ export interface DatasetReport {
   totals: { train: number; val: number; skipped: number };
   /** Reason -> number of files. */
   skippedByReason: Record<string, number>;
-  skipped: Skipped[];
+  /** With the reason as code + params when it is one of graph/error-codes.ts's SKIP_REASONS. */
+  skipped: (Skipped & { text?: EngineText })[];
   /** Groups of two or more usable files with identical bytes (paths relative to the root). */
   duplicates: string[][];
   /** Groups of identical files found both in train and in val. */
@@ -82,7 +85,10 @@ export function datasetReport(scan: FolderScan, data: LoadedDataset): DatasetRep
     classes,
     totals: { train: data.train.count, val: data.val.count, skipped: data.skipped.length },
     skippedByReason,
-    skipped: data.skipped.map((s) => ({ path: rel(s.path), reason: s.reason })),
+    skipped: data.skipped.map((s) => {
+      const text = skipText(s.reason);
+      return { path: rel(s.path), reason: s.reason, ...(text ? { text } : {}) };
+    }),
     duplicates,
     leakage,
     warnings: issues.map((i) => i.message),

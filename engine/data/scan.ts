@@ -3,6 +3,8 @@
 // a socket or a link loop never blocks or crashes the scan. Class index = sorted folder name.
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { CodedError, said, skipReason } from '../graph/error-codes.ts';
+import type { EngineText } from '../protocol.ts';
 import { Rng } from '../graph/rng.ts';
 
 export interface Sample { path: string; label: number }
@@ -36,13 +38,13 @@ async function list(dir: string, skipped: Skipped[]): Promise<Listing> {
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (e) {
-    skipped.push({ path: dir, reason: `cannot list folder (${(e as NodeJS.ErrnoException).code ?? e})` });
+    skipped.push({ path: dir, reason: skipReason('cannot-list', { error: String((e as NodeJS.ErrnoException).code ?? e) }) });
     return out;
   }
   for (const e of entries) {
     const p = path.join(dir, e.name);
     if (isLitter(e.name)) {
-      skipped.push({ path: p, reason: e.isDirectory() ? 'hidden or system folder (ignored)' : 'hidden or system file (ignored)' });
+      skipped.push({ path: p, reason: e.isDirectory() ? skipReason('hidden-folder') : skipReason('hidden-file') });
       continue;
     }
     let kind: 'dir' | 'file' | 'other' = e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other';
@@ -52,11 +54,11 @@ async function list(dir: string, skipped: Skipped[]): Promise<Listing> {
         kind = s.isDirectory() ? 'dir' : s.isFile() ? 'file' : 'other';
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        skipped.push({ path: p, reason: code === 'ELOOP' ? 'symbolic link loop' : code === 'ENOENT' ? 'broken symbolic link' : `cannot follow link (${code})` });
+        skipped.push({ path: p, reason: code === 'ELOOP' ? skipReason('link-loop') : code === 'ENOENT' ? skipReason('broken-link') : skipReason('cannot-follow', { error: String(code) }) });
         continue;
       }
     }
-    if (kind === 'other') skipped.push({ path: p, reason: 'not a regular file (FIFO, socket or device)' });
+    if (kind === 'other') skipped.push({ path: p, reason: skipReason('special-file') });
     else (kind === 'dir' ? out.dirs : out.files).push(e.name);
   }
   out.dirs.sort(byString);
@@ -68,7 +70,7 @@ async function list(dir: string, skipped: Skipped[]): Promise<Listing> {
 async function filesBelow(dir: string, seen: Set<string>, skipped: Skipped[], out: string[] = []): Promise<string[]> {
   const real = await realpath(dir).catch(() => dir);
   if (seen.has(real)) {
-    skipped.push({ path: dir, reason: 'symbolic link loop' });
+    skipped.push({ path: dir, reason: skipReason('link-loop') });
     return out;
   }
   seen.add(real);
@@ -81,7 +83,7 @@ async function filesBelow(dir: string, seen: Set<string>, skipped: Skipped[], ou
 /** Class folder name -> its files, for one folder holding class subfolders. Stray files are skipped. */
 async function readClasses(dir: string, skipped: Skipped[], above: string[], listing?: Listing): Promise<Map<string, string[]>> {
   const { dirs, files } = listing ?? (await list(dir, skipped));
-  for (const f of files) skipped.push({ path: path.join(dir, f), reason: 'not inside a class folder' });
+  for (const f of files) skipped.push({ path: path.join(dir, f), reason: skipReason('no-class-folder') });
   const classes = new Map<string, string[]>();
   // The folders above a class count as visited: a link back up to them is a loop, not more files.
   const reals = await Promise.all([dir, ...above].map((d) => realpath(d).catch(() => d)));
@@ -89,9 +91,9 @@ async function readClasses(dir: string, skipped: Skipped[], above: string[], lis
   return classes;
 }
 
-function layoutError(root: string, problem: string): Error {
+function layoutError(root: string, problem: string, text: EngineText): Error {
   const example = `${path.join(root, 'cat')}${path.sep}*.png`;
-  return new Error(`${problem}: expected ${root} to contain one subfolder per class, e.g. ${example}`);
+  return new CodedError(`${problem}: expected ${root} to contain one subfolder per class, e.g. ${example}`, { code: text.code, params: { ...text.params, root, example } });
 }
 
 /**
@@ -108,8 +110,8 @@ export async function scanImageFolder(root: string, opts: { valSplit: number; se
   if (!(valSplit >= 0 && valSplit < 1)) throw new Error(`valSplit must be at least 0 and below 1, got ${valSplit}`);
   root = path.resolve(root);
   const info = await stat(root).catch(() => null);
-  if (!info) throw layoutError(root, `Dataset folder ${root} does not exist`);
-  if (!info.isDirectory()) throw layoutError(root, `${root} is a file, not a folder`);
+  if (!info) throw layoutError(root, `Dataset folder ${root} does not exist`, said('dataset-missing'));
+  if (!info.isDirectory()) throw layoutError(root, `${root} is a file, not a folder`, said('dataset-is-file'));
 
   const skipped: Skipped[] = [];
   const top = await list(root, skipped);
@@ -118,8 +120,8 @@ export async function scanImageFolder(root: string, opts: { valSplit: number; se
   if (top.dirs.includes('train') && evalName) {
     const probe: Skipped[] = [];
     if ((await list(path.join(root, 'train'), probe)).dirs.length > 0 && (await list(path.join(root, evalName), probe)).dirs.length > 0) {
-      for (const f of top.files) skipped.push({ path: path.join(root, f), reason: 'not inside a class folder' });
-      for (const d of top.dirs.filter((d) => d !== 'train' && d !== evalName)) skipped.push({ path: path.join(root, d), reason: `folder beside train/ and ${evalName}/ (ignored)` });
+      for (const f of top.files) skipped.push({ path: path.join(root, f), reason: skipReason('no-class-folder') });
+      for (const d of top.dirs.filter((d) => d !== 'train' && d !== evalName)) skipped.push({ path: path.join(root, d), reason: skipReason('beside-train-val', { eval: evalName }) });
       sides = { train: await readClasses(path.join(root, 'train'), skipped, [root]), val: await readClasses(path.join(root, evalName), skipped, [root]) };
     }
   }
@@ -132,7 +134,7 @@ export async function scanImageFolder(root: string, opts: { valSplit: number; se
     const names = [...new Set(maps.flatMap(([, m]) => [...m.keys()]))].sort(byString);
     return names.filter((name) => {
       if (maps.some(([, m]) => (m.get(name)?.length ?? 0) > 0)) return true;
-      for (const [dir, m] of maps) if (m.has(name)) skipped.push({ path: path.join(dir, name), reason: 'empty class folder (ignored)' });
+      for (const [dir, m] of maps) if (m.has(name)) skipped.push({ path: path.join(dir, name), reason: skipReason('empty-class-folder') });
       return false;
     });
   };
@@ -153,10 +155,10 @@ export async function scanImageFolder(root: string, opts: { valSplit: number; se
       take(files.slice(nVal), label, out.train);
     });
     if (classes.size === 0 && top.files.length > 0) {
-      throw layoutError(root, `Found ${top.files.length} file(s) but no class folders in ${root}`);
+      throw layoutError(root, `Found ${top.files.length} file(s) but no class folders in ${root}`, said('dataset-files-no-classes', { files: top.files.length }));
     }
-    if (classes.size > 0 && out.classNames.length === 0) throw layoutError(root, `Found no files in the class folders of ${root}`);
+    if (classes.size > 0 && out.classNames.length === 0) throw layoutError(root, `Found no files in the class folders of ${root}`, said('dataset-empty-classes'));
   }
-  if (out.classNames.length === 0) throw layoutError(root, `Found no class folders in ${root}`);
+  if (out.classNames.length === 0) throw layoutError(root, `Found no class folders in ${root}`, said('dataset-no-classes'));
   return out;
 }

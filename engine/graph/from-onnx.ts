@@ -8,11 +8,14 @@ import { inferShapes } from './infer.ts';
 import { withRecognizedBlocks } from './blocks.ts';
 import type { Params, Shape } from './layer.ts';
 import { layerDef } from './registry.ts';
+import { CodedError, said } from './error-codes.ts';
+import type { EngineText } from '../protocol.ts';
 import { decodeModel, OnnxReadError, type Attr, type NodeIR, type Tensor } from '../onnx/model.ts';
 import type { NamedTensor } from '../onnx/safetensors.ts';
 import * as attrs from '../onnx/attrs.ts';
 
-export class ImportError extends Error {}
+/** A model the import refuses; `text`: the message as code + params (graph/error-codes.ts), when it has one. */
+export class ImportError extends CodedError {}
 
 export interface ImportOptions {
   /** Per-channel mean and std in the units of `scale` (torchvision: 0.485,0.456,0.406 / 0.229,0.224,0.225). */
@@ -56,11 +59,11 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
   try {
     model = decodeModel(bytes);
   } catch (e) {
-    if (e instanceof OnnxReadError) throw new ImportError(`not a readable ONNX model: ${e.message}`);
+    if (e instanceof OnnxReadError) throw new ImportError(`not a readable ONNX model: ${e.message}`, said('onnx-unreadable', { detail: e.message }));
     throw e;
   }
   const { graph, opset } = model;
-  if (opset < 6) throw new ImportError(`opset ${opset} is too old: Netwright reads opset 6 and newer`);
+  if (opset < 6) throw new ImportError(`opset ${opset} is too old: Netwright reads opset 6 and newer`, said('onnx-opset', { opset }));
   const consts = new Map<string, Tensor>(graph.initializers.map((t) => [t.name, t]));
   const vals = new Map<string, Val>();
   const nodes: DocNode[] = [];
@@ -76,12 +79,12 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
 
   // ---- the image input ----
   const realInputs = graph.inputs.filter((i) => !consts.has(i.name));
-  if (realInputs.length !== 1) throw new ImportError(`the graph has ${realInputs.length} inputs (${realInputs.map((i) => i.name).join(', ')}); Netwright imports models with one image input`);
+  if (realInputs.length !== 1) throw new ImportError(`the graph has ${realInputs.length} inputs (${realInputs.map((i) => i.name).join(', ')}); Netwright imports models with one image input`, said('onnx-inputs', { count: realInputs.length, names: realInputs.map((i) => i.name).join(', ') }));
   const gin = realInputs[0];
   if (gin.dtype !== 'float32') throw new ImportError(`input ${gin.name} is ${gin.dtype}; Netwright feeds float32 images`);
   if (gin.shape.length !== 4) throw new ImportError(`input ${gin.name} has shape [${gin.shape}]; Netwright imports image models with an input [N, C, H, W]`);
   const [bdim, c, h, w] = gin.shape;
-  if (c !== 1 && c !== 3) throw new ImportError(`input ${gin.name} has ${c} channels; Netwright's Input is grayscale (1) or RGB (3)`);
+  if (c !== 1 && c !== 3) throw new ImportError(`input ${gin.name} has ${c} channels; Netwright's Input is grayscale (1) or RGB (3)`, said('onnx-channels', { input: gin.name, channels: String(c) }));
   if (typeof h !== 'number' || typeof w !== 'number' || h < 1 || w < 1) throw new ImportError(`input ${gin.name} has shape [${gin.shape}]: height and width must be fixed sizes`);
   const batch = typeof bdim === 'number' && bdim > 0 ? bdim : 1;
   const mean = opts.mean ?? [0, 0, 0];
@@ -102,8 +105,10 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
 
   // ---- helpers ----
   let where = '';
-  const fail = (msg: string): never => {
-    throw new ImportError(`${where}: ${msg}`);
+  let at: { index: number; name: string; op: string } | null = null;
+  /** Refuses the model at `where`; `text`: the refusal as a code, else the node and the English detail. */
+  const fail = (msg: string, text?: EngineText): never => {
+    throw new ImportError(`${where}: ${msg}`, text ?? (at ? said('onnx-node', { ...at, detail: msg }) : undefined));
   };
   const uniqueId = (base: string): string => {
     let id = base.replace(/^\/+/, '').replace(/\/(Conv|Gemm|Relu|BatchNormalization|MaxPool|AveragePool|Add|MatMul|Clip|Flatten|Reshape|Concat|Pad|PRelu|Sigmoid|Tanh|Dropout|GlobalAveragePool|LeakyRelu|Softmax)(_\d+)?$/, '').replace(/[^A-Za-z0-9_-]+/g, '_').replace(/^_+|_+$/g, '') || 'layer';
@@ -306,6 +311,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
   vals.set(gin.name, inVal);
   graph.nodes.forEach((n, index) => {
     where = `node ${index} "${n.name || n.outputs[0]}" (${n.op})`;
+    at = { index, name: n.name || n.outputs[0], op: n.op };
     if (n.domain && n.domain !== 'ai.onnx') fail(`operators of domain ${n.domain} are not supported`);
     if (foldConst(n)) return;
     const out = n.outputs[0];
@@ -556,13 +562,14 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
         return;
       }
       default:
-        fail(`Netwright has no layer for the ONNX operator ${n.op}`);
+        fail(`Netwright has no layer for the ONNX operator ${n.op}`, said('onnx-unsupported', { ...at! }));
     }
   });
 
   // ---- the head ----
   where = 'the graph output';
-  if (graph.outputs.length !== 1) throw new ImportError(`the graph has ${graph.outputs.length} outputs (${graph.outputs.map((o) => o.name).join(', ')}); Netwright imports models with one output`);
+  at = null;
+  if (graph.outputs.length !== 1) throw new ImportError(`the graph has ${graph.outputs.length} outputs (${graph.outputs.map((o) => o.name).join(', ')}); Netwright imports models with one output`, said('onnx-outputs', { count: graph.outputs.length, names: graph.outputs.map((o) => o.name).join(', ') }));
   const outName = graph.outputs[0].name;
   const last = vals.get(outName);
   if (!last) throw new ImportError(`the graph output ${outName} is ${consts.has(outName) ? 'a constant' : 'not produced by an imported layer'}`);

@@ -9,6 +9,8 @@
 // An estimate of what the tensors need, not of ONNX Runtime's own overhead or the decoded dataset.
 import { numel } from '../numel.ts';
 import type { NetworkDocument } from './document.ts';
+import { said } from './error-codes.ts';
+import type { CodedMessage } from '../protocol.ts';
 import { inferShapes, resolved, type Analysis } from './infer.ts';
 
 export const BYTES_PER_VALUE = 4;
@@ -120,15 +122,23 @@ export function formatMemory(m: MemoryEstimate): string {
  * guard passes a fraction of the machine's memory). The ONNX file limit holds whatever the limit.
  */
 export function memoryRefusal(m: MemoryEstimate, limit: number, allowLarge = false, where = 'on this machine'): string | null {
+  return memoryRefusalText(m, limit, allowLarge, where)?.message ?? null;
+}
+
+/** memoryRefusal's message with its code and params (engine/graph/error-codes.ts), for the UI's language. */
+export function memoryRefusalText(m: MemoryEstimate, limit: number, allowLarge = false, where = 'on this machine'): CodedMessage | null {
   const need = `this network needs about ${formatMemory(m)}`;
+  const act = m.activations.forward + m.activations.backward;
+  const sizes = { total: fmtBytes(m.total), batch: m.batchSize, weights: fmtBytes(m.weights), gradients: fmtBytes(m.gradients), optimizer: m.optimizer, state: fmtBytes(m.optimizerState), activations: fmtBytes(act), forward: fmtBytes(m.activations.forward), backward: fmtBytes(m.activations.backward) };
   if (!allowLarge && m.total > limit) {
-    return `${need}, more than the ${fmtBytes(limit)} allowed ${where}; make the batch or the layers smaller${m.weights > ONNX_MAX_BYTES ? '' : ', or pass --allow-large to try anyway'}`;
+    const allow = m.weights > ONNX_MAX_BYTES ? 'no' : 'yes';
+    return { ...said('memory', { ...sizes, limit: fmtBytes(limit), where, allow }), message: `${need}, more than the ${fmtBytes(limit)} allowed ${where}; make the batch or the layers smaller${allow === 'no' ? '' : ', or pass --allow-large to try anyway'}` };
   }
   if (m.weights > ONNX_MAX_BYTES) {
-    return `${need}; its weights alone (${m.params.toLocaleString('en-US')} parameters) are more than the 2 GiB an ONNX model file holds, so its model.onnx could never be written; make the layers smaller (the largest tensor is ${m.largest.name}, ${m.largest.values.toLocaleString('en-US')} values)`;
+    return { ...said('memory-onnx-limit', { ...sizes, params: m.params, tensor: m.largest.name, values: m.largest.values }), message: `${need}; its weights alone (${m.params.toLocaleString('en-US')} parameters) are more than the 2 GiB an ONNX model file holds, so its model.onnx could never be written; make the layers smaller (the largest tensor is ${m.largest.name}, ${m.largest.values.toLocaleString('en-US')} values)` };
   }
   if (m.largest.values > MAX_TENSOR_VALUES) {
-    return `${need}; ${m.largest.name} would hold ${m.largest.values.toLocaleString('en-US')} values, more than one array can hold (${MAX_TENSOR_VALUES.toLocaleString('en-US')}); make the layers or the batch smaller`;
+    return { ...said('memory-tensor', { ...sizes, tensor: m.largest.name, values: m.largest.values, max: MAX_TENSOR_VALUES }), message: `${need}; ${m.largest.name} would hold ${m.largest.values.toLocaleString('en-US')} values, more than one array can hold (${MAX_TENSOR_VALUES.toLocaleString('en-US')}); make the layers or the batch smaller` };
   }
   return null;
 }

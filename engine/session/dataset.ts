@@ -9,6 +9,7 @@ import { datasetReport } from '../data/report.ts';
 import { scanImageFolder } from '../data/scan.ts';
 import { dataSettings } from '../graph/document.ts';
 import type { NetworkDocument } from '../graph/document.ts';
+import { textOf } from '../graph/error-codes.ts';
 import { EngineError, type AugmentPreviewResult, type DatasetReportResult, type ImagesResult } from '../protocol.ts';
 import { documentOrThrow, imageSpec } from '../train/prepare.ts';
 import { pngDataUrl } from './predict.ts';
@@ -20,7 +21,7 @@ function docOrBadRequest(rawDoc: unknown): NetworkDocument {
   try {
     return documentOrThrow(rawDoc);
   } catch (e) {
-    throw new EngineError('bad-request', (e as Error).message);
+    throw new EngineError('bad-request', (e as Error).message, textOf(e));
   }
 }
 
@@ -28,7 +29,7 @@ function docOrBadRequest(rawDoc: unknown): NetworkDocument {
 async function loadFor(doc: NetworkDocument, dataDir: string) {
   const data = dataSettings(doc.training);
   const scan = await scanImageFolder(dataDir, { valSplit: doc.training.valSplit, seed: doc.training.seed }).catch((e: Error) => {
-    throw new EngineError('bad-request', e.message);
+    throw new EngineError('bad-request', e.message, textOf(e));
   });
   const loaded = await loadDataset(scan, { ...imageSpec(doc), resize: data.resize }, { cacheDir: data.cacheDir });
   return { scan, loaded, data };

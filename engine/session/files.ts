@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.ts';
 import { EngineError, type DirListing, type OpenedFile, type SavedFile } from '../protocol.ts';
+import { said } from '../graph/error-codes.ts';
 import { inside } from './project.ts';
 
 const isDocumentName = (p: string): boolean => ['.json', '.netwright'].includes(path.extname(p).toLowerCase());
@@ -51,17 +52,17 @@ export class FileAccess {
       try {
         real = path.join(fs.realpathSync(path.dirname(abs)), path.basename(abs));
       } catch {
-        throw new EngineError('not-found', `folder ${path.dirname(abs)} does not exist`);
+        throw new EngineError('not-found', `folder ${path.dirname(abs)} does not exist`, said('folder-missing', { dir: path.dirname(abs) }));
       }
     }
     const outside = !inside(this.root, real);
-    if (outside && !(kind === 'file' && this.granted.has(real))) throw new EngineError('refused', `${p} is outside the project folder ${this.root}`);
+    if (outside && !(kind === 'file' && this.granted.has(real))) throw new EngineError('refused', `${p} is outside the project folder ${this.root}`, said('file-outside', { file: p, root: this.root }));
     if (kind === 'onnx') {
-      if (outside) throw new EngineError('refused', `${p} is outside the project folder ${this.root}`);
-      if (!isOnnxName(real)) throw new EngineError('refused', `${path.basename(real)}: expected an .onnx model`);
+      if (outside) throw new EngineError('refused', `${p} is outside the project folder ${this.root}`, said('file-outside', { file: p, root: this.root }));
+      if (!isOnnxName(real)) throw new EngineError('refused', `${path.basename(real)}: expected an .onnx model`, said('not-onnx', { file: path.basename(real) }));
       return real;
     }
-    if (kind === 'file' && !isDocumentName(real)) throw new EngineError('refused', `${path.basename(real)}: network documents are .json or .netwright files`);
+    if (kind === 'file' && !isDocumentName(real)) throw new EngineError('refused', `${path.basename(real)}: network documents are .json or .netwright files`, said('not-a-document', { file: path.basename(real) }));
     return real;
   }
 
@@ -73,7 +74,7 @@ export class FileAccess {
   /** Where an import may write its document: inside the root, a new file unless `overwrite`. */
   importTarget(p: string, overwrite: boolean): string {
     const abs = this.resolve(p, 'file');
-    if (!overwrite && fs.existsSync(abs)) throw new EngineError('exists', `${path.basename(abs)} already exists`);
+    if (!overwrite && fs.existsSync(abs)) throw new EngineError('exists', `${path.basename(abs)} already exists`, said('file-exists', { file: path.basename(abs) }));
     return abs;
   }
 
@@ -109,10 +110,10 @@ export class FileAccess {
     try {
       st = fs.statSync(abs);
     } catch {
-      throw new EngineError('not-found', `${abs} does not exist`);
+      throw new EngineError('not-found', `${abs} does not exist`, said('file-missing', { file: abs }));
     }
-    if (!st.isFile()) throw new EngineError('refused', `${abs} is not a file`);
-    if (st.size > MAX_BYTES) throw new EngineError('refused', `${abs} is larger than ${MAX_BYTES >> 20} MB`);
+    if (!st.isFile()) throw new EngineError('refused', `${abs} is not a file`, said('not-a-file', { file: abs }));
+    if (st.size > MAX_BYTES) throw new EngineError('refused', `${abs} is larger than ${MAX_BYTES >> 20} MB`, said('file-too-large', { file: abs, mb: MAX_BYTES >> 20 }));
     const text = fs.readFileSync(abs, 'utf8');
     this.chosen.add(abs);
     this.remember(abs);
@@ -122,7 +123,7 @@ export class FileAccess {
   saveFile(p: string, text: string, o: { chosen: boolean; overwrite?: boolean }): SavedFile {
     const abs = this.resolve(p, 'file');
     if (!o.chosen && !this.chosen.has(abs)) throw new EngineError('refused', `${abs} was not opened or chosen in this session; use Save as`);
-    if (o.chosen && !o.overwrite && !this.chosen.has(abs) && fs.existsSync(abs)) throw new EngineError('exists', `${path.basename(abs)} already exists`);
+    if (o.chosen && !o.overwrite && !this.chosen.has(abs) && fs.existsSync(abs)) throw new EngineError('exists', `${path.basename(abs)} already exists`, said('file-exists', { file: path.basename(abs) }));
     if (Buffer.byteLength(text) > MAX_BYTES) throw new EngineError('refused', 'document too large');
     refuseRunFolder(this.root, abs);
     try {

@@ -10,7 +10,7 @@
 // caller gets the error code 'superseded', which the editor ignores.
 import type { Worker } from 'node:worker_threads';
 import { spawnWorker, workerUrl } from '../threads.ts';
-import { EngineError } from '../protocol.ts';
+import { EngineError, type EngineText } from '../protocol.ts';
 import type { JOBS } from './job-table.ts';
 
 export type JobKind = keyof typeof JOBS;
@@ -27,6 +27,8 @@ export interface JobMessage {
   ok: boolean;
   result?: unknown;
   code?: string;
+  /** The error's message as code + params (engine/graph/error-codes.ts). */
+  text?: EngineText;
   message?: string;
 }
 
@@ -161,7 +163,7 @@ export class JobRunner {
     this.running++;
     this.threads++;
     worker.once('message', (m: JobMessage) =>
-      this.settle(job, () => (m.ok ? job.resolve(m.result) : job.reject(new EngineError(m.code ?? 'io', m.message ?? `${kind} failed`)))),
+      this.settle(job, () => (m.ok ? job.resolve(m.result) : job.reject(new EngineError(m.code ?? 'io', m.message ?? `${kind} failed`, m.text)))),
     );
     worker.once('error', (e) => this.settle(job, () => job.reject(new EngineError('io', `${kind} failed: ${e.message}`))));
     worker.once('exit', (code) => {

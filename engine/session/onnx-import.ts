@@ -5,6 +5,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.ts';
 import { inferShapes } from '../graph/infer.ts';
 import { EngineError, type ImportedOnnx } from '../protocol.ts';
+import { nested, said } from '../graph/error-codes.ts';
 import type { Project } from './project.ts';
 import { importOnnx, type ImportOptions, type ImportResult } from '../graph/from-onnx.ts';
 import { encodeSafetensors } from '../onnx/safetensors.ts';
@@ -41,7 +42,7 @@ export function importOnnxJob(_project: Project, src: string, out: string, opts:
   try {
     r = importOnnxFile(src, out, opts);
   } catch (e) {
-    throw new EngineError('bad-request', `cannot import ${path.basename(src)}: ${(e as Error).message}`);
+    throw new EngineError('bad-request', `cannot import ${path.basename(src)}: ${(e as Error).message}`, said('onnx-import', { file: path.basename(src), reason: nested(e) }));
   }
   return { path: r.docPath, weights: r.weightsPath, open: r.result.open, layers: r.result.counts.layers, params: inferShapes(r.result.doc).totals.params };
 }

@@ -2,6 +2,7 @@
 // the one named on the command line), runs in <root>/runs/, exports in <root>/exports/.
 import fs from 'node:fs';
 import path from 'node:path';
+import { said } from '../graph/error-codes.ts';
 import { EngineError } from '../protocol.ts';
 
 export class Project {
@@ -29,10 +30,10 @@ export class Project {
     try {
       real = fs.realpathSync(path.resolve(this.root, p));
     } catch {
-      throw new EngineError('not-found', `dataset folder ${p} does not exist`);
+      throw new EngineError('not-found', `dataset folder ${p} does not exist`, said('dataset-missing-here', { dir: p }));
     }
-    if (!fs.statSync(real).isDirectory()) throw new EngineError('bad-request', `${p} is not a folder`);
-    if (!inside(this.root, real) && !this.extraData.some((d) => inside(d, real))) throw new EngineError('refused', `${p} is outside the project folder ${this.root}`);
+    if (!fs.statSync(real).isDirectory()) throw new EngineError('bad-request', `${p} is not a folder`, said('dataset-not-folder', { dir: p }));
+    if (!inside(this.root, real) && !this.extraData.some((d) => inside(d, real))) throw new EngineError('refused', `${p} is outside the project folder ${this.root}`, said('dataset-outside', { dir: p, root: this.root }));
     return real;
   }
 

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { scanImageFolder, loadSplit, type LoadedSplit } from '../data/image-folder.ts';
 import { dataSettings, type NetworkDocument } from '../graph/document.ts';
+import { nested, said } from '../graph/error-codes.ts';
 import { EngineError } from '../protocol.ts';
 import { documentOrThrow, imageSpec } from '../train/prepare.ts';
 import type { Project } from './project.ts';
@@ -29,13 +30,13 @@ export function runModel(project: Project, runId: string, which: 'best' | 'last'
   const best = path.join(dir, 'best.onnx');
   const last = path.join(dir, 'model.onnx');
   const file = which === 'best' && fs.existsSync(best) ? best : last;
-  if (!fs.existsSync(file)) throw new EngineError('not-found', `run ${runId} has no model yet (it writes model.onnx when its first epoch ends)`);
+  if (!fs.existsSync(file)) throw new EngineError('not-found', `run ${runId} has no model yet (it writes model.onnx when its first epoch ends)`, said('no-model', { runId }));
   const dataDir = () => {
     if (typeof record.dataDir !== 'string') throw new EngineError('bad-request', `run ${runId}'s run.json names no dataset folder`);
     try {
       return project.dataDir(record.dataDir);
     } catch (e) {
-      throw new EngineError((e as EngineError).code ?? 'refused', `run ${runId}'s dataset: ${(e as Error).message}`);
+      throw new EngineError((e as EngineError).code ?? 'refused', `run ${runId}'s dataset: ${(e as Error).message}`, said('run-dataset', { runId, reason: nested(e) }));
     }
   };
   return { runId, dir, record, doc: documentOrThrow(record.doc, `run ${runId}'s document`), file, dataDir };

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.ts';
 import type { NetworkDocument } from '../graph/document.ts';
-import type { DoneEvent, EpochEvent, RunCurves, RunSummary } from '../protocol.ts';
+import { engineText, type DoneEvent, type EngineText, type EpochEvent, type RunCurves, type RunSummary } from '../protocol.ts';
 
 export interface RunRecord {
   name: string;
@@ -19,6 +19,8 @@ export interface RunRecord {
   final: RunSummary['final'];
   best: RunSummary['best'];
   error?: string;
+  /** The error as code + params (engine/graph/error-codes.ts), when it has them. */
+  errorText?: EngineText;
   /** Display name given by the user; the folder name (the run id) never changes. */
   title?: string;
 }
@@ -55,11 +57,11 @@ export function readRunRecord(dir: string): RunRecord {
   return JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as RunRecord;
 }
 
-export function finishRecord(r: RunRecord, done: DoneEvent | { type: 'error'; message: string }, lastEpoch: EpochEvent | undefined): RunRecord {
+export function finishRecord(r: RunRecord, done: DoneEvent | { type: 'error'; message: string; text?: EngineText }, lastEpoch: EpochEvent | undefined): RunRecord {
   const final = lastEpoch ? { loss: lastEpoch.loss, accuracy: lastEpoch.accuracy, valLoss: lastEpoch.valLoss, valAccuracy: lastEpoch.valAccuracy } : null;
   // A continued run that ends before an epoch keeps the figures it had.
-  if (done.type === 'error') return { ...r, status: 'error', error: done.message, final: final ?? r.final };
-  return { ...r, status: done.reason, epochs: lastEpoch?.epoch ?? r.epochs, steps: done.step, final: final ?? r.final, best: done.best ?? null, error: undefined };
+  if (done.type === 'error') return { ...r, status: 'error', error: done.message, ...(done.text ? { errorText: done.text } : {}), final: final ?? r.final };
+  return { ...r, status: done.reason, epochs: lastEpoch?.epoch ?? r.epochs, steps: done.step, final: final ?? r.final, best: done.best ?? null, error: undefined, errorText: undefined };
 }
 
 /** Newest first. A run whose engine went away mid-run says 'interrupted'. */
@@ -95,6 +97,7 @@ export function listRuns(runsDir: string, active: string | null): RunSummary[] {
       title: typeof r.title === 'string' && r.title ? r.title : null,
       docPath: typeof r.docPath === 'string' ? r.docPath : null,
       error: typeof r.error === 'string' ? r.error : null,
+      ...(typeof r.error === 'string' && engineText.safeParse(r.errorText).success ? { errorText: r.errorText } : {}),
     });
   }
   return out.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));

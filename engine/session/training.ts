@@ -6,7 +6,8 @@ import path from 'node:path';
 import { loadCheckpoint } from '../train/checkpoint.ts';
 import { checkMemory, documentOrThrow } from '../train/prepare.ts';
 import { startTraining, type TrainingHandle } from '../train/run-client.ts';
-import { EngineError, type DoneEvent, type EpochEvent, type ServerEvent, type StartedEvent, type StepPoint, type TrainingStatus, type MethodParams } from '../protocol.ts';
+import { said, textOf } from '../graph/error-codes.ts';
+import { EngineError, type EngineText, type DoneEvent, type EpochEvent, type ServerEvent, type StartedEvent, type StepPoint, type TrainingStatus, type MethodParams } from '../protocol.ts';
 import type { TrainEvent, TrainRequest } from '../train/messages.ts';
 import { StepCoalescer } from './coalesce.ts';
 import { runName, type Project } from './project.ts';
@@ -23,6 +24,7 @@ export class TrainingSession {
   private epochs: EpochEvent[] = [];
   private done: DoneEvent | null = null;
   private error: string | null = null;
+  private errorText: EngineText | undefined;
   private listeners = new Set<(e: ServerEvent) => void>();
   /** Resolves when the current run has ended (tests, shutdown). */
   finished: Promise<void> = Promise.resolve();
@@ -40,17 +42,17 @@ export class TrainingSession {
 
   /** `o`: startTraining's params, defaults filled in by the method table (engine/protocol.ts). */
   start(rawDoc: unknown, dataDirIn: string, o: Pick<MethodParams<'startTraining'>, 'docPath' | 'maxSteps' | 'device' | 'allowLarge'>): { runId: string; outDir: string } {
-    if (this.state !== 'idle') throw new EngineError('refused', `a run is already ${this.state} (${this.runId}); stop it first`);
+    if (this.state !== 'idle') throw new EngineError('refused', `a run is already ${this.state} (${this.runId}); stop it first`, said('run-busy', { state: this.state, runId: String(this.runId) }));
     let doc;
     try {
       doc = documentOrThrow(rawDoc);
     } catch (e) {
-      throw new EngineError('bad-request', (e as Error).message);
+      throw new EngineError('bad-request', (e as Error).message, textOf(e));
     }
     try {
       checkMemory(doc, o.allowLarge);
     } catch (e) {
-      throw new EngineError('refused', (e as Error).message);
+      throw new EngineError('refused', (e as Error).message, textOf(e));
     }
     // The weights file of an imported model is named relative to the document's folder.
     if (doc.weights && !path.isAbsolute(doc.weights)) doc.weights = path.resolve(this.project.root, o.docPath ? path.dirname(o.docPath) : '.', doc.weights);
@@ -74,7 +76,7 @@ export class TrainingSession {
    * own folder; `epochs` extends it (the total, as in `netwright train --resume --epochs`).
    */
   continueRun(runId: string, o: Pick<MethodParams<'continueTraining'>, 'epochs' | 'device' | 'allowLarge'>): { runId: string; outDir: string } {
-    if (this.state !== 'idle') throw new EngineError('refused', `a run is already ${this.state} (${this.runId}); stop it first`);
+    if (this.state !== 'idle') throw new EngineError('refused', `a run is already ${this.state} (${this.runId}); stop it first`, said('run-busy', { state: this.state, runId: String(this.runId) }));
     const outDir = this.project.runDir(runId);
     let header;
     try {
@@ -105,7 +107,7 @@ export class TrainingSession {
 
   private launch(runId: string, outDir: string, first: RunRecord, request: TrainRequest): { runId: string; outDir: string } {
     let record = first;
-    Object.assign(this, { state: 'starting', runId, started: null, points: [], epochs: [], done: null, error: null });
+    Object.assign(this, { state: 'starting', runId, started: null, points: [], epochs: [], done: null, error: null, errorText: undefined });
     const send = (event: ServerEvent['event']) => {
       for (const l of this.listeners) l({ runId, event });
     };
@@ -126,6 +128,7 @@ export class TrainingSession {
       } else if (e.type === 'error') {
         // Held too: a page that lists runs on 'error' must find run.json saying 'error', with the reason.
         this.error = e.message;
+        this.errorText = e.text;
         heldError = e;
         return;
       }
@@ -140,7 +143,7 @@ export class TrainingSession {
       } catch {
         // the run folder went away; the events already said how the run ended
       }
-      if (end.type === 'error' && !this.error) this.error = end.message;
+      if (end.type === 'error' && !this.error) (this.error = end.message, this.errorText = end.text);
       this.state = 'idle';
       this.handle = null;
       if (heldError) send(heldError);
@@ -170,7 +173,7 @@ export class TrainingSession {
   }
 
   status(): TrainingStatus {
-    return { state: this.state, runId: this.runId, started: this.started, points: this.points, epochs: this.epochs, done: this.done, error: this.error };
+    return { state: this.state, runId: this.runId, started: this.started, points: this.points, epochs: this.epochs, done: this.done, error: this.error, ...(this.errorText ? { errorText: this.errorText } : {}) };
   }
 }
 

@@ -5,7 +5,8 @@
 // bar is ten times higher (a bumpy start is not one, a blow-up to 1e9 at step 2 is). The
 // state is two numbers, so a checkpoint carries it.
 import { LOSSES, type LossName } from '../graph/losses.ts';
-import type { DivergedEvent } from '../protocol.ts';
+import { said } from '../graph/error-codes.ts';
+import type { DivergedEvent, EngineText } from '../protocol.ts';
 
 export const HINT = 'lower the learning rate';
 const ALPHA = 0.1;
@@ -26,14 +27,15 @@ export class LossWatch {
 
   /** Checks a step's loss, then adds it to the running figures; a diverged event when it fails. */
   check(step: number, loss: number): DivergedEvent | null {
-    if (!Number.isFinite(loss)) return diverged(step, 'non-finite-loss', loss, `the loss became ${loss} at step ${step}`);
+    if (!Number.isFinite(loss)) return diverged(step, 'non-finite-loss', loss, `the loss became ${loss} at step ${step}`, said('non-finite-loss', { value: String(loss), step }));
     const s = this.s;
     const ref = Math.max(s.mean, this.floor);
     // Looser while the running mean settles.
     const factor = this.factor * (s.n < SETTLE ? 10 : 1);
     if (this.factor > 0 && s.n > 0 && loss > factor * ref) {
       const what = ref === s.mean ? `its running mean ${s.mean.toPrecision(4)}` : `the loss of a uniform guess ${ref.toPrecision(4)} (running mean ${s.mean.toPrecision(4)})`;
-      return diverged(step, 'loss-spike', loss, `the loss jumped to ${loss.toPrecision(4)} at step ${step}, over ${factor}x ${what}`);
+      const params = { loss: loss.toPrecision(4), step, factor, against: ref === s.mean ? 'mean' : 'uniform', ref: ref.toPrecision(4), mean: s.mean.toPrecision(4) };
+      return diverged(step, 'loss-spike', loss, `the loss jumped to ${loss.toPrecision(4)} at step ${step}, over ${factor}x ${what}`, said('loss-spike', params));
     }
     s.mean = s.n === 0 ? loss : s.mean + ALPHA * (loss - s.mean);
     s.n++;
@@ -52,8 +54,8 @@ export function nonFinite(values: Map<string, Float32Array>): { name: string; in
   return null;
 }
 
-export function diverged(step: number, reason: DivergedEvent['reason'], value: number, message: string): DivergedEvent {
-  return { type: 'diverged', step, reason, value: Number.isFinite(value) ? value : null, message, hint: HINT };
+export function diverged(step: number, reason: DivergedEvent['reason'], value: number, message: string, text?: EngineText): DivergedEvent {
+  return { type: 'diverged', step, reason, value: Number.isFinite(value) ? value : null, message, hint: HINT, ...(text ? { text } : {}), hintText: said('lower-lr') };
 }
 
 /**
@@ -82,7 +84,7 @@ export class DivergenceCheck {
     if (periodic) this.unchecked = 0;
     if (periodic || boundary) {
       const bad = nonFinite(values);
-      if (bad) return { passed: losses.length, diverged: diverged(step, 'non-finite-parameters', bad.value, `${bad.name}[${bad.index}] became ${bad.value} ${periodic ? 'by' : 'at'} step ${step}`) };
+      if (bad) return { passed: losses.length, diverged: diverged(step, 'non-finite-parameters', bad.value, `${bad.name}[${bad.index}] became ${bad.value} ${periodic ? 'by' : 'at'} step ${step}`, said('non-finite-value', { name: bad.name, index: bad.index, value: String(bad.value), when: periodic ? 'by' : 'at', step })) };
     }
     return { passed: losses.length, diverged: null };
   }

@@ -5,6 +5,7 @@ import { Prefetcher, prefetchSource } from '../data/prefetch.ts';
 import { dataSettings } from '../graph/document.ts';
 import { floatArray } from '../graph/memory.ts';
 import { Rng } from '../graph/rng.ts';
+import { said } from '../graph/error-codes.ts';
 import type { DivergedEvent, DoneEvent, EpochEvent } from '../protocol.ts';
 import type { StepEvent, TrainEvent } from './messages.ts';
 import type { DataCursor } from './checkpoint.ts';
@@ -62,7 +63,9 @@ export async function trainEpochs(run: PreparedRun, out: RunOutputs, control: Ru
     const stopDiverged = (e: DivergedEvent): never => {
       emit(e);
       metrics.flush();
-      throw new TrainingError(`training diverged: ${e.message}; ${e.hint} (now ${settings.lr}). The last checkpoint before it is kept.`);
+      const why = e.text ? { ...e.text, message: e.message } : e.message;
+      const hint = e.hintText ? { ...e.hintText, message: e.hint } : e.hint;
+      throw new TrainingError(`training diverged: ${e.message}; ${e.hint} (now ${settings.lr}). The last checkpoint before it is kept.`, said('diverged', { why, hint, lr: settings.lr }));
     };
     /** Everything needed to go on exactly from here (the divergence check has just passed). */
     const checkpoint = async (cursor: DataCursor, sums: Sums, history: string, best = s.best) => {

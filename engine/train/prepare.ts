@@ -12,8 +12,10 @@ import { buildInferenceModel, type ModelMeta } from '../graph/compile.ts';
 import { dataSettings, nodeParams, parseDocument, type NetworkDocument, type TrainingSettings } from '../graph/document.ts';
 import { inputNormalization, isPlain } from '../graph/layers/input.ts';
 import { inferShapes } from '../graph/infer.ts';
-import { estimateMemory, fmtBytes, formatMemory, memoryRefusal } from '../graph/memory.ts';
+import { estimateMemory, fmtBytes, formatMemory, memoryRefusalText } from '../graph/memory.ts';
+import { CodedError, said } from '../graph/error-codes.ts';
 import { Rng } from '../graph/rng.ts';
+import type { EngineText } from '../protocol.ts';
 import { encodeModel } from '../onnx/model.ts';
 import { trainRequest, type TrainEvent, type TrainRequest } from './messages.ts';
 import { DAMAGED, LATEST, loadCheckpoint, type RunState } from './checkpoint.ts';
@@ -24,7 +26,12 @@ import { scheduleSettings } from './schedule.ts';
 import { Scorer } from './scorer.ts';
 import { openStepRunner, type StepRunner } from './step.ts';
 
-export class TrainingError extends Error {}
+/** A run that cannot start or go on; `text`: its message as code + params (engine/graph/error-codes.ts), when it has one. */
+export class TrainingError extends CodedError {
+  constructor(message: string, text?: EngineText) {
+    super(message, text);
+  }
+}
 
 export function loadDocument(file: string): NetworkDocument {
   let text: string;
@@ -61,8 +68,8 @@ export function memoryLimit(): { bytes: number; source: string } {
 export function checkMemory(doc: NetworkDocument, allowLarge = false): string {
   const m = estimateMemory(doc);
   const limit = memoryLimit();
-  const why = memoryRefusal(m, limit.bytes, allowLarge, `(${limit.source})`);
-  if (why) throw new TrainingError(why);
+  const why = memoryRefusalText(m, limit.bytes, allowLarge, `(${limit.source})`);
+  if (why) throw new TrainingError(why.message, why);
   return `memory: about ${formatMemory(m)}; limit ${fmtBytes(limit.bytes)} (${limit.source})${allowLarge && m.total > limit.bytes ? ', exceeded: allowed by --allow-large' : ''}`;
 }
 
@@ -174,10 +181,10 @@ export async function prepareRun(raw: TrainRequest, emit: (e: TrainEvent) => voi
   const scan = await scanImageFolder(req.dataDir, { valSplit: settings.valSplit, seed: settings.seed });
   // The dataset's own problems first: a unit count to change is no help for a folder without images.
   if (scan.train.length + scan.val.length === 0) {
-    throw new TrainingError(`no images in ${req.dataDir}: expected PNG, JPEG, WebP, GIF, BMP or TIFF images in one subfolder per class`);
+    throw new TrainingError(`no images in ${req.dataDir}: expected PNG, JPEG, WebP, GIF, BMP or TIFF images in one subfolder per class`, said('no-images', { dir: req.dataDir }));
   }
   if (scan.classNames.length < 2) {
-    throw new TrainingError(`only one class (${scan.classNames[0]}) in ${req.dataDir}: a classifier needs at least two class folders`);
+    throw new TrainingError(`only one class (${scan.classNames[0]}) in ${req.dataDir}: a classifier needs at least two class folders`, said('only-one-class', { name: scan.classNames[0], dir: req.dataDir }));
   }
   if (ck && ck.classNames.join('\n') !== scan.classNames.join('\n')) {
     throw new TrainingError(`${req.dataDir} has the classes ${scan.classNames.join(', ')} but the checkpoint was trained on ${ck.classNames.join(', ')}`);
@@ -190,11 +197,12 @@ export async function prepareRun(raw: TrainRequest, emit: (e: TrainEvent) => voi
     const { train, val, stats } = data;
     emit({ type: 'log', level: 'info', message: `images: ${stats.fromCache} from the cache, ${stats.decoded} decoded${stats.workers ? ` on ${stats.workers} threads` : ''} (cache: ${data.cacheFolder})` });
     writeDatasetFiles(req.outDir, scan, data, emit);
-    if (train.count === 0) throw new TrainingError(`no usable training images in ${req.dataDir}: every file was skipped (see ${path.join(req.outDir, 'skipped.csv')}); expected PNG, JPEG, WebP, GIF, BMP or TIFF images in one subfolder per class`);
+    if (train.count === 0) throw new TrainingError(`no usable training images in ${req.dataDir}: every file was skipped (see ${path.join(req.outDir, 'skipped.csv')}); expected PNG, JPEG, WebP, GIF, BMP or TIFF images in one subfolder per class`, said('no-usable-images', { dir: req.dataDir, csv: path.join(req.outDir, 'skipped.csv') }));
     // Only now that the images are known usable: a unit count is the last thing to blame.
     if (scan.classNames.length !== classes) {
       throw new TrainingError(
         `the output head has ${classes} classes but ${req.dataDir} has ${scan.classNames.length} class folders (${scan.classNames.join(', ')}); set the units of the Dense layer before the output to ${scan.classNames.length}`,
+        said('head-classes', { classes, dir: req.dataDir, folders: scan.classNames.length, names: scan.classNames.join(', ') }),
       );
     }
     // The Input's own preprocessing (an imported model's mean/std) unless the split's statistics are asked for.

@@ -6,6 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { workerCommand, type TrainEvent } from './messages.ts';
 import { runTraining } from './run.ts';
 import { CONTROL } from './control.ts';
+import { textOf } from '../graph/error-codes.ts';
 
 if (!parentPort) throw new Error('run-worker.ts must run as a worker thread');
 const port = parentPort;
@@ -42,7 +43,10 @@ port.on('message', (raw: unknown) => {
     const shared = (raw as { control?: unknown }).control;
     if (shared instanceof SharedArrayBuffer) control = new Int32Array(shared);
     runTraining(cmd.request, emit, stopped, waitIfPaused)
-      .catch((e: Error) => emit({ type: 'error', message: e.message }))
+      .catch((e: Error) => {
+        const text = textOf(e);
+        emit({ type: 'error', message: e.message, ...(text ? { text } : {}) });
+      })
       .finally(() => port.close());
     return;
   }

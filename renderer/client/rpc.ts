@@ -85,6 +85,6 @@ export class RpcClient {
     if (!p) return;
     this.pending.delete(r.data.id);
     if (r.data.ok) p.resolve(r.data.result);
-    else p.reject(new EngineError(r.data.code, r.data.error));
+    else p.reject(new EngineError(r.data.code, r.data.error, r.data.text));
   }
 }

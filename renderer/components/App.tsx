@@ -25,6 +25,7 @@ import { Palette } from './Palette.tsx';
 import { Summary } from './Summary.tsx';
 import { LANGUAGES, setLanguage, type Language } from '../i18n/index.ts';
 import { problemText } from '../i18n/problems.ts';
+import { engineText } from '../i18n/errors.ts';
 
 /** Set by vite's define: true only in the e2e tests' bundle. */
 declare const __NETWRIGHT_TEST_HOOK__: boolean;
@@ -154,7 +155,7 @@ export function App({ client }: { client: EngineClient }) {
         notify(t('status.saved', { path: r.path }));
         return true;
       } catch (e) {
-        notify(t('status.notSaved', { error: (e as Error).message }), 'error');
+        notify(t('status.notSaved', { error: engineText(t, i18n, e) }), 'error');
         return false;
       }
     },
@@ -216,7 +217,7 @@ export function App({ client }: { client: EngineClient }) {
         if (problems.length) notify(t('status.cannotOpen', { name: basename(path), error: problems.map((p) => problemText(t, i18n, p)).join('; ') }), 'error');
         else (notify(t('status.opened', { path: f.path })), fit());
       } catch (e) {
-        notify(t('status.cannotOpen', { name: basename(path), error: (e as Error).message }), 'error');
+        notify(t('status.cannotOpen', { name: basename(path), error: engineText(t, i18n, e) }), 'error');
       }
     },
     [client, store, notify, fit, t, i18n],

@@ -6,6 +6,7 @@ import { useTranslation } from 'react-i18next';
 import type { RunSummary } from '../../engine/protocol.ts';
 import type { TrainStore } from '../store/train-store.ts';
 import { useEditor } from './context.ts';
+import { engineText } from '../i18n/errors.ts';
 
 const CONTINUABLE = new Set<RunSummary['status']>(['stopped', 'interrupted', 'error', 'finished', 'max-steps']);
 
@@ -17,7 +18,7 @@ const defaultEpochs = (r: RunSummary): number => {
 
 export function ContinueRun({ run, train, busy }: { run: RunSummary; train: TrainStore; busy: boolean }) {
   const { client, notify } = useEditor();
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const [epochs, setEpochs] = useState(() => defaultEpochs(run));
   if (!run.canContinue || !CONTINUABLE.has(run.status)) return null;
   const go = async () => {
@@ -26,7 +27,7 @@ export function ContinueRun({ run, train, busy }: { run: RunSummary; train: Trai
       train.beginRun(r.runId);
       notify(t('continue.continuing', { id: r.runId, epochs }));
     } catch (e) {
-      notify(t('continue.cannot', { error: (e as Error).message }), 'error');
+      notify(t('continue.cannot', { error: engineText(t, i18n, e) }), 'error');
     }
   };
   return (
@@ -40,7 +41,7 @@ export function ContinueRun({ run, train, busy }: { run: RunSummary; train: Trai
 
 /** After an engine crash: the newest run says 'interrupted'; offer to continue it. */
 export function InterruptedNotice({ runs, train, busy }: { runs: RunSummary[]; train: TrainStore; busy: boolean }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const r = runs[0];
   if (busy || !r || r.status !== 'interrupted' || !r.canContinue) return null;
   return (

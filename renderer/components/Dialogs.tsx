@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { COMMANDS, displayChord, GESTURES } from '../commands.ts';
 import type { DirListing } from '../../engine/protocol.ts';
 import { useEditor } from './context.ts';
+import { engineText } from '../i18n/errors.ts';
 
 export function Modal({ title, children, onClose }: { title: string; children: React.ReactNode; onClose(): void }) {
   useEffect(() => {
@@ -24,12 +25,12 @@ export function Modal({ title, children, onClose }: { title: string; children: R
 /** Picks a .json file inside the engine's project folder: to open, or to save to. */
 export function FileDialog({ mode, initialName, onPick, onClose }: { mode: 'open' | 'save'; initialName: string; onPick(path: string): void; onClose(): void }) {
   const { client } = useEditor();
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const [listing, setListing] = useState<DirListing | null>(null);
   const [recent, setRecent] = useState<string[]>([]);
   const [name, setName] = useState(initialName);
   const [error, setError] = useState('');
-  const go = (dir: string) => client.listDir(dir).then(setListing, (e: Error) => setError(e.message));
+  const go = (dir: string) => client.listDir(dir).then(setListing, (e: Error) => setError(engineText(t, i18n, e)));
   useEffect(() => {
     void go('');
     if (mode === 'open') client.recentFiles().then(setRecent, () => {});

@@ -6,6 +6,7 @@ import { isSuperseded, MAX_IMAGE_UPLOAD_BYTES, type EvalResult, type ExportResul
 import type { TrainStore } from '../store/train-store.ts';
 import { useEditor } from './context.ts';
 import { FolderDialog, runOfDocument, runTitle } from './TrainView.tsx';
+import { engineText, skipReasonText } from '../i18n/errors.ts';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
@@ -15,7 +16,7 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
  */
 function useRun(train: TrainStore): [string | null, (id: string) => void, ReactElement, RunSummary | undefined] {
   const { client, store } = useEditor();
-  const { t: T } = useTranslation();
+  const { t: T, i18n } = useTranslation();
   const t = useSyncExternalStore(train.subscribe, train.getState);
   const editor = useSyncExternalStore(store.subscribe, store.getState);
   const [picked, setPicked] = useState<string | null>(null);
@@ -53,7 +54,7 @@ function Thumbs({ dataDir, paths, caption }: { dataDir: string; paths: string[];
 
 export function EvaluateView({ train }: { train: TrainStore }) {
   const { client, notify } = useEditor();
-  const { t: T } = useTranslation();
+  const { t: T, i18n } = useTranslation();
   const [runId, , picker] = useRun(train);
   const [res, setRes] = useState<EvalResult | null>(null);
   const [busy, setBusy] = useState(false);
@@ -65,7 +66,7 @@ export function EvaluateView({ train }: { train: TrainStore }) {
       setRes(await client.evaluate(runId));
       setCell(null);
     } catch (e) {
-      if (!isSuperseded(e)) notify(T('evaluation.error', { error: (e as Error).message }), 'error');
+      if (!isSuperseded(e)) notify(T('evaluation.error', { error: engineText(T, i18n, e) }), 'error');
     } finally {
       setBusy(false);
     }
@@ -129,7 +130,7 @@ export function EvaluateView({ train }: { train: TrainStore }) {
 
 export function TryView({ train }: { train: TrainStore }) {
   const { client, notify, store } = useEditor();
-  const { t: T } = useTranslation();
+  const { t: T, i18n } = useTranslation();
   const [runId, , picker, run] = useRun(train);
   const t = useSyncExternalStore(train.subscribe, train.getState);
   const [res, setRes] = useState<PredictResult | null>(null);
@@ -152,7 +153,7 @@ export function TryView({ train }: { train: TrainStore }) {
     try {
       setRes(await client.predict(runId, image, { top: 5 }));
     } catch (e) {
-      if (!isSuperseded(e)) notify(T('try.error', { error: (e as Error).message }), 'error');
+      if (!isSuperseded(e)) notify(T('try.error', { error: engineText(T, i18n, e) }), 'error');
     }
   };
   const fromFile = async (f: File | undefined) => {
@@ -202,7 +203,7 @@ export function TryView({ train }: { train: TrainStore }) {
 /** Every image below a dataset folder through the run's model: a CSV in the project and a summary. */
 function PredictFolder({ runId, dataDir }: { runId: string | null; dataDir: string | null }) {
   const { client, notify } = useEditor();
-  const { t: T } = useTranslation();
+  const { t: T, i18n } = useTranslation();
   const [picking, setPicking] = useState(false);
   const [busy, setBusy] = useState(false);
   const [res, setRes] = useState<PredictFolderResult | null>(null);
@@ -213,7 +214,7 @@ function PredictFolder({ runId, dataDir }: { runId: string | null; dataDir: stri
     try {
       setRes(await client.predictFolder(runId, dir, { top: 3 }));
     } catch (e) {
-      notify(T('try.folderError', { error: (e as Error).message }), 'error');
+      notify(T('try.folderError', { error: engineText(T, i18n, e) }), 'error');
     } finally {
       setBusy(false);
     }
@@ -226,7 +227,7 @@ function PredictFolder({ runId, dataDir }: { runId: string | null; dataDir: stri
       {res && (
         <div data-testid="predict-folder-result">
           <p>{T('try.classified', { classified: res.classified, files: res.files, dir: res.dataDir, seconds: res.seconds.toFixed(1) })}{res.labelled ? T('try.matches', { correct: res.correct, labelled: res.labelled, acc: pct(res.correct / res.labelled) }) : null}{T('try.csv', { csv: res.csv })}</p>
-          {failed.length > 0 && <p className="muted">{T('try.notClassified', { list: failed.slice(0, 5).map((r) => `${r.path} (${r.error})`).join('; ') + (failed.length > 5 ? '; …' : '') })}</p>}
+          {failed.length > 0 && <p className="muted">{T('try.notClassified', { list: failed.slice(0, 5).map((r) => `${r.path} (${skipReasonText(T, i18n, r.error!)})`).join('; ') + (failed.length > 5 ? '; …' : '') })}</p>}
           <table className="perclass">
             <thead><tr><th>{T('try.file')}</th><th>{T('try.classFolder')}</th><th>{T('try.topClasses')}</th></tr></thead>
             <tbody>{res.rows.filter((r) => !r.error).slice(0, 20).map((r) => <tr key={r.path}><td>{r.path}</td><td>{r.trueClass ?? ''}</td><td>{r.top.map((t) => `${t.class} ${pct(t.probability)}`).join(', ')}</td></tr>)}</tbody>
@@ -280,7 +281,7 @@ function Filters({ f }: { f: NonNullable<PredictResult['filters']> }) {
 
 export function ExportView({ train }: { train: TrainStore }) {
   const { client, notify } = useEditor();
-  const { t: T } = useTranslation();
+  const { t: T, i18n } = useTranslation();
   const [runId, , picker] = useRun(train);
   const [res, setRes] = useState<ExportResult | null>(null);
   const [busy, setBusy] = useState(false);
@@ -291,7 +292,7 @@ export function ExportView({ train }: { train: TrainStore }) {
     try {
       setTorch(await client.exportPyTorch(runId));
     } catch (e) {
-      notify(T('export.pytorchError', { error: (e as Error).message }), 'error');
+      notify(T('export.pytorchError', { error: engineText(T, i18n, e) }), 'error');
     } finally {
       setBusy(false);
     }
@@ -302,7 +303,7 @@ export function ExportView({ train }: { train: TrainStore }) {
     try {
       setRes(await client.exportModel(runId));
     } catch (e) {
-      notify(T('export.error', { error: (e as Error).message }), 'error');
+      notify(T('export.error', { error: engineText(T, i18n, e) }), 'error');
     } finally {
       setBusy(false);
     }

@@ -5,16 +5,17 @@ import { useTranslation } from 'react-i18next';
 import type { DirListing, ImportedOnnx } from '../../engine/protocol.ts';
 import { Modal } from './Dialogs.tsx';
 import { useEditor } from './context.ts';
+import { engineText } from '../i18n/errors.ts';
 
 export function ImportOnnxDialog({ onImported, onClose }: { onImported(r: ImportedOnnx): void; onClose(): void }) {
   const { client } = useEditor();
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const [listing, setListing] = useState<DirListing | null>(null);
   const [picked, setPicked] = useState<string | null>(null);
   const [preset, setPreset] = useState<'none' | 'imagenet'>('imagenet');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
-  const go = (dir: string) => client.listDir(dir, 'onnx').then(setListing, (e: Error) => setError(e.message));
+  const go = (dir: string) => client.listDir(dir, 'onnx').then(setListing, (e: Error) => setError(engineText(t, i18n, e)));
   useEffect(() => void go(''), []);
   const join = (dir: string, f: string) => `${dir.replace(/[\\/]$/, '')}/${f}`;
   const run = async () => {
@@ -24,7 +25,7 @@ export function ImportOnnxDialog({ onImported, onClose }: { onImported(r: Import
     try {
       onImported(await client.importOnnx(picked, { preset }));
     } catch (e) {
-      setError((e as Error).message);
+      setError(engineText(t, i18n, e));
     } finally {
       setBusy(false);
     }

@@ -4,6 +4,7 @@ import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'reac
 import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import { problemText } from '../i18n/problems.ts';
+import { engineText, skipReasonText } from '../i18n/errors.ts';
 import { dataSettings } from '../../engine/graph/document.ts';
 import { EngineError, isSuperseded, type DirListing, type GradCheckResult, type RunSummary } from '../../engine/protocol.ts';
 import { datasetBlock, downsample, mergeOnX, runRows, smooth, type TrainStore } from '../store/train-store.ts';
@@ -28,6 +29,7 @@ const stateWord = (T: TFunction, kind: 'runState' | 'runStatus', w: string) => T
 export function TrainView({ train }: { train: TrainStore }) {
   const { store, client, notify } = useEditor();
   const { t: T, i18n } = useTranslation();
+  const E = (e: unknown) => engineText(T, i18n, e);
   const t = useSyncExternalStore(train.subscribe, train.getState);
   const editor = useSyncExternalStore(store.subscribe, store.getState);
   const doc = editor.doc;
@@ -50,7 +52,7 @@ export function TrainView({ train }: { train: TrainStore }) {
   const refreshRuns = () => client.listRuns().then((r) => train.setRuns(r), () => {});
   useEffect(() => void refreshRuns(), [t.done, t.error, t.started]);
   const block = datasetBlock(t);
-  const blocker = block ? (block.code === 'report-error' ? block.message : T(`trainBlock.${block.code}`, block.params)) : null;
+  const blocker = block ? (block.code === 'report-error' ? E({ message: block.message, text: t.reportErrorText }) : T(`trainBlock.${block.code}`, block.params)) : null;
   const rows = runRows(t).filter((r) => allRuns || r.runId === t.runId || runOfDocument(r, editor));
   const hidden = t.runs.length - t.runs.filter((r) => r.runId === t.runId || runOfDocument(r, editor)).length;
   const rename = async (runId: string, title: string) => {
@@ -59,7 +61,7 @@ export function TrainView({ train }: { train: TrainStore }) {
       await client.renameRun(runId, title);
       await refreshRuns();
     } catch (e) {
-      notify(T('train.notRenamed', { error: (e as Error).message }), 'error');
+      notify(T('train.notRenamed', { error: E(e) }), 'error');
     }
   };
 
@@ -71,7 +73,7 @@ export function TrainView({ train }: { train: TrainStore }) {
     train.setReportLoading();
     // A late answer for a folder no longer chosen is dropped, never shown as this folder's report.
     let live = true;
-    client.datasetReport(store.doc, t.dataDir).then((r) => live && train.setReport(r), (e: Error) => live && !isSuperseded(e) && train.setReport(null, e.message));
+    client.datasetReport(store.doc, t.dataDir).then((r) => live && train.setReport(r), (e: Error) => live && !isSuperseded(e) && train.setReport(null, e));
     return () => void (live = false);
   }, [t.dataDir, inputKey, analysisOk]);
 
@@ -83,16 +85,16 @@ export function TrainView({ train }: { train: TrainStore }) {
       notify(T('train.training', { dir: r.outDir }));
       void refreshRuns();
     } catch (e) {
-      notify(T('train.cannotStart', { error: (e as Error).message }), 'error');
+      notify(T('train.cannotStart', { error: E(e) }), 'error');
     }
   };
-  const control = (f: () => Promise<{ state: string }>) => f().then((r) => train.markState(r.state as never), (e: Error) => notify(e.message, 'error'));
+  const control = (f: () => Promise<{ state: string }>) => f().then((r) => train.markState(r.state as never), (e: Error) => notify(E(e), 'error'));
   const gradCheck = async () => {
     setGradBusy(true);
     try {
       setGrad(await client.gradientCheck(store.doc, t.dataDir));
     } catch (e) {
-      if (!isSuperseded(e)) notify(T('train.gradError', { error: (e as Error).message }), 'error');
+      if (!isSuperseded(e)) notify(T('train.gradError', { error: E(e) }), 'error');
     } finally {
       setGradBusy(false);
     }
@@ -203,16 +205,16 @@ export function TrainView({ train }: { train: TrainStore }) {
           <span>{T('train.timeLeft', { time: busy ? duration(T, p.secondsLeft) : '–' })}</span>
           {t.epochs.length > 0 && <span>{T('train.valAcc', { acc: pct(t.epochs.at(-1)!.valAccuracy) })}</span>}
           {t.done && <span data-testid="run-done">{T('train.doneAt', { reason: stateWord(T, 'runStatus', t.done.reason), step: t.done.step })}{t.done.best ? T('train.best', { epoch: t.done.best.epoch, acc: pct(t.done.best.accuracy) }) : ''}</span>}
-          {t.error && <span className="st-error" data-testid="run-error">{t.error}</span>}
+          {t.error && <span className="st-error" data-testid="run-error">{E({ message: t.error, text: t.errorText })}</span>}
         </div>
-        {t.logs.filter((l) => l.level === 'warn').slice(-3).map((l, i) => <div key={i} className="problem problem-warning">{l.message}</div>)}
+        {t.logs.filter((l) => l.level === 'warn').slice(-3).map((l, i) => <div key={i} className="problem problem-warning">{l.diverged ? T('train.diverged', { step: l.diverged.step, hint: `${E(l.diverged)}; ${E({ message: l.diverged.hint, text: l.diverged.hintText })}` }) : l.message}</div>)}
       </section>
 
       <section className="card charts-card">
         <div className="charts">
           <div>
             <Chart title={T('train.chartStep')} xLabel={T('train.xStep')} testId="chart-step-loss" sourcePoints={s.step.length} data={stepData} series={stepSeries}
-            marker={t.diverged ? { x: t.diverged.step, label: T('train.diverged', { step: t.diverged.step, hint: t.diverged.hint }) } : null} />
+            marker={t.diverged ? { x: t.diverged.step, label: T('train.diverged', { step: t.diverged.step, hint: E({ message: t.diverged.hint, text: t.diverged.hintText }) }) } : null} />
             <label className="smoothing">{T('train.smoothing')} <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} /> {smoothing.toFixed(2)}</label>
           </div>
           <Chart title={T('train.chartEpochLoss')} xLabel={T('train.xEpoch')} testId="chart-epoch-loss" data={epochData.loss} series={epochSeries} />
@@ -247,12 +249,12 @@ export function TrainView({ train }: { train: TrainStore }) {
                 <td title={r.dataDir} data-testid="run-dataset">{r.dataDir ? base(r.dataDir) : '–'}</td>
                 <td data-testid="run-status" className={r.status === 'error' ? 'st-error' : ''}>
                   {r.runId === t.runId && t.runState !== 'idle' ? stateWord(T, 'runState', t.runState) : stateWord(T, 'runStatus', r.status)}
-                  {r.status === 'error' && r.error && <div className="run-error" title={r.error}>{r.error}</div>}
+                  {r.status === 'error' && r.error && <div className="run-error" title={r.error}>{E({ message: r.error, text: r.errorText })}</div>}
                 </td>
                 <td data-testid="run-epochs">{r.epochs}</td>
                 <td>{pct(r.final?.valAccuracy)}</td>
                 <td>{r.best ? `${r.best.epoch}: ${pct(r.best.accuracy)}` : '–'}</td>
-                <td><input type="radio" name="overlay" aria-label={T('train.colOverlay')} checked={t.overlay?.runId === r.runId} onChange={() => client.runCurves(r.runId).then((c) => train.setOverlay(c), (e: Error) => notify(e.message, 'error'))} /></td>
+                <td><input type="radio" name="overlay" aria-label={T('train.colOverlay')} checked={t.overlay?.runId === r.runId} onChange={() => client.runCurves(r.runId).then((c) => train.setOverlay(c), (e: Error) => notify(E(e), 'error'))} /></td>
                 <td><ContinueRun run={r} train={train} busy={busy} /></td>
               </tr>
             ))}
@@ -296,8 +298,8 @@ function DatasetReport({ train }: { train: TrainStore }) {
       </table>
       {(r.issues ?? r.warnings.map((message) => ({ message }))).map((w) => <div key={w.message} className="problem problem-warning">{problemText(T, i18n, w)}</div>)}
       {Object.keys(r.skippedByReason).length > 0 && (
-        <details><summary>{T('report.skipped', { list: Object.entries(r.skippedByReason).map(([k, v]) => `${v} ${k}`).join(', ') })}</summary>
-          <ul>{r.skipped.slice(0, 50).map((s) => <li key={s.path}>{s.path}: {s.reason}</li>)}</ul></details>
+        <details><summary>{T('report.skipped', { list: Object.entries(r.skippedByReason).map(([k, v]) => `${v} ${skipReasonText(T, i18n, k)}`).join(', ') })}</summary>
+          <ul>{r.skipped.slice(0, 50).map((s) => <li key={s.path} data-testid="skipped-file">{s.path}: {skipReasonText(T, i18n, s)}</li>)}</ul></details>
       )}
       {r.duplicates.length > 0 && <details><summary>{T('report.duplicates', { count: r.duplicates.length })}</summary><ul>{r.duplicates.slice(0, 30).map((g) => <li key={g[0]}>{g.join(', ')}</li>)}</ul></details>}
       {r.leakage.length > 0 && <details><summary>{T('report.leakage', { count: r.leakage.length })}</summary><ul>{r.leakage.slice(0, 30).map((g) => <li key={g.train[0]}>{[...g.train, ...g.val].join(', ')}</li>)}</ul></details>}
@@ -308,7 +310,7 @@ function DatasetReport({ train }: { train: TrainStore }) {
 /** The document's augmentation settings and, below them, what they do to a few training images. */
 function Augmentation({ train, busy }: { train: TrainStore; busy: boolean }) {
   const { store, client } = useEditor();
-  const { t: T } = useTranslation();
+  const { t: T, i18n } = useTranslation();
   const t = useSyncExternalStore(train.subscribe, train.getState);
   const doc = useSyncExternalStore(store.subscribe, store.getState).doc;
   const data = dataSettings(doc.training);
@@ -319,7 +321,7 @@ function Augmentation({ train, busy }: { train: TrainStore; busy: boolean }) {
   useEffect(() => {
     if (!t.dataDir) return;
     let live = true;
-    client.augmentPreview(store.doc, t.dataDir, { count: 6, variants: 4 }).then((p) => live && train.setPreview(p), (e: Error) => live && !isSuperseded(e) && train.setPreview(null, e.message));
+    client.augmentPreview(store.doc, t.dataDir, { count: 6, variants: 4 }).then((p) => live && train.setPreview(p), (e: Error) => live && !isSuperseded(e) && train.setPreview(null, engineText(T, i18n, e)));
     return () => void (live = false);
   }, [key]);
   const p = t.preview;
@@ -389,7 +391,7 @@ function NumberField({ value, onChange, int, disabled, aria }: { value: number; 
  */
 export function FolderDialog({ current = null, onPick, onClose }: { current?: string | null; onPick(dir: string): void; onClose(): void }) {
   const { client, store } = useEditor();
-  const { t: T } = useTranslation();
+  const { t: T, i18n } = useTranslation();
   const [listing, setListing] = useState<DirListing | null>(null);
   const [typed, setTyped] = useState('');
   const [error, setError] = useState('');
@@ -399,7 +401,7 @@ export function FolderDialog({ current = null, onPick, onClose }: { current?: st
   const go = (dir: string, first = false) =>
     client.listDir(dir).then(
       (l) => (setListing(l), (!first || !typedByHand.current) && setTyped(l.dir), setError('')),
-      (e: Error) => setError(`${dir}: ${e.message}`),
+      (e: Error) => setError(`${dir}: ${engineText(T, i18n, e)}`),
     );
   useEffect(() => {
     void go('', true);
@@ -415,7 +417,7 @@ export function FolderDialog({ current = null, onPick, onClose }: { current?: st
     try {
       await client.datasetReport(store.doc, dir.trim());
     } catch (e) {
-      if (e instanceof EngineError && (e.code === 'refused' || e.code === 'not-found' || e.code === 'bad-request') && !/class|image|file/i.test(e.message)) return setError(e.message);
+      if (e instanceof EngineError && (e.code === 'refused' || e.code === 'not-found' || e.code === 'bad-request') && !/class|image|file/i.test(e.message)) return setError(engineText(T, i18n, e));
     }
     onPick(dir.trim());
   };
@@ -457,7 +459,7 @@ export function FolderDialog({ current = null, onPick, onClose }: { current?: st
  */
 function ImportIdxDialog({ onDone, onClose }: { onDone(dir: string): void; onClose(): void }) {
   const { client, notify } = useEditor();
-  const { t: T } = useTranslation();
+  const { t: T, i18n } = useTranslation();
   const [listing, setListing] = useState<DirListing | null>(null);
   const [error, setError] = useState('');
   const [out, setOut] = useState('fashion-mnist');
@@ -465,7 +467,7 @@ function ImportIdxDialog({ onDone, onClose }: { onDone(dir: string): void; onClo
   const [limit, setLimit] = useState('');
   const [running, setRunning] = useState(false);
   const [shortcuts, setShortcuts] = useState<string[]>([]);
-  const go = (dir: string) => client.listDir(dir).then(setListing, (e: Error) => setError(e.message));
+  const go = (dir: string) => client.listDir(dir).then(setListing, (e: Error) => setError(engineText(T, i18n, e)));
   useEffect(() => {
     void go('');
     // Shared dataset folders (e.g. Debian's /usr/share/datasets) that hold IDX files.
@@ -480,7 +482,7 @@ function ImportIdxDialog({ onDone, onClose }: { onDone(dir: string): void; onClo
       notify(T('idx.done', { parts: r.parts.map((p) => T('idx.part', { count: p.count, images: p.images, side: p.side })).join(', '), dir: r.outDir }));
       onDone(r.outDir);
     } catch (e) {
-      setError((e as Error).message);
+      setError(engineText(T, i18n, e));
     } finally {
       setRunning(false);
     }

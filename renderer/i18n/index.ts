@@ -7,17 +7,19 @@ import { initReactI18next } from 'react-i18next';
 import enCommon from './locales/en/common.json' with { type: 'json' };
 import enCommands from './locales/en/commands.json' with { type: 'json' };
 import enLearn from './locales/en/learn.json' with { type: 'json' };
+import enErrors from './locales/en/errors.json' with { type: 'json' };
 import zhCommon from './locales/zh-CN/common.json' with { type: 'json' };
 import zhCommands from './locales/zh-CN/commands.json' with { type: 'json' };
 import zhLearn from './locales/zh-CN/learn.json' with { type: 'json' };
+import zhErrors from './locales/zh-CN/errors.json' with { type: 'json' };
 
 export const LANGUAGES = ['en', 'zh-CN'] as const;
 export type Language = (typeof LANGUAGES)[number];
-export const NAMESPACES = ['common', 'commands', 'learn'] as const;
+export const NAMESPACES = ['common', 'commands', 'learn', 'errors'] as const;
 
 export const RESOURCES = {
-  en: { common: enCommon, commands: enCommands, learn: enLearn },
-  'zh-CN': { common: zhCommon, commands: zhCommands, learn: zhLearn },
+  en: { common: enCommon, commands: enCommands, learn: enLearn, errors: enErrors },
+  'zh-CN': { common: zhCommon, commands: zhCommands, learn: zhLearn, errors: zhErrors },
 } as const;
 
 const STORAGE_KEY = 'netwright.lang';

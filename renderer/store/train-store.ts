@@ -1,6 +1,7 @@
 // What the Train, Evaluate, Try it and Export views show: the chosen dataset and its report, the
 // live run (every step point, columnar for the plots), the runs history and an overlaid run.
 // Pure TypeScript: the engine's events go in, views subscribe.
+import { EngineError, type EngineText } from '../../engine/protocol.ts';
 import type { AugmentPreviewResult, DatasetReportResult, DeviceInfo, DeviceName, DivergedEvent, EpochEvent, RunCurves, RunSummary, ServerEvent, StartedEvent, StepPoint, TrainingStatus } from '../../engine/protocol.ts';
 
 export type RunState = TrainingStatus['state'];
@@ -19,6 +20,8 @@ export interface TrainState {
   dataDir: string | null;
   report: DatasetReportResult | null;
   reportError: string | null;
+  /** The report's error as code + params (engine/graph/error-codes.ts), for the UI's language. */
+  reportErrorText: EngineText | null;
   reportLoading: boolean;
   /** A few training images after the document's augmentation, beside the originals. */
   preview: AugmentPreviewResult | null;
@@ -31,7 +34,9 @@ export interface TrainState {
   /** The run that finished last (or was stopped), with how it ended. */
   done: { reason: string; step: number; best: { epoch: number; accuracy: number; loss: number } | null } | null;
   error: string | null;
-  logs: { level: 'info' | 'warn'; message: string }[];
+  errorText: EngineText | null;
+  /** A diverged event's line keeps the event, so it shows in the UI's language. */
+  logs: { level: 'info' | 'warn'; message: string; diverged?: DivergedEvent }[];
   /** Where and why the current run diverged (marked on the step-loss plot). */
   diverged: DivergedEvent | null;
   /** When the current run's first step arrived (ms, performance.now), for the time left. */
@@ -49,8 +54,8 @@ const emptySeries = (): Series => ({ step: [], loss: [], accuracy: [], lr: [], s
 
 export class TrainStore {
   private state: TrainState = {
-    dataDir: null, report: null, reportError: null, reportLoading: false, preview: null, previewError: null, runId: null, runState: 'idle', started: null,
-    series: emptySeries(), epochs: [], done: null, error: null, logs: [], diverged: null, firstStepAt: null, runs: [], overlay: null, devices: [], device: 'cpu', version: 0,
+    dataDir: null, report: null, reportError: null, reportErrorText: null, reportLoading: false, preview: null, previewError: null, runId: null, runState: 'idle', started: null,
+    series: emptySeries(), epochs: [], done: null, error: null, errorText: null, logs: [], diverged: null, firstStepAt: null, runs: [], overlay: null, devices: [], device: 'cpu', version: 0,
   };
   private listeners = new Set<() => void>();
 
@@ -66,16 +71,18 @@ export class TrainStore {
   }
 
   setDataDir(dataDir: string | null): void {
-    if (dataDir !== this.state.dataDir) this.set({ dataDir, report: null, reportError: null, preview: null, previewError: null });
+    if (dataDir !== this.state.dataDir) this.set({ dataDir, report: null, reportError: null, reportErrorText: null, preview: null, previewError: null });
   }
-  setReport(report: DatasetReportResult | null, error: string | null = null): void {
-    this.set({ report, reportError: error, reportLoading: false });
+  /** `error`: why there is no report (an EngineError keeps its code and params). */
+  setReport(report: DatasetReportResult | null, error: string | Error | null = null): void {
+    const text = error instanceof EngineError ? (error.text ?? null) : null;
+    this.set({ report, reportError: error instanceof Error ? error.message : error, reportErrorText: text, reportLoading: false });
   }
   setPreview(preview: AugmentPreviewResult | null, error: string | null = null): void {
     this.set({ preview, previewError: error });
   }
   setReportLoading(): void {
-    this.set({ reportLoading: true, reportError: null });
+    this.set({ reportLoading: true, reportError: null, reportErrorText: null });
   }
   /** A device that turns out unavailable is never kept chosen. */
   setDevices(devices: DeviceInfo[]): void {
@@ -98,7 +105,7 @@ export class TrainStore {
    */
   resetForDocument(): void {
     if (this.state.runState !== 'idle') return;
-    this.set({ runId: null, started: null, series: emptySeries(), epochs: [], done: null, error: null, logs: [], diverged: null, firstStepAt: null, overlay: null, version: this.state.version + 1 });
+    this.set({ runId: null, started: null, series: emptySeries(), epochs: [], done: null, error: null, errorText: null, logs: [], diverged: null, firstStepAt: null, overlay: null, version: this.state.version + 1 });
   }
 
   /**
@@ -112,7 +119,7 @@ export class TrainStore {
   }
 
   private reset(runId: string): void {
-    this.set({ runId, runState: 'starting', started: null, series: emptySeries(), epochs: [], done: null, error: null, logs: [], diverged: null, firstStepAt: null, version: this.state.version + 1 });
+    this.set({ runId, runState: 'starting', started: null, series: emptySeries(), epochs: [], done: null, error: null, errorText: null, logs: [], diverged: null, firstStepAt: null, version: this.state.version + 1 });
   }
 
   /** The engine's view of the current run (page load, reconnect). */
@@ -126,6 +133,7 @@ export class TrainStore {
       epochs: s.epochs,
       done: s.done ? { reason: s.done.reason, step: s.done.step, best: s.done.best ?? null } : null,
       error: s.error,
+      errorText: s.errorText ?? null,
     });
   }
 
@@ -160,10 +168,10 @@ export class TrainStore {
         this.set({ runState: 'idle', done: { reason: e.reason, step: e.step, best: e.best ?? null } });
         break;
       case 'error':
-        this.set({ runState: 'idle', error: e.message });
+        this.set({ runState: 'idle', error: e.message, errorText: e.text ?? null });
         break;
       case 'diverged':
-        this.set({ diverged: e, logs: [...this.state.logs.slice(-50), { level: 'warn', message: `diverged at step ${e.step}: ${e.message}; ${e.hint}` }] });
+        this.set({ diverged: e, logs: [...this.state.logs.slice(-50), { level: 'warn', message: `diverged at step ${e.step}: ${e.message}; ${e.hint}`, diverged: e }] });
         break;
     }
   }
@@ -254,6 +262,7 @@ export function runRows(s: TrainState): RunSummary[] {
     ...(last ? { final: { loss: last.loss, accuracy: last.accuracy, valLoss: last.valLoss, valAccuracy: last.valAccuracy } } : {}),
     ...(s.done?.best ? { best: s.done.best } : {}),
     ...(s.error ? { error: s.error } : {}),
+    ...(s.error && s.errorText ? { errorText: s.errorText } : {}),
   };
   const i = s.runs.findIndex((r) => r.runId === s.runId);
   if (i >= 0) {

@@ -1,0 +1,113 @@
+// Every code an engine error or a skipped file's reason can carry, beside its English message:
+// the sibling of problem-codes.ts for what is not a problem of the network. The renderer shows
+// `errors:<code>` in the UI's language with the params; the CLI prints the English message.
+// test/renderer/error-codes.test.ts checks that each code here has a text in every language,
+// that the sources emit no code missing here (`said('<code>'` and `skipReason('<code>'`) and
+// that every code listed is emitted somewhere.
+import type { CodedMessage, EngineText } from '../protocol.ts';
+
+export const ERROR_CODES = [
+  // the dataset folder (data/scan.ts, session/project.ts, train/prepare.ts)
+  'dataset-missing', 'dataset-is-file', 'dataset-files-no-classes', 'dataset-empty-classes', 'dataset-no-classes',
+  'dataset-missing-here', 'dataset-outside', 'dataset-not-folder', 'no-images', 'only-one-class', 'no-usable-images', 'head-classes',
+  // starting a run (session/training.ts, train/prepare.ts, graph/memory.ts)
+  'run-busy', 'memory', 'memory-onnx-limit', 'memory-tensor', 'nothing-to-train',
+  // divergence (train/divergence.ts, train/loop.ts)
+  'diverged', 'non-finite-loss', 'loss-spike', 'non-finite-value', 'lower-lr',
+  // opening and saving files (session/files.ts)
+  'file-missing', 'folder-missing', 'file-outside', 'not-a-document', 'not-onnx', 'not-a-file', 'file-too-large', 'file-exists',
+  // importing an ONNX model (session/onnx-import.ts, graph/from-onnx.ts)
+  'onnx-import', 'onnx-unreadable', 'onnx-opset', 'onnx-inputs', 'onnx-outputs', 'onnx-channels', 'onnx-unsupported', 'onnx-node',
+  // exporting (session/export.ts, export/pytorch)
+  'export-refused',
+  // a run's model and dataset (session/run-model.ts: evaluate, export, Try it)
+  'no-model', 'run-dataset',
+] as const;
+
+/**
+ * Why a file or folder of a dataset is not a sample: the English reason with its {params}
+ * (the text in skipped.csv, the cache and the CLI's report). The reason is built here only
+ * (skipReason), so its code can always be read back from the text (skipText): the cache keeps
+ * reasons as text.
+ */
+export const SKIP_REASONS = {
+  'cannot-list': 'cannot list folder ({error})',
+  'hidden-folder': 'hidden or system folder (ignored)',
+  'hidden-file': 'hidden or system file (ignored)',
+  'link-loop': 'symbolic link loop',
+  'broken-link': 'broken symbolic link',
+  'cannot-follow': 'cannot follow link ({error})',
+  'special-file': 'not a regular file (FIFO, socket or device)',
+  'no-class-folder': 'not inside a class folder',
+  'beside-train-val': 'folder beside train/ and {eval}/ (ignored)',
+  'empty-class-folder': 'empty class folder (ignored)',
+  'permission-denied': 'cannot read file (permission denied)',
+  'read-link-loop': 'cannot read file (symbolic link loop)',
+  'cannot-read': 'cannot read file ({error})',
+  'empty-file': 'empty file',
+  'unsupported-format': 'unsupported format ({format}); convert it to PNG',
+  'too-many-pixels': 'image is larger than {megapixels} megapixels',
+  'bmp-rle': 'unsupported BMP variant (RLE compression); convert it to PNG',
+  'bmp-embedded': 'unsupported BMP variant (embedded JPEG/PNG); convert it to PNG',
+  'bmp-compression': 'unsupported BMP variant (compression {compression})',
+  'bmp-bits': 'unsupported BMP variant ({bits} bits per pixel)',
+  'unsupported-variant': 'unsupported {format} variant',
+  'not-an-image': 'not an image',
+  'corrupt': 'truncated or corrupt {format}',
+  'undecodable': 'could not decode: {detail}',
+  'not-decoded': 'could not decode',
+} as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+export type SkipCode = keyof typeof SKIP_REASONS;
+export const SKIP_CODES = Object.keys(SKIP_REASONS) as SkipCode[];
+type Params = EngineText['params'];
+
+/** A message's code and params (the code checked against ERROR_CODES when it compiles). */
+export const said = (code: ErrorCode, params: Params = {}): EngineText => ({ code, params });
+
+/** An Error whose message also comes as code + params (a layer below the session throws it; the session passes `text` on). */
+export class CodedError extends Error {
+  constructor(message: string, readonly text?: EngineText) {
+    super(message);
+  }
+}
+
+/** The code and params an error carries (a CodedError, or an EngineError with text), if any. */
+export function textOf(e: unknown): EngineText | undefined {
+  const t = (e as { text?: unknown } | null)?.text;
+  return t && typeof t === 'object' && typeof (t as EngineText).code === 'string' && typeof (t as EngineText).params === 'object' ? (t as EngineText) : undefined;
+}
+
+/** An error as a param of another message: its code, params and English message when it has a code, else its message. */
+export function nested(e: unknown): string | CodedMessage {
+  const message = e instanceof Error ? e.message : String(e);
+  const t = textOf(e);
+  return t ? { ...t, message } : message;
+}
+
+/** The English reason for a skipped file. */
+export function skipReason(code: SkipCode, params: Record<string, string | number> = {}): string {
+  return SKIP_REASONS[code].replace(/\{(\w+)\}/g, (_, k: string) => String(params[k] ?? `{${k}}`));
+}
+
+const escape = (s: string): string => s.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+const PATTERNS = SKIP_CODES.map((code) => {
+  const names: string[] = [];
+  const src = SKIP_REASONS[code].split(/(\{\w+\})/).map((part) => {
+    const m = /^\{(\w+)\}$/.exec(part);
+    if (!m) return escape(part);
+    names.push(m[1]);
+    return '(.+?)';
+  });
+  return { code, names, re: new RegExp(`^${src.join('')}$`, 's') };
+});
+
+/** A skipped file's reason as code + params, read back from its English text (undefined: not one of SKIP_REASONS). */
+export function skipText(reason: string): EngineText | undefined {
+  for (const p of PATTERNS) {
+    const m = p.re.exec(reason);
+    if (m) return { code: p.code, params: Object.fromEntries(p.names.map((n, i) => [n, m[i + 1]])) };
+  }
+  return undefined;
+}
