@@ -22,6 +22,7 @@ import { nodeParams, type DocNode } from '../../engine/graph/document.ts';
 import type { Analysis } from '../../engine/graph/infer.ts';
 import { fmtShape, type Problem } from '../../engine/graph/layer.ts';
 import { layerDef } from '../../engine/graph/registry.ts';
+import type { SummaryPart } from '../../engine/graph/summary.ts';
 import type { EditorState } from '../store/editor-store.ts';
 import { blockIdOf, visibleGraph } from '../store/block-view.ts';
 import { BlockFrame, BlockNode, blockFlowNodes, type BlockFlowNode, type FrameFlowNode } from './BlockNode.tsx';
@@ -51,10 +52,10 @@ function layerData(n: DocNode, a: Analysis, problem: Problem | undefined, params
   const def = layerDef(n.type);
   const p = nodeParams(n);
   let ports = 0;
-  let summary = '';
+  let summary: SummaryPart[] = [];
   try {
     ports = def ? def.inputs(p) : 0;
-    summary = def ? def.summary(p) : `unknown layer ${n.type}`;
+    summary = def ? def.summary(p) : [];
   } catch {
     // params broken: the badge says why
   }
@@ -69,6 +70,7 @@ function layerData(n: DocNode, a: Analysis, problem: Problem | undefined, params
     inShapes: Array.from({ length: ports }, (_, i) => (srcs[i] ? a.shapes.get(srcs[i]!) : undefined)),
     outShape: a.shapes.get(n.id),
     hasOutput: n.type !== 'Output',
+    ...(def ? {} : { unknown: true }),
     problem,
     ...(n.frozen ? { frozen: true } : {}),
   };
