@@ -2,6 +2,7 @@
 // registry.ts lists them. Pure: no Node, no ONNX Runtime, so the renderer can import it.
 import type { GraphBuilder } from '../onnx/builder.ts';
 import type { ProblemParams } from './problem-codes.ts';
+import type { SummaryPart } from './summary.ts';
 
 /** A per-sample shape: [C, H, W] for images, [F] for vectors (the batch axis is implicit). */
 export type Shape = number[];
@@ -82,8 +83,8 @@ export interface LayerDef<S extends Record<string, ParamSpec> = Record<string, P
   params: S;
   /** Number of input ports (Input has none). */
   inputs(p: ParamsOf<S>): number;
-  /** One line for the canvas node, e.g. "32 · 3x3 · s1 · same". */
-  summary(p: ParamsOf<S>): string;
+  /** The canvas node's line as parts (graph/summary.ts), e.g. "32 · 3x3 · s1 · same" in English. */
+  summary(p: ParamsOf<S>): SummaryPart[];
   infer(p: ParamsOf<S>, inputs: Shape[]): InferResult;
   weights?(p: ParamsOf<S>, inputs: Shape[], out: Shape): WeightSpec[];
   states?(p: ParamsOf<S>, inputs: Shape[], out: Shape): StateSpec[];

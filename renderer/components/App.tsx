@@ -26,6 +26,7 @@ import { Summary } from './Summary.tsx';
 import { LANGUAGES, setLanguage, type Language } from '../i18n/index.ts';
 import { problemText } from '../i18n/problems.ts';
 import { engineText } from '../i18n/errors.ts';
+import { actionText } from '../i18n/actions.ts';
 
 /** Set by vite's define: true only in the e2e tests' bundle. */
 declare const __NETWRIGHT_TEST_HOOK__: boolean;
@@ -288,7 +289,7 @@ export function App({ client }: { client: EngineClient }) {
     'clear-selection': () => store.select({ nodes: [], edges: [] }),
     group: () => {
       const r = store.groupSelection();
-      notify('refused' in r ? t('status.notGrouped', { why: r.refused }) : t('status.grouped'), 'refused' in r ? 'error' : 'info');
+      notify('refused' in r ? t('status.notGrouped', { why: t(`groupRefusal.${r.key}`, r.params ?? {}) }) : t('status.grouped'), 'refused' in r ? 'error' : 'info');
     },
     ungroup: () => void (store.ungroupSelection() || notify(t('status.nothingToUngroup'), 'error')),
     'toggle-blocks': () => store.toggleSelectedBlocks(),
@@ -364,10 +365,10 @@ export function App({ client }: { client: EngineClient }) {
             ))}
           </select>
           <span className="sep" />
-          <button onClick={() => store.undo()} disabled={!state.canUndo} title={t('toolbar.undoTitle', { what: state.undoLabel ?? '' })}>
+          <button onClick={() => store.undo()} disabled={!state.canUndo} title={t('toolbar.undoTitle', { what: state.undoAction ? actionText(t, state.undoAction) : '' })}>
             {t('toolbar.undo')}
           </button>
-          <button onClick={() => store.redo()} disabled={!state.canRedo} title={t('toolbar.redoTitle', { what: state.redoLabel ?? '' })}>
+          <button onClick={() => store.redo()} disabled={!state.canRedo} title={t('toolbar.redoTitle', { what: state.redoAction ? actionText(t, state.redoAction) : '' })}>
             {t('toolbar.redo')}
           </button>
           <span className="sep" />

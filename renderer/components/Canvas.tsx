@@ -22,6 +22,8 @@ import { nodeParams, type DocNode } from '../../engine/graph/document.ts';
 import type { Analysis } from '../../engine/graph/infer.ts';
 import { fmtShape, type Problem } from '../../engine/graph/layer.ts';
 import { layerDef } from '../../engine/graph/registry.ts';
+import type { SummaryPart } from '../../engine/graph/summary.ts';
+import { problemText } from '../i18n/problems.ts';
 import type { EditorState } from '../store/editor-store.ts';
 import { blockIdOf, visibleGraph } from '../store/block-view.ts';
 import { BlockFrame, BlockNode, blockFlowNodes, type BlockFlowNode, type FrameFlowNode } from './BlockNode.tsx';
@@ -51,10 +53,10 @@ function layerData(n: DocNode, a: Analysis, problem: Problem | undefined, params
   const def = layerDef(n.type);
   const p = nodeParams(n);
   let ports = 0;
-  let summary = '';
+  let summary: SummaryPart[] = [];
   try {
     ports = def ? def.inputs(p) : 0;
-    summary = def ? def.summary(p) : `unknown layer ${n.type}`;
+    summary = def ? def.summary(p) : [];
   } catch {
     // params broken: the badge says why
   }
@@ -69,6 +71,7 @@ function layerData(n: DocNode, a: Analysis, problem: Problem | undefined, params
     inShapes: Array.from({ length: ports }, (_, i) => (srcs[i] ? a.shapes.get(srcs[i]!) : undefined)),
     outShape: a.shapes.get(n.id),
     hasOutput: n.type !== 'Output',
+    ...(def ? {} : { unknown: true }),
     problem,
     ...(n.frozen ? { frozen: true } : {}),
   };
@@ -84,11 +87,14 @@ const FIT_PADDING = 0.12;
 /** While a wire is dragged over a port it cannot go to: the reason, in the status bar. */
 function WireHint() {
   const { store, setWireHint } = useEditor();
+  const { t, i18n } = useTranslation();
+  // A string (compared by value): the engine's problem in the UI's language.
   const why = useConnection((c) => {
     if (!c.inProgress || !c.toNode || !c.toHandle || c.isValid !== false || c.toHandle.type === c.fromHandle.type) return null;
     const fromSource = c.fromHandle.type === 'source';
     const [src, dst, handle] = fromSource ? [c.fromNode.id, c.toNode.id, c.toHandle.id] : [c.toNode.id, c.fromNode.id, c.fromHandle.id];
-    return store.connectionProblem(src, dst, portOf(handle));
+    const p = store.connectionProblem(src, dst, portOf(handle));
+    return p ? problemText(t, i18n, p) : null;
   });
   useEffect(() => setWireHint?.(why), [why, setWireHint]);
   useEffect(() => () => setWireHint?.(null), [setWireHint]);
@@ -97,7 +103,7 @@ function WireHint() {
 
 export function Canvas({ state, analysis, fitRequest }: { state: EditorState; analysis: Analysis; fitRequest: number }) {
   const { store, notify, clearError } = useEditor();
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const box = useRef<HTMLDivElement>(null);
   const flow = useReactFlow();
   const initialized = useNodesInitialized();
@@ -223,19 +229,19 @@ export function Canvas({ state, analysis, fitRequest }: { state: EditorState; an
   const onConnect = useCallback(
     (c: Connection) => {
       const r = store.connect(c.source, c.target, portOf(c.targetHandle));
-      if ('refused' in r) notify(t('status.notConnected', { why: r.refused }), 'error');
+      if ('refused' in r) notify(t('status.notConnected', { why: problemText(t, i18n, r.problem) }), 'error');
       else clearError?.();
     },
-    [store, notify, clearError, t],
+    [store, notify, clearError, t, i18n],
   );
   const onConnectEnd = useCallback(
     (_e: MouseEvent | TouchEvent, s: FinalConnectionState) => {
       if (!s.isValid && s.fromNode && s.toNode && s.toHandle?.type === 'target') {
         const why = store.connectionProblem(s.fromNode.id, s.toNode.id, portOf(s.toHandle.id));
-        if (why) notify(t('status.notConnected', { why }), 'error');
+        if (why) notify(t('status.notConnected', { why: problemText(t, i18n, why) }), 'error');
       }
     },
-    [store, notify, t],
+    [store, notify, t, i18n],
   );
 
   const onNodeDragStop = useCallback(

@@ -124,8 +124,9 @@ const isMac = () => typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(n
 
 export function HelpOverlay({ onClose }: { onClose(): void }) {
   const { t: tc } = useTranslation('commands');
+  const { t } = useTranslation();
   return (
-    <Modal title="Keyboard shortcuts" onClose={onClose}>
+    <Modal title={t('help.title')} onClose={onClose}>
       <table className="shortcuts">
         <tbody>
           {shortcutRows().map((r) => (
@@ -138,10 +139,10 @@ export function HelpOverlay({ onClose }: { onClose(): void }) {
           ))}
         </tbody>
       </table>
-      <p className="muted">Wire layers by dragging from a node's bottom port to another node's top port. Connections that can never be valid (cycles, into the Input, out of the Output) are refused.</p>
+      <p className="muted">{t('help.wiring')}</p>
       <div className="buttons">
         <button className="primary" onClick={onClose}>
-          Close
+          {t('dialog.close')}
         </button>
       </div>
     </Modal>

@@ -164,7 +164,7 @@ export function Inspector({ state, analysis }: { state: EditorState; analysis: A
             ) : spec.kind === 'enum' ? (
               <select id={`param-${name}`} name={name} value={String(v)} onChange={(e) => store.setParam(node.id, name, e.target.value)}>
                 {spec.options.map((o) => (
-                  <option key={o}>{o}</option>
+                  <option key={o} value={o}>{t(`option.${name}.${o}`, { defaultValue: o })}</option>
                 ))}
               </select>
             ) : (

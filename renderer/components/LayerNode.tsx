@@ -4,6 +4,8 @@ import { memo } from 'react';
 import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import { problemText } from '../i18n/problems.ts';
+import { summaryLine } from '../i18n/summary.ts';
+import type { SummaryPart } from '../../engine/graph/summary.ts';
 import { fmtShape, type Problem, type Shape } from '../../engine/graph/layer.ts';
 import { useEditor } from './context.ts';
 import { count } from './format.ts';
@@ -12,7 +14,10 @@ export interface LayerData extends Record<string, unknown> {
   type: string;
   title: string;
   category: string;
-  summary: string;
+  /** The summary line as parts, shown in the UI's language (i18n/summary.ts). */
+  summary: SummaryPart[];
+  /** Not a layer kind this version knows. */
+  unknown?: boolean;
   params: number | null;
   /** Shapes arriving at each input port (undefined when unknown or unconnected). */
   inShapes: (Shape | undefined)[];
@@ -61,7 +66,7 @@ function LayerNodeView({ data, selected }: NodeProps<LayerFlowNode>) {
         {data.params !== null && data.params > 0 && <span className="layer-params" title={t('node.trainable')}>{t('node.paramsShort', { n: count(data.params) })}</span>}
         {data.frozen && <span className="layer-frozen" title={t('node.frozenTitle')}>{t('node.frozen')}</span>}
       </div>
-      <div className="layer-summary">{data.summary}</div>
+      <div className="layer-summary">{data.unknown ? t('node.unknown', { type: data.type }) : summaryLine(t, i18n, data.summary)}</div>
       {p && (
         <div className={`badge badge-${level}`} role="alert">
           <span className="badge-icon">{level === 'warning' ? '!' : '✕'}</span>

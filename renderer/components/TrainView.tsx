@@ -153,7 +153,7 @@ export function TrainView({ train }: { train: TrainStore }) {
           {tr.optimizer === 'sgd' && <label className="check"><input type="checkbox" checked={tr.nesterov} onChange={(e) => store.setTraining({ nesterov: e.target.checked })} disabled={busy} /> Nesterov</label>}
           <label>{T('train.weightDecay')}<NumberField value={tr.weightDecay} onChange={(v) => store.setTraining({ weightDecay: v })} disabled={busy} /></label>
           <label>{T('train.schedule')}
-            <select value={sched.kind} onChange={(e) => setSched({ kind: e.target.value as typeof sched.kind })} disabled={busy} aria-label="schedule">
+            <select value={sched.kind} onChange={(e) => setSched({ kind: e.target.value as typeof sched.kind })} disabled={busy} aria-label={T('train.scheduleAria')}>
               <option value="constant">{T('train.constant')}</option><option value="step">{T('train.stepDecay')}</option><option value="cosine">{T('train.cosine')}</option>
             </select>
           </label>
@@ -163,14 +163,14 @@ export function TrainView({ train }: { train: TrainStore }) {
           <label>{T('train.batchSize')}
             <span className="presets">
               {[32, 64, 128].map((b) => <button key={b} className={tr.batchSize === b ? 'on' : ''} onClick={() => store.setTraining({ batchSize: b })} disabled={busy}>{b}</button>)}
-              <NumberField value={tr.batchSize} int onChange={(v) => store.setTraining({ batchSize: v })} disabled={busy} aria="batch size" />
+              <NumberField value={tr.batchSize} int onChange={(v) => store.setTraining({ batchSize: v })} disabled={busy} aria={T('train.batchAria')} />
             </span>
           </label>
-          <label>{T('train.epochs')}<NumberField value={tr.epochs} int onChange={(v) => store.setTraining({ epochs: v })} disabled={busy} aria="epochs" /></label>
+          <label>{T('train.epochs')}<NumberField value={tr.epochs} int onChange={(v) => store.setTraining({ epochs: v })} disabled={busy} aria={T('train.epochsField')} /></label>
           <label>{T('train.seed')}<NumberField value={tr.seed} int onChange={(v) => store.setTraining({ seed: v })} disabled={busy} /></label>
           <label>{T('train.valSplit')}<NumberField value={tr.valSplit} onChange={(v) => store.setTraining({ valSplit: v })} disabled={busy} /></label>
           <label>{T('train.device')}
-            <select value={t.device} onChange={(e) => train.setDevice(e.target.value as typeof t.device)} disabled={busy} aria-label="device" data-testid="device"
+            <select value={t.device} onChange={(e) => train.setDevice(e.target.value as typeof t.device)} disabled={busy} aria-label={T('train.deviceAria')} data-testid="device"
               title={t.devices.filter((d) => !d.available).map((d) => `${d.label}: ${d.reason}`).join('\n')}>
               {(t.devices.length ? t.devices : [{ device: 'cpu' as const, label: 'CPU', available: true, reason: undefined }]).map((d) => (
                 <option key={d.device} value={d.device} disabled={!d.available} title={d.reason}>{d.label}{d.available ? '' : T('train.unavailable')}</option>
@@ -329,11 +329,11 @@ function Augmentation({ train, busy }: { train: TrainStore; busy: boolean }) {
     <details className="augment" data-testid="augmentation">
       <summary>{T('augment.summary', { list: [a.hflip && T('augment.flip'), a.cropPadding > 0 && T('augment.crop', { n: a.cropPadding }), a.translate > 0 && T('augment.shift', { n: a.translate }), a.brightness > 0 && T('augment.brightness', { n: a.brightness }), a.contrast > 0 && T('augment.contrast', { n: a.contrast })].filter(Boolean).join(', ') || T('augment.off') })} <span className="muted">{T('augment.note')}</span></summary>
       <div className="grid2">
-        <label className="check"><input type="checkbox" checked={a.hflip} onChange={(e) => set({ hflip: e.target.checked })} disabled={busy} aria-label="flip" /> {T('augment.mirror')}</label>
-        <label>{T('augment.cropPadding')}<NumberField value={a.cropPadding} int onChange={(v) => set({ cropPadding: Math.max(0, Math.min(64, v)) })} disabled={busy} aria="crop padding" /></label>
-        <label>{T('augment.shiftFraction')}<NumberField value={a.translate} onChange={(v) => set({ translate: Math.max(0, Math.min(0.5, v)) })} disabled={busy} aria="shift" /></label>
-        <label>{T('augment.brightnessPm')}<NumberField value={a.brightness} onChange={(v) => set({ brightness: Math.max(0, Math.min(1, v)) })} disabled={busy} aria="brightness" /></label>
-        <label>{T('augment.contrastPm')}<NumberField value={a.contrast} onChange={(v) => set({ contrast: Math.max(0, Math.min(1, v)) })} disabled={busy} aria="contrast" /></label>
+        <label className="check"><input type="checkbox" checked={a.hflip} onChange={(e) => set({ hflip: e.target.checked })} disabled={busy} aria-label={T('augment.flipAria')} /> {T('augment.mirror')}</label>
+        <label>{T('augment.cropPadding')}<NumberField value={a.cropPadding} int onChange={(v) => set({ cropPadding: Math.max(0, Math.min(64, v)) })} disabled={busy} aria={T('augment.cropAria')} /></label>
+        <label>{T('augment.shiftFraction')}<NumberField value={a.translate} onChange={(v) => set({ translate: Math.max(0, Math.min(0.5, v)) })} disabled={busy} aria={T('augment.shiftAria')} /></label>
+        <label>{T('augment.brightnessPm')}<NumberField value={a.brightness} onChange={(v) => set({ brightness: Math.max(0, Math.min(1, v)) })} disabled={busy} aria={T('augment.brightnessAria')} /></label>
+        <label>{T('augment.contrastPm')}<NumberField value={a.contrast} onChange={(v) => set({ contrast: Math.max(0, Math.min(1, v)) })} disabled={busy} aria={T('augment.contrastAria')} /></label>
       </div>
       {t.previewError && <div className="problem problem-error">{t.previewError}</div>}
       {p && (

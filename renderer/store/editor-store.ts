@@ -26,16 +26,33 @@ export interface EditorState {
   dirty: boolean;
   canUndo: boolean;
   canRedo: boolean;
-  /** Label of the edit undo would revert, e.g. "set filters". */
-  undoLabel?: string;
-  redoLabel?: string;
+  /** The edit undo would revert, e.g. set-param filters (shown as `history.<key>`: renderer/i18n/actions.ts). */
+  undoAction?: EditAction;
+  redoAction?: EditAction;
   /** Counts documents loaded (new, open, template, restore): views that belong to a document reset on it. */
   loads: number;
 }
 
+/** Every kind of undoable edit: the Undo/Redo buttons show `history.<key>` in the UI's language. */
+export const HISTORY_KEYS = [
+  'add', 'insert', 'connect', 'delete-layers', 'delete-connection', 'move', 'auto-layout', 'set-param', 'rename-layer',
+  'freeze', 'unfreeze', 'freeze-up-to', 'replace-head', 'rename-network', 'training-settings', 'paste',
+  'group', 'ungroup', 'collapse', 'expand', 'collapse-blocks', 'expand-blocks', 'rename-block',
+] as const;
+export type HistoryKey = (typeof HISTORY_KEYS)[number];
+
+/** What one undoable edit did: its key and values (`type`: a layer kind, `param`: a parameter name, `count`, `name`). */
+export interface EditAction {
+  key: HistoryKey;
+  params?: { type?: string; param?: string; count?: number; name?: string };
+}
+
+/** Why grouping was refused: `groupRefusal.<key>` in the UI's language; `refused` is the English text. */
+export type GroupRefusal = { refused: string; key: 'too-few' | 'in-block' | 'not-connected'; params?: { layer: string; block: string } };
+
 interface Entry {
   doc: NetworkDocument;
-  label: string;
+  action: EditAction;
 }
 
 /** A piece of a document on the clipboard. */
@@ -118,8 +135,9 @@ export class EditorStore {
   }
 
   /** Why a connection cannot be made (the engine's wiring rule and message), or null when it can. Checked while the user drags a wire. */
-  connectionProblem(source: string, target: string, port: number): string | null {
-    return newWireProblem(this.state.doc, { source, target, targetPort: port })?.message ?? null;
+  /** Why a wire from `source` into input `port` of `target` cannot be added (the engine's problem), or null. */
+  connectionProblem(source: string, target: string, port: number): Problem | null {
+    return newWireProblem(this.state.doc, { source, target, targetPort: port });
   }
 
   private paramsOf(n: DocNode) {
@@ -137,18 +155,18 @@ export class EditorStore {
     next.dirty = next.doc !== this.saved;
     next.canUndo = this.past.length > 0;
     next.canRedo = this.future.length > 0;
-    next.undoLabel = this.past.at(-1)?.label;
-    next.redoLabel = this.future.at(-1)?.label;
+    next.undoAction = this.past.at(-1)?.action;
+    next.redoAction = this.future.at(-1)?.action;
     this.state = next;
     this.emit();
   }
 
   /** Records an edit: the current document goes on the undo stack. */
-  private commit(label: string, doc: NetworkDocument, opts: { merge?: string; selection?: Selection } = {}): void {
+  private commit(action: EditAction, doc: NetworkDocument, opts: { merge?: string; selection?: Selection } = {}): void {
     if (doc === this.state.doc) return;
     doc = tidyBlocks(doc);
     if (!(opts.merge && opts.merge === this.mergeKey && this.past.length)) {
-      this.past.push({ doc: this.state.doc, label });
+      this.past.push({ doc: this.state.doc, action });
       if (this.past.length > HISTORY_LIMIT) this.past.shift();
     }
     this.mergeKey = opts.merge ?? null;
@@ -162,7 +180,7 @@ export class EditorStore {
   undo(): void {
     const e = this.past.pop();
     if (!e) return;
-    this.future.push({ doc: this.state.doc, label: e.label });
+    this.future.push({ doc: this.state.doc, action: e.action });
     this.mergeKey = null;
     this.set({ doc: e.doc, selection: this.keepSelection(e.doc) });
   }
@@ -170,7 +188,7 @@ export class EditorStore {
   redo(): void {
     const e = this.future.pop();
     if (!e) return;
-    this.past.push({ doc: this.state.doc, label: e.label });
+    this.past.push({ doc: this.state.doc, action: e.action });
     this.mergeKey = null;
     this.set({ doc: e.doc, selection: this.keepSelection(e.doc) });
   }
@@ -264,16 +282,16 @@ export class EditorStore {
     const id = this.freshId(type, new Set(this.state.doc.nodes.map((n) => n.id)));
     const params = withDefaults(def);
     const node: DocNode = { id, type, params, position: { x: Math.round(position.x), y: Math.round(position.y) } };
-    this.commit(`add ${def.label}`, { ...this.state.doc, nodes: [...this.state.doc.nodes, node] }, { selection: { nodes: [id], edges: [] } });
+    this.commit({ key: 'add', params: { type } }, { ...this.state.doc, nodes: [...this.state.doc.nodes, node] }, { selection: { nodes: [id], edges: [] } });
     return id;
   }
 
   /** Connects `source` to input `port` of `target`; returns the edge id, or the reason it was refused. */
-  connect(source: string, target: string, port = 0): { id: string } | { refused: string } {
+  connect(source: string, target: string, port = 0): { id: string } | { refused: string; problem: Problem } {
     const why = this.connectionProblem(source, target, port);
-    if (why) return { refused: why };
+    if (why) return { refused: why.message, problem: why };
     const id = this.freshEdgeId(new Set(this.state.doc.edges.map((e) => e.id)));
-    this.commit('connect', { ...this.state.doc, edges: [...this.state.doc.edges, { id, source, target, targetPort: port }] });
+    this.commit({ key: 'connect' }, { ...this.state.doc, edges: [...this.state.doc.edges, { id, source, target, targetPort: port }] });
     return { id };
   }
 
@@ -284,7 +302,7 @@ export class EditorStore {
     const doc = this.state.doc;
     const keptEdges = doc.edges.filter((e) => !edges.has(e.id) && !nodes.has(e.source) && !nodes.has(e.target));
     if (keptEdges.length === doc.edges.length && !doc.nodes.some((n) => nodes.has(n.id))) return;
-    const what = nodeIds.length ? `delete ${nodeIds.length === 1 ? 'layer' : `${nodeIds.length} layers`}` : 'delete connection';
+    const what: EditAction = nodeIds.length ? { key: 'delete-layers', params: { count: nodeIds.length } } : { key: 'delete-connection' };
     this.commit(what, { ...doc, nodes: doc.nodes.filter((n) => !nodes.has(n.id)), edges: keptEdges }, { selection: { nodes: [], edges: [] } });
   }
 
@@ -293,7 +311,7 @@ export class EditorStore {
   }
 
   /** Moves nodes (the end of a drag, or a layout): one undo step. */
-  moveNodes(positions: Record<string, { x: number; y: number }>, label = 'move'): void {
+  moveNodes(positions: Record<string, { x: number; y: number }>, key: 'move' | 'auto-layout' = 'move'): void {
     let changed = false;
     const nodes = this.state.doc.nodes.map((n) => {
       const p = positions[n.id];
@@ -303,7 +321,7 @@ export class EditorStore {
       changed = true;
       return { ...n, position: pos };
     });
-    if (changed) this.commit(label, { ...this.state.doc, nodes });
+    if (changed) this.commit({ key }, { ...this.state.doc, nodes });
   }
 
   /** Sets one parameter; consecutive changes of the same field merge into one undo step. */
@@ -313,7 +331,7 @@ export class EditorStore {
     const nodes = this.state.doc.nodes.map((x) => (x.id === nodeId ? { ...x, params: { ...x.params, [param]: value } } : x));
     let edges = this.state.doc.edges;
     if (param === 'inputs' && typeof value === 'number') edges = edges.filter((e) => e.target !== nodeId || e.targetPort < value);
-    this.commit(`set ${param}`, { ...this.state.doc, nodes, edges }, { merge: o.merge ? `${nodeId}.${param}` : undefined });
+    this.commit({ key: 'set-param', params: { param } }, { ...this.state.doc, nodes, edges }, { merge: o.merge ? `${nodeId}.${param}` : undefined });
   }
 
   setLabel(nodeId: string, label: string): void {
@@ -325,14 +343,14 @@ export class EditorStore {
       const { label: _old, ...rest } = x;
       return next ? { ...rest, label: next } : rest;
     });
-    this.commit('rename layer', { ...this.state.doc, nodes }, { merge: `${nodeId}.label` });
+    this.commit({ key: 'rename-layer' }, { ...this.state.doc, nodes }, { merge: `${nodeId}.label` });
   }
 
   /** Fine-tuning: freezes or unfreezes one layer (nodes[].frozen). */
   setFrozen(nodeId: string, frozen: boolean): void {
     const n = this.node(nodeId);
     if (!n || (n.frozen === true) === frozen) return;
-    this.commit(frozen ? 'freeze layer' : 'unfreeze layer', setFrozen(this.state.doc, nodeId, frozen));
+    this.commit({ key: frozen ? 'freeze' : 'unfreeze' }, setFrozen(this.state.doc, nodeId, frozen));
   }
 
   /** "Freeze up to here": the layer and every layer upstream of it, one undo step. */
@@ -340,7 +358,7 @@ export class EditorStore {
     if (!this.node(nodeId)) return;
     const doc = freezeUpTo(this.state.doc, nodeId);
     if (doc.nodes.every((n, i) => n === this.state.doc.nodes[i])) return;
-    this.commit('freeze up to here', doc);
+    this.commit({ key: 'freeze-up-to' }, doc);
   }
 
   /**
@@ -355,20 +373,20 @@ export class EditorStore {
     } catch {
       return null;
     }
-    this.commit('replace head', r.doc, { selection: { nodes: [r.head], edges: [] } });
+    this.commit({ key: 'replace-head' }, r.doc, { selection: { nodes: [r.head], edges: [] } });
     return r.head;
   }
 
   setName(name: string): void {
     if (name === this.state.doc.name) return;
-    this.commit('rename network', { ...this.state.doc, name }, { merge: 'doc.name' });
+    this.commit({ key: 'rename-network' }, { ...this.state.doc, name }, { merge: 'doc.name' });
   }
 
   /** Training settings (optimizer, rate, schedule, batch, epochs, seed…): typing into one field is one undo step. */
   setTraining(patch: Partial<NetworkDocument['training']>): void {
     const training = { ...this.state.doc.training, ...patch };
     for (const k of Object.keys(patch) as (keyof typeof patch)[]) if (patch[k] === undefined) delete training[k];
-    this.commit('training settings', { ...this.state.doc, training }, { merge: `training.${Object.keys(patch).join(',')}` });
+    this.commit({ key: 'training-settings' }, { ...this.state.doc, training }, { merge: `training.${Object.keys(patch).join(',')}` });
   }
 
   /** Applies a problem's one-click fix. Returns false when the problem has none. */
@@ -408,7 +426,7 @@ export class EditorStore {
       edges.push({ id: a, source: edge.source, target: id, targetPort: 0 });
     }
     edges.push({ id: this.freshEdgeId(taken), source: id, target: nodeId, targetPort: 0 });
-    this.commit(`insert ${def.label}`, { ...doc, nodes, edges }, { selection: { nodes: [id], edges: [] } });
+    this.commit({ key: 'insert', params: { type } }, { ...doc, nodes, edges }, { selection: { nodes: [id], edges: [] } });
     return id;
   }
 
@@ -453,7 +471,7 @@ export class EditorStore {
       if (ports >= 1) edges = [...edges, { id: edgeId(), source: fromId, target: id, targetPort: 0 }];
     }
     nodes = [...nodes, { id, type, params, position: pos }];
-    this.commit(`add ${def.label}`, { ...doc, nodes, edges }, { selection: { nodes: [id], edges: [] } });
+    this.commit({ key: 'add', params: { type } }, { ...doc, nodes, edges }, { selection: { nodes: [id], edges: [] } });
     return id;
   }
 
@@ -507,7 +525,7 @@ export class EditorStore {
         return { ...e, id, source: map.get(e.source)!, target: map.get(e.target)! };
       });
     const ids = nodes.map((n) => n.id);
-    this.commit(`paste ${nodes.length === 1 ? 'layer' : `${nodes.length} layers`}`, { ...doc, nodes: [...doc.nodes, ...nodes], edges: [...doc.edges, ...edges] }, { selection: { nodes: ids, edges: [] } });
+    this.commit({ key: 'paste', params: { count: nodes.length } }, { ...doc, nodes: [...doc.nodes, ...nodes], edges: [...doc.edges, ...edges] }, { selection: { nodes: ids, edges: [] } });
     return ids;
   }
 
@@ -524,15 +542,15 @@ export class EditorStore {
   }
 
   /** Groups the selected layers into a new collapsed block: one undo step. */
-  groupSelection(name?: string): { id: string } | { refused: string } {
+  groupSelection(name?: string): { id: string } | GroupRefusal {
     const doc = this.state.doc;
     const ids = doc.nodes.map((n) => n.id).filter((id) => this.state.selection.nodes.includes(id));
-    if (ids.length < 2) return { refused: 'select at least two connected layers to group' };
+    if (ids.length < 2) return { refused: 'select at least two connected layers to group', key: 'too-few' };
     for (const id of ids) {
       const b = this.blockOf(id);
-      if (b) return { refused: `${this.node(id)?.label ?? id} is already in block “${b.name}”; ungroup it first` };
+      if (b) return { refused: `${this.node(id)?.label ?? id} is already in block “${b.name}”; ungroup it first`, key: 'in-block', params: { layer: this.node(id)?.label ?? id, block: b.name } };
     }
-    if (!blockConnected(ids, doc.edges)) return { refused: 'the selected layers are not connected to each other' };
+    if (!blockConnected(ids, doc.edges)) return { refused: 'the selected layers are not connected to each other', key: 'not-connected' };
     const blocks = doc.blocks ?? [];
     const takenIds = new Set(blocks.map((b) => b.id));
     const takenNames = new Set(blocks.map((b) => b.name));
@@ -542,7 +560,7 @@ export class EditorStore {
     while (takenNames.has(`Block ${k}`)) k++;
     const block: DocBlock = { id: `block${i}`, name: name?.trim() || `Block ${k}`, nodes: ids, collapsed: true };
     const next = shiftBelow({ ...doc, blocks: [...blocks, block] }, block, -1);
-    this.commit('group layers', next, { selection: { nodes: ids, edges: [] } });
+    this.commit({ key: 'group' }, next, { selection: { nodes: ids, edges: [] } });
     return { id: block.id };
   }
 
@@ -552,7 +570,7 @@ export class EditorStore {
     const b = doc.blocks?.find((x) => x.id === blockId);
     if (!b) return;
     const opened = b.collapsed ? shiftBelow(doc, b, 1) : doc;
-    this.commit('ungroup', withBlocks(opened, (opened.blocks ?? []).filter((x) => x.id !== blockId)), { selection: { nodes: [...b.nodes], edges: [] } });
+    this.commit({ key: 'ungroup', params: { count: 1 } }, withBlocks(opened, (opened.blocks ?? []).filter((x) => x.id !== blockId)), { selection: { nodes: [...b.nodes], edges: [] } });
   }
 
   /** Ungroups every block with a selected layer (one undo step); returns how many. */
@@ -562,7 +580,7 @@ export class EditorStore {
     let doc = this.state.doc;
     for (const b of bs) if (b.collapsed) doc = shiftBelow(doc, b, 1);
     const gone = new Set(bs.map((b) => b.id));
-    this.commit(bs.length === 1 ? 'ungroup' : `ungroup ${bs.length} blocks`, withBlocks(doc, (doc.blocks ?? []).filter((b) => !gone.has(b.id))));
+    this.commit({ key: 'ungroup', params: { count: bs.length } }, withBlocks(doc, (doc.blocks ?? []).filter((b) => !gone.has(b.id))));
     return bs.length;
   }
 
@@ -573,7 +591,7 @@ export class EditorStore {
     if (!b || b.collapsed === collapsed) return;
     const moved = shiftBelow(doc, b, collapsed ? -1 : 1);
     const blocks = (moved.blocks ?? []).map((x) => (x.id === blockId ? { ...x, collapsed } : x));
-    this.commit(collapsed ? `collapse ${b.name}` : `expand ${b.name}`, { ...moved, blocks });
+    this.commit({ key: collapsed ? 'collapse' : 'expand', params: { name: b.name } }, { ...moved, blocks });
   }
 
   /** Collapses the selected blocks, or expands them when they all are collapsed. */
@@ -587,14 +605,14 @@ export class EditorStore {
       doc = shiftBelow(doc, b, collapse ? -1 : 1);
       doc = { ...doc, blocks: (doc.blocks ?? []).map((x) => (x.id === b.id ? { ...x, collapsed: collapse } : x)) };
     }
-    this.commit(collapse ? 'collapse blocks' : 'expand blocks', doc);
+    this.commit({ key: collapse ? 'collapse-blocks' : 'expand-blocks' }, doc);
   }
 
   renameBlock(blockId: string, name: string): void {
     const next = name.trim();
     const b = this.state.doc.blocks?.find((x) => x.id === blockId);
     if (!b || !next || b.name === next) return;
-    this.commit('rename block', { ...this.state.doc, blocks: this.state.doc.blocks!.map((x) => (x.id === blockId ? { ...x, name: next } : x)) }, { merge: `block.${blockId}.name` });
+    this.commit({ key: 'rename-block' }, { ...this.state.doc, blocks: this.state.doc.blocks!.map((x) => (x.id === blockId ? { ...x, name: next } : x)) }, { merge: `block.${blockId}.name` });
   }
 }
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { sampleData } from '../fixtures/sample.ts';
-import { skipReason, start, type Session } from './helpers.ts';
+import { center, drag, skipReason, start, type Session } from './helpers.ts';
 
 let s: Session;
 let data: string;
@@ -30,12 +30,22 @@ after(async () => {
 
 const HAN = /[\u4e00-\u9fff]/;
 /** Words that stay as they are in Chinese: names, formats and symbols. */
-const KEEP = /(Netwright|ONNX Runtime|ONNX|PyTorch|IDX|SGD|AdamW?|Nesterov|FLOPs|CPU|CUDA|NVIDIA|GPU|DirectML|Windows|CoreML|Apple|KiB|MB|KB|Conv2D|MaxPool2D|AvgPool2D|LeakyReLU|PReLU|ReLU6?|GELU|ELU|Sigmoid|Tanh|Softmax|Dropout|Dense|Flatten|Concat|Add|Clip|BatchNorm|LeNet|VGG|ResNet|F1|model\.py|train\.py|weights\.pt|kernelW|kernel|padding|pad|same|valid|explicit)|\b(N|x|p|lr|s)\b/g;
+const KEEP = /(Netwright|RGB|softmax|ONNX Runtime|ONNX|PyTorch|IDX|SGD|AdamW?|Nesterov|FLOPs|CPU|CUDA|NVIDIA|GPU|DirectML|Windows|CoreML|Apple|KiB|MB|KB|Conv2D|MaxPool2D|AvgPool2D|LeakyReLU|PReLU|ReLU6?|GELU|ELU|Sigmoid|Tanh|Softmax|Dropout|Dense|Flatten|Concat|Add|Clip|BatchNorm|LeNet|VGG|ResNet|F1|model\.py|train\.py|weights\.pt|kernelW|kernel|padding|pad|same|valid|explicit)|\b(N|x|p|lr|s)\b/g;
 
 /** The texts of every element matching `selector` that still holds an English word. */
 async function english(page: Page, selector: string): Promise<string[]> {
   const texts = await page.locator(selector).allTextContents();
   return texts.filter((t) => /[A-Za-z]{2,}/.test(t.replace(KEEP, '')));
+}
+
+/** The texts of elements matching `selector` that wrap onto a second line or overflow their box. */
+async function overflowing(page: Page, selector: string): Promise<string[]> {
+  return page.locator(selector).evaluateAll((els) =>
+    els.filter((e) => {
+      const h = e as HTMLElement;
+      const line = parseFloat(getComputedStyle(h).lineHeight) || parseFloat(getComputedStyle(h).fontSize) * 1.3;
+      return h.textContent!.trim() !== '' && (h.scrollWidth > h.clientWidth + 1 || h.clientHeight > line * 1.6 + parseFloat(getComputedStyle(h).paddingTop) + parseFloat(getComputedStyle(h).paddingBottom));
+    }).map((e) => e.textContent!.trim()));
 }
 
 async function assertChinese(page: Page, selectors: string[]): Promise<void> {
@@ -54,16 +64,32 @@ test('a full pass in zh-CN: design, dataset, train, evaluate, try it, export', {
   assert.equal(await page.textContent('[data-view="design"]'), '设计');
   assert.equal(await page.textContent('[data-testid="problem-count"]'), '可以训练');
   await assertChinese(page, ['.views button', '.toolbar > button:not([title*="?"])', '.palette h3', '.inspector h2', '.statusbar span', '.summary th']);
+  // The canvas nodes' summary lines, built from the layers' parts (engine/graph/summary.ts).
+  const summary = (id: string) => page.textContent(`[data-testid="node-${id}"] .layer-summary`);
+  assert.equal(await summary('conv1'), '16 核 · 3x3 · 步长 1 · 同尺寸');
+  assert.equal(await summary('pool1'), '2x2 · 步长 2 · 无填充');
+  assert.equal(await summary('fc'), '4 单元');
+  assert.equal(await summary('gap'), '对 H、W 求平均');
+  assert.equal(await summary('output'), 'softmax 交叉熵');
+  assert.deepEqual(await english(page, '.layer-summary'), []);
+  assert.deepEqual(await overflowing(page, '.layer-summary, .toolbar button, .inspector button'), [], 'one line each');
+  // A refused wire (input 1 of conv1 is taken): the engine's problem through engine.<code>.
+  await drag(page, await center(page, '[data-id="relu1"] .react-flow__handle.source'), await center(page, '[data-id="conv1"] .react-flow__handle.target'));
+  assert.equal(await page.locator('.react-flow__edge').count(), 11);
+  assert.equal(await page.textContent('.st-msg'), '未连接：Conv2D "conv1" 的输入 1 被连接了两次（来自 input 和 relu1）');
   await page.click('[data-testid="node-conv1"]');
   await page.waitForSelector('.inspector[data-node="conv1"]');
   assert.match(await page.textContent('.inspector h2') ?? '', /二维卷积/);
+  assert.deepEqual(await page.locator('#param-padding option').allTextContents(), ['valid（不填充）', 'same（保持尺寸）', 'explicit（指定像素）']);
+  assert.equal(await page.inputValue('#param-padding'), 'same');
+  assert.deepEqual(await overflowing(page, '.inspector button, .inspector label'), [], 'one line each');
   await assertChinese(page, ['.inspector label[for^="param-"]', '.inspector .field-help', '.inspector h3']);
   await page.screenshot({ path: 'docs/zh-CN-editor.png' });
 
   await page.click('[data-view="train"]');
   await page.waitForSelector('[data-testid="dataset-report"]');
   assert.match(await page.textContent('[data-testid="dataset-report"] p') ?? '', /4 个类别 · 训练 \d+ · 验证 \d+/);
-  await page.fill('input[aria-label="epochs"]', '1');
+  await page.fill('input[aria-label="轮数"]', '1');
   await page.click('[data-testid="train-start"]');
   await page.waitForSelector('[data-testid="run-done"]', { timeout: 120_000 });
   assert.match(await page.textContent('[data-testid="run-done"]') ?? '', /^已完成，在第 \d+ 步/);

@@ -21,7 +21,7 @@ test('group the selection: one collapsed block, one undo step; the layers below 
   const r = s.groupSelection();
   assert.ok('id' in r, JSON.stringify(r));
   assert.deepEqual(s.doc.blocks, [{ id: 'block1', name: 'Block 1', nodes: B1, collapsed: true }]);
-  assert.equal(s.getState().undoLabel, 'group layers');
+  assert.deepEqual(s.getState().undoAction, { key: 'group' });
   assert.ok(y(s, 'down') < below, 'the layers below the block move up');
   assert.equal(y(s, 'b1conv1'), before.nodes.find((n) => n.id === 'b1conv1')!.position.y, 'the block itself stays');
   assert.deepEqual(s.analysis().totals, new EditorStore(before).analysis().totals, 'shape inference ignores blocks');
@@ -53,7 +53,7 @@ test('collapse and expand: one undo step each, the layers below make room and ta
   const collapsed = s.doc;
   s.setBlockCollapsed(id, false);
   assert.equal(s.doc.blocks![0].collapsed, false);
-  assert.equal(s.getState().undoLabel, 'expand Block 1');
+  assert.deepEqual(s.getState().undoAction, { key: 'expand', params: { name: 'Block 1' } });
   assert.deepEqual(s.doc.nodes.map((n) => n.position), resnet().nodes.map((n) => n.position), 'expanded: every layer where it was before grouping');
   s.setBlockCollapsed(id, true);
   assert.deepEqual(s.doc.nodes, collapsed.nodes);

@@ -6,7 +6,8 @@ import { ReactFlowProvider } from '@xyflow/react';
 import * as React from 'react';
 import { createElement as h, type ReactNode } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
-import { LAYERS } from '../../engine/graph/registry.ts';
+import { withDefaults } from '../../engine/graph/layer.ts';
+import { LAYERS, layerDef } from '../../engine/graph/registry.ts';
 import { Ctx, type EditorContext } from '../../renderer/components/context.ts';
 import type { LayerData } from '../../renderer/components/LayerNode.tsx';
 
@@ -23,8 +24,11 @@ const applied: unknown[] = [];
 const ctx = { store: { applyFix: (p: unknown) => applied.push(p) }, client: {}, notify() {} } as unknown as EditorContext;
 const wrap = (el: ReactNode) => renderToStaticMarkup(h(ReactFlowProvider, null, h(Ctx.Provider, { value: ctx }, el)));
 
+/** A layer kind's real summary parts for `params`. */
+const parts = (type: string, params: Record<string, number | string> = {}) => layerDef(type)!.summary(withDefaults(layerDef(type)!, params));
+
 function node(data: Partial<LayerData>): string {
-  const full: LayerData = { type: 'Conv2D', title: 'conv1', category: 'convolution', summary: '6 · 5x5 · s1 · pad 2', params: 156, inShapes: [[1, 28, 28]], outShape: [6, 28, 28], hasOutput: true, ...data };
+  const full: LayerData = { type: 'Conv2D', title: 'conv1', category: 'convolution', summary: parts('Conv2D', { filters: 6, kernel: 5, padding: 'explicit', pad: 2 }), params: 156, inShapes: [[1, 28, 28]], outShape: [6, 28, 28], hasOutput: true, ...data };
   const props = { id: 'conv1', data: full, type: 'layer', selected: false, dragging: false, zIndex: 0, isConnectable: true, positionAbsoluteX: 0, positionAbsoluteY: 0, draggable: true, selectable: true, deletable: true };
   return wrap(h(LayerNode as never, props as never));
 }
@@ -41,13 +45,16 @@ test('a layer node shows its kind, name, key params and parameter count, with ty
 });
 
 test('Add shows one numbered port per input, vectors typed as vectors; the head has no output port', () => {
-  const add = node({ type: 'Add', title: 'add', category: 'merge', summary: '3 inputs', params: 0, inShapes: [[10], [10], undefined], outShape: [10] });
+  const add = node({ type: 'Add', title: 'add', category: 'merge', summary: parts('Add', { inputs: 3 }), params: 0, inShapes: [[10], [10], undefined], outShape: [10] });
   assert.equal((add.match(/port-label/g) ?? []).length, 3);
   assert.match(add, /input 3 \(not connected\)/);
   assert.equal((add.match(/port port-vector/g) ?? []).length, 3);
   assert.doesNotMatch(add, /trainable parameters/);
-  const head = node({ type: 'Output', title: 'output', category: 'output', summary: 'softmax cross-entropy', params: 0, inShapes: [[10]], outShape: [10], hasOutput: false });
+  assert.match(add, /class="layer-summary">3 inputs</);
+  const head = node({ type: 'Output', title: 'output', category: 'output', summary: parts('Output'), params: 0, inShapes: [[10]], outShape: [10], hasOutput: false });
   assert.doesNotMatch(head, /type="source"|react-flow__handle-bottom/);
+  assert.match(head, /class="layer-summary">softmax cross-entropy</);
+  assert.match(node({ type: 'Mystery', summary: [], unknown: true }), /class="layer-summary">unknown layer Mystery</);
 });
 
 test('a broken node shows the problem badge and its one-click fix', () => {

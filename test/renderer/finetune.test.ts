@@ -27,7 +27,7 @@ test('freeze up to here freezes the layer and everything upstream of it, in one 
   const s = lenet();
   s.freezeUpTo('pool2');
   assert.deepEqual(frozenIds(s), ['conv1', 'relu1', 'pool1', 'conv2', 'relu2', 'pool2']);
-  assert.equal(s.getState().undoLabel, 'freeze up to here');
+  assert.deepEqual(s.getState().undoAction, { key: 'freeze-up-to' });
   s.undo();
   assert.deepEqual(frozenIds(s), []);
   s.redo();

@@ -1,6 +1,7 @@
 // Element-wise activations: each is a LayerDef made by one factory, lowered to ONNX ops.
 import { numel } from '../../numel.ts';
 import type { LayerDef, LowerContext, ParamSpec, Params } from '../layer.ts';
+import type { SummaryPart } from '../summary.ts';
 import { num } from '../layer.ts';
 import { batched } from './spatial.ts';
 
@@ -8,7 +9,7 @@ function activation(
   type: string,
   help: string,
   lower: (ctx: LowerContext, p: Params, x: string) => string,
-  opts: { params?: Record<string, ParamSpec>; reluFamily?: boolean; summary?: (p: Params) => string; flopsPerValue?: number; label?: string; infer?: LayerDef['infer'] } = {},
+  opts: { params?: Record<string, ParamSpec>; reluFamily?: boolean; summary?: (p: Params) => SummaryPart[]; flopsPerValue?: number; label?: string; infer?: LayerDef['infer'] } = {},
 ): LayerDef {
   return {
     type,
@@ -18,7 +19,7 @@ function activation(
     params: opts.params ?? {},
     reluFamily: opts.reluFamily,
     inputs: () => 1,
-    summary: opts.summary ?? (() => ''),
+    summary: opts.summary ?? (() => []),
     infer: opts.infer ?? ((_p, [x]) => ({ shape: x })),
     lower: (ctx, p, [x]) => lower(ctx, p, x),
     flops: (_p, [x]) => numel(x) * (opts.flopsPerValue ?? 1),
@@ -31,12 +32,12 @@ export const ReLU = activation('ReLU', 'max(0, x).', (c, _p, x) => c.g.op('Relu'
 export const LeakyReLU = activation('LeakyReLU', 'x for x > 0, alpha·x otherwise.', (c, p, x) => c.g.op('LeakyRelu', [x], { alpha: { f: num(p, 'alpha') } }), {
   reluFamily: true,
   params: alpha(0.01, 'Slope for negative inputs.'),
-  summary: (p) => `α ${p.alpha}`,
+  summary: (p) => [{ key: 'alpha', params: { alpha: num(p, 'alpha') } }],
 });
 export const ELU = activation('ELU', 'x for x > 0, alpha·(eˣ − 1) otherwise.', (c, p, x) => c.g.op('Elu', [x], { alpha: { f: num(p, 'alpha') } }), {
   reluFamily: true,
   params: alpha(1, 'Saturation value for negative inputs.'),
-  summary: (p) => `α ${p.alpha}`,
+  summary: (p) => [{ key: 'alpha', params: { alpha: num(p, 'alpha') } }],
   flopsPerValue: 3,
 });
 export const Sigmoid = activation('Sigmoid', '1 / (1 + e⁻ˣ): squashes to (0, 1).', (c, _p, x) => c.g.op('Sigmoid', [x]), { flopsPerValue: 4 });
@@ -66,7 +67,7 @@ export const Clip = activation(
       min: { kind: 'float', default: 0, min: -1e6, max: 1e6, help: 'Lower bound.' },
       max: { kind: 'float', default: 6, min: -1e6, max: 1e6, help: 'Upper bound (at least min).' },
     },
-    summary: (p) => `[${p.min}, ${p.max}]`,
+    summary: (p) => [{ key: 'range', params: { min: num(p, 'min'), max: num(p, 'max') } }],
     infer: (p, [x]) => (num(p, 'min') > num(p, 'max') ? { problem: { param: 'max', code: 'clip-range', params: { min: num(p, 'min'), max: num(p, 'max') }, message: `max (${p.max}) is below min (${p.min})` } } : { shape: x }),
     flopsPerValue: 2,
   },
@@ -83,7 +84,7 @@ export const PReLU: LayerDef = {
   },
   reluFamily: true,
   inputs: () => 1,
-  summary: (p) => (p.perChannel === false ? 'shared slope' : 'slope per channel'),
+  summary: (p) => [{ key: 'slope', params: { form: p.perChannel === false ? 'shared' : 'per-channel' } }],
   infer: (_p, [x]) => ({ shape: x }),
   weights: (p, [x]) => [{ name: 'slope', shape: [p.perChannel === false ? 1 : x[0]], init: { constant: 0.25 }, fanIn: 0, fanOut: 0 }],
   lower(ctx, p, [x], [xs]) {

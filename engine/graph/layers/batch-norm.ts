@@ -13,7 +13,7 @@ export const BatchNorm = defineLayer({
   },
   inputs: () => 1,
   transparent: true,
-  summary: (p) => `momentum ${p.momentum}`,
+  summary: (p) => [{ key: 'momentum', params: { momentum: p.momentum } }],
   infer: (_p, [x]) => ({ shape: x }),
   weights: (_p, [x]) => [
     { name: 'gamma', shape: [x[0]], init: 'ones', fanIn: 0, fanOut: 0 },

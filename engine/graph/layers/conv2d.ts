@@ -21,7 +21,12 @@ export const Conv2D = defineLayer({
   help: 'Slides learned filters over the image; each filter makes one output channel.',
   params,
   inputs: () => 1,
-  summary: (p) => `${p.filters} · ${p.kernel}x${kw(p)} · s${p.stride} · ${p.padding === 'explicit' ? `pad ${p.pad}` : p.padding}`,
+  summary: (p) => [
+    { key: 'filters', params: { n: p.filters } },
+    { key: 'kernel', params: { h: p.kernel, w: kw(p) } },
+    { key: 'stride', params: { n: p.stride } },
+    p.padding === 'explicit' ? { key: 'pad', params: { n: p.pad } } : { key: 'padding', params: { mode: p.padding } },
+  ],
   infer(p, [x]) {
     if (x.length !== 3) return { problem: { code: 'rank', params: { form: 'image', layer: 'Conv2D', features: x[0] }, message: `Conv2D needs an image input [C, H, W], but gets a vector of ${x[0]} features` } };
     const g = p.groups;

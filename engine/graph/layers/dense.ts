@@ -11,7 +11,7 @@ export const Dense = defineLayer({
     bias: { kind: 'bool', default: true, help: 'Add a learned bias per output.' },
   },
   inputs: () => 1,
-  summary: (p) => `${p.units} units`,
+  summary: (p) => [{ key: 'units', params: { n: p.units } }],
   infer(p, [x]) {
     if (x.length !== 1) {
       return { problem: { code: 'rank', params: { form: 'vector', layer: 'Dense', shape: fmtShape(x) }, message: `Dense needs a vector input, but gets an image ${fmtShape(x)}: insert a Flatten before it`, fix: { kind: 'insert-before', layer: 'Flatten' } } };

@@ -11,7 +11,7 @@ export const Dropout = defineLayer({
   },
   inputs: () => 1,
   transparent: true,
-  summary: (p) => `rate ${p.rate}`,
+  summary: (p) => [{ key: 'rate', params: { rate: p.rate } }],
   infer: (_p, [x]) => ({ shape: x }),
   lower(ctx, p, [x], [xs]) {
     if (ctx.mode === 'infer' || ctx.frozen || p.rate === 0) return x;

@@ -9,7 +9,7 @@ export const Flatten = defineLayer({
   help: 'Turns an image [C, H, W] into a vector of C·H·W features, so Dense layers can follow.',
   params: {},
   inputs: () => 1,
-  summary: () => 'to vector',
+  summary: () => [{ key: 'to-vector' }],
   infer: (_p, [x]) => ({ shape: [numel(x)] }),
   lower: (ctx, _p, [x], _s, out) => ctx.g.op('Flatten', [x], { axis: { i: 1 } }, batched(out)),
   flops: () => 0,

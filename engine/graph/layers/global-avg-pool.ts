@@ -10,7 +10,7 @@ export const GlobalAvgPool = defineLayer({
   params: {},
   inputs: () => 1,
   transparent: true,
-  summary: () => 'mean over H, W',
+  summary: () => [{ key: 'mean-hw' }],
   infer: (_p, [x]) => (x.length === 3 ? { shape: [x[0]] } : { problem: { code: 'rank', params: { form: 'image', layer: 'GlobalAvgPool', features: x[0] }, message: `GlobalAvgPool needs an image input [C, H, W], but gets a vector of ${x[0]} features` } }),
   lower(ctx, _p, [x], [xs], out) {
     const pooled = ctx.g.op('GlobalAveragePool', [x], {}, batched([xs[0], 1, 1]));

@@ -30,7 +30,11 @@ export const Input: LayerDef = {
     ...channelParams('std'),
   },
   inputs: () => 0,
-  summary: (p) => `${p.height}x${p.width} · ${p.color === 'rgb' ? 'RGB' : 'gray'}${isPlain(p) ? '' : ' · normalized'}`,
+  summary: (p) => [
+    { key: 'image-size', params: { h: p.height as number, w: p.width as number } },
+    { key: 'color', params: { color: p.color === 'rgb' ? 'rgb' : 'grayscale' } },
+    ...(isPlain(p) ? [] : [{ key: 'normalized' } as const]),
+  ],
   infer: (p) => ({ shape: [p.color === 'rgb' ? 3 : 1, p.height as number, p.width as number] }),
   lower: (ctx, _p, _i, _s, out) => ctx.g.input('input', 'float32', batched(out)),
   flops: () => 0,

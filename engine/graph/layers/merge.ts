@@ -12,7 +12,7 @@ export const Add = defineLayer({
   help: 'Adds its inputs element by element (residual connections). All inputs must have the same shape.',
   params: { inputs: ports },
   inputs: (p) => p.inputs,
-  summary: (p) => `${p.inputs} inputs`,
+  summary: (p) => [{ key: 'inputs', params: { n: p.inputs } }],
   infer(_p, xs) {
     const bad = xs.findIndex((s) => s.join() !== xs[0].join());
     if (bad > 0) return { problem: { code: 'shape-mismatch', params: { form: 'add', first: fmtShape(xs[0]), input: bad + 1, other: fmtShape(xs[bad]) }, message: `Add needs equal shapes, but input 1 is ${fmtShape(xs[0])} and input ${bad + 1} is ${fmtShape(xs[bad])}` } };
@@ -29,7 +29,7 @@ export const Concat = defineLayer({
   help: 'Stacks its inputs along the channel axis (features for vectors). Other dimensions must match.',
   params: { inputs: ports },
   inputs: (p) => p.inputs,
-  summary: (p) => `${p.inputs} inputs`,
+  summary: (p) => [{ key: 'inputs', params: { n: p.inputs } }],
   infer(_p, xs) {
     for (let i = 1; i < xs.length; i++) {
       if (xs[i].length !== xs[0].length || xs[i].slice(1).join() !== xs[0].slice(1).join()) {

@@ -1,5 +1,5 @@
 import { defineLayer } from '../layer.ts';
-import { LOSS_NAMES, LOSSES } from '../losses.ts';
+import { LOSS_NAMES } from '../losses.ts';
 
 export const Output = defineLayer({
   type: 'Output',
@@ -10,7 +10,7 @@ export const Output = defineLayer({
     loss: { kind: 'enum', default: 'cross_entropy', options: LOSS_NAMES, help: "'cross_entropy' (softmax + negative log-likelihood) or 'mse' against one-hot targets." },
   },
   inputs: () => 1,
-  summary: (p) => LOSSES[p.loss]?.summary ?? String(p.loss),
+  summary: (p) => [{ key: 'loss', params: { loss: p.loss } }],
   infer(_p, [x]) {
     if (x.length !== 1) return { problem: { code: 'rank', params: { form: 'output', shape: `[${x}]` }, message: `the output head needs one score per class (a vector), but gets an image of shape [${x}]: add Flatten and a Dense layer with one unit per class`, fix: { kind: 'insert-before', layer: 'Flatten' } } };
     if (x[0] < 2) return { problem: { code: 'classes', params: { units: x[0] }, message: 'the output head needs at least 2 classes (the Dense layer before it has 1 unit)' } };

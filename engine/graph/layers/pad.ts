@@ -19,7 +19,10 @@ export const Pad = defineLayer({
   },
   inputs: () => 1,
   transparent: true,
-  summary: (p) => `${p.top} ${p.right} ${p.bottom} ${p.left}${p.value ? ` · ${p.value}` : ''}`,
+  summary: (p) => [
+    { key: 'sides', params: { top: p.top, right: p.right, bottom: p.bottom, left: p.left } },
+    ...(p.value ? [{ key: 'fill', params: { value: p.value } } as const] : []),
+  ],
   infer(p, [x]) {
     if (x.length !== 3) return { problem: { code: 'rank', params: { form: 'image', layer: 'Pad', features: x[0] }, message: `Pad needs an image input [C, H, W], but gets a vector of ${x[0]} features` } };
     return { shape: [x[0], x[1] + p.top + p.bottom, x[2] + p.left + p.right] };

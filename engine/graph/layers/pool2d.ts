@@ -35,7 +35,13 @@ function pool(type: 'MaxPool2D' | 'AvgPool2D', op: 'MaxPool' | 'AveragePool', he
     params,
     inputs: () => 1,
     transparent: true,
-    summary: (p) => `${p.size}x${p.size} · s${p.stride} · ${p.padding === 'explicit' ? `pad ${p.pad}` : p.padding}${p.ceil ? ' · ceil' : ''}${avg && p.countPad === false ? ' · pixels only' : ''}`,
+    summary: (p) => [
+      { key: 'kernel', params: { h: num(p, 'size'), w: num(p, 'size') } },
+      { key: 'stride', params: { n: num(p, 'stride') } },
+      p.padding === 'explicit' ? { key: 'pad', params: { n: num(p, 'pad') } } : { key: 'padding', params: { mode: str(p, 'padding') } },
+      ...(p.ceil ? [{ key: 'ceil' } as const] : []),
+      ...(avg && p.countPad === false ? [{ key: 'pixels-only' } as const] : []),
+    ],
     infer(p, [x]) {
       if (x.length !== 3) return { problem: { code: 'rank', params: { form: 'image', layer: type, features: x[0] }, message: `${type} needs an image input [C, H, W], but gets a vector of ${x[0]} features` } };
       if (p.padding === 'explicit' && num(p, 'pad') >= num(p, 'size')) {
