@@ -4,9 +4,9 @@
 //   node --import tsx bench/conv-grad-forms.ts [--batch 64] [--rounds 5] [--only NAME_PART]
 import * as ort from 'onnxruntime-node';
 import {
-  convInputGrad, convWeightGradAsConv, convWeightGradBlocked, convWeightGradByTap, depthwiseWeightGradMulSum, tapWindows,
+  convInputGrad, convWeightGradAsConv, flippedPads, convWeightGradBlocked, convWeightGradByTap, depthwiseWeightGradMulSum, tapWindows,
 } from '../engine/autodiff/conv-grad.ts';
-import { NCHWC_DOMAIN } from '../engine/autodiff/nchwc.ts';
+import { NCHWC_DOMAIN, nchwcOp } from '../engine/autodiff/nchwc.ts';
 import { int, ints } from '../engine/onnx/attrs.ts';
 import { BATCH, GraphBuilder } from '../engine/onnx/builder.ts';
 import { type Dim, encodeModel, OPSET, type NodeIR } from '../engine/onnx/model.ts';
@@ -39,6 +39,7 @@ const depthwiseDwForms: Record<string, Form> = {
 const depthwiseDxForms: Record<string, Form> = {
   current: (g, x, w, dy, n) => convInputGrad(g, x, w, dy, n),
   dilated: (g, x, w, dy, n) => depthwiseInputGradDilated(g, x, w, dy, n),
+  blocked: (g, x, w, dy, n) => blockedDepthwise(g, dy, w, n, g.shape(x)),
 };
 const conv = (name: string, c: number, f: number, h: number, stride: number): Shape => ({ name, c, f, h, k: 3, pad: 1, stride, group: 1 });
 const dw = (name: string, c: number, h: number, stride: number): Shape => ({ name, c, f: c, h, k: 3, pad: 1, stride, group: c });
@@ -51,6 +52,8 @@ const cases: [string, Shape, Record<string, Form>][] = [
   ['dW', dw('mobilenetv2-96 ir3dw: 144, 24×24', 144, 24, 1), depthwiseDwForms],
   ['dW', dw('mobilenetv2-96 ir4dw: 144, 24×24, stride 2', 144, 24, 2), depthwiseDwForms],
   ['dW', dw('mobilenetv2-96 ir5dw: 192, 12×12', 192, 12, 1), depthwiseDwForms],
+  ['dX', dw('mobilenetv2-96 ir1dw: 32, 48×48', 32, 48, 1), depthwiseDxForms],
+  ['dX', dw('mobilenetv2-96 ir3dw: 144, 24×24', 144, 24, 1), depthwiseDxForms],
   ['dX', dw('mobilenetv2-96 ir2dw: 96, 48×48, stride 2', 96, 48, 2), depthwiseDxForms],
   ['dX', dw('mobilenetv2-96 ir4dw: 144, 24×24, stride 2', 144, 24, 2), depthwiseDxForms],
 ];
@@ -186,4 +189,17 @@ function depthwiseInputGradDilated(g: GraphBuilder, x: string, w: string, dy: st
   const end = g.constI64([-(2 ** 62), -(2 ** 62)]);
   const flipped = g.op('Slice', [w, g.constI64([-1, -1]), end, g.constI64([2, 3]), g.constI64([-1, -1])], {}, [f, c, kh, kw]);
   return g.op('Conv', [u, flipped], { kernel_shape: { ints: [kh, kw] }, pads: { ints: [padL[0], padL[1], padR[0], padR[1]] }, group: { i: f } }, g.shape(x));
+}
+
+/** Depthwise dX (stride 1) as a depthwise Conv in ONNX Runtime's blocked layout (NCHWc): dY reordered, the flipped kernel as [C/b, 1, kh, kw, b]. */
+function blockedDepthwise(g: GraphBuilder, dy: string, w: string, n: NodeIR, xShape: Dim[]): string | null {
+  const [f, , kh, kw] = g.shape(w) as number[];
+  if (ints(n, 'strides', [1, 1]).some((v) => v !== 1) || f % block) return null;
+  const end = g.constI64([-(2 ** 62), -(2 ** 62)]);
+  const flipped = g.op('Slice', [w, g.constI64([-1, -1]), end, g.constI64([2, 3]), g.constI64([-1, -1])], {}, [f, 1, kh, kw]);
+  const split = [f / block, block, 1, kh, kw];
+  const moved = g.op('Transpose', [g.op('Reshape', [flipped, g.constI64(split)], {}, split)], { perm: { ints: [0, 2, 3, 4, 1] } }, [f / block, 1, kh, kw, block]);
+  const wb = g.op('Reshape', [moved, g.constI64([f, 1, kh, kw])], {}, [f, 1, kh, kw]);
+  const yb = nchwcOp(g, 'Conv', [nchwcOp(g, 'ReorderInput', [dy], {}, g.shape(dy)), wb], { kernel_shape: { ints: [kh, kw] }, pads: { ints: flippedPads(ints(n, 'pads', [0, 0, 0, 0]), kh, kw) }, group: { i: f } }, xShape);
+  return nchwcOp(g, 'ReorderOutput', [yb], { channels: { i: f } }, xShape);
 }
