@@ -142,8 +142,8 @@ export function convWeightGrad(g: GraphBuilder, x: string, dy: string, n: NodeIR
 
 /**
  * Whether a depthwise Conv's dW runs tap by tap (depthwiseWeightGradMulSum): stride 1 and dY
- * of at least 16×16 positions, where it was measured faster than the grouped Conv (whose im2col
- * writes a 3×3 output per kernel position); strided, its Slices copy value by value and lose.
+ * of at least 16×16 positions, where it was measured faster than the grouped Conv (bench/README.md,
+ * "Conv gradients, 2026-12-03"); strided, its Slices are slower and it loses.
  */
 export function depthwiseByTap(n: NodeIR, [f, c]: number[], dyShape: Dim[]): boolean {
   const [, , ho, wo] = dyShape as number[];
