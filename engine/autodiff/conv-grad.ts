@@ -13,7 +13,7 @@ import { nchwcOp } from './nchwc.ts';
  * of the (padded) input, and dW[:, :, i, j] = Σ over samples of dY · sliceᵀ, a GEMM per sample
  * over the output positions. No patch tensor is built. Used from 8 input channels (measured).
  */
-function convWeightGradByTap(g: GraphBuilder, x: string, dy: string, n: NodeIR, wShape: number[]): string {
+export function convWeightGradByTap(g: GraphBuilder, x: string, dy: string, n: NodeIR, wShape: number[]): string {
   const [f, c, kh, kw] = wShape;
   const [, , ho, wo] = g.shape(dy) as number[];
   const hw = ho * wo;
@@ -105,7 +105,7 @@ function blockableWeightGrad(n: NodeIR, [f, c, kh, kw]: number[], dyShape: Dim[]
  * fits), dY the weights, reordered into the blocked weight layout by two cheap transposes
  * ([N, F, HW] → [N, HW, F], then the batch blocks past HW; one 6-D transpose was slower).
  */
-function convWeightGradBlocked(g: GraphBuilder, x: string, dy: string, n: NodeIR, [f, c, kh, kw]: number[], block: number): string {
+export function convWeightGradBlocked(g: GraphBuilder, x: string, dy: string, n: NodeIR, [f, c, kh, kw]: number[], block: number): string {
   const [, , h, w] = g.shape(x) as number[];
   const [, , ho, wo] = g.shape(dy) as number[];
   // Zero samples up to a multiple of the block: (block − N mod block) mod block of them.
@@ -136,6 +136,23 @@ function convWeightGradBlocked(g: GraphBuilder, x: string, dy: string, n: NodeIR
 export function convWeightGrad(g: GraphBuilder, x: string, dy: string, n: NodeIR, wShape: number[], block: number): string {
   if (blockableWeightGrad(n, wShape, g.shape(dy), block)) return convWeightGradBlocked(g, x, dy, n, wShape, block);
   if (int(n, 'group', 1) === 1 && wShape[1] >= 8) return convWeightGradByTap(g, x, dy, n, wShape);
+  if (depthwiseByTap(n, wShape, g.shape(dy))) return depthwiseWeightGradMulSum(g, x, dy, n, wShape);
+  return convWeightGradAsConv(g, x, dy, n, wShape);
+}
+
+/**
+ * Whether a depthwise Conv's dW runs tap by tap (depthwiseWeightGradMulSum): stride 1 and dY
+ * of at least 16×16 positions, where it was measured faster than the grouped Conv (bench/README.md,
+ * "Conv gradients, 2026-12-03"); strided, its Slices are slower and it loses.
+ */
+export function depthwiseByTap(n: NodeIR, [f, c]: number[], dyShape: Dim[]): boolean {
+  const [, , ho, wo] = dyShape as number[];
+  const unit = (k: string) => ints(n, k, [1, 1]).every((v) => v === 1);
+  return c === 1 && f > 1 && int(n, 'group', 1) === f && unit('strides') && ho * wo >= 256;
+}
+
+/** dW as a Conv with batch and channels swapped (one grouped Conv for grouped and depthwise convs). */
+export function convWeightGradAsConv(g: GraphBuilder, x: string, dy: string, n: NodeIR, wShape: number[]): string {
   // dW[f, c] = correlation of X[:, c] with dY[:, f] over the batch: a Conv with batch and
   // channels swapped, where the forward stride becomes the dilation (and vice versa).
   const [f, cg, kh, kw] = wShape;
@@ -172,4 +189,36 @@ export function convWeightGrad(g: GraphBuilder, x: string, dy: string, n: NodeIR
   });
   const sliced = g.op('Slice', [r, g.constI64([0, 0]), g.constI64([kh, kw]), g.constI64([2, 3])], {}, [cg, f, kh, kw]);
   return g.op('Transpose', [sliced], { perm: { ints: [1, 0, 2, 3] } }, wShape);
+}
+
+/** The (padded) input windows each kernel tap saw, tap by tap: Slices of X, each [...lead, ho, wo]. */
+export function tapWindows(g: GraphBuilder, x: string, n: NodeIR, [kh, kw]: number[], [ho, wo]: number[], lead: Dim[]): string[] {
+  const pads = ints(n, 'pads', [0, 0, 0, 0]);
+  const strides = ints(n, 'strides', [1, 1]);
+  const dil = ints(n, 'dilations', [1, 1]);
+  const xp = pads.some((v) => v) ? g.op('Pad', [x, g.constI64([0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]])]) : x;
+  const out: string[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const start = [i * dil[0], j * dil[1]];
+      const end = [start[0] + (ho - 1) * strides[0] + 1, start[1] + (wo - 1) * strides[1] + 1];
+      out.push(g.op('Slice', [xp, g.constI64(start), g.constI64(end), g.constI64([2, 3]), g.constI64(strides)], {}, [...lead, ho, wo]));
+    }
+  }
+  return out;
+}
+
+/**
+ * Depthwise dW (weights [C, 1, kh, kw]) tap by tap: dW[c, tap] = Σ over samples and positions
+ * of dY · the tap's input window, a Slice, a Mul and a ReduceSum per tap (used where
+ * depthwiseByTap says; measured in bench/README.md, "Conv gradients, 2026-12-03").
+ */
+export function depthwiseWeightGradMulSum(g: GraphBuilder, x: string, dy: string, n: NodeIR, wShape: number[]): string {
+  const [c, , kh, kw] = wShape;
+  const [, , ho, wo] = g.shape(dy) as number[];
+  const axes = g.constI64([0, 2, 3]);
+  const taps = tapWindows(g, x, n, [kh, kw], [ho, wo], [BATCH, c]).map((win) =>
+    g.op('ReduceSum', [g.op('Mul', [win, dy], {}, [BATCH, c, ho, wo]), axes], { keepdims: { i: 0 } }, [c]));
+  const stacked = taps.length === 1 ? g.op('Unsqueeze', [taps[0], g.constI64([1])], {}, [c, 1]) : g.op('Concat', taps.map((t) => g.op('Unsqueeze', [t, g.constI64([1])], {}, [c, 1])), { axis: { i: 1 } }, [c, kh * kw]);
+  return g.op('Reshape', [stacked, g.constI64(wShape)], {}, wShape);
 }

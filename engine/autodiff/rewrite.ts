@@ -68,12 +68,17 @@ export function blockedConvs(g: GraphBuilder, block: number): number {
     if ((n.op !== 'Conv' && n.op !== 'ConvTranspose') || n.domain) continue;
     const w = staticShape(g, n.inputs[1]);
     const x = g.shapes.get(n.inputs[0]);
-    if (!w || w.length !== 4 || !x || int(n, 'group', 1) !== 1) continue;
+    if (!w || w.length !== 4 || !x) continue;
+    // Depthwise Convs (one input and one output channel per group; forward, and the input
+    // gradient as a flipped depthwise Conv) run in the blocked depthwise kernel.
+    const group = int(n, 'group', 1);
+    const depthwise = n.op === 'Conv' && group > 1 && group === w[0] && w[1] === 1 && x[1] === group;
+    if (group !== 1 && !depthwise) continue;
     const [kh, kw] = w.slice(2);
     const pads = ints(n, 'pads', [0, 0, 0, 0]);
     // Conv: weights [F, C, kh, kw]. ConvTranspose: [C_in, C_out, kh, kw], the flipped Conv's [C_out, C_in].
     const [f, c] = n.op === 'Conv' ? w : [w[1], w[0]];
-    const fits = f % block === 0 && (c % block === 0 || (c >= 4 && c < block));
+    const fits = f % block === 0 && (depthwise || c % block === 0 || (c >= 4 && c < block));
     if (!fits) continue;
     if (n.op === 'ConvTranspose' && (!flippable(n, kh, kw) || ints(n, 'output_padding', [0, 0]).some((v) => v) || n.inputs[2])) continue;
     const start = g.nodes.length;
@@ -84,11 +89,14 @@ export function blockedConvs(g: GraphBuilder, block: number): number {
       attrs.pads = { ints: flippedPads(pads, kh, kw) };
     } else {
       for (const k of ['strides', 'dilations']) if (n.attrs?.[k]) attrs[k] = n.attrs[k];
+      if (depthwise) attrs.group = { i: group };
     }
-    // OIHW → [F/b][C/b][kh][kw][c_b][f_b] (blocked input) or [F/b][C][kh][kw][f_b] (NCHW input).
-    const blockedIn = c % block === 0;
-    const split = blockedIn ? [f / block, block, c / block, block, kh, kw] : [f / block, block, c, kh, kw];
-    const perm = blockedIn ? [0, 2, 4, 5, 3, 1] : [0, 2, 3, 4, 1];
+    // OIHW → [F/b][C/b][kh][kw][c_b][f_b] (blocked input) or [F/b][C][kh][kw][f_b] (NCHW input,
+    // and depthwise weights, C = 1, whose input is blocked).
+    const blockedIn = depthwise || c % block === 0;
+    const perFilter = depthwise || c % block !== 0;
+    const split = perFilter ? [f / block, block, c, kh, kw] : [f / block, block, c / block, block, kh, kw];
+    const perm = perFilter ? [0, 2, 3, 4, 1] : [0, 2, 4, 5, 3, 1];
     const parts = g.op('Reshape', [weights, g.constI64(split)], {}, split);
     const moved = g.op('Transpose', [parts], { perm: { ints: perm } }, perm.map((p) => split[p]));
     const wb = g.op('Reshape', [moved, g.constI64([f, c, kh, kw])], {}, [f, c, kh, kw]);

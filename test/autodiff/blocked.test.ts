@@ -11,7 +11,20 @@ import { decodeModel, encodeModel } from '../../engine/onnx/model.ts';
 import { nchwcBlockSize } from '../../engine/train/ort.ts';
 import { openStepRunner } from '../../engine/train/step.ts';
 import { batchFor } from '../fixtures/batch.ts';
-import { blockedNet, narrowWide } from '../fixtures/nets.ts';
+import { blockedNet, chain, narrowWide, net } from '../fixtures/nets.ts';
+
+/** Depthwise convs of 16 channels, stride 1 (dY 16×16: dW tap by tap) and stride 2, between plain ones. */
+const depthwiseNet = () =>
+  net('depthwise', [
+    ['in', 'Input', { height: 16, width: 16, color: 'rgb' }],
+    ['stem', 'Conv2D', { filters: 16, kernel: 3, padding: 'same', bias: false }],
+    ['dw', 'Conv2D', { filters: 16, kernel: 3, padding: 'explicit', pad: 1, groups: 16, bias: false }],
+    ['r1', 'ReLU'],
+    ['dw2', 'Conv2D', { filters: 16, kernel: 3, stride: 2, padding: 'explicit', pad: 1, groups: 16 }],
+    ['gap', 'GlobalAvgPool'],
+    ['fc', 'Dense', { units: 3 }],
+    ['out', 'Output', { loss: 'cross_entropy' }],
+  ], chain(['in', 'stem', 'dw', 'r1', 'dw2', 'gap', 'fc', 'out']));
 
 const example = (name: string): NetworkDocument => {
   const r = parseDocument(fs.readFileSync(`examples/${name}.json`, 'utf8'));
@@ -47,6 +60,11 @@ test('the small CNN runs its two wide convolutions and their input gradients blo
   assert.deepEqual(blockedConvs(blockedNet(), 8).sort(), expected);
   // 4 → 32: the forward conv (NCHW input) and the weight gradient, its 32 filters two blocks.
   assert.deepEqual(blockedConvs(narrowWide(), 16).sort(), ['blocked>32 k8x8', 'nchw>32 k3x3']);
+  // Depthwise: both forward convs (stride 1 and 2) and the stride-1 one's input gradient (a
+  // flipped depthwise Conv) run in the blocked depthwise kernel; the stride-2 input gradient stays
+  // a grouped ConvTranspose and the depthwise weight gradients are not Convs with fixed weights;
+  // the 3-channel stem's weight gradient is blocked (its 16×16 dY as the kernel).
+  assert.deepEqual(blockedConvs(depthwiseNet(), 16).sort(), ['blocked>16 k16x16', 'blocked>16 k3x3', 'blocked>16 k3x3', 'blocked>16 k3x3']);
 });
 
 test('without a block size, or for inference and export, no op of the blocked domain is written', () => {
@@ -64,7 +82,7 @@ test('without a block size, or for inference and export, no op of the blocked do
 const block = await nchwcBlockSize();
 const skip = block ? false : 'this CPU has no ONNX Runtime NCHWc kernels';
 
-for (const [name, make] of Object.entries({ 'small-cnn': () => example('small-cnn'), lenet5: () => example('lenet5'), blocked: blockedNet, 'narrow-wide': narrowWide })) {
+for (const [name, make] of Object.entries({ 'small-cnn': () => example('small-cnn'), lenet5: () => example('lenet5'), blocked: blockedNet, 'narrow-wide': narrowWide, depthwise: depthwiseNet })) {
   test(`blocked convolutions give the plain step's loss and gradients: ${name}`, { skip }, async () => {
     const doc = make();
     const a = inferShapes(doc);

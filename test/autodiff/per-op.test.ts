@@ -150,6 +150,8 @@ function cases(): Case[] {
   conv('ordinary', 'stride 2: dX by ConvTranspose, dW as a Conv', [2, 3, 6, 6], [4, 3, 3, 3], { strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) }, 'F.conv2d(x, w, b, stride=2, padding=1)', { uses: ['ConvTranspose'] });
   conv('ordinary', 'C ≥ F: dX by the flipped kernel, dW by taps', [2, 8, 5, 5], [4, 8, 3, 3], { pads: ints([1, 1, 1, 1]) }, 'F.conv2d(x, w, b, padding=1)', { uses: ['MatMul'] });
   conv('ordinary', 'depthwise: flipped depthwise dX, grouped dW', [2, 4, 5, 5], [4, 1, 3, 3], { pads: ints([1, 1, 1, 1]), group: int(4) }, 'F.conv2d(x, w, b, padding=1, groups=4)');
+  conv('ordinary', 'depthwise, dY ≥ 16×16: dW tap by tap (Mul, ReduceSum)', [1, 2, 16, 16], [2, 1, 3, 3], { pads: ints([1, 1, 1, 1]), group: int(2) }, 'F.conv2d(x, w, b, padding=1, groups=2)', { uses: ['Mul'] });
+  conv('ordinary', 'depthwise, stride 2, uneven padding: grouped dW, grouped ConvTranspose dX', [2, 3, 7, 7], [3, 1, 3, 3], { strides: ints([2, 2]), pads: ints([1, 1, 0, 0]), group: int(3) }, 'F.conv2d(F.pad(x, (1, 0, 1, 0)), w, b, stride=2, groups=3)', { uses: ['ConvTranspose'] });
   conv('ordinary', 'grouped, stride 2, dilation 2', [2, 4, 7, 7], [6, 2, 3, 3], { strides: ints([2, 2]), dilations: ints([2, 2]), group: int(2) }, 'F.conv2d(x, w, b, stride=2, dilation=2, groups=2)', { uses: ['ConvTranspose'] });
   conv('ordinary', 'uneven padding', [2, 2, 5, 5], [3, 2, 2, 2], { pads: ints([0, 0, 1, 1]) }, 'F.conv2d(F.pad(x, (0, 1, 0, 1)), w, b)');
   const f = block || 8;
