@@ -4,7 +4,7 @@
 //   node --import tsx bench/step-cpu.ts <net (bench/nets.ts)> [steps 5] [phase train|head]
 import { Rng } from '../engine/graph/rng.ts';
 import { freezeUpTo, headDense } from '../engine/graph/finetune.ts';
-import { TrainingStep } from '../engine/train/step.ts';
+import { openStepRunner } from '../engine/train/step.ts';
 import { benchNet, benchPlan } from './nets.ts';
 
 const [name, stepsArg, phase = 'train'] = process.argv.slice(2);
@@ -21,7 +21,7 @@ const per = (input.color === 'rgb' ? 3 : 1) * Number(input.height ?? 28) * Numbe
 const rng = new Rng(1);
 const xs = Float32Array.from({ length: batch * per }, () => rng.next());
 const ys = BigInt64Array.from({ length: batch }, () => BigInt(rng.int(10)));
-const step = await TrainingStep.create(doc, { threads: 1 });
+const step = await openStepRunner(doc, { threads: 1 });
 const lrs = [0.01];
 await step.runGroup(xs, ys, 1, batch, lrs);
 const ms: number[] = [];
