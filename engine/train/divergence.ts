@@ -43,12 +43,27 @@ export class LossWatch {
   }
 }
 
-/** The first value that is not finite among the run's tensors, or null; a sum is finite only if every term is. */
+/**
+ * The first value that is not finite among the run's tensors, or null; a sum is finite only if
+ * every term is. Four sums side by side: one sum waits on each add's latency, four run about 2x
+ * faster (406k values, the MLP's: 0.57-0.73 → 0.29-0.42 ms of CPU a check; bench/README.md).
+ */
 export function nonFinite(values: Map<string, Float32Array>): { name: string; index: number; value: number } | null {
   for (const [name, v] of values) {
-    let sum = 0;
-    for (let i = 0; i < v.length; i++) sum += v[i];
-    if (Number.isFinite(sum)) continue;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    const n4 = v.length & ~3;
+    let i = 0;
+    for (; i < n4; i += 4) {
+      s0 += v[i];
+      s1 += v[i + 1];
+      s2 += v[i + 2];
+      s3 += v[i + 3];
+    }
+    for (; i < v.length; i++) s0 += v[i];
+    if (Number.isFinite(s0) && Number.isFinite(s1) && Number.isFinite(s2) && Number.isFinite(s3)) continue;
     for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return { name, index: i, value: v[i] };
   }
   return null;

@@ -34,12 +34,14 @@ export const UNSAFE_OPTIMIZERS = { optimization: { disable_specified_optimizers:
  * `spin`: the intra-op threads spin between ops instead of sleeping. Only for a training step's
  * own session, for as long as it trains: idle spinning threads burn a core each (STACK.md).
  */
-export function sessionOptions(device: Device, threads = os.availableParallelism(), spin = false): ort.InferenceSession.SessionOptions {
+export function sessionOptions(device: Device, threads = os.availableParallelism(), spin = false, memPattern = true): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: device === 'cpu' ? ['cpu'] : [PROVIDER[device], 'cpu'],
     graphOptimizationLevel: 'all',
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
+    // Off only where asked (a training step with large activations: step.ts, MEM_PATTERN_LIMIT).
+    ...(memPattern ? {} : { enableMemPattern: false }),
     // Spinning threads burn a core each while idle and make timings drift (STACK.md).
     extra: { session: { intra_op: { allow_spinning: spin ? '1' : '0' } }, ...UNSAFE_OPTIMIZERS },
   } as ort.InferenceSession.SessionOptions;
@@ -54,14 +56,14 @@ export const DEVICE_HINT: Record<Device, string> = {
 };
 
 /** Opens a session on `device`, falling back to CPU with the reason when the provider is missing. */
-export async function openSession(model: Uint8Array, device: Device = 'cpu', threads?: number): Promise<OpenedSession> {
-  if (device === 'cpu') return { session: await ort.InferenceSession.create(model, sessionOptions('cpu', threads)), device };
+export async function openSession(model: Uint8Array, device: Device = 'cpu', threads?: number, memPattern = true): Promise<OpenedSession> {
+  if (device === 'cpu') return { session: await ort.InferenceSession.create(model, sessionOptions('cpu', threads, false, memPattern)), device };
   try {
-    return { session: await ort.InferenceSession.create(model, sessionOptions(device, threads)), device };
+    return { session: await ort.InferenceSession.create(model, sessionOptions(device, threads, false, memPattern)), device };
   } catch (e) {
     const why = (e as Error).message.split('\n')[0];
     const fallback = `${device} is not available (${DEVICE_HINT[device]}; ONNX Runtime said: ${why}); training on CPU instead`;
-    return { session: await ort.InferenceSession.create(model, sessionOptions('cpu', threads)), device: 'cpu', fallback };
+    return { session: await ort.InferenceSession.create(model, sessionOptions('cpu', threads, false, memPattern)), device: 'cpu', fallback };
   }
 }
 
@@ -113,12 +115,12 @@ function nativeBinding(): NativeBinding | null {
  * bench/README.md). This goes through onnxruntime-node's native binding, the object its public
  * session wraps (dist/binding.js, as in 1.30); if that is not there, the public API.
  */
-export async function openStepSession(model: Uint8Array, threads?: number, spin = false): Promise<StepSession> {
+export async function openStepSession(model: Uint8Array, threads?: number, spin = false, memPattern = true): Promise<StepSession> {
   const nb = nativeBinding();
   if (nb) {
     nb.initOrt();
     const s = new nb.binding.InferenceSession();
-    s.loadModel(model.buffer, model.byteOffset, model.byteLength, sessionOptions('cpu', threads, spin));
+    s.loadModel(model.buffer, model.byteOffset, model.byteLength, sessionOptions('cpu', threads, spin, memPattern));
     return {
       direct: true,
       run: (feeds, fetches) => {
@@ -127,7 +129,7 @@ export async function openStepSession(model: Uint8Array, threads?: number, spin 
       release: async () => s.dispose(),
     };
   }
-  return stepSession(await ort.InferenceSession.create(model, sessionOptions('cpu', threads, spin)));
+  return stepSession(await ort.InferenceSession.create(model, sessionOptions('cpu', threads, spin, memPattern)));
 }
 
 /**

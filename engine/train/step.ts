@@ -9,7 +9,7 @@ import { lowerForward, type Forward, type LowerOptions } from '../graph/compile.
 import { startValues } from './weights.ts';
 import type { NetworkDocument, TrainingSettings } from '../graph/document.ts';
 import { Rng } from '../graph/rng.ts';
-import { floatArray } from '../graph/memory.ts';
+import { estimateMemory, floatArray } from '../graph/memory.ts';
 import { encodeModel } from '../onnx/model.ts';
 import os from 'node:os';
 import { nchwcBlockSize, openSession, openStepSession, ort, stepSession, type Device, type StepSession } from './ort.ts';
@@ -93,6 +93,24 @@ export interface StepOptions {
  *   NETWRIGHT_SPIN=0         a single-session CPU step's threads sleep between ops;
  *   NETWRIGHT_STEP_GROUP=k   at most k steps per session run (1: no loop).
  */
+/**
+ * Above this many bytes of activations (graph/memory.ts's estimate at the run's batch size),
+ * a single-session step runs without ONNX Runtime's memory pattern. The pattern plans one block
+ * for every intermediate of a run and keeps it beside the arena's own; without it the arena
+ * reuses freed blocks: resnet-64 at batch 64 (estimate 1.6 GB), peak RSS of the step process
+ * 1,381 → 786 MiB, CPU time a step unchanged (bench/README.md, issue 19). Smaller nets keep it
+ * (LeNet-5 and the small CNN measured the same or slightly faster with it).
+ * NETWRIGHT_MEM_PATTERN=1 or 0 forces it on or off, for comparisons.
+ */
+export const MEM_PATTERN_LIMIT = 256 * 2 ** 20;
+
+export function memPattern(doc: NetworkDocument): boolean {
+  const forced = process.env.NETWRIGHT_MEM_PATTERN;
+  if (forced === '0' || forced === '1') return forced === '1';
+  const a = estimateMemory(doc).activations;
+  return a.forward + a.backward <= MEM_PATTERN_LIMIT;
+}
+
 export function openStepRunner(doc: NetworkDocument, opts: StepOptions & { gradients: true }): Promise<GradientStep>;
 export function openStepRunner(doc: NetworkDocument, opts?: StepOptions): Promise<StepRunner>;
 export async function openStepRunner(doc: NetworkDocument, opts: StepOptions = {}): Promise<StepRunner> {
@@ -106,6 +124,8 @@ export async function openStepRunner(doc: NetworkDocument, opts: StepOptions = {
   const settings = doc.training;
   // A head-only step (cached features) is the few layers after the cut: never worth two shards.
   const shards = opts.shards ?? (opts.from ? 1 : autoShards(graph, wanted, threads));
+  // A head-only step (opts.from) keeps the pattern: its activations are not the document's.
+  const pattern = opts.from ? true : memPattern(doc);
   let step: CarriedStep;
   if (shards === 2) {
     if (opts.gradients || opts.optimizer === 'none' || graph.forward.states.some((s) => s.updated)) throw new Error('a sharded step needs an optimizer and a network without running statistics');
@@ -117,10 +137,10 @@ export async function openStepRunner(doc: NetworkDocument, opts: StepOptions = {
     const spin = threads > 1 && env.NETWRIGHT_SPIN !== '0';
     const group = opts.group ?? (env.NETWRIGHT_STEP_GROUP !== undefined ? Math.max(1, Math.floor(Number(env.NETWRIGHT_STEP_GROUP)) || 1) : stepGroup(graph, settings.batchSize));
     step = group > 1
-      ? new LoopedStep(graph, settings, await openStepSession(encodeModel(loopedStep(graph)), threads, spin), group)
-      : new SingleStep(graph, settings, await openStepSession(encodeModel(graph.model), threads, spin), 'cpu');
+      ? new LoopedStep(graph, settings, await openStepSession(encodeModel(loopedStep(graph)), threads, spin, pattern), group)
+      : new SingleStep(graph, settings, await openStepSession(encodeModel(graph.model), threads, spin, pattern), 'cpu');
   } else {
-    const { session, device, fallback } = await openSession(encodeModel(graph.model), wanted, threads);
+    const { session, device, fallback } = await openSession(encodeModel(graph.model), wanted, threads, pattern);
     step = new SingleStep(graph, settings, stepSession(session), device, fallback, session);
   }
   step.init(doc, opts, lower);

@@ -46,3 +46,19 @@ test('nonFinite finds the first bad value of any tensor', () => {
   m.get('b')!.fill(0);
   assert.equal(nonFinite(m), null);
 });
+
+test('nonFinite finds a bad value at every position, in each of its four sums and the tail', () => {
+  for (let n = 1; n <= 13; n++) {
+    for (let at = 0; at < n; at++) {
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        const v = Float32Array.from({ length: n }, (_, i) => i - 5.5);
+        v[at] = bad;
+        assert.deepEqual(nonFinite(new Map([['ok', Float32Array.of(1, 2, 3, 4, 5)], ['w', v]])), { name: 'w', index: at, value: bad }, `n ${n}, at ${at}, ${bad}`);
+      }
+    }
+  }
+  // +Inf in one sum and -Inf in another would cancel to NaN if they were added, and be caught;
+  // finite values whose sum overflows a float32 are not flagged (every value is finite).
+  assert.deepEqual(nonFinite(new Map([['w', Float32Array.of(Infinity, -Infinity, 0, 0)]])), { name: 'w', index: 0, value: Infinity });
+  assert.equal(nonFinite(new Map([['w', new Float32Array(64).fill(3e38)]])), null);
+});
