@@ -45,6 +45,19 @@ export function sessionOptions(device: Device, threads = os.availableParallelism
   } as ort.InferenceSession.SessionOptions;
 }
 
+/**
+ * The one set of options for inference sessions (evaluation, validation, `netwright eval`,
+ * Try it, cached features: everything opened through openRunner). As sessionOptions, but the
+ * intra-op threads spin between the ops of a run, and stop spinning as soon as the run returns
+ * (`force_spinning_stop`), so an open session idles at no CPU between runs. Without spinning,
+ * every op of a multi-threaded run wakes sleeping threads (bench/README.md, issue 19:
+ * bench/infer-options.ts).
+ */
+export function inferenceOptions(device: Device, threads = os.availableParallelism()): ort.InferenceSession.SessionOptions {
+  const o = sessionOptions(device, threads, true) as ort.InferenceSession.SessionOptions & { extra: { session: Record<string, unknown> } };
+  return { ...o, extra: { ...o.extra, session: { ...o.extra.session, force_spinning_stop: '1' } } } as ort.InferenceSession.SessionOptions;
+}
+
 /** What a GPU provider needs, said when it is missing. */
 export const DEVICE_HINT: Record<Device, string> = {
   cpu: '',
@@ -54,14 +67,14 @@ export const DEVICE_HINT: Record<Device, string> = {
 };
 
 /** Opens a session on `device`, falling back to CPU with the reason when the provider is missing. */
-export async function openSession(model: Uint8Array, device: Device = 'cpu', threads?: number): Promise<OpenedSession> {
-  if (device === 'cpu') return { session: await ort.InferenceSession.create(model, sessionOptions('cpu', threads)), device };
+export async function openSession(model: Uint8Array, device: Device = 'cpu', threads?: number, options = sessionOptions): Promise<OpenedSession> {
+  if (device === 'cpu') return { session: await ort.InferenceSession.create(model, options('cpu', threads)), device };
   try {
-    return { session: await ort.InferenceSession.create(model, sessionOptions(device, threads)), device };
+    return { session: await ort.InferenceSession.create(model, options(device, threads)), device };
   } catch (e) {
     const why = (e as Error).message.split('\n')[0];
     const fallback = `${device} is not available (${DEVICE_HINT[device]}; ONNX Runtime said: ${why}); training on CPU instead`;
-    return { session: await ort.InferenceSession.create(model, sessionOptions('cpu', threads)), device: 'cpu', fallback };
+    return { session: await ort.InferenceSession.create(model, options('cpu', threads)), device: 'cpu', fallback };
   }
 }
 
@@ -113,12 +126,12 @@ function nativeBinding(): NativeBinding | null {
  * bench/README.md). This goes through onnxruntime-node's native binding, the object its public
  * session wraps (dist/binding.js, as in 1.30); if that is not there, the public API.
  */
-export async function openStepSession(model: Uint8Array, threads?: number, spin = false): Promise<StepSession> {
+export async function openStepSession(model: Uint8Array, threads?: number, spin = false, options: ort.InferenceSession.SessionOptions = sessionOptions('cpu', threads, spin)): Promise<StepSession> {
   const nb = nativeBinding();
   if (nb) {
     nb.initOrt();
     const s = new nb.binding.InferenceSession();
-    s.loadModel(model.buffer, model.byteOffset, model.byteLength, sessionOptions('cpu', threads, spin));
+    s.loadModel(model.buffer, model.byteOffset, model.byteLength, options);
     return {
       direct: true,
       run: (feeds, fetches) => {
@@ -127,19 +140,20 @@ export async function openStepSession(model: Uint8Array, threads?: number, spin 
       release: async () => s.dispose(),
     };
   }
-  return stepSession(await ort.InferenceSession.create(model, sessionOptions('cpu', threads, spin)));
+  return stepSession(await ort.InferenceSession.create(model, options));
 }
 
 /**
  * A session for batch after batch of work: on CPU through the native binding (openStepSession,
  * no setImmediate wait per run), elsewhere the public session; falls back to CPU like openSession.
+ * Every inference session of the engine is opened here, with inferenceOptions.
  */
 export async function openRunner(model: Uint8Array, device: Device = 'cpu', threads?: number): Promise<{ runner: StepSession; device: Device; fallback?: string }> {
-  if (device === 'cpu') return { runner: await openStepSession(model, threads), device };
-  const opened = await openSession(model, device, threads);
+  if (device === 'cpu') return { runner: await openStepSession(model, threads, false, inferenceOptions('cpu', threads)), device };
+  const opened = await openSession(model, device, threads, inferenceOptions);
   if (opened.device === 'cpu') {
     await opened.session.release();
-    return { runner: await openStepSession(model, threads), device: 'cpu', fallback: opened.fallback };
+    return { runner: await openStepSession(model, threads, false, inferenceOptions('cpu', threads)), device: 'cpu', fallback: opened.fallback };
   }
   return { runner: stepSession(opened.session), device: opened.device };
 }
