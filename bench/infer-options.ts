@@ -24,7 +24,7 @@ const withSession = (o: Opts, s: Record<string, unknown>): Opts => ({ ...o, extr
 const VARIANTS: Record<string, () => Opts> = {
   // sessionOptions as before: no spinning.
   base,
-  // What inference sessions use now (engine/train/ort.ts inferenceOptions).
+  // What inference sessions use (engine/train/ort.ts inferenceOptions).
   engine: () => inferenceOptions('cpu', threads) as Opts,
   spin: () => withSession(base(), { intra_op: { allow_spinning: '1' } }),
   'spin-stop': () => withSession(base(), { intra_op: { allow_spinning: '1' }, force_spinning_stop: '1' }),

@@ -47,15 +47,15 @@ export function sessionOptions(device: Device, threads = os.availableParallelism
 
 /**
  * The one set of options for inference sessions (evaluation, validation, `netwright eval`,
- * Try it, cached features: everything opened through openRunner). As sessionOptions, but the
- * intra-op threads spin between the ops of a run, and stop spinning as soon as the run returns
- * (`force_spinning_stop`), so an open session idles at no CPU between runs. Without spinning,
- * every op of a multi-threaded run wakes sleeping threads (bench/README.md, issue 19:
- * bench/infer-options.ts).
+ * Try it, cached features: everything opened through openRunner): sessionOptions, threads not
+ * spinning. Spinning threads stopped when a run returns (`session.force_spinning_stop`) measured
+ * slower on this 2-core machine, round for round (resnet-64 batch 64 168/135/139/128 samples/s
+ * without against 115/127/123/110 with; mobilenetv2-96 slower in 7 of 7 rounds;
+ * bench/infer-options.ts, bench/README.md issue 19), and spinning without the stop keeps a core
+ * busy between runs.
  */
 export function inferenceOptions(device: Device, threads = os.availableParallelism()): ort.InferenceSession.SessionOptions {
-  const o = sessionOptions(device, threads, true) as ort.InferenceSession.SessionOptions & { extra: { session: Record<string, unknown> } };
-  return { ...o, extra: { ...o.extra, session: { ...o.extra.session, force_spinning_stop: '1' } } } as ort.InferenceSession.SessionOptions;
+  return sessionOptions(device, threads, false);
 }
 
 /** What a GPU provider needs, said when it is missing. */
