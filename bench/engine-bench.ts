@@ -85,7 +85,7 @@ async function main() {
 }
 
 /** The layer the head Dense reads: freezing up to it leaves only the head to train. */
-function upstreamOfHead(doc: NetworkDocument): string {
+export function upstreamOfHead(doc: NetworkDocument): string {
   const head = headDense(doc);
   const edge = doc.edges.find((e) => e.target === head);
   if (!head || !edge) throw new Error(`${doc.name}: no head Dense to fine-tune`);

@@ -1,20 +1,24 @@
 // Where a training step's time goes: ONNX Runtime's own profile of the step graph, one thread,
 // summed per node and averaged over runs.
-//   node --import tsx bench/profile-step.ts <net (bench/nets.ts)> [--batch 32] [--runs 50] [--top 12] [--whole [--group K]] [--threads 1] [--spin] [--by-op]
+//   node --import tsx bench/profile-step.ts <net (bench/nets.ts)> [--batch 32] [--runs 50] [--top 12] [--whole [--group K]] [--head] [--infer] [--threads 1] [--spin] [--by-op]
 // By default it profiles the graph each shard of a two-shard step runs (forward and backward,
 // gradients out: engine/train/parallel.ts); --whole profiles the single-session step with the
 // optimizer (SGD momentum 0.9); with --group K, as K steps looped in one run (autodiff/step-loop.ts),
-// every figure per step.
+// every figure per step. --head: the step with everything below the last Dense frozen (as the
+// bench's head phase, bench/engine-bench.ts); --infer: the inference model (weights baked in) with
+// the engine's inference session options (engine/train/ort.ts inferenceOptions).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { loopedStep } from '../engine/autodiff/step-loop.ts';
 import { buildTrainingGraph } from '../engine/autodiff/training-graph.ts';
-import { initialValues } from '../engine/graph/compile.ts';
+import { buildInferenceModel, initialValues, lowerForward } from '../engine/graph/compile.ts';
+import { freezeUpTo } from '../engine/graph/finetune.ts';
 import { Rng } from '../engine/graph/rng.ts';
 import { encodeModel } from '../engine/onnx/model.ts';
-import { nchwcBlockSize, sessionOptions } from '../engine/train/ort.ts';
+import { inferenceOptions, nchwcBlockSize, sessionOptions } from '../engine/train/ort.ts';
+import { upstreamOfHead } from './engine-bench.ts';
 import { BENCH_NETS, benchNet } from './nets.ts';
 
 const args = process.argv.slice(2);
@@ -23,12 +27,14 @@ const net = args[0];
 if (!BENCH_NETS.includes(net)) throw new Error(`usage: profile-step.ts <${BENCH_NETS.join('|')}> [--batch 32] [--runs 50] [--top 12] [--whole]`);
 const n = Number(flag('batch', '32'));
 const runs = Number(flag('runs', ['mlp', 'lenet5'].includes(net) ? '60' : '12'));
-const whole = args.includes('--whole');
+const infer = args.includes('--infer');
+const whole = args.includes('--whole') || args.includes('--head');
 const threads = Number(flag('threads', '1'));
 const spin = args.includes('--spin');
 const group = whole ? Number(flag('group', '1')) : 1;
 
-const doc = benchNet(net);
+const plain = benchNet(net);
+const doc = args.includes('--head') ? freezeUpTo(plain, upstreamOfHead(plain)) : plain;
 doc.training = { ...doc.training, optimizer: 'sgd', lr: 0.01, momentum: 0.9, nesterov: false, weightDecay: 0 };
 // As the step builds it (step.ts, openStepRunner): blocked convolutions where this CPU has them (NETWRIGHT_NCHWC=0: none).
 const nchwc = process.env.NETWRIGHT_NCHWC === '0' ? 0 : await nchwcBlockSize();
@@ -49,8 +55,10 @@ for (const s of graph.slots) values.set(s.name, new Float32Array(s.shape.reduce(
 for (const i of graph.model.graph.inputs) if (values.has(i.name)) feeds[i.name] = new ort.Tensor('float32', values.get(i.name)!, i.shape as number[]);
 
 const prefix = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nw-prof-')), 'step');
-const model = group > 1 ? loopedStep(graph) : graph.model;
-const session = await ort.InferenceSession.create(encodeModel(model), { ...sessionOptions('cpu', threads, spin), enableProfiling: true, profileFilePrefix: prefix });
+const model = infer ? buildInferenceModel(doc, initialValues(lowerForward(doc, 'infer', 'inputs'), 1), { classNames: [] }) : group > 1 ? loopedStep(graph) : graph.model;
+if (infer) for (const k of Object.keys(feeds)) if (k !== 'input') delete feeds[k];
+const options = infer ? inferenceOptions('cpu', threads) : sessionOptions('cpu', threads, spin);
+const session = await ort.InferenceSession.create(encodeModel(model), { ...options, enableProfiling: true, profileFilePrefix: prefix });
 const warm = Math.max(3, Math.floor(runs / 5));
 for (let i = 0; i < warm + runs; i++) await session.run(feeds);
 await session.release();
@@ -79,7 +87,7 @@ const durs = stepRuns.map((e) => e.dur / group).sort((a, b) => a - b);
 const perStep = stepRuns.length * group;
 const kernels = [...byNode.values()].reduce((a, b) => a + b.us, 0) / perStep;
 const ms = (us: number) => (us / 1000).toFixed(3);
-console.log(`${net}, ${whole ? 'whole step' : 'shard'} graph${group > 1 ? `, ${group} steps a run` : ''}, batch ${n}, ${threads} thread(s), ${stepRuns.length} runs: run median ${ms(durs[durs.length >> 1])} ms a step, kernels ${ms(kernels)} ms`);
+console.log(`${net}, ${infer ? 'inference' : args.includes('--head') ? 'head-only step' : whole ? 'whole step' : 'shard'} graph${group > 1 ? `, ${group} steps a run` : ''}, batch ${n}, ${threads} thread(s), ${stepRuns.length} runs: run median ${ms(durs[durs.length >> 1])} ms a step, kernels ${ms(kernels)} ms`);
 for (const [key, v] of [...byNode].sort((a, b) => b[1].us - a[1].us).slice(0, Number(flag('top', '12')))) {
   console.log(`  ${ms(v.us / perStep).padStart(7)} ms  ${key}${v.nodes.size > 1 ? ` x${v.nodes.size}` : ''}`);
 }

@@ -47,6 +47,19 @@ export function sessionOptions(device: Device, threads = os.availableParallelism
   } as ort.InferenceSession.SessionOptions;
 }
 
+/**
+ * The one set of options for inference sessions (evaluation, validation, `netwright eval`,
+ * Try it, cached features: everything opened through openRunner): sessionOptions, threads not
+ * spinning. Spinning threads stopped when a run returns (`session.force_spinning_stop`) measured
+ * slower on this 2-core machine, round for round (resnet-64 batch 64 168/135/139/128 samples/s
+ * without against 115/127/123/110 with; mobilenetv2-96 slower in 7 of 7 rounds;
+ * bench/infer-options.ts, bench/README.md issue 19), and spinning without the stop keeps a core
+ * busy between runs.
+ */
+export function inferenceOptions(device: Device, threads = os.availableParallelism()): ort.InferenceSession.SessionOptions {
+  return sessionOptions(device, threads, false);
+}
+
 /** What a GPU provider needs, said when it is missing. */
 export const DEVICE_HINT: Record<Device, string> = {
   cpu: '',
@@ -56,14 +69,14 @@ export const DEVICE_HINT: Record<Device, string> = {
 };
 
 /** Opens a session on `device`, falling back to CPU with the reason when the provider is missing. */
-export async function openSession(model: Uint8Array, device: Device = 'cpu', threads?: number, memPattern = true): Promise<OpenedSession> {
-  if (device === 'cpu') return { session: await ort.InferenceSession.create(model, sessionOptions('cpu', threads, false, memPattern)), device };
+export async function openSession(model: Uint8Array, device: Device = 'cpu', threads?: number, options = sessionOptions): Promise<OpenedSession> {
+  if (device === 'cpu') return { session: await ort.InferenceSession.create(model, options('cpu', threads)), device };
   try {
-    return { session: await ort.InferenceSession.create(model, sessionOptions(device, threads, false, memPattern)), device };
+    return { session: await ort.InferenceSession.create(model, options(device, threads)), device };
   } catch (e) {
     const why = (e as Error).message.split('\n')[0];
     const fallback = `${device} is not available (${DEVICE_HINT[device]}; ONNX Runtime said: ${why}); training on CPU instead`;
-    return { session: await ort.InferenceSession.create(model, sessionOptions('cpu', threads, false, memPattern)), device: 'cpu', fallback };
+    return { session: await ort.InferenceSession.create(model, options('cpu', threads)), device: 'cpu', fallback };
   }
 }
 
@@ -115,12 +128,12 @@ function nativeBinding(): NativeBinding | null {
  * bench/README.md). This goes through onnxruntime-node's native binding, the object its public
  * session wraps (dist/binding.js, as in 1.30); if that is not there, the public API.
  */
-export async function openStepSession(model: Uint8Array, threads?: number, spin = false, memPattern = true): Promise<StepSession> {
+export async function openStepSession(model: Uint8Array, threads?: number, spin = false, options: ort.InferenceSession.SessionOptions = sessionOptions('cpu', threads, spin)): Promise<StepSession> {
   const nb = nativeBinding();
   if (nb) {
     nb.initOrt();
     const s = new nb.binding.InferenceSession();
-    s.loadModel(model.buffer, model.byteOffset, model.byteLength, sessionOptions('cpu', threads, spin, memPattern));
+    s.loadModel(model.buffer, model.byteOffset, model.byteLength, options);
     return {
       direct: true,
       run: (feeds, fetches) => {
@@ -129,19 +142,20 @@ export async function openStepSession(model: Uint8Array, threads?: number, spin 
       release: async () => s.dispose(),
     };
   }
-  return stepSession(await ort.InferenceSession.create(model, sessionOptions('cpu', threads, spin, memPattern)));
+  return stepSession(await ort.InferenceSession.create(model, options));
 }
 
 /**
  * A session for batch after batch of work: on CPU through the native binding (openStepSession,
  * no setImmediate wait per run), elsewhere the public session; falls back to CPU like openSession.
+ * Every inference session of the engine is opened here, with inferenceOptions.
  */
 export async function openRunner(model: Uint8Array, device: Device = 'cpu', threads?: number): Promise<{ runner: StepSession; device: Device; fallback?: string }> {
-  if (device === 'cpu') return { runner: await openStepSession(model, threads), device };
-  const opened = await openSession(model, device, threads);
+  if (device === 'cpu') return { runner: await openStepSession(model, threads, false, inferenceOptions('cpu', threads)), device };
+  const opened = await openSession(model, device, threads, inferenceOptions);
   if (opened.device === 'cpu') {
     await opened.session.release();
-    return { runner: await openStepSession(model, threads), device: 'cpu', fallback: opened.fallback };
+    return { runner: await openStepSession(model, threads, false, inferenceOptions('cpu', threads)), device: 'cpu', fallback: opened.fallback };
   }
   return { runner: stepSession(opened.session), device: opened.device };
 }

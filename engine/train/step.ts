@@ -12,7 +12,7 @@ import { Rng } from '../graph/rng.ts';
 import { estimateMemory, floatArray } from '../graph/memory.ts';
 import { encodeModel } from '../onnx/model.ts';
 import os from 'node:os';
-import { nchwcBlockSize, openSession, openStepSession, ort, stepSession, type Device, type StepSession } from './ort.ts';
+import { nchwcBlockSize, openSession, openStepSession, ort, sessionOptions, stepSession, type Device, type StepSession } from './ort.ts';
 import { ParallelStep } from './parallel.ts';
 
 export interface StepResult {
@@ -137,10 +137,10 @@ export async function openStepRunner(doc: NetworkDocument, opts: StepOptions = {
     const spin = threads > 1 && env.NETWRIGHT_SPIN !== '0';
     const group = opts.group ?? (env.NETWRIGHT_STEP_GROUP !== undefined ? Math.max(1, Math.floor(Number(env.NETWRIGHT_STEP_GROUP)) || 1) : stepGroup(graph, settings.batchSize));
     step = group > 1
-      ? new LoopedStep(graph, settings, await openStepSession(encodeModel(loopedStep(graph)), threads, spin, pattern), group)
-      : new SingleStep(graph, settings, await openStepSession(encodeModel(graph.model), threads, spin, pattern), 'cpu');
+      ? new LoopedStep(graph, settings, await openStepSession(encodeModel(loopedStep(graph)), threads, spin, sessionOptions('cpu', threads, spin, pattern)), group)
+      : new SingleStep(graph, settings, await openStepSession(encodeModel(graph.model), threads, spin, sessionOptions('cpu', threads, spin, pattern)), 'cpu');
   } else {
-    const { session, device, fallback } = await openSession(encodeModel(graph.model), wanted, threads, pattern);
+    const { session, device, fallback } = await openSession(encodeModel(graph.model), wanted, threads, (d, t) => sessionOptions(d, t, false, pattern));
     step = new SingleStep(graph, settings, stepSession(session), device, fallback, session);
   }
   step.init(doc, opts, lower);

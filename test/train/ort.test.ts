@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildInferenceModel, initialValues, lowerForward } from '../../engine/graph/compile.ts';
-import { encodeModel } from '../../engine/onnx/model.ts';
-import { openRunner, openSession, openStepSession, ort } from '../../engine/train/ort.ts';
+import { GraphBuilder } from '../../engine/onnx/builder.ts';
+import { encodeModel, OPSET } from '../../engine/onnx/model.ts';
+import { inferenceOptions, openRunner, openSession, openStepSession, ort } from '../../engine/train/ort.ts';
 import { ALL_NETS } from '../fixtures/nets.ts';
 
 test('a GPU provider that cannot load falls back to CPU and says why', async (t) => {
@@ -55,4 +56,34 @@ test('scorers run on CPU through the native binding too, and a GPU that cannot l
   await gpu.runner.run({ input }, { probs: b });
   assert.deepEqual(b.data, a.data);
   await Promise.all([cpu.runner.release(), gpu.runner.release(), pub.session.release()]);
+});
+
+test('inference runners do not spin their threads: an open runner idles at no CPU', async () => {
+  // Every inference session (validation, eval, Try it, cached features) comes from openRunner
+  // with inferenceOptions. ONNX Runtime's spinning threads keep a core busy between runs
+  // (STACK.md: 1.14 cores idle); an app holding a Try-it session open must not.
+  const o = inferenceOptions('cpu', 2) as { extra: { session: { intra_op: { allow_spinning: string } } } };
+  assert.equal(o.extra.session.intra_op.allow_spinning, '0');
+  const g = new GraphBuilder();
+  const x = g.input('x', 'float32', [256, 256]);
+  g.output(g.op('MatMul', [x, x], {}, [256, 256], 'y'));
+  const model = encodeModel({ graph: g.graph('matmul'), opset: OPSET, metadata: {} });
+  const t = new ort.Tensor('float32', new Float32Array(256 * 256).fill(1), [256, 256]);
+  const y = new ort.Tensor('float32', new Float32Array(256 * 256), [256, 256]);
+  const idleCpuMs = async (s: { run(f: Record<string, ort.Tensor>, o: Record<string, ort.Tensor>): unknown }) => {
+    for (let i = 0; i < 20; i++) await s.run({ x: t }, { y });
+    await new Promise((r) => setTimeout(r, 20));
+    const c0 = process.cpuUsage();
+    await new Promise((r) => setTimeout(r, 500));
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / 1000;
+  };
+  const { runner } = await openRunner(model, 'cpu', 2);
+  const idle = await idleCpuMs(runner);
+  assert.equal(y.data[0], 256);
+  // The same session spinning, for the record (how much it burns depends on the machine's load).
+  const spinning = await openStepSession(model, 2, true);
+  const spun = await idleCpuMs(spinning);
+  assert.ok(idle < 12, `an idle inference runner used ${idle.toFixed(1)} ms of CPU in 500 ms (spinning: ${spun.toFixed(1)} ms)`);
+  await Promise.all([runner.release(), spinning.release()]);
 });
