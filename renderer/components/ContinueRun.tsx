@@ -22,11 +22,12 @@ export function ContinueRun({ run, train, busy }: { run: RunSummary; train: Trai
   const [epochs, setEpochs] = useState(() => defaultEpochs(run));
   if (!run.canContinue || !CONTINUABLE.has(run.status)) return null;
   const go = async () => {
+    train.continueRun(run.runId);
     try {
       const r = await client.continueTraining(run.runId, { epochs, device: train.getState().device });
-      train.beginRun(r.runId);
       notify(t('continue.continuing', { id: r.runId, epochs }));
     } catch (e) {
+      train.continueRefused(run.runId);
       notify(t('continue.cannot', { error: engineText(t, i18n, e) }), 'error');
     }
   };

@@ -118,6 +118,19 @@ export class TrainStore {
     this.reset(runId);
   }
 
+  /**
+   * A run of this page is continued (same run id): its old curves go now, before the request,
+   * so the continuation's first events, which can come before the reply, land on a clean slate.
+   */
+  continueRun(runId: string): void {
+    this.reset(runId);
+  }
+
+  /** The continue request was refused: nothing started. */
+  continueRefused(runId: string): void {
+    if (this.state.runId === runId && this.state.runState === 'starting') this.set({ runState: 'idle' });
+  }
+
   private reset(runId: string): void {
     this.set({ runId, runState: 'starting', started: null, series: emptySeries(), epochs: [], done: null, error: null, errorText: null, logs: [], diverged: null, firstStepAt: null, version: this.state.version + 1 });
   }

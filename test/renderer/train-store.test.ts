@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { downsample, mergeOnX, smooth, TrainStore } from '../../renderer/store/train-store.ts';
 
+const epochEvent = (n: number) => ({ type: 'epoch' as const, step: n * 10, epoch: n, loss: 1, accuracy: 0.5, valLoss: 1, valAccuracy: 0.5, samplesPerSec: 100, seconds: 1 });
 const points = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ step: from + i, epoch: 1, loss: 2 - (from + i) / 1000, accuracy: 0.5, samplesPerSec: 100, lr: 0.01 }));
 
 test('the store keeps every point of the coalesced batches and follows the run state', () => {
@@ -79,4 +80,21 @@ test('a start reply that comes after the run\'s first events keeps them: a refus
   t.beginRun('r3');
   assert.equal(t.getState().runState, 'starting');
   assert.equal(t.getState().error, null);
+});
+
+test('continuing a run (same id) clears its old curves before the request; a refusal leaves nothing running', () => {
+  const t = new TrainStore();
+  t.beginRun('r4');
+  t.handle({ runId: 'r4', event: epochEvent(1) });
+  t.handle({ runId: 'r4', event: epochEvent(2) });
+  t.handle({ runId: 'r4', event: { type: 'done', reason: 'stopped', step: 20, epoch: 2, outDir: '/x', files: [], best: null } });
+  t.continueRun('r4');
+  // The continuation's first epoch can arrive before continueTraining's reply.
+  t.handle({ runId: 'r4', event: epochEvent(3) });
+  t.beginRun('r4');
+  assert.deepEqual(t.getState().epochs.map((e) => e.epoch), [3]);
+  t.handle({ runId: 'r4', event: { type: 'done', reason: 'finished', step: 30, epoch: 3, outDir: '/x', files: [], best: null } });
+  t.continueRun('r4');
+  t.continueRefused('r4');
+  assert.equal(t.getState().runState, 'idle');
 });
