@@ -21,6 +21,7 @@ if (args.includes('--help') || args.includes('-h')) {
   --nets a,b              a subset of ${BENCH_NETS.join(', ')}
   --json FILE             also write one row per net and phase as JSON
   --no-time-to-accuracy   skip LeNet-5's time to 85% test accuracy
+  --allow-reference-blas  measure even when PyTorch has only the reference BLAS
   --dry-run               print what would run and what is missing, then stop (nothing measured)`);
   process.exit(0);
 }
@@ -52,6 +53,10 @@ const log = (s: string) => console.log(s);
 function torchMissing(): string | null {
   if (!fs.existsSync(PY) || spawnSync(PY, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) return 'python3-torch is not installed (apt-get install python3-torch python3-numpy libopenblas0-openmp)';
   for (const f of [TORCH_BENCH, TORCH_LENET]) if (!fs.existsSync(f)) return `the PyTorch reference script is missing (${f})`;
+  // Without OpenBLAS, Debian's torch resolves libblas.so.3 to the reference BLAS and runs its
+  // matrix products 10-40x slower: every ratio would measure that, not the engines.
+  const blas = spawnSync(PY, ['-c', "import torch; torch.ones(8, 8) @ torch.ones(8, 8); print('/blas/libblas.so' in open('/proc/self/maps').read())"], { encoding: 'utf8', env: torchEnv });
+  if (blas.stdout.trim() === 'True' && !args.includes('--allow-reference-blas')) return 'PyTorch is using the reference BLAS (libblas3), 10-40x slower than OpenBLAS: apt-get install libopenblas0-openmp (or pass --allow-reference-blas to measure anyway)';
   return null;
 }
 
