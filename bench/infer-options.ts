@@ -31,6 +31,7 @@ const VARIANTS: Record<string, () => Opts> = {
   'no-mem-pattern': () => ({ ...base(), enableMemPattern: false }),
   parallel: () => ({ ...base(), executionMode: 'parallel', interOpNumThreads: threads }),
   'fixed-batch': () => ({ ...base(), freeDimensionOverrides: { N: batchOf() } }),
+  'one-thread': () => sessionOptions('cpu', 1) as Opts,
 };
 const names = flag('variants', 'base,spin-stop,fixed-batch').split(',');
 
