@@ -20,8 +20,9 @@ export const ERROR_CODES = [
   // the project's folders and runs, listing and saving (session/project.ts, session/files.ts)
   'data-file-missing', 'data-file-outside', 'folder-unnamed', 'folder-not-empty', 'not-a-run-name', 'run-missing',
   'dir-unlistable', 'not-chosen', 'document-too-large', 'cannot-write', 'in-run-folder', 'in-runs-folder',
-  // importing IDX files (session/import.ts)
-  'idx-no-pair', 'idx-pairs',
+  // importing IDX files (session/import.ts, data/idx.ts)
+  'idx-no-pair', 'idx-pairs', 'idx-gzip', 'idx-not-idx', 'idx-type', 'idx-header-cut', 'idx-truncated', 'idx-extra-bytes',
+  'idx-image-shape', 'idx-label-shape', 'idx-count-mismatch', 'idx-empty-images', 'idx-label-unnamed',
   // continuing a run, its folder (session/training.ts, session/run-model.ts)
   'run-folder-exists', 'cannot-continue', 'run-record-unreadable', 'run-no-dataset', 'continue-in-epoch', 'continue-below', 'continue-finished',
   'run-json-no-dataset', 'run-dataset-unreadable',

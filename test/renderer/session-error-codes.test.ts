@@ -70,7 +70,7 @@ test('project folders, runs and saves: each refusal has its code', async () => {
   coded(await failure(() => files.saveFile('big.json', 'x'.repeat(21 << 20), { chosen: true })), 'document-too-large');
 });
 
-test('an IDX import of a folder without one pair, or with too many', async () => {
+test('an IDX import of a folder without one pair, with too many, or with files that are not IDX', async () => {
   const zhText = coded(await failure(() => importIdxFolder(project, 'empty', 'out', 'numbers')), 'idx-no-pair');
   assert.ok(zhText.includes('train-images-idx3-ubyte.gz'), zhText);
   const two = path.join(root, 'two-pairs');
@@ -79,6 +79,16 @@ test('an IDX import of a folder without one pair, or with too many', async () =>
   const e = await failure(() => importIdxFolder(project, 'two-pairs', 'out', 'numbers'));
   coded(e, 'idx-pairs');
   assert.deepEqual((e as EngineError).text?.params, { dir: fs.realpathSync(two), count: 2, names: 'a, b' });
+
+  // One pair whose files are not IDX data (a broken download): the reader's own error, coded.
+  const junk = path.join(root, 'junk-pair');
+  fs.mkdirSync(junk);
+  fs.writeFileSync(path.join(junk, 'train-images-idx3-ubyte'), 'PK not idx');
+  fs.writeFileSync(path.join(junk, 'train-labels-idx1-ubyte'), 'PK not idx');
+  const bad = await failure(() => importIdxFolder(project, 'junk-pair', 'junk-out', 'numbers'));
+  coded(bad, 'idx-not-idx');
+  assert.equal((bad as EngineError).text?.params.head, '50 4b 20 6e');
+  assert.ok(!fs.existsSync(path.join(root, 'junk-out')));
 });
 
 test('jobs: superseded, queue full and cancelled', async () => {
