@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EngineError, isMethod, METHODS, requestId, type Method, type MethodParams, type MethodReply, type ServerEvent, type ServerResponse } from './protocol.ts';
-import { textOf } from './graph/error-codes.ts';
+import { said, textOf } from './graph/error-codes.ts';
 import { IMAGENET } from './graph/from-onnx.ts';
 import { thumbnails } from './session/dataset.ts';
 import { findIdxPairs } from './session/import.ts';
@@ -64,9 +64,12 @@ type Handler<M extends Method> = (p: MethodParams<M>, client: string) => MethodR
 /** One handler per method of the table: a method without one does not compile. */
 export type Handlers = { [M in Method]: Handler<M> };
 
+/** A request the editor never sends (a client's bug): one code, the English detail as its param. */
+const badRequest = (detail: string) => new EngineError('bad-request', detail, said('bad-request', { detail }));
+
 /** The reply's text for params the table refuses: each field named, with what is wrong with it. */
 const badParams = (m: Method, issues: readonly { path: readonly PropertyKey[]; message: string }[]) =>
-  new EngineError('bad-request', `${m}: ${issues.map((i) => `${i.path.map(String).join('.') || 'params'}: ${i.message}`).join('; ')}`);
+  badRequest(`${m}: ${issues.map((i) => `${i.path.map(String).join('.') || 'params'}: ${i.message}`).join('; ')}`);
 
 export function createHost(opts: HostOptions): EngineHost {
   const files = new FileAccess(opts.root, opts.recentFile);
@@ -125,7 +128,7 @@ export function createHost(opts: HostOptions): EngineHost {
     const parsed = METHODS[m].params.safeParse(raw);
     if (!parsed.success) throw badParams(m, parsed.error.issues);
     const handler = handlers[m] as Handler<M> | undefined;
-    if (!handler) throw new EngineError('bad-request', `method: ${m} has no handler`);
+    if (!handler) throw badRequest(`method: ${m} has no handler`);
     return handler(parsed.data as MethodParams<M>, client);
   };
   return {
@@ -138,9 +141,9 @@ export function createHost(opts: HostOptions): EngineHost {
       const checkedId = requestId.safeParse((raw as { id?: unknown })?.id);
       const id = checkedId.success ? checkedId.data : -1;
       try {
-        if (!checkedId.success) throw new EngineError('bad-request', `id: ${checkedId.error.issues[0].message}`);
+        if (!checkedId.success) throw badRequest(`id: ${checkedId.error.issues[0].message}`);
         const m = (raw as { method?: unknown }).method;
-        if (!isMethod(m)) throw new EngineError('bad-request', typeof m === 'string' ? `method: no method named ${JSON.stringify(m.slice(0, 80))}` : 'method: expected the name of a method');
+        if (!isMethod(m)) throw badRequest(typeof m === 'string' ? `method: no method named ${JSON.stringify(m.slice(0, 80))}` : 'method: expected the name of a method');
         return { id, ok: true, result: await dispatch(m, raw, client) };
       } catch (e) {
         const code = e instanceof EngineError ? (e.code as 'refused') : 'io';

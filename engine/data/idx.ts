@@ -6,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { encode as encodePng } from 'fast-png';
+import { CodedError, said } from '../graph/error-codes.ts';
 
 export interface IdxArray { dims: number[]; data: Uint8Array }
 
@@ -31,25 +32,25 @@ export function readIdx(file: string): IdxArray {
     try {
       bytes = gunzipSync(bytes);
     } catch (e) {
-      throw new Error(`${file}: gzip data is truncated or corrupt (${(e as Error).message})`);
+      throw new CodedError(`${file}: gzip data is truncated or corrupt (${(e as Error).message})`, said('idx-gzip', { file, error: (e as Error).message }));
     }
   }
   if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0 || !TYPE_NAMES[bytes[2]] || bytes[3] === 0) {
-    const head = Array.from(bytes.subarray(0, 4), (v) => v.toString(16).padStart(2, '0')).join(' ');
-    throw new Error(`${file} is not an IDX file: it starts with bytes ${head || '(none)'}, not 00 00 08 <number of dimensions>`);
+    const head = Array.from(bytes.subarray(0, 4), (v) => v.toString(16).padStart(2, '0')).join(' ') || '(none)';
+    throw new CodedError(`${file} is not an IDX file: it starts with bytes ${head}, not 00 00 08 and the number of dimensions`, said('idx-not-idx', { file, head }));
   }
   if (bytes[2] !== 0x08) {
-    throw new Error(`${file} holds ${TYPE_NAMES[bytes[2]]} values; only unsigned-byte IDX files (type 0x08) are supported`);
+    throw new CodedError(`${file} holds ${TYPE_NAMES[bytes[2]]} values; only unsigned-byte IDX files (type 0x08) are supported`, said('idx-type', { file, type: TYPE_NAMES[bytes[2]] }));
   }
   const ndims = bytes[3];
   const start = 4 + 4 * ndims;
-  if (bytes.length < start) throw new Error(`${file} is truncated: its header is cut off`);
+  if (bytes.length < start) throw new CodedError(`${file} is truncated: its header is cut off`, said('idx-header-cut', { file }));
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i));
   const n = numel(dims);
   const have = bytes.length - start;
-  if (have < n) throw new Error(`${file} is truncated: shape ${dims.join('x')} needs ${n} bytes of data, but only ${have} follow the header`);
-  if (have > n) throw new Error(`${file} has ${have - n} unexpected bytes after the ${dims.join('x')} data`);
+  if (have < n) throw new CodedError(`${file} is truncated: shape ${dims.join('x')} needs ${n} bytes of data, but only ${have} follow the header`, said('idx-truncated', { file, shape: dims.join('x'), need: n, have }));
+  if (have > n) throw new CodedError(`${file} has ${have - n} unexpected bytes after the ${dims.join('x')} data`, said('idx-extra-bytes', { file, extra: have - n, shape: dims.join('x') }));
   return { dims, data: new Uint8Array(bytes.buffer, bytes.byteOffset + start, n) };
 }
 
@@ -74,12 +75,12 @@ export async function importIdx(
   const images = readIdx(imagesPath);
   const labels = readIdx(labelsPath);
   if (images.dims.length !== 3) {
-    throw new Error(`${imagesPath} should hold images shaped count x height x width, but its shape is ${images.dims.join('x')}`);
+    throw new CodedError(`${imagesPath} should hold images shaped count x height x width, but its shape is ${images.dims.join('x')}`, said('idx-image-shape', { file: imagesPath, shape: images.dims.join('x') }));
   }
-  if (labels.dims.length !== 1) throw new Error(`${labelsPath} should hold one label per image, but its shape is ${labels.dims.join('x')}`);
+  if (labels.dims.length !== 1) throw new CodedError(`${labelsPath} should hold one label per image, but its shape is ${labels.dims.join('x')}`, said('idx-label-shape', { file: labelsPath, shape: labels.dims.join('x') }));
   const [n, height, width] = images.dims;
-  if (labels.dims[0] !== n) throw new Error(`${imagesPath} holds ${n} images but ${labelsPath} holds ${labels.dims[0]} labels`);
-  if (height === 0 || width === 0) throw new Error(`${imagesPath} holds empty ${height}x${width} images`);
+  if (labels.dims[0] !== n) throw new CodedError(`${imagesPath} holds ${n} images but ${labelsPath} holds ${labels.dims[0]} labels`, said('idx-count-mismatch', { images: imagesPath, count: n, labels: labelsPath, labelCount: labels.dims[0] }));
+  if (height === 0 || width === 0) throw new CodedError(`${imagesPath} holds empty ${height}x${width} images`, said('idx-empty-images', { file: imagesPath, size: `${height}x${width}` }));
   const { classes, limit, onProgress } = opts;
   if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) throw new Error(`limit must be a whole number of images, got ${limit}`);
   const count = Math.min(n, limit ?? n);
@@ -94,7 +95,7 @@ export async function importIdx(
   for (let i = 0; i < count; i++) {
     const label = labels.data[i];
     const name = classes ? classes[label] : String(label);
-    if (name === undefined) throw new Error(`label ${label} of image ${i} has no class name (${classes?.length} names given)`);
+    if (name === undefined) throw new CodedError(`label ${label} of image ${i} has no class name (${classes?.length} names given)`, said('idx-label-unnamed', { label, image: i, names: String(classes?.length) }));
     names.push(name);
     perClass.set(name, (perClass.get(name) ?? 0) + 1);
   }

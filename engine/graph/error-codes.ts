@@ -1,6 +1,7 @@
 // Every code an engine error or a skipped file's reason can carry, beside its English message:
 // the sibling of problem-codes.ts for what is not a problem of the network. The renderer shows
 // `errors:<code>` in the UI's language with the params; the CLI prints the English message.
+// The RPC client (renderer/client/) gives its own errors codes from here too.
 // test/renderer/error-codes.test.ts checks that each code here has a text in every language,
 // that the sources emit no code missing here (`said('<code>'` and `skipReason('<code>'`) and
 // that every code listed is emitted somewhere.
@@ -16,6 +17,21 @@ export const ERROR_CODES = [
   'diverged', 'non-finite-loss', 'loss-spike', 'non-finite-value', 'lower-lr',
   // opening and saving files (session/files.ts)
   'file-missing', 'folder-missing', 'file-outside', 'not-a-document', 'not-onnx', 'not-a-file', 'file-too-large', 'file-exists',
+  // the project's folders and runs, listing and saving (session/project.ts, session/files.ts)
+  'data-file-missing', 'data-file-outside', 'folder-unnamed', 'folder-not-empty', 'not-a-run-name', 'run-missing',
+  'dir-unlistable', 'not-chosen', 'document-too-large', 'cannot-write', 'in-run-folder', 'in-runs-folder',
+  // importing IDX files (session/import.ts, data/idx.ts)
+  'idx-no-pair', 'idx-pairs', 'idx-gzip', 'idx-not-idx', 'idx-type', 'idx-header-cut', 'idx-truncated', 'idx-extra-bytes',
+  'idx-image-shape', 'idx-label-shape', 'idx-count-mismatch', 'idx-empty-images', 'idx-label-unnamed',
+  // continuing a run, its folder (session/training.ts, session/run-model.ts)
+  'run-folder-exists', 'cannot-continue', 'run-record-unreadable', 'run-no-dataset', 'continue-in-epoch', 'continue-below', 'continue-finished',
+  'run-json-no-dataset', 'run-dataset-unreadable',
+  // jobs on their threads (session/jobs.ts)
+  'job-superseded', 'job-queue-full', 'job-cancelled', 'job-no-thread', 'job-failed', 'job-crashed', 'job-exited',
+  // the Learn panel, Try it and the gradient check (session/learn.ts, session/predict.ts, session/gradcheck.ts)
+  'learn-no-images', 'layer-not-computed', 'no-layer', 'layer-slide', 'no-parameter', 'index-outside', 'not-trained', 'image-unusable', 'gradcheck-no-images',
+  // a request the engine cannot read (host.ts), the client's own (renderer/client/: rpc.ts, electron-client.ts, web-client.ts)
+  'bad-request', 'unexpected-reply', 'no-desktop-method', 'engine-restarting', 'request-too-large', 'engine-unreachable', 'engine-closed',
   // importing an ONNX model (session/onnx-import.ts, graph/from-onnx.ts)
   'onnx-import', 'onnx-unreadable', 'onnx-opset', 'onnx-inputs', 'onnx-outputs', 'onnx-channels', 'onnx-unsupported', 'onnx-node',
   // exporting (session/export.ts, export/pytorch)
@@ -79,10 +95,13 @@ export function textOf(e: unknown): EngineText | undefined {
   return t && typeof t === 'object' && typeof (t as EngineText).code === 'string' && typeof (t as EngineText).params === 'object' ? (t as EngineText) : undefined;
 }
 
-/** An error as a param of another message: its code, params and English message when it has a code, else its message. */
+/**
+ * An error as a param of another message: its code, params and English message when it has a
+ * code (or its message is a skipped file's reason, as a decoder's errors are), else its message.
+ */
 export function nested(e: unknown): string | CodedMessage {
   const message = e instanceof Error ? e.message : String(e);
-  const t = textOf(e);
+  const t = textOf(e) ?? skipText(message);
   return t ? { ...t, message } : message;
 }
 

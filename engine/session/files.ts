@@ -85,7 +85,8 @@ export class FileAccess {
     try {
       names = fs.readdirSync(abs, { withFileTypes: true });
     } catch (e) {
-      throw new EngineError('not-found', `cannot list ${abs}: ${(e as NodeJS.ErrnoException).code}`);
+      const error = String((e as NodeJS.ErrnoException).code);
+      throw new EngineError('not-found', `cannot list ${abs}: ${error}`, said('dir-unlistable', { dir: abs, error }));
     }
     // A symbolic link is listed as what it points to (opening it still refuses a target outside the root).
     const linkKind = (d: fs.Dirent): 'dir' | 'file' | null => {
@@ -122,14 +123,15 @@ export class FileAccess {
 
   saveFile(p: string, text: string, o: { chosen: boolean; overwrite?: boolean }): SavedFile {
     const abs = this.resolve(p, 'file');
-    if (!o.chosen && !this.chosen.has(abs)) throw new EngineError('refused', `${abs} was not opened or chosen in this session; use Save as`);
+    if (!o.chosen && !this.chosen.has(abs)) throw new EngineError('refused', `${abs} was not opened or chosen in this session; use Save as`, said('not-chosen', { file: abs }));
     if (o.chosen && !o.overwrite && !this.chosen.has(abs) && fs.existsSync(abs)) throw new EngineError('exists', `${path.basename(abs)} already exists`, said('file-exists', { file: path.basename(abs) }));
-    if (Buffer.byteLength(text) > MAX_BYTES) throw new EngineError('refused', 'document too large');
+    if (Buffer.byteLength(text) > MAX_BYTES) throw new EngineError('refused', 'document too large', said('document-too-large'));
     refuseRunFolder(this.root, abs);
     try {
       writeFileAtomic(abs, text);
     } catch (e) {
-      throw new EngineError('io', `cannot write ${abs}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      const error = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      throw new EngineError('io', `cannot write ${abs}: ${error}`, said('cannot-write', { file: abs, error }));
     }
     this.chosen.add(abs);
     this.remember(abs);
@@ -173,6 +175,8 @@ function refuseRunFolder(root: string, abs: string): void {
   const dir = path.dirname(abs);
   const runHere = ['checkpoint.nwck', 'metrics.csv'].some((f) => fs.existsSync(path.join(dir, f)));
   if (underRuns || (runHere && ['run.json', 'dataset.json'].includes(path.basename(abs).toLowerCase()))) {
-    throw new EngineError('refused', `${abs} is inside a run's folder${underRuns ? ` (${path.join(root, 'runs')} holds the runs, written only by training)` : ''}; save the document elsewhere`);
+    const runs = path.join(root, 'runs');
+    if (underRuns) throw new EngineError('refused', `${abs} is inside a run's folder (${runs} holds the runs, written only by training); save the document elsewhere`, said('in-runs-folder', { file: abs, runs }));
+    throw new EngineError('refused', `${abs} is inside a run's folder; save the document elsewhere`, said('in-run-folder', { file: abs }));
   }
 }

@@ -4,6 +4,7 @@ import { loadSplit, scanImageFolder } from '../data/image-folder.ts';
 import { gradientCheck } from '../train/gradcheck.ts';
 import { dataSettings } from '../graph/document.ts';
 import { Rng } from '../graph/rng.ts';
+import { said, textOf } from '../graph/error-codes.ts';
 import { EngineError, type GradCheckResult } from '../protocol.ts';
 import { documentOrThrow, imageSpec } from '../train/prepare.ts';
 import type { Project } from './project.ts';
@@ -15,7 +16,7 @@ export async function checkGradients(project: Project, rawDoc: unknown, dataDirI
   try {
     doc = documentOrThrow(rawDoc);
   } catch (e) {
-    throw new EngineError('bad-request', (e as Error).message);
+    throw new EngineError('bad-request', (e as Error).message, textOf(e));
   }
   const spec = imageSpec(doc);
   const per = spec.channels * spec.height * spec.width;
@@ -32,7 +33,7 @@ export async function checkGradients(project: Project, rawDoc: unknown, dataDirI
     const order = Array.from({ length: BATCH }, (_, i) => byClass[i % byClass.length][Math.floor(i / byClass.length)]).filter(Boolean);
     const split = await loadSplit(order, { ...spec, resize: dataSettings(doc.training).resize });
     n = split.count;
-    if (!n) throw new EngineError('bad-request', `no usable images in ${dataDir} for the gradient check`);
+    if (!n) throw new EngineError('bad-request', `no usable images in ${dataDir} for the gradient check`, said('gradcheck-no-images', { dir: dataDir }));
     for (let i = 0; i < n * per; i++) x[i] = split.pixels[i] / 255;
     for (let i = 0; i < n; i++) labels[i] = BigInt(split.labels[i]);
     source = `${n} images of ${dataDir}`;

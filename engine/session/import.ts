@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { FASHION_MNIST_CLASSES, importIdx } from '../data/idx.ts';
+import { said, textOf } from '../graph/error-codes.ts';
 import { EngineError, type ImportIdxResult } from '../protocol.ts';
 import type { Project } from './project.ts';
 
@@ -30,14 +31,17 @@ export function findIdxPairs(dir: string): { prefix: string; images: string; lab
 export async function importIdxFolder(project: Project, sourceDir: string, outDirIn: string, classes: 'fashion-mnist' | 'numbers', limit?: number): Promise<ImportIdxResult> {
   const src = project.dataDir(sourceDir);
   const pairs = findIdxPairs(src);
-  if (!pairs.length) throw new EngineError('bad-request', `no IDX pair in ${src}: expected files named like train-images-idx3-ubyte.gz and train-labels-idx1-ubyte.gz`);
+  if (!pairs.length) throw new EngineError('bad-request', `no IDX pair in ${src}: expected files named like train-images-idx3-ubyte.gz and train-labels-idx1-ubyte.gz`, said('idx-no-pair', { dir: src }));
   const isTest = (p: string) => /^(t10k|test|val)/.test(p);
   const train = pairs.filter((p) => !isTest(p.prefix));
   const test = pairs.filter((p) => isTest(p.prefix));
   let sides: { side: string; pair: (typeof pairs)[number] }[];
   if (pairs.length === 1) sides = [{ side: '', pair: pairs[0] }];
   else if (train.length === 1 && test.length === 1) sides = [{ side: 'train', pair: train[0] }, { side: 'val', pair: test[0] }];
-  else throw new EngineError('bad-request', `${src} holds ${pairs.length} IDX pairs (${pairs.map((p) => p.prefix || '(no prefix)').join(', ')}); put one pair, or one train and one t10k/test pair, in the folder`);
+  else {
+    const names = pairs.map((p) => p.prefix || '(no prefix)').join(', ');
+    throw new EngineError('bad-request', `${src} holds ${pairs.length} IDX pairs (${names}); put one pair, or one train and one t10k/test pair, in the folder`, said('idx-pairs', { dir: src, count: pairs.length, names }));
+  }
 
   const out = project.newFolder(outDirIn);
   const tmp = `${out}.importing-${process.pid}`;
@@ -54,7 +58,7 @@ export async function importIdxFolder(project: Project, sourceDir: string, outDi
     fs.renameSync(tmp, out);
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
-    throw e instanceof EngineError ? e : new EngineError('bad-request', (e as Error).message);
+    throw e instanceof EngineError ? e : new EngineError('bad-request', (e as Error).message, textOf(e));
   }
   return { outDir: out, layout: sides.length === 2 ? 'train-val' : 'class-folders', parts, perClass };
 }

@@ -10,6 +10,7 @@
 // caller gets the error code 'superseded', which the editor ignores.
 import type { Worker } from 'node:worker_threads';
 import { spawnWorker, workerUrl } from '../threads.ts';
+import { nested, said } from '../graph/error-codes.ts';
 import { EngineError, type EngineText } from '../protocol.ts';
 import type { JOBS } from './job-table.ts';
 
@@ -90,10 +91,10 @@ export class JobRunner {
     const limit = this.limits[kind];
     const waiting = this.queue(kind);
     if (limit.newestWins) {
-      for (const j of [...waiting, ...this.threadsOf(kind)]) if (j.client === client) this.cancel(j, new EngineError('superseded', `${kind}: superseded by a newer request`));
+      for (const j of [...waiting, ...this.threadsOf(kind)]) if (j.client === client) this.cancel(j, new EngineError('superseded', `${kind}: superseded by a newer request`, said('job-superseded', { kind })));
     }
     if (waiting.length >= limit.waiting) {
-      return Promise.reject(new EngineError('refused', `${kind}: ${limit.running} running and ${limit.waiting} waiting already; try again when one finishes`));
+      return Promise.reject(new EngineError('refused', `${kind}: ${limit.running} running and ${limit.waiting} waiting already; try again when one finishes`, said('job-queue-full', { kind, running: limit.running, waiting: limit.waiting })));
     }
     return new Promise<JobResult<K>>((resolve, reject) => {
       waiting.push({ kind, client, args, resolve: resolve as (v: unknown) => void, reject, settled: false, worker: null });
@@ -104,13 +105,13 @@ export class JobRunner {
   /** Cancels every job of `client` (its connection closed). */
   cancelClient(client: string): void {
     for (const kind of Object.keys(this.limits) as JobKind[]) {
-      for (const j of [...this.queue(kind), ...this.threadsOf(kind)]) if (j.client === client) this.cancel(j, new EngineError('io', `${kind}: cancelled`));
+      for (const j of [...this.queue(kind), ...this.threadsOf(kind)]) if (j.client === client) this.cancel(j, cancelled(kind));
     }
   }
 
   cancelAll(): void {
     for (const kind of Object.keys(this.limits) as JobKind[]) {
-      for (const j of [...this.queue(kind), ...this.threadsOf(kind)]) this.cancel(j, new EngineError('io', `${kind}: cancelled`));
+      for (const j of [...this.queue(kind), ...this.threadsOf(kind)]) this.cancel(j, cancelled(kind));
     }
   }
 
@@ -155,7 +156,7 @@ export class JobRunner {
     try {
       worker = spawnWorker(workerUrl('job-worker', import.meta.url), { kind, args: job.args, project: this.project });
     } catch (e) {
-      this.settle(job, () => job.reject(new EngineError('io', `${kind}: cannot start a worker thread: ${(e as Error).message}`)));
+      this.settle(job, () => job.reject(new EngineError('io', `${kind}: cannot start a worker thread: ${(e as Error).message}`, said('job-no-thread', { kind, error: (e as Error).message }))));
       return;
     }
     job.worker = worker;
@@ -163,14 +164,22 @@ export class JobRunner {
     this.running++;
     this.threads++;
     worker.once('message', (m: JobMessage) =>
-      this.settle(job, () => (m.ok ? job.resolve(m.result) : job.reject(new EngineError(m.code ?? 'io', m.message ?? `${kind} failed`, m.text)))),
+      this.settle(job, () => (m.ok ? job.resolve(m.result) : job.reject(failed(kind, m)))),
     );
-    worker.once('error', (e) => this.settle(job, () => job.reject(new EngineError('io', `${kind} failed: ${e.message}`))));
+    worker.once('error', (e) => this.settle(job, () => job.reject(new EngineError('io', `${kind} failed: ${e.message}`, said('job-crashed', { kind, reason: nested(e) })))));
     worker.once('exit', (code) => {
-      this.settle(job, () => job.reject(new EngineError('io', `${kind}: its worker thread exited (code ${code}) without an answer`)));
+      this.settle(job, () => job.reject(new EngineError('io', `${kind}: its worker thread exited (code ${code}) without an answer`, said('job-exited', { kind, code }))));
       alive.delete(job);
       this.threads--;
       this.pump(kind);
     });
   }
+}
+
+const cancelled = (kind: JobKind): EngineError => new EngineError('io', `${kind}: cancelled`, said('job-cancelled', { kind }));
+
+/** A worker's error reply: its own message and code, or (a reply without a message) that the job failed. */
+function failed(kind: JobKind, m: JobMessage): EngineError {
+  if (m.message == null) return new EngineError(m.code ?? 'io', `${kind} failed`, said('job-failed', { kind }));
+  return new EngineError(m.code ?? 'io', m.message, m.text);
 }

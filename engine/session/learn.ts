@@ -15,6 +15,7 @@ import { slide } from '../graph/layers/spatial.ts';
 import { Rng } from '../graph/rng.ts';
 import { BATCH } from '../onnx/builder.ts';
 import { decodeModel, encodeModel, OPSET } from '../onnx/model.ts';
+import { said, textOf } from '../graph/error-codes.ts';
 import { EngineError, type LearnBatchesResult, type LearnLayerResult, type LearnNudgeResult, type LearnWeightsSource } from '../protocol.ts';
 import { openSession, ort } from '../train/ort.ts';
 import { documentOrThrow, imageSpec } from '../train/prepare.ts';
@@ -56,7 +57,7 @@ function docOrThrow(raw: unknown): NetworkDocument {
   try {
     return documentOrThrow(raw);
   } catch (e) {
-    throw new EngineError('bad-request', (e as Error).message);
+    throw new EngineError('bad-request', (e as Error).message, textOf(e));
   }
 }
 
@@ -97,7 +98,7 @@ export async function learnContext(project: Project, rawDoc: unknown, dataDirIn:
   const order: Sample[] = [];
   for (let i = 0; order.length < want && i < want; i++) for (const b of byClass) if (b[i] && order.length < want) order.push(b[i]);
   const split = await loadSplit(order, { ...spec, resize: dataSettings(doc.training).resize });
-  if (!split.count) throw new EngineError('bad-request', `no usable images in ${dataDir}`);
+  if (!split.count) throw new EngineError('bad-request', `no usable images in ${dataDir}`, said('learn-no-images', { dir: dataDir }));
   const { values, weights, norm: runNorm } = learnValues(project, doc, opts);
   const input = doc.nodes.find((n) => n.type === 'Input')!;
   const ip = resolved(input).params;
@@ -125,7 +126,7 @@ export async function forwardTo(ctx: Pick<LearnContext, 'doc' | 'values' | 'x' |
   const names = new Map<string, string>();
   for (const id of new Set(nodeIds)) {
     const t = f.tensors.get(id);
-    if (!t) throw new EngineError('bad-request', `layer ${id} is not part of the network's computation`);
+    if (!t) throw new EngineError('bad-request', `layer ${id} is not part of the network's computation`, said('layer-not-computed', { nodeId: id }));
     const shape = f.analysis.shapes.get(id)!;
     const name = `learn_${names.size}`;
     g.output(g.op('Identity', [t], {}, [BATCH, ...shape], name));
@@ -169,6 +170,12 @@ const round = (v: number) => Math.fround(v);
 /** Root mean square: the size of a tensor's values. */
 const rms = (a: ArrayLike<number>) => Math.sqrt(Array.from(a).reduce((x, y) => x + y * y, 0) / (a.length || 1));
 
+/** A window that does not fit its input (the document's checks refuse such a network first): the layer and why. */
+function cannotSlide(nodeId: string, hw: unknown, ww: unknown): EngineError {
+  const detail = typeof hw === 'string' ? hw : String(ww);
+  return new EngineError('bad-request', `${nodeId}: ${detail}`, said('layer-slide', { nodeId, detail }));
+}
+
 /** Everything the Learn panel draws for one layer, on the batch's first image (`sample` picks another). */
 export async function learnLayer(
   project: Project,
@@ -180,7 +187,7 @@ export async function learnLayer(
   const ctx = await learnContext(project, rawDoc, dataDir, opts);
   const { doc } = ctx;
   const node = doc.nodes.find((n) => n.id === nodeId);
-  if (!node) throw new EngineError('not-found', `no layer ${nodeId} in the document`);
+  if (!node) throw new EngineError('not-found', `no layer ${nodeId} in the document`, said('no-layer', { nodeId }));
   const f = lowerForward(doc, 'infer', ctx.values);
   const a = f.analysis;
   const src = a.inputsOf.get(nodeId)?.[0] ?? null;
@@ -227,7 +234,7 @@ export async function learnLayer(
     const dilation = Number(params.dilation);
     const hw = slide(H, kh, stride, dilation, String(params.padding), Number(params.pad ?? 0));
     const ww = slide(Wd, kw, stride, dilation, String(params.padding), Number(params.pad ?? 0));
-    if (typeof hw === 'string' || typeof ww === 'string') throw new EngineError('bad-request', `${nodeId}: ${hw}`);
+    if (typeof hw === 'string' || typeof ww === 'string') throw cannotSlide(nodeId, hw, ww);
     const [, Ho, Wo] = outShape;
     return {
       ...base,
@@ -282,7 +289,7 @@ export async function learnLayer(
     const c = Math.min(Math.max(0, opts.channel ?? 0), C - 1);
     const hw = slide(H, size, stride, 1, String(params.padding ?? 'valid'), Number(params.pad ?? 0), params.ceil === true);
     const ww = slide(Wd, size, stride, 1, String(params.padding ?? 'valid'), Number(params.pad ?? 0), params.ceil === true);
-    if (typeof hw === 'string' || typeof ww === 'string') throw new EngineError('bad-request', `${nodeId}: cannot slide`);
+    if (typeof hw === 'string' || typeof ww === 'string') throw cannotSlide(nodeId, hw, ww);
     // A 2x2 block of outputs in the middle of the map, and the input patch under it.
     const oi = Math.max(0, Math.floor(Ho / 2) - 1);
     const oj = Math.max(0, Math.floor(Wo / 2) - 1);
@@ -437,11 +444,11 @@ export async function learnNudge(
 ): Promise<LearnNudgeResult> {
   const ctx = await learnContext(project, rawDoc, dataDir, { ...opts, batch: opts.batch ?? 8 });
   const cur = ctx.values.get(param);
-  if (!cur) throw new EngineError('not-found', `no parameter ${param} (the layer has no weights, or it is not part of the network)`);
-  if (!Number.isInteger(index) || index < 0 || index >= cur.length) throw new EngineError('bad-request', `${param} has ${cur.length} values; index ${index} is outside`);
+  if (!cur) throw new EngineError('not-found', `no parameter ${param} (the layer has no weights, or it is not part of the network)`, said('no-parameter', { param }));
+  if (!Number.isInteger(index) || index < 0 || index >= cur.length) throw new EngineError('bad-request', `${param} has ${cur.length} values; index ${index} is outside`, said('index-outside', { param, count: cur.length, index }));
   const eps = opts.eps ?? 3e-3;
   const [row] = await gradientCheck(ctx.doc, { x: ctx.x, labels: ctx.labels, n: ctx.n, seed: ctx.doc.training.seed, eps, values: ctx.values, only: { param, index } });
-  if (!row) throw new EngineError('bad-request', `${param} is not trained (a frozen layer or a running statistic): it has no gradient`);
+  if (!row) throw new EngineError('bad-request', `${param} is not trained (a frozen layer or a running statistic): it has no gradient`, said('not-trained', { param }));
   return {
     param,
     index,
@@ -480,7 +487,7 @@ export async function learnBatches(project: Project, rawDoc: unknown, dataDirIn:
   }
   const need = Math.min(all.length, Math.max(...sizes) * steps);
   const split = await loadSplit(all.slice(0, need), { ...spec, resize: dataSettings(doc.training).resize });
-  if (!split.count) throw new EngineError('bad-request', `no usable images in ${dataDir}`);
+  if (!split.count) throw new EngineError('bad-request', `no usable images in ${dataDir}`, said('learn-no-images', { dir: dataDir }));
   const { values, weights, norm: runNorm } = learnValues(project, doc, opts);
   const ip = resolved(doc.nodes.find((n) => n.type === 'Input')!).params;
   const norm = runNorm ?? (dataSettings(doc.training).normalize === 'mean-std' ? pixelStats(split.pixels, split.count, spec.channels) : !isPlain(ip) ? inputNormalization(ip) : unitScale(spec.channels));

@@ -7,6 +7,7 @@ import { decodeImage } from '../data/decode.ts';
 import { dataSettings } from '../graph/document.ts';
 import { inferShapes } from '../graph/infer.ts';
 import { decodeModel, encodeModel } from '../onnx/model.ts';
+import { nested, said } from '../graph/error-codes.ts';
 import { EngineError, type PredictResult } from '../protocol.ts';
 import { openSession, ort } from '../train/ort.ts';
 import { imageSpec } from '../train/prepare.ts';
@@ -30,7 +31,7 @@ export async function predictImage(
   try {
     pixels = await decodeImage(bytes, spec);
   } catch (e) {
-    throw new EngineError('bad-request', `cannot use this image: ${(e as Error).message}`);
+    throw new EngineError('bad-request', `cannot use this image: ${(e as Error).message}`, said('image-unusable', { reason: nested(e) }));
   }
 
   const model = decodeModel(fs.readFileSync(m.file));

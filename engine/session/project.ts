@@ -44,33 +44,33 @@ export class Project {
     try {
       real = fs.realpathSync(path.resolve(dir, rel));
     } catch {
-      throw new EngineError('not-found', `${rel} does not exist in ${dir}`);
+      throw new EngineError('not-found', `${rel} does not exist in ${dir}`, said('data-file-missing', { file: rel, dir }));
     }
-    if (!inside(dir, real) || !fs.statSync(real).isFile()) throw new EngineError('refused', `${rel} is not a file inside ${dir}`);
+    if (!inside(dir, real) || !fs.statSync(real).isFile()) throw new EngineError('refused', `${rel} is not a file inside ${dir}`, said('data-file-outside', { file: rel, dir }));
     return real;
   }
 
   /** A folder to create inside the root (an import's output): absent or empty, never outside. */
   newFolder(p: string): string {
-    if (!p.trim()) throw new EngineError('bad-request', 'name the folder to create');
+    if (!p.trim()) throw new EngineError('bad-request', 'name the folder to create', said('folder-unnamed'));
     const abs = path.resolve(this.root, p);
     let parent: string;
     try {
       parent = fs.realpathSync(path.dirname(abs));
     } catch {
-      throw new EngineError('not-found', `the folder ${path.dirname(abs)} does not exist`);
+      throw new EngineError('not-found', `folder ${path.dirname(abs)} does not exist`, said('folder-missing', { dir: path.dirname(abs) }));
     }
     const out = path.join(parent, path.basename(abs));
-    if (!inside(this.root, out) || out === this.root) throw new EngineError('refused', `${p} is outside the project folder ${this.root}`);
-    if (fs.existsSync(out) && (!fs.statSync(out).isDirectory() || fs.readdirSync(out).length > 0)) throw new EngineError('exists', `${out} already exists and is not empty`);
+    if (!inside(this.root, out) || out === this.root) throw new EngineError('refused', `${p} is outside the project folder ${this.root}`, said('dataset-outside', { dir: p, root: this.root }));
+    if (fs.existsSync(out) && (!fs.statSync(out).isDirectory() || fs.readdirSync(out).length > 0)) throw new EngineError('exists', `${out} already exists and is not empty`, said('folder-not-empty', { dir: out }));
     return out;
   }
 
   /** The folder of a run listed by listRuns: a plain name, nothing else. */
   runDir(runId: string): string {
-    if (!/^[\w.-]+$/.test(runId) || runId.startsWith('.')) throw new EngineError('bad-request', `not a run name: ${runId}`);
+    if (!/^[\w.-]+$/.test(runId) || runId.startsWith('.')) throw new EngineError('bad-request', `not a run name: ${runId}`, said('not-a-run-name', { runId }));
     const dir = path.join(this.runsDir, runId);
-    if (!fs.existsSync(path.join(dir, 'run.json'))) throw new EngineError('not-found', `no run ${runId} in ${this.runsDir}`);
+    if (!fs.existsSync(path.join(dir, 'run.json'))) throw new EngineError('not-found', `no run ${runId} in ${this.runsDir}`, said('run-missing', { runId, dir: this.runsDir }));
     return dir;
   }
 }

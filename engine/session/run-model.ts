@@ -32,7 +32,7 @@ export function runModel(project: Project, runId: string, which: 'best' | 'last'
   const file = which === 'best' && fs.existsSync(best) ? best : last;
   if (!fs.existsSync(file)) throw new EngineError('not-found', `run ${runId} has no model yet (it writes model.onnx when its first epoch ends)`, said('no-model', { runId }));
   const dataDir = () => {
-    if (typeof record.dataDir !== 'string') throw new EngineError('bad-request', `run ${runId}'s run.json names no dataset folder`);
+    if (typeof record.dataDir !== 'string') throw new EngineError('bad-request', `run ${runId}'s run.json names no dataset folder`, said('run-json-no-dataset', { runId }));
     try {
       return project.dataDir(record.dataDir);
     } catch (e) {
@@ -46,7 +46,7 @@ export function runModel(project: Project, runId: string, which: 'best' | 'last'
 export async function validationImages(m: RunModel, limit = Infinity): Promise<{ split: LoadedSplit; classNames: string[]; dataDir: string }> {
   const dataDir = m.dataDir();
   const scan = await scanImageFolder(dataDir, { valSplit: m.doc.training.valSplit, seed: m.doc.training.seed }).catch((e: Error) => {
-    throw new EngineError('not-found', `cannot read the run's dataset ${dataDir}: ${e.message}`);
+    throw new EngineError('not-found', `cannot read the run's dataset ${dataDir}: ${e.message}`, said('run-dataset-unreadable', { dir: dataDir, reason: nested(e) }));
   });
   // No validation split (valSplit 0): evaluate on the training images, and say so through dataDir.
   const samples = (scan.val.length ? scan.val : scan.train).slice(0, limit);

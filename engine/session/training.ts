@@ -6,7 +6,7 @@ import path from 'node:path';
 import { loadCheckpoint } from '../train/checkpoint.ts';
 import { checkMemory, documentOrThrow } from '../train/prepare.ts';
 import { startTraining, type TrainingHandle } from '../train/run-client.ts';
-import { said, textOf } from '../graph/error-codes.ts';
+import { nested, said, textOf } from '../graph/error-codes.ts';
 import { EngineError, type EngineText, type DoneEvent, type EpochEvent, type ServerEvent, type StartedEvent, type StepPoint, type TrainingStatus, type MethodParams } from '../protocol.ts';
 import type { TrainEvent, TrainRequest } from '../train/messages.ts';
 import { StepCoalescer } from './coalesce.ts';
@@ -64,7 +64,8 @@ export class TrainingSession {
     try {
       fs.mkdirSync(outDir);
     } catch (e) {
-      throw new EngineError('exists', `cannot create the run folder ${outDir}: ${(e as NodeJS.ErrnoException).code}`);
+      const error = String((e as NodeJS.ErrnoException).code);
+      throw new EngineError('exists', `cannot create the run folder ${outDir}: ${error}`, said('run-folder-exists', { dir: outDir, error }));
     }
     const record: RunRecord = newRunRecord(doc, dataDir, o.docPath, o.device);
     writeRunRecord(outDir, record);
@@ -82,24 +83,29 @@ export class TrainingSession {
     try {
       header = loadCheckpoint(outDir).header;
     } catch (e) {
-      throw new EngineError('not-found', `run ${runId} cannot be continued: ${(e as Error).message}`);
+      throw new EngineError('not-found', `run ${runId} cannot be continued: ${(e as Error).message}`, said('cannot-continue', { runId, reason: nested(e) }));
     }
     let record: RunRecord;
     try {
       record = readRunRecord(outDir);
     } catch (e) {
-      throw new EngineError('io', `cannot read ${path.join(outDir, 'run.json')}: ${(e as Error).message}`);
+      const file = path.join(outDir, 'run.json');
+      throw new EngineError('io', `cannot read ${file}: ${(e as Error).message}`, said('run-record-unreadable', { file, reason: nested(e) }));
     }
     const named = header.dataDir ?? record.dataDir;
-    if (typeof named !== 'string') throw new EngineError('bad-request', `run ${runId} names no dataset folder`);
+    if (typeof named !== 'string') throw new EngineError('bad-request', `run ${runId} names no dataset folder`, said('run-no-dataset', { runId }));
     // Checked like every dataset folder: the checkpoint and run.json are files in the project.
     const dataDir = this.project.dataDir(named);
     const done = header.epoch;
     const total = (header.doc as { training?: { epochs?: number } } | undefined)?.training?.epochs ?? done;
     const target = o.epochs ?? total;
     const midEpoch = !!header.cursor && header.cursor.batch > 0;
-    if (target < Math.max(1, midEpoch ? header.cursor!.epoch : done)) throw new EngineError('bad-request', `run ${runId} has ${midEpoch ? `epoch ${header.cursor!.epoch} in progress` : `${done} epoch(s) finished`}; continue it to ${Math.max(1, midEpoch ? header.cursor!.epoch : done)} epochs or more`);
-    if (target <= done && !midEpoch) throw new EngineError('bad-request', `run ${runId} has finished its ${done} epoch(s); give more epochs to continue it`);
+    const min = Math.max(1, midEpoch ? header.cursor!.epoch : done);
+    if (target < min) {
+      if (midEpoch) throw new EngineError('bad-request', `run ${runId} has epoch ${header.cursor!.epoch} in progress; continue it to ${min} epochs or more`, said('continue-in-epoch', { runId, epoch: header.cursor!.epoch, min }));
+      throw new EngineError('bad-request', `run ${runId} has ${done} epoch(s) finished; continue it to ${min} epochs or more`, said('continue-below', { runId, done, min }));
+    }
+    if (target <= done && !midEpoch) throw new EngineError('bad-request', `run ${runId} has finished its ${done} epoch(s); give more epochs to continue it`, said('continue-finished', { runId, done }));
     record = { ...record, status: 'running', settings: { ...record.settings, epochs: target, ...(o.device ? { device: o.device } : {}) }, error: undefined };
     writeRunRecord(outDir, record);
     return this.launch(runId, outDir, record, { doc: undefined, resume: true, epochs: o.epochs, dataDir, outDir, threads: this.opts.threads, device: o.device, allowLarge: o.allowLarge });

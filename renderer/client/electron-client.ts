@@ -1,6 +1,7 @@
 // The desktop app's transport: the preload (electron/preload.ts) exposes one named method per
 // method of the table, each posting its request on the MessagePort to the engine process, and
 // hands back every message from the engine (replies and events) to onMessage.
+import { said } from '../../engine/graph/error-codes.ts';
 import { EngineError, type ClientRequest, type Method } from '../../engine/protocol.ts';
 import { RpcClient, type Transport } from './rpc.ts';
 
@@ -25,7 +26,7 @@ export class PreloadTransport implements Transport {
 
   async send(message: ClientRequest): Promise<void> {
     const post = this.api[message.method];
-    if (typeof post !== 'function') throw new EngineError('bad-request', `the desktop app has no method ${message.method}`);
+    if (typeof post !== 'function') throw new EngineError('bad-request', `the desktop app has no method ${message.method}`, said('no-desktop-method', { method: message.method }));
     await post(message);
   }
 
@@ -35,7 +36,7 @@ export class PreloadTransport implements Transport {
     if (this.subscribed) return;
     this.subscribed = true;
     this.api.onMessage((m) => this.onMessage(m));
-    this.api.onLost(() => this.onLost(new EngineError('io', 'the engine stopped; it is restarting')));
+    this.api.onLost(() => this.onLost(new EngineError('io', 'the engine stopped; it is restarting', said('engine-restarting'))));
   }
 
   close(): void {}

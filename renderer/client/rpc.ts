@@ -2,6 +2,7 @@
 // that sends `{ id, method, ...params }` over a Transport and checks the reply with the method's
 // result schema; the engine's pushed events come back over the same transport. Two transports:
 // the web bridge's WebSocket (web-client.ts) and the desktop preload's MessagePort (electron-client.ts).
+import { said } from '../../engine/graph/error-codes.ts';
 import { callParams, EngineError, METHOD_NAMES, METHODS, serverEvent, serverResponse, type ClientRequest, type EngineClient, type Method, type MethodResult, type ServerEvent } from '../../engine/protocol.ts';
 
 /** Carries messages to and from the engine. */
@@ -46,7 +47,7 @@ export class RpcClient {
       );
     });
     const parsed = METHODS[method].result.safeParse(result);
-    if (!parsed.success) throw new EngineError('bad-request', `unexpected reply to ${method}`);
+    if (!parsed.success) throw new EngineError('bad-request', `unexpected reply to ${method}`, said('unexpected-reply', { method }));
     return parsed.data as MethodResult<M>;
   }
 

@@ -1,5 +1,6 @@
 // The web bridge's transport (netwright serve): one WebSocket, opened when first needed and
 // again after it closes. The token comes from the page URL.
+import { said } from '../../engine/graph/error-codes.ts';
 import { EngineError, MAX_SOCKET_MESSAGE_BYTES, type ClientRequest } from '../../engine/protocol.ts';
 import { RpcClient, type Transport } from './rpc.ts';
 
@@ -27,7 +28,11 @@ export class WebSocketTransport implements Transport {
     const text = JSON.stringify(message);
     // The engine closes a connection that sends more (and every call on it would fail): say so instead.
     const bytes = text.length * 3 > MAX_SOCKET_MESSAGE_BYTES ? new TextEncoder().encode(text).length : text.length;
-    if (bytes > MAX_SOCKET_MESSAGE_BYTES) throw new EngineError('refused', `${message.method}: the request is ${(bytes / 2 ** 20).toFixed(1)} MB; the engine takes messages up to ${MAX_SOCKET_MESSAGE_BYTES / 2 ** 20} MB`);
+    if (bytes > MAX_SOCKET_MESSAGE_BYTES) {
+      const mb = (bytes / 2 ** 20).toFixed(1);
+      const max = MAX_SOCKET_MESSAGE_BYTES / 2 ** 20;
+      throw new EngineError('refused', `${message.method}: the request is ${mb} MB; the engine takes messages up to ${max} MB`, said('request-too-large', { method: message.method, mb, max }));
+    }
     ws.send(text);
   }
 
@@ -43,13 +48,13 @@ export class WebSocketTransport implements Transport {
         this.ws = ws;
         resolve(ws);
       };
-      ws.onerror = () => reject(new EngineError('io', 'cannot reach the Netwright engine (is `netwright serve` still running?)'));
+      ws.onerror = () => reject(new EngineError('io', 'cannot reach the Netwright engine (is `netwright serve` still running?)', said('engine-unreachable')));
       ws.onclose = () => {
         const opened = this.ws === ws;
         this.ready = null;
         this.ws = null;
         // A socket that never opened carried no call: those waiting on it fail with 'cannot reach'.
-        if (opened) this.onLost(new EngineError('io', 'the connection to the engine closed'));
+        if (opened) this.onLost(new EngineError('io', 'the connection to the engine closed', said('engine-closed')));
       };
       ws.onmessage = (ev) => this.onMessage(JSON.parse(String(ev.data)));
     });

@@ -38,7 +38,8 @@ test('every error code and skip reason has a text in every language, and nothing
 
 test('the engine emits only listed codes, and every listed code somewhere', () => {
   const seen = new Set<string>();
-  for (const f of files('engine')) {
+  // The engine, and the RPC client for its own errors (no reply, a lost connection).
+  for (const f of [...files('engine'), ...files('renderer/client')]) {
     if (f.endsWith('error-codes.ts')) continue;
     const text = fs.readFileSync(f, 'utf8');
     for (const m of text.matchAll(/\b(?:said|skipReason)\('([a-z0-9-]+)'/g)) seen.add(m[1]);
