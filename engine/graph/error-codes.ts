@@ -31,6 +31,10 @@ export const ERROR_CODES = [
   'onnx-pool-storage-order', 'onnx-pool-count-pad', 'onnx-reduce-axes', 'onnx-flatten-axis', 'onnx-reshape',
   'onnx-squeeze', 'onnx-softmax-axis', 'onnx-log-softmax', 'onnx-pad-mode', 'onnx-pad-count', 'onnx-pad-axes',
   'onnx-pad-negative', 'onnx-output-source', 'onnx-doc-load', 'onnx-doc-problems', 'onnx-exists',
+  // why a file is not a readable model (onnx-unreadable's {detail}: onnx/model.ts's reasons)
+  'onnx-read-at', 'onnx-read-empty', 'onnx-read-not-onnx', 'onnx-read-ir', 'onnx-read-no-opset', 'onnx-read-no-graph',
+  'onnx-read-external', 'onnx-read-data-type', 'onnx-read-elem-type', 'onnx-read-before', 'onnx-read-unproduced',
+  'onnx-read-twice', 'onnx-read-never',
   // exporting (session/export.ts, export/pytorch)
   'export-refused',
   // why the PyTorch export refuses (export-refused's {detail}; export/pytorch)

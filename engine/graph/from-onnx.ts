@@ -10,7 +10,7 @@ import type { Params, Problem, Shape } from './layer.ts';
 import { layerDef } from './registry.ts';
 import { CodedError, said } from './error-codes.ts';
 import type { CodedMessage, EngineText } from '../protocol.ts';
-import { decodeModel, OnnxReadError, type Attr, type NodeIR, type Tensor } from '../onnx/model.ts';
+import { decodeModel, OnnxReadError, type Attr, type NodeIR, type ReadReason, type Tensor } from '../onnx/model.ts';
 import type { NamedTensor } from '../onnx/safetensors.ts';
 import * as attrs from '../onnx/attrs.ts';
 
@@ -65,7 +65,11 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
   try {
     model = decodeModel(bytes);
   } catch (e) {
-    if (e instanceof OnnxReadError) throw new ImportError(`not a readable ONNX model: ${e.message}`, said('onnx-unreadable', { detail: e.message }));
+    if (e instanceof OnnxReadError) {
+      const why = e.why && readReason(e.why);
+      const detail = why ? { ...said('onnx-read-at', { field: e.field, reason: { ...why, message: e.reason } }), message: e.message } : e.message;
+      throw new ImportError(`not a readable ONNX model: ${e.message}`, said('onnx-unreadable', { detail }));
+    }
     throw e;
   }
   const { graph, opset } = model;
@@ -618,6 +622,24 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
     throw new ImportError(`the imported network has problems: ${problems}`, said('onnx-doc-problems', { problems }));
   }
   return { doc: loaded.doc, weights, open, compare, opset, counts: { onnxNodes: graph.nodes.length, layers: nodes.length } };
+}
+
+/** Why a file is not a readable model, as a code (the English is onnx/model.ts's, word for word). */
+function readReason(r: ReadReason): EngineText {
+  switch (r.kind) {
+    case 'empty': return said('onnx-read-empty');
+    case 'no-opset': return said('onnx-read-no-opset');
+    case 'no-graph': return said('onnx-read-no-graph');
+    case 'external': return said('onnx-read-external');
+    case 'not-onnx': return said('onnx-read-not-onnx', { detail: r.detail });
+    case 'ir-version': return said('onnx-read-ir', { version: r.version });
+    case 'data-type': return said('onnx-read-data-type', { type: r.type });
+    case 'elem-type': return said('onnx-read-elem-type', { type: r.type });
+    case 'read-before': return said('onnx-read-before', { tensor: r.tensor, node: r.node });
+    case 'unproduced': return said('onnx-read-unproduced', { tensor: r.tensor });
+    case 'produced-twice': return said('onnx-read-twice', { tensor: r.tensor });
+    case 'never-produced': return said('onnx-read-never', { tensor: r.tensor });
+  }
 }
 
 /**

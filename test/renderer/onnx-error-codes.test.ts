@@ -100,6 +100,34 @@ test('a graph input the import refuses has its own code, no node around it', () 
   assert.match(zhText(e), /^输入 x 的形状是 \[1,3,H,8\]：高度和宽度必须是固定尺寸$/);
 });
 
+test('a file that is not a readable model: onnx-unreadable with the reason coded', () => {
+  const unproduced = encodeModel({
+    opset: 13,
+    metadata: {},
+    graph: { name: 'g', nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }], inputs: [{ name: 'x', dtype: 'float32', shape: [1, 3, 8, 8] }], outputs: [{ name: 'z', dtype: 'float32', shape: [1, 3, 8, 8] }], initializers: [] },
+  });
+  const cases: [Uint8Array, string, RegExp][] = [
+    [new Uint8Array(0), 'onnx-read-empty', /^不是可读取的 ONNX 模型：model：文件是空的$/],
+    [unproduced, 'onnx-read-never', /^不是可读取的 ONNX 模型：model\.graph\.output：输出 "z" 从未被产生$/],
+  ];
+  for (const [bytes, code, zhWant] of cases) {
+    const e = (() => {
+      try {
+        importOnnx(bytes);
+      } catch (err) {
+        return err as ImportError;
+      }
+      assert.fail('imported');
+    })();
+    assert.equal(e.text?.code, 'onnx-unreadable');
+    const detail = e.text!.params.detail as CodedMessage;
+    assert.equal(detail.code, 'onnx-read-at', e.message);
+    assert.equal((detail.params.reason as CodedMessage).code, code);
+    checkEnglish({ ...e.text!, message: e.message });
+    assert.match(zhText(e), zhWant);
+  }
+});
+
 test('File > Import ONNX…: the reason reaches the editor inside onnx-import and onnx-node', () => {
   const root = tempDir();
   try {
