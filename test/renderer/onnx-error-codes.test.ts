@@ -12,7 +12,7 @@ import { importOnnx, ImportError } from '../../engine/graph/from-onnx.ts';
 import { estimateMemory, memoryRefusalText } from '../../engine/graph/memory.ts';
 import { GraphBuilder } from '../../engine/onnx/builder.ts';
 import { encodeModel, floatTensor, type Attr } from '../../engine/onnx/model.ts';
-import { EngineError, type CodedMessage, type EngineText } from '../../engine/protocol.ts';
+import { EngineError, sessionEvent, type CodedMessage, type EngineText } from '../../engine/protocol.ts';
 import { importOnnxJob } from '../../engine/session/onnx-import.ts';
 import { Project } from '../../engine/session/project.ts';
 import { exportRunPyTorch } from '../../engine/session/pytorch.ts';
@@ -240,4 +240,8 @@ test('a GPU provider that is missing, and the CPU fallback, are coded', async (t
   assert.equal(s.fallback?.code, 'device-fallback');
   checkEnglish(s.fallback!);
   assert.match(zhText(s.fallback), /^cuda 不可用（CUDA 需要 NVIDIA GPU.*）；改用 CPU 训练$/);
+  // The run's 'log' event (train/prepare.ts) keeps the code across the border, as the Train view shows it.
+  const ev = sessionEvent.parse(JSON.parse(JSON.stringify({ type: 'log', level: 'warn', message: s.fallback!.message, text: s.fallback })));
+  assert.ok(ev.type === 'log' && ev.text?.code === 'device-fallback', JSON.stringify(ev));
+  assert.equal(zhText(ev), zhText(s.fallback));
 });
