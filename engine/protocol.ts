@@ -25,7 +25,7 @@ export const epochEvent = z.object({
   seconds: z.number(),
 });
 
-export const logEvent = z.object({ type: z.literal('log'), level: z.enum(['info', 'warn']), message: z.string() });
+export const logEvent = z.object({ type: z.literal('log'), level: z.enum(['info', 'warn']), message: z.string(), text: z.lazy(() => engineText).optional() });
 
 export const startedEvent = z.object({
   type: z.literal('started'),
@@ -186,7 +186,7 @@ export type ImagesResult = z.infer<typeof imagesResult>;
 
 export const deviceName = z.enum(['cpu', 'cuda', 'dml', 'coreml']);
 export type DeviceName = z.infer<typeof deviceName>;
-export const deviceInfo = z.object({ device: deviceName, label: z.string(), available: z.boolean(), reason: z.string().optional() });
+export const deviceInfo = z.object({ device: deviceName, label: z.string(), available: z.boolean(), reason: z.string().optional(), reasonText: engineText.optional() });
 export type DeviceInfo = z.infer<typeof deviceInfo>;
 
 export const runState = z.enum(['idle', 'starting', 'running', 'paused', 'stopping']);

@@ -34,8 +34,32 @@ export const ERROR_CODES = [
   'bad-request', 'unexpected-reply', 'no-desktop-method', 'engine-restarting', 'request-too-large', 'engine-unreachable', 'engine-closed',
   // importing an ONNX model (session/onnx-import.ts, graph/from-onnx.ts)
   'onnx-import', 'onnx-unreadable', 'onnx-opset', 'onnx-inputs', 'onnx-outputs', 'onnx-channels', 'onnx-unsupported', 'onnx-node',
+  // why the import refuses the input, a node (onnx-node's {detail}, onnx-place's) or the result (graph/from-onnx.ts)
+  'onnx-input-type', 'onnx-input-rank', 'onnx-input-size', 'onnx-norm-count', 'onnx-norm-numbers',
+  'onnx-std-positive', 'onnx-place', 'onnx-domain', 'onnx-no-layer-kind', 'onnx-as-layer', 'onnx-weight-size',
+  'onnx-attr-type', 'onnx-not-constant', 'onnx-input-constant', 'onnx-input-missing', 'onnx-extra-output',
+  'onnx-window-2d', 'onnx-window-square', 'onnx-hw-differ', 'onnx-auto-pad', 'onnx-window-pads', 'onnx-needs-image',
+  'onnx-needs-vector', 'onnx-constant-value', 'onnx-cast', 'onnx-conv-weight', 'onnx-kernel-shape',
+  'onnx-gemm-trans-a', 'onnx-gemm-alpha', 'onnx-gemm-beta', 'onnx-gemm-matrix', 'onnx-gemm-features',
+  'onnx-gemm-bias', 'onnx-matmul-weight', 'onnx-add-constants', 'onnx-add-bias', 'onnx-add-shapes',
+  'onnx-inputs-max', 'onnx-concat-axis', 'onnx-concat-pooled', 'onnx-bn-pooled', 'onnx-bn-spatial',
+  'onnx-bn-training', 'onnx-bn-channels', 'onnx-clip-open', 'onnx-prelu-slope', 'onnx-pool-dilated',
+  'onnx-pool-storage-order', 'onnx-pool-count-pad', 'onnx-reduce-axes', 'onnx-flatten-axis', 'onnx-reshape',
+  'onnx-squeeze', 'onnx-softmax-axis', 'onnx-log-softmax', 'onnx-pad-mode', 'onnx-pad-count', 'onnx-pad-axes',
+  'onnx-pad-negative', 'onnx-output-source', 'onnx-doc-load', 'onnx-doc-problems', 'onnx-exists',
+  // why a file is not a readable model (onnx-unreadable's {detail}: onnx/model.ts's reasons)
+  'onnx-read-at', 'onnx-read-empty', 'onnx-read-not-onnx', 'onnx-read-ir', 'onnx-read-no-opset', 'onnx-read-no-graph',
+  'onnx-read-external', 'onnx-read-data-type', 'onnx-read-elem-type', 'onnx-read-before', 'onnx-read-unproduced',
+  'onnx-read-twice', 'onnx-read-never',
   // exporting (session/export.ts, export/pytorch)
   'export-refused',
+  // why the PyTorch export refuses (export-refused's {detail}; export/pytorch)
+  'export-missing', 'export-no-model', 'export-no-document', 'export-doc-load', 'export-problems', 'export-node',
+  'export-layer', 'export-no-counterpart', 'export-layer-refused', 'export-torch-name', 'export-no-value',
+  'export-window', 'export-maxpool-pad',
+  // execution providers (train/ort.ts, train/devices.ts) and where the memory limit comes from (memory's {where}; train/prepare.ts)
+  'device-hint', 'device-not-built', 'device-failed', 'device-fallback', 'memory-where-machine', 'memory-where-env',
+  'memory-where-share',
   // a run's model and dataset (session/run-model.ts: evaluate, export, Try it)
   'no-model', 'run-dataset',
 ] as const;

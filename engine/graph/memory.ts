@@ -121,18 +121,22 @@ export function formatMemory(m: MemoryEstimate): string {
  * Why the machine cannot train this network, or null. `limit`: the bytes training may use (the
  * guard passes a fraction of the machine's memory). The ONNX file limit holds whatever the limit.
  */
-export function memoryRefusal(m: MemoryEstimate, limit: number, allowLarge = false, where = 'on this machine'): string | null {
+export function memoryRefusal(m: MemoryEstimate, limit: number, allowLarge = false, where: Where = ON_THIS_MACHINE): string | null {
   return memoryRefusalText(m, limit, allowLarge, where)?.message ?? null;
 }
 
+/** Where the limit comes from: English (the CLI), or as a coded message the UI translates. */
+export type Where = string | CodedMessage;
+export const ON_THIS_MACHINE: CodedMessage = { ...said('memory-where-machine'), message: 'on this machine' };
+
 /** memoryRefusal's message with its code and params (engine/graph/error-codes.ts), for the UI's language. */
-export function memoryRefusalText(m: MemoryEstimate, limit: number, allowLarge = false, where = 'on this machine'): CodedMessage | null {
+export function memoryRefusalText(m: MemoryEstimate, limit: number, allowLarge = false, where: Where = ON_THIS_MACHINE): CodedMessage | null {
   const need = `this network needs about ${formatMemory(m)}`;
   const act = m.activations.forward + m.activations.backward;
   const sizes = { total: fmtBytes(m.total), batch: m.batchSize, weights: fmtBytes(m.weights), gradients: fmtBytes(m.gradients), optimizer: m.optimizer, state: fmtBytes(m.optimizerState), activations: fmtBytes(act), forward: fmtBytes(m.activations.forward), backward: fmtBytes(m.activations.backward) };
   if (!allowLarge && m.total > limit) {
     const allow = m.weights > ONNX_MAX_BYTES ? 'no' : 'yes';
-    return { ...said('memory', { ...sizes, limit: fmtBytes(limit), where, allow }), message: `${need}, more than the ${fmtBytes(limit)} allowed ${where}; make the batch or the layers smaller${allow === 'no' ? '' : ', or pass --allow-large to try anyway'}` };
+    return { ...said('memory', { ...sizes, limit: fmtBytes(limit), where, allow }), message: `${need}, more than the ${fmtBytes(limit)} allowed ${typeof where === 'string' ? where : where.message}; make the batch or the layers smaller${allow === 'no' ? '' : ', or pass --allow-large to try anyway'}` };
   }
   if (m.weights > ONNX_MAX_BYTES) {
     return { ...said('memory-onnx-limit', { ...sizes, params: m.params, tensor: m.largest.name, values: m.largest.values }), message: `${need}; its weights alone (${m.params.toLocaleString('en-US')} parameters) are more than the 2 GiB an ONNX model file holds, so its model.onnx could never be written; make the layers smaller (the largest tensor is ${m.largest.name}, ${m.largest.values.toLocaleString('en-US')} values)` };

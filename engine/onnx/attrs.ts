@@ -3,8 +3,12 @@
 // anyone built), so a wrongly typed attribute fails the same way everywhere.
 import type { Attr, NodeIR } from './model.ts';
 
-/** An attribute of the wrong type; the import turns it into an error naming the node. */
-export class AttrTypeError extends Error {}
+/** An attribute of the wrong type; the import turns it into an error naming the node (errors:onnx-attr-type). */
+export class AttrTypeError extends Error {
+  constructor(readonly attr: string, readonly expected: 'int' | 'float' | 'ints') {
+    super(`attribute ${attr} should be ${{ int: 'an integer', float: 'a float', ints: 'a list of integers' }[expected]}`);
+  }
+}
 
 const attr = (n: NodeIR, k: string): Attr | undefined => n.attrs?.[k];
 
@@ -14,7 +18,7 @@ export function int(n: NodeIR, k: string, d: number): number {
   if (!a) return d;
   if ('i' in a) return a.i;
   if ('f' in a) return a.f;
-  throw new AttrTypeError(`attribute ${k} should be an integer`);
+  throw new AttrTypeError(k, 'int');
 }
 
 export function float(n: NodeIR, k: string, d: number): number {
@@ -22,7 +26,7 @@ export function float(n: NodeIR, k: string, d: number): number {
   if (!a) return d;
   if ('f' in a) return a.f;
   if ('i' in a) return a.i;
-  throw new AttrTypeError(`attribute ${k} should be a float`);
+  throw new AttrTypeError(k, 'float');
 }
 
 /** A list of integers (a single integer is read as a list of one). */
@@ -31,7 +35,7 @@ export function ints(n: NodeIR, k: string, d: number[] = []): number[] {
   if (!a) return d;
   if ('ints' in a) return a.ints;
   if ('i' in a) return [a.i];
-  throw new AttrTypeError(`attribute ${k} should be a list of integers`);
+  throw new AttrTypeError(k, 'ints');
 }
 
 export function string(n: NodeIR, k: string, d: string): string {

@@ -152,12 +152,23 @@ export function encodeModel(m: ModelIR): Uint8Array {
 
 // ---------- decoding ----------
 
+/** What is wrong with a model file, where a user can act on it (graph/from-onnx.ts gives each its code). */
+export type ReadReason =
+  | { kind: 'empty' | 'no-opset' | 'no-graph' | 'external' }
+  | { kind: 'not-onnx'; detail: string }
+  | { kind: 'ir-version'; version: number }
+  | { kind: 'data-type' | 'elem-type'; type: number }
+  | { kind: 'read-before'; tensor: string; node: number }
+  | { kind: 'unproduced' | 'produced-twice' | 'never-produced'; tensor: string };
+
 export class OnnxReadError extends Error {
   constructor(
     readonly field: string,
-    message: string,
+    /** The message without the field. */
+    readonly reason: string,
+    readonly why?: ReadReason,
   ) {
-    super(`${field}: ${message}`);
+    super(`${field}: ${reason}`);
   }
 }
 
@@ -193,11 +204,11 @@ function decodeTensor(buf: Uint8Array, where: string): Tensor {
     } else if (f.field === 7) append(int64s, unpackVarints(f, `${where}.int64_data`).map((x) => BigInt.asIntN(64, x)));
     else if (f.field === 5) append(int32s, unpackVarints(f, `${where}.int32_data`).map((x) => Number(BigInt.asIntN(32, x))));
     else if (f.field === 13 || f.field === 14) {
-      throw new OnnxReadError(`${where}.external_data`, 'external tensor data is not supported; embed the weights in the model');
+      throw new OnnxReadError(`${where}.external_data`, 'external tensor data is not supported; embed the weights in the model', { kind: 'external' });
     }
   }
   const dtype = CODE_DTYPE.get(code);
-  if (!dtype) throw new OnnxReadError(`${where}.data_type`, `unsupported tensor data type ${code}`);
+  if (!dtype) throw new OnnxReadError(`${where}.data_type`, `unsupported tensor data type ${code}`, { kind: 'data-type', type: code });
   for (const d of dims) {
     if (d < 0 || !Number.isSafeInteger(d)) throw new OnnxReadError(`${where}.dims`, `invalid dimension ${d}`);
   }
@@ -244,7 +255,7 @@ function decodeValueInfo(buf: Uint8Array, where: string): ValueInfo {
       for (const tt of readFields(payload(t), `${where}.type.tensor_type`)) {
         if (tt.field === 1) {
           const d = CODE_DTYPE.get(num(tt));
-          if (!d) throw new OnnxReadError(`${where}.elem_type`, `unsupported element type ${num(tt)}`);
+          if (!d) throw new OnnxReadError(`${where}.elem_type`, `unsupported element type ${num(tt)}`, { kind: 'elem-type', type: num(tt) });
           dtype = d;
         }
         if (tt.field !== 2) continue;
@@ -322,12 +333,12 @@ function decodeGraph(bytes: Uint8Array, where: string): GraphIR {
 }
 
 export function decodeModel(bytes: Uint8Array): ModelIR {
-  if (bytes.length === 0) throw new OnnxReadError('model', 'the file is empty');
+  if (bytes.length === 0) throw new OnnxReadError('model', 'the file is empty', { kind: 'empty' });
   let fields: ProtoField[];
   try {
     fields = readFields(bytes, 'model');
   } catch (e) {
-    if (e instanceof ProtoError) throw new OnnxReadError('model', `not an ONNX model (${e.message})`);
+    if (e instanceof ProtoError) throw new OnnxReadError('model', `not an ONNX model (${e.message})`, { kind: 'not-onnx', detail: e.message });
     throw e;
   }
   const metadata: Record<string, string> = {};
@@ -360,9 +371,9 @@ export function decodeModel(bytes: Uint8Array): ModelIR {
         metadata[k] = v;
       }
     }
-    if (irVersion < 3 || irVersion > 11) throw new OnnxReadError('model.ir_version', `unsupported IR version ${irVersion}`);
-    if (!opset) throw new OnnxReadError('model.opset_import', 'no ai.onnx opset declared');
-    if (!graphBytes) throw new OnnxReadError('model.graph', 'the model has no graph');
+    if (irVersion < 3 || irVersion > 11) throw new OnnxReadError('model.ir_version', `unsupported IR version ${irVersion}`, { kind: 'ir-version', version: irVersion });
+    if (!opset) throw new OnnxReadError('model.opset_import', 'no ai.onnx opset declared', { kind: 'no-opset' });
+    if (!graphBytes) throw new OnnxReadError('model.graph', 'the model has no graph', { kind: 'no-graph' });
     const graph = decodeGraph(graphBytes, 'model.graph');
     checkGraph(graph);
     return { graph, opset, ...(Object.keys(domains).length ? { domains } : {}), irVersion, producer, metadata };
@@ -385,15 +396,17 @@ function checkGraph(g: GraphIR): void {
     for (const x of n.inputs) {
       if (!known.has(x)) {
         const later = g.nodes.findIndex((m, j) => j >= i && m.outputs.includes(x));
-        throw new OnnxReadError(`${where}.input`, later >= 0 ? `reads ${JSON.stringify(x)} before node ${later} produces it (a cycle, or nodes out of order)` : `reads ${JSON.stringify(x)}, which nothing produces`);
+        const tensor = JSON.stringify(x);
+        if (later >= 0) throw new OnnxReadError(`${where}.input`, `reads ${tensor} before node ${later} produces it (a cycle, or nodes out of order)`, { kind: 'read-before', tensor, node: later });
+        throw new OnnxReadError(`${where}.input`, `reads ${tensor}, which nothing produces`, { kind: 'unproduced', tensor });
       }
     }
     for (const y of n.outputs) {
-      if (y && known.has(y)) throw new OnnxReadError(`${where}.output`, `${JSON.stringify(y)} is produced twice`);
+      if (y && known.has(y)) throw new OnnxReadError(`${where}.output`, `${JSON.stringify(y)} is produced twice`, { kind: 'produced-twice', tensor: JSON.stringify(y) });
       known.add(y);
     }
   });
-  for (const o of g.outputs) if (!known.has(o.name)) throw new OnnxReadError('model.graph.output', `output ${JSON.stringify(o.name)} is never produced`);
+  for (const o of g.outputs) if (!known.has(o.name)) throw new OnnxReadError('model.graph.output', `output ${JSON.stringify(o.name)} is never produced`, { kind: 'never-produced', tensor: JSON.stringify(o.name) });
 }
 
 /** One serialized TensorProto (the ONNX test suite's input_0.pb / output_0.pb files). */

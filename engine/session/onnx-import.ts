@@ -5,7 +5,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.ts';
 import { inferShapes } from '../graph/infer.ts';
 import { EngineError, type ImportedOnnx } from '../protocol.ts';
-import { nested, said } from '../graph/error-codes.ts';
+import { CodedError, nested, said } from '../graph/error-codes.ts';
 import type { Project } from './project.ts';
 import { importOnnx, type ImportOptions, type ImportResult } from '../graph/from-onnx.ts';
 import { encodeSafetensors } from '../onnx/safetensors.ts';
@@ -23,7 +23,7 @@ export function importOnnxFile(src: string, docPath: string, opts: ImportOptions
   const bytes = fs.readFileSync(src);
   const result = importOnnx(bytes, { ...opts, name: opts.name ?? path.basename(src).replace(/\.onnx$/i, '') });
   const weightsPath = weightsFileFor(docPath);
-  if (!opts.overwrite) for (const f of [docPath, weightsPath]) if (fs.existsSync(f)) throw new Error(`${f} already exists (pass --force to replace it)`);
+  if (!opts.overwrite) for (const f of [docPath, weightsPath]) if (fs.existsSync(f)) throw new CodedError(`${f} already exists (pass --force to replace it)`, said('onnx-exists', { file: f }));
   result.doc.weights = path.basename(weightsPath);
   fs.mkdirSync(path.dirname(path.resolve(docPath)), { recursive: true });
   writeFileAtomic(weightsPath, encodeSafetensors(result.weights, { format: 'netwright-weights', source: path.basename(src), opset: String(result.opset) }));

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ExportRefusal, exportPyTorch, loadSource } from '../export/pytorch/export.ts';
-import { said } from '../graph/error-codes.ts';
+import { nested, said } from '../graph/error-codes.ts';
 import { EngineError, type PredictFolderResult, type PyTorchExportResult } from '../protocol.ts';
 import { collectImages, openModel, predictFiles, predictionsCsv } from '../train/predictor.ts';
 import type { Project } from './project.ts';
@@ -16,7 +16,7 @@ export function exportRunPyTorch(project: Project, runId: string, which: 'best' 
     const r = exportPyTorch(loadSource(m.file), outDir);
     return { outDir: r.outDir, files: r.files.map((f) => path.basename(f)), className: r.className, weights: r.weights !== null };
   } catch (e) {
-    if (e instanceof ExportRefusal) throw new EngineError('refused', e.message, said('export-refused', { detail: e.message }));
+    if (e instanceof ExportRefusal) throw new EngineError('refused', e.message, said('export-refused', { detail: nested(e) }));
     throw e;
   }
 }

@@ -15,7 +15,7 @@ import { inferShapes } from '../graph/infer.ts';
 import { estimateMemory, fmtBytes, formatMemory, memoryRefusalText } from '../graph/memory.ts';
 import { CodedError, said } from '../graph/error-codes.ts';
 import { Rng } from '../graph/rng.ts';
-import type { EngineText } from '../protocol.ts';
+import type { CodedMessage, EngineText } from '../protocol.ts';
 import { encodeModel } from '../onnx/model.ts';
 import { trainRequest, type TrainEvent, type TrainRequest } from './messages.ts';
 import { DAMAGED, LATEST, loadCheckpoint, type RunState } from './checkpoint.ts';
@@ -54,11 +54,16 @@ export function documentOrThrow(input: unknown, where = 'the document'): Network
 /** Training may use this fraction of the machine's memory (os.totalmem()) unless allowLarge. */
 export const MEMORY_FRACTION = 0.75;
 
-/** Bytes training may take: 75% of os.totalmem(), or NETWRIGHT_MEMORY_LIMIT (bytes) when set. */
-export function memoryLimit(): { bytes: number; source: string } {
+/** Bytes training may take: 75% of os.totalmem(), or NETWRIGHT_MEMORY_LIMIT (bytes) when set; `where`: "(source)" as a coded message. */
+export function memoryLimit(): { bytes: number; source: string; where: CodedMessage } {
   const env = Number(process.env.NETWRIGHT_MEMORY_LIMIT);
-  if (process.env.NETWRIGHT_MEMORY_LIMIT && Number.isFinite(env) && env > 0) return { bytes: env, source: 'NETWRIGHT_MEMORY_LIMIT' };
-  return { bytes: Math.floor(os.totalmem() * MEMORY_FRACTION), source: `${MEMORY_FRACTION * 100}% of this machine's ${fmtBytes(os.totalmem())}` };
+  if (process.env.NETWRIGHT_MEMORY_LIMIT && Number.isFinite(env) && env > 0) {
+    return { bytes: env, source: 'NETWRIGHT_MEMORY_LIMIT', where: { ...said('memory-where-env', { variable: 'NETWRIGHT_MEMORY_LIMIT' }), message: '(NETWRIGHT_MEMORY_LIMIT)' } };
+  }
+  const percent = MEMORY_FRACTION * 100;
+  const total = fmtBytes(os.totalmem());
+  const source = `${percent}% of this machine's ${total}`;
+  return { bytes: Math.floor(os.totalmem() * MEMORY_FRACTION), source, where: { ...said('memory-where-share', { percent, total }), message: `(${source})` } };
 }
 
 /**
@@ -68,7 +73,7 @@ export function memoryLimit(): { bytes: number; source: string } {
 export function checkMemory(doc: NetworkDocument, allowLarge = false): string {
   const m = estimateMemory(doc);
   const limit = memoryLimit();
-  const why = memoryRefusalText(m, limit.bytes, allowLarge, `(${limit.source})`);
+  const why = memoryRefusalText(m, limit.bytes, allowLarge, limit.where);
   if (why) throw new TrainingError(why.message, why);
   return `memory: about ${formatMemory(m)}; limit ${fmtBytes(limit.bytes)} (${limit.source})${allowLarge && m.total > limit.bytes ? ', exceeded: allowed by --allow-large' : ''}`;
 }
@@ -218,7 +223,7 @@ export async function prepareRun(raw: TrainRequest, emit: (e: TrainEvent) => voi
       features = await openFeatures(doc, step.modelValues(), cut, { train, val }, [spec.channels, spec.height, spec.width], norm, step.device, req.threads);
       emit({ type: 'log', level: 'info', message: `everything up to ${cut} is frozen: its output is computed once per image and cached, and only the layers after it train` });
     }
-    if (step.fallback) emit({ type: 'log', level: 'warn', message: step.fallback });
+    if (step.fallback) emit({ type: 'log', level: 'warn', message: step.fallback.message, text: step.fallback });
     if (step.kind === 'sharded') emit({ type: 'log', level: 'info', message: 'each batch is split in two halves trained at the same time on two threads (same result as one batch)' });
     if (step.group > 1) emit({ type: 'log', level: 'info', message: `steps run up to ${step.group} at a time in one ONNX Runtime call (same result as one at a time)` });
     if (resumed) {

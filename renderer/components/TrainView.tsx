@@ -171,9 +171,9 @@ export function TrainView({ train }: { train: TrainStore }) {
           <label>{T('train.valSplit')}<NumberField value={tr.valSplit} onChange={(v) => store.setTraining({ valSplit: v })} disabled={busy} /></label>
           <label>{T('train.device')}
             <select value={t.device} onChange={(e) => train.setDevice(e.target.value as typeof t.device)} disabled={busy} aria-label={T('train.deviceAria')} data-testid="device"
-              title={t.devices.filter((d) => !d.available).map((d) => `${d.label}: ${d.reason}`).join('\n')}>
+              title={t.devices.filter((d) => !d.available).map((d) => `${d.label}: ${E({ message: d.reason ?? '', text: d.reasonText })}`).join('\n')}>
               {(t.devices.length ? t.devices : [{ device: 'cpu' as const, label: 'CPU', available: true, reason: undefined }]).map((d) => (
-                <option key={d.device} value={d.device} disabled={!d.available} title={d.reason}>{d.label}{d.available ? '' : T('train.unavailable')}</option>
+                <option key={d.device} value={d.device} disabled={!d.available} title={d.reason && E({ message: d.reason, text: d.reasonText })}>{d.label}{d.available ? '' : T('train.unavailable')}</option>
               ))}
             </select>
           </label>
@@ -189,7 +189,7 @@ export function TrainView({ train }: { train: TrainStore }) {
         </div>
         {t.devices.some((d) => !d.available) && (
           <details className="devices" data-testid="device-reasons"><summary>{T('train.whyUnavailable')}</summary>
-            <ul>{t.devices.filter((d) => !d.available).map((d) => <li key={d.device}><b>{d.label}</b>: {d.reason}</li>)}</ul></details>
+            <ul>{t.devices.filter((d) => !d.available).map((d) => <li key={d.device}><b>{d.label}</b>: {E({ message: d.reason ?? '', text: d.reasonText })}</li>)}</ul></details>
         )}
         {!analysisOk && <p className="problem problem-error">{T('train.fixFirstDot')}</p>}
         {analysisOk && blocker && !busy && <p className="problem problem-error" data-testid="train-blocked">{blocker}</p>}
@@ -207,7 +207,7 @@ export function TrainView({ train }: { train: TrainStore }) {
           {t.done && <span data-testid="run-done">{T('train.doneAt', { reason: stateWord(T, 'runStatus', t.done.reason), step: t.done.step })}{t.done.best ? T('train.best', { epoch: t.done.best.epoch, acc: pct(t.done.best.accuracy) }) : ''}</span>}
           {t.error && <span className="st-error" data-testid="run-error">{E({ message: t.error, text: t.errorText })}</span>}
         </div>
-        {t.logs.filter((l) => l.level === 'warn').slice(-3).map((l, i) => <div key={i} className="problem problem-warning">{l.diverged ? T('train.diverged', { step: l.diverged.step, hint: `${E(l.diverged)}; ${E({ message: l.diverged.hint, text: l.diverged.hintText })}` }) : l.message}</div>)}
+        {t.logs.filter((l) => l.level === 'warn').slice(-3).map((l, i) => <div key={i} className="problem problem-warning">{l.diverged ? T('train.diverged', { step: l.diverged.step, hint: `${E(l.diverged)}; ${E({ message: l.diverged.hint, text: l.diverged.hintText })}` }) : E(l)}</div>)}
       </section>
 
       <section className="card charts-card">

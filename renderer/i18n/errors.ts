@@ -10,11 +10,13 @@ import type { CodedMessage, EngineText } from '../../engine/protocol.ts';
 export interface HasText { message: string; text?: EngineText | null }
 
 function translate(t: TFunction, i18n: I18n, text: EngineText, message: string): string {
-  if (!i18n.exists(`errors:${text.code}`)) return message;
+  // `engine.<code>`: a shape-inference problem inside an error (an imported layer that does not fit), as problemText shows it.
+  const key = text.code.startsWith('engine.') ? text.code : `errors:${text.code}`;
+  if (!i18n.exists(key)) return message;
   const params: Record<string, string | number> = {};
   for (const [k, v] of Object.entries(text.params)) params[k] = typeof v === 'object' && v ? translate(t, i18n, v, (v as CodedMessage).message) : v;
   try {
-    const s = t(`errors:${text.code}`, params);
+    const s = t(key, params);
     return typeof s === 'string' && s ? s : message;
   } catch {
     return message;

@@ -36,7 +36,7 @@ export interface TrainState {
   error: string | null;
   errorText: EngineText | null;
   /** A diverged event's line keeps the event, so it shows in the UI's language. */
-  logs: { level: 'info' | 'warn'; message: string; diverged?: DivergedEvent }[];
+  logs: { level: 'info' | 'warn'; message: string; text?: EngineText; diverged?: DivergedEvent }[];
   /** Where and why the current run diverged (marked on the step-loss plot). */
   diverged: DivergedEvent | null;
   /** When the current run's first step arrived (ms, performance.now), for the time left. */
@@ -175,7 +175,7 @@ export class TrainStore {
         this.set({ runState: this.state.runState === 'stopping' ? 'stopping' : 'running' });
         break;
       case 'log':
-        this.set({ logs: [...this.state.logs.slice(-50), { level: e.level, message: e.message }] });
+        this.set({ logs: [...this.state.logs.slice(-50), { level: e.level, message: e.message, ...(e.text ? { text: e.text } : {}) }] });
         break;
       case 'done':
         this.set({ runState: 'idle', done: { reason: e.reason, step: e.step, best: e.best ?? null } });

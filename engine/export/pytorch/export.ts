@@ -7,6 +7,7 @@ import { dataSettings, documentSchema, parseDocument, type NetworkDocument } fro
 import { resolved } from '../../graph/infer.ts';
 import { scheduleSettings } from '../../train/schedule.ts';
 import { decodeModel } from '../../onnx/model.ts';
+import { said } from '../../graph/error-codes.ts';
 import { ExportRefusal } from './layers.ts';
 import { modelSource, type ModelSource } from './model-py.ts';
 import { readmeSource } from './readme.ts';
@@ -41,7 +42,7 @@ export function loadSource(file: string, which: WeightsChoice = 'best'): PyTorch
   try {
     stat = fs.statSync(file);
   } catch {
-    throw new ExportRefusal(`${file} does not exist`);
+    throw new ExportRefusal(`${file} does not exist`, said('export-missing', { file }));
   }
   if (!stat.isDirectory()) {
     if (file.endsWith('.onnx')) return fromModel(file);
@@ -49,14 +50,14 @@ export function loadSource(file: string, which: WeightsChoice = 'best'): PyTorch
   }
   const names = which === 'init' ? ['init.onnx'] : which === 'last' ? ['model.onnx'] : ['best.onnx', 'model.onnx'];
   const model = names.map((n) => path.join(file, n)).find((p) => fs.existsSync(p));
-  if (!model) throw new ExportRefusal(`${file} has no ${names.join(' or ')}: is it a Netwright run folder?`);
+  if (!model) throw new ExportRefusal(`${file} has no ${names.join(' or ')}: is it a Netwright run folder?`, said('export-no-model', { file, which }));
   return fromModel(model);
 }
 
 function fromModel(file: string): PyTorchSource {
   const m = decodeModel(fs.readFileSync(file));
   const docText = m.metadata['netwright.document'];
-  if (!docText) throw new ExportRefusal(`${file} does not carry its network document (netwright.document): export the document instead`);
+  if (!docText) throw new ExportRefusal(`${file} does not carry its network document (netwright.document): export the document instead`, said('export-no-document', { file }));
   const doc = documentFrom(docText, file);
   const values = new Map(m.graph.initializers.filter((t) => t.data instanceof Float32Array && t.name.includes('.')).map((t) => [t.name, t.data as Float32Array]));
   const classNames = JSON.parse(m.metadata['netwright.class_names'] ?? '[]') as string[];
@@ -66,7 +67,10 @@ function fromModel(file: string): PyTorchSource {
 
 function documentFrom(text: string, where: string): NetworkDocument {
   const r = parseDocument(text);
-  if (!r.ok) throw new ExportRefusal(`${where} cannot be loaded:\n${r.problems.map((p) => `  - ${p.message}`).join('\n')}`);
+  if (!r.ok) {
+    const problems = r.problems.map((p) => `  - ${p.message}`).join('\n');
+    throw new ExportRefusal(`${where} cannot be loaded:\n${problems}`, said('export-doc-load', { file: where, problems }));
+  }
   return r.doc;
 }
 
@@ -83,9 +87,9 @@ export function stateDict(src: ModelSource, values: Map<string, Float32Array>): 
     const specs = [...(def.weights?.(params, ins, shape) ?? []), ...(def.states?.(params, ins, shape) ?? [])];
     for (const spec of specs) {
       const torchName = row.weights[spec.name];
-      if (!torchName) throw new ExportRefusal(`[${node.nodeId}] ${node.type}: weight ${spec.name} has no PyTorch name in engine/export/pytorch/layers.ts`);
+      if (!torchName) throw new ExportRefusal(`[${node.nodeId}] ${node.type}: weight ${spec.name} has no PyTorch name in engine/export/pytorch/layers.ts`, said('export-torch-name', { node: node.nodeId, type: node.type, weight: spec.name }));
       const v = values.get(`${node.nodeId}.${spec.name}`);
-      if (!v) throw new ExportRefusal(`the run's model has no value for ${node.nodeId}.${spec.name}`);
+      if (!v) throw new ExportRefusal(`the run's model has no value for ${node.nodeId}.${spec.name}`, said('export-no-value', { node: node.nodeId, weight: spec.name }));
       out.set(`${node.name}.${torchName}`, { dtype: 'float32', shape: spec.shape, data: v });
     }
     for (const b of row.extraBuffers ?? []) out.set(`${node.name}.${b}`, { dtype: 'int64', shape: [], data: BigInt64Array.from([0n]) });

@@ -4,8 +4,10 @@
 import type { Params, Shape } from '../../graph/layer.ts';
 import { num, str } from '../../graph/layer.ts';
 import { slide, type Window } from '../../graph/layers/spatial.ts';
+import { CodedError, said } from '../../graph/error-codes.ts';
 
-export class ExportRefusal extends Error {}
+/** What the exporter refuses, with the reason as code + params (graph/error-codes.ts). */
+export class ExportRefusal extends CodedError {}
 
 export interface LayerCall {
   params: Params;
@@ -45,7 +47,7 @@ function windowPads(p: Params, x: Shape, conv: boolean): Pads {
   const rest = [num(p, 'stride'), conv ? num(p, 'dilation') : 1, padding, pad] as const;
   const h: Window | string = slide(x[1], kernel, ...rest);
   const w: Window | string = slide(x[2], kernelW, ...rest);
-  if (typeof h === 'string' || typeof w === 'string') throw new ExportRefusal(`window does not fit: ${typeof h === 'string' ? h : w}`);
+  if (typeof h === 'string' || typeof w === 'string') throw new ExportRefusal(`window does not fit: ${typeof h === 'string' ? h : w}`, said('export-window', { detail: typeof h === 'string' ? h : (w as string) }));
   return { top: h.padBegin, bottom: h.padEnd, left: w.padBegin, right: w.padEnd };
 }
 
@@ -68,7 +70,7 @@ function pool(kind: 'Max' | 'Avg'): TorchRow {
       let args = `${p.size}, stride=${p.stride}`;
       if (symmetric(q) && (q.top || q.left)) {
         if (kind === 'Max' && 2 * Math.max(q.top, q.left) > num(p, 'size')) {
-          throw new ExportRefusal(`MaxPool2D: padding ${Math.max(q.top, q.left)} is more than half the window ${p.size}, which PyTorch's MaxPool2d refuses`);
+          throw new ExportRefusal(`MaxPool2D: padding ${Math.max(q.top, q.left)} is more than half the window ${p.size}, which PyTorch's MaxPool2d refuses`, said('export-maxpool-pad', { pad: Math.max(q.top, q.left), size: num(p, 'size') }));
         }
         args += `, padding=${padArg(q)}`;
       }
@@ -144,7 +146,7 @@ export const TORCH_LAYERS: Record<string, TorchEntry> = {
 
 export function torchRow(type: string): TorchRow {
   const e = TORCH_LAYERS[type];
-  if (!e) throw new ExportRefusal(`layer kind ${type} has no PyTorch counterpart in Netwright's exporter (engine/export/pytorch/layers.ts)`);
-  if ('refuse' in e) throw new ExportRefusal(`layer kind ${type} cannot be exported to PyTorch: ${e.refuse}`);
+  if (!e) throw new ExportRefusal(`layer kind ${type} has no PyTorch counterpart in Netwright's exporter (engine/export/pytorch/layers.ts)`, said('export-no-counterpart', { type }));
+  if ('refuse' in e) throw new ExportRefusal(`layer kind ${type} cannot be exported to PyTorch: ${e.refuse}`, said('export-layer-refused', { type, reason: e.refuse }));
   return e;
 }

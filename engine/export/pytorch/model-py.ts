@@ -3,6 +3,7 @@
 import type { NetworkDocument } from '../../graph/document.ts';
 import { inferShapes, resolved, type Analysis } from '../../graph/infer.ts';
 import { LOSSES, type LossName } from '../../graph/losses.ts';
+import { nested, said } from '../../graph/error-codes.ts';
 import { ExportRefusal, torchRow, type TorchRow } from './layers.ts';
 
 const KEYWORDS = new Set(
@@ -59,7 +60,8 @@ export function modelSource(doc: NetworkDocument): ModelSource {
   const analysis = inferShapes(doc);
   if (!analysis.ok) {
     const errs = analysis.problems.filter((p) => p.severity !== 'warning');
-    throw new ExportRefusal(`the network has problems:\n${errs.map((p) => `  - ${p.nodeId ? `[${p.nodeId}] ` : ''}${p.message}`).join('\n')}`);
+    const problems = errs.map((p) => `  - ${p.nodeId ? `[${p.nodeId}] ` : ''}${p.message}`).join('\n');
+    throw new ExportRefusal(`the network has problems:\n${problems}`, said('export-problems', { problems }));
   }
   const live = liveNodes(analysis);
   const order = analysis.order.filter((n) => live.has(n.id));
@@ -69,7 +71,7 @@ export function modelSource(doc: NetworkDocument): ModelSource {
     try {
       row = torchRow(n.type);
     } catch (e) {
-      throw new ExportRefusal(`[${n.id}] ${(e as Error).message}`);
+      throw new ExportRefusal(`[${n.id}] ${(e as Error).message}`, said('export-node', { node: n.id, detail: nested(e) }));
     }
     return { nodeId: n.id, type: n.type, name: pythonName(n.id, taken), row, hasModule: !!row.module };
   });
@@ -94,7 +96,7 @@ export function modelSource(doc: NetworkDocument): ModelSource {
       try {
         return f();
       } catch (e) {
-        throw new ExportRefusal(`${where}: ${(e as Error).message}`);
+        throw new ExportRefusal(`${where}: ${(e as Error).message}`, said('export-layer', { node: m.nodeId, type: m.type, detail: nested(e) }));
       }
     };
     const uses = consumers.get(m.nodeId) ?? [];
