@@ -14,6 +14,10 @@ export const ERROR_CODES = [
   'run-busy', 'memory', 'memory-onnx-limit', 'memory-tensor', 'nothing-to-train',
   // divergence (train/divergence.ts, train/loop.ts)
   'diverged', 'non-finite-loss', 'loss-spike', 'non-finite-value', 'lower-lr',
+  // a run's warnings in its log, and a network or document with problems (train/outputs.ts, train/prepare.ts, train/ort.ts, train/run-worker.ts)
+  'skipped-files', 'checkpoint-passed-over', 'checkpoint-moved', 'device-fallback', 'malformed-command', 'network-problems',
+  // why a GPU provider cannot train (train/ort.ts, train/devices.ts)
+  'device-hint', 'device-not-built', 'device-unusable',
   // opening and saving files (session/files.ts)
   'file-missing', 'folder-missing', 'file-outside', 'not-a-document', 'not-onnx', 'not-a-file', 'file-too-large', 'file-exists',
   // importing an ONNX model (session/onnx-import.ts, graph/from-onnx.ts)
@@ -84,6 +88,15 @@ export function nested(e: unknown): string | CodedMessage {
   const message = e instanceof Error ? e.message : String(e);
   const t = textOf(e);
   return t ? { ...t, message } : message;
+}
+
+/**
+ * A problem of the network or of the dataset report (graph/problem-codes.ts) as a coded message:
+ * code `engine.<code>`, which the UI shows from its `engine` texts (a log line, a param).
+ */
+export function problemMessage(p: { code?: string; params?: Record<string, string | number | undefined>; message: string }): CodedMessage {
+  const params = Object.fromEntries(Object.entries(p.params ?? {}).filter(([, v]) => v !== undefined)) as Record<string, string | number>;
+  return { code: p.code ? `engine.${p.code}` : 'engine.?', params, message: p.message };
 }
 
 /** The English reason for a skipped file. */

@@ -4,7 +4,9 @@ import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { NCHWC_DOMAIN, nchwcOp } from '../autodiff/nchwc.ts';
 import { GraphBuilder } from '../onnx/builder.ts';
+import { said } from '../graph/error-codes.ts';
 import { encodeModel, OPSET } from '../onnx/model.ts';
+import type { CodedMessage } from '../protocol.ts';
 
 export type Device = 'cpu' | 'cuda' | 'dml' | 'coreml';
 export const DEVICES: readonly Device[] = ['cpu', 'cuda', 'dml', 'coreml'];
@@ -12,8 +14,8 @@ export const DEVICES: readonly Device[] = ['cpu', 'cuda', 'dml', 'coreml'];
 export interface OpenedSession {
   session: ort.InferenceSession;
   device: Device;
-  /** Set when the requested device was not usable and the session fell back to CPU. */
-  fallback?: string;
+  /** Set when the requested device was not usable and the session fell back to CPU: why, in English and as code + params. */
+  fallback?: CodedMessage;
 }
 
 // ORT's own logger prints provider-load failures as raw C++ errors; every failure that matters
@@ -68,6 +70,9 @@ export const DEVICE_HINT: Record<Device, string> = {
   coreml: 'CoreML is available on macOS only',
 };
 
+/** What `device` needs, as a message: English (DEVICE_HINT) and code + params. */
+export const deviceHint = (device: Device): CodedMessage => ({ message: DEVICE_HINT[device], ...said('device-hint', { device }) });
+
 /** Opens a session on `device`, falling back to CPU with the reason when the provider is missing. */
 export async function openSession(model: Uint8Array, device: Device = 'cpu', threads?: number, options = sessionOptions): Promise<OpenedSession> {
   if (device === 'cpu') return { session: await ort.InferenceSession.create(model, options('cpu', threads)), device };
@@ -75,7 +80,7 @@ export async function openSession(model: Uint8Array, device: Device = 'cpu', thr
     return { session: await ort.InferenceSession.create(model, options(device, threads)), device };
   } catch (e) {
     const why = (e as Error).message.split('\n')[0];
-    const fallback = `${device} is not available (${DEVICE_HINT[device]}; ONNX Runtime said: ${why}); training on CPU instead`;
+    const fallback = { message: `${device} is not available (${DEVICE_HINT[device]}; ONNX Runtime said: ${why}); training on CPU instead`, ...said('device-fallback', { device, hint: deviceHint(device), why }) };
     return { session: await ort.InferenceSession.create(model, options('cpu', threads)), device: 'cpu', fallback };
   }
 }
@@ -150,7 +155,7 @@ export async function openStepSession(model: Uint8Array, threads?: number, spin 
  * no setImmediate wait per run), elsewhere the public session; falls back to CPU like openSession.
  * Every inference session of the engine is opened here, with inferenceOptions.
  */
-export async function openRunner(model: Uint8Array, device: Device = 'cpu', threads?: number): Promise<{ runner: StepSession; device: Device; fallback?: string }> {
+export async function openRunner(model: Uint8Array, device: Device = 'cpu', threads?: number): Promise<{ runner: StepSession; device: Device; fallback?: CodedMessage }> {
   if (device === 'cpu') return { runner: await openStepSession(model, threads, false, inferenceOptions('cpu', threads)), device };
   const opened = await openSession(model, device, threads, inferenceOptions);
   if (opened.device === 'cpu') {

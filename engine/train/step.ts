@@ -11,6 +11,7 @@ import type { NetworkDocument, TrainingSettings } from '../graph/document.ts';
 import { Rng } from '../graph/rng.ts';
 import { estimateMemory, floatArray } from '../graph/memory.ts';
 import { encodeModel } from '../onnx/model.ts';
+import type { CodedMessage } from '../protocol.ts';
 import os from 'node:os';
 import { nchwcBlockSize, openSession, openStepSession, ort, sessionOptions, stepSession, type Device, type StepSession } from './ort.ts';
 import { ParallelStep } from './parallel.ts';
@@ -27,7 +28,7 @@ export interface StepRunner {
   readonly graph: TrainingGraph;
   readonly device: Device;
   /** Set when the requested device was not usable and the step fell back to CPU. */
-  readonly fallback?: string;
+  readonly fallback?: CodedMessage;
   /** The most steps one runGroup() takes in a single session run; 1 where each step is a run of its own. */
   readonly group: number;
   /**
@@ -186,7 +187,7 @@ abstract class CarriedStep implements StepRunner {
     readonly graph: TrainingGraph,
     protected readonly settings: TrainingSettings,
     readonly device: Device,
-    readonly fallback?: string,
+    readonly fallback?: CodedMessage,
     readonly group = 1,
   ) {
     this.inputShape = graph.model.graph.inputs.find((i) => i.name === 'input')!.shape.slice(1) as number[];
@@ -300,7 +301,7 @@ class SingleStep extends CarriedStep implements GradientStep {
     settings: TrainingSettings,
     private readonly runner: StepSession,
     device: Device,
-    fallback?: string,
+    fallback?: CodedMessage,
     /** The public session, for evaluate() (built with gradients out, or on a GPU). */
     private readonly session?: ort.InferenceSession,
   ) {

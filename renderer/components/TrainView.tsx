@@ -5,6 +5,7 @@ import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import { problemText } from '../i18n/problems.ts';
 import { engineText, skipReasonText } from '../i18n/errors.ts';
+import { blockText, logText } from '../i18n/train.ts';
 import { dataSettings } from '../../engine/graph/document.ts';
 import { EngineError, isSuperseded, type DirListing, type GradCheckResult, type RunSummary } from '../../engine/protocol.ts';
 import { datasetBlock, downsample, mergeOnX, runRows, smooth, type TrainStore } from '../store/train-store.ts';
@@ -52,7 +53,7 @@ export function TrainView({ train }: { train: TrainStore }) {
   const refreshRuns = () => client.listRuns().then((r) => train.setRuns(r), () => {});
   useEffect(() => void refreshRuns(), [t.done, t.error, t.started]);
   const block = datasetBlock(t);
-  const blocker = block ? (block.code === 'report-error' ? E({ message: block.message, text: t.reportErrorText }) : T(`trainBlock.${block.code}`, block.params)) : null;
+  const blocker = block ? blockText(T, i18n, block, t.reportErrorText) : null;
   const rows = runRows(t).filter((r) => allRuns || r.runId === t.runId || runOfDocument(r, editor));
   const hidden = t.runs.length - t.runs.filter((r) => r.runId === t.runId || runOfDocument(r, editor)).length;
   const rename = async (runId: string, title: string) => {
@@ -171,9 +172,9 @@ export function TrainView({ train }: { train: TrainStore }) {
           <label>{T('train.valSplit')}<NumberField value={tr.valSplit} onChange={(v) => store.setTraining({ valSplit: v })} disabled={busy} /></label>
           <label>{T('train.device')}
             <select value={t.device} onChange={(e) => train.setDevice(e.target.value as typeof t.device)} disabled={busy} aria-label={T('train.deviceAria')} data-testid="device"
-              title={t.devices.filter((d) => !d.available).map((d) => `${d.label}: ${d.reason}`).join('\n')}>
-              {(t.devices.length ? t.devices : [{ device: 'cpu' as const, label: 'CPU', available: true, reason: undefined }]).map((d) => (
-                <option key={d.device} value={d.device} disabled={!d.available} title={d.reason}>{d.label}{d.available ? '' : T('train.unavailable')}</option>
+              title={t.devices.filter((d) => !d.available).map((d) => `${T(`train.deviceLabel.${d.device}`)}: ${E({ message: d.reason ?? '', text: d.reasonText })}`).join('\n')}>
+              {(t.devices.length ? t.devices : [{ device: 'cpu' as const, label: 'CPU', available: true, reason: undefined, reasonText: undefined }]).map((d) => (
+                <option key={d.device} value={d.device} disabled={!d.available} title={d.reason && E({ message: d.reason, text: d.reasonText })}>{T(`train.deviceLabel.${d.device}`)}{d.available ? '' : T('train.unavailable')}</option>
               ))}
             </select>
           </label>
@@ -207,7 +208,7 @@ export function TrainView({ train }: { train: TrainStore }) {
           {t.done && <span data-testid="run-done">{T('train.doneAt', { reason: stateWord(T, 'runStatus', t.done.reason), step: t.done.step })}{t.done.best ? T('train.best', { epoch: t.done.best.epoch, acc: pct(t.done.best.accuracy) }) : ''}</span>}
           {t.error && <span className="st-error" data-testid="run-error">{E({ message: t.error, text: t.errorText })}</span>}
         </div>
-        {t.logs.filter((l) => l.level === 'warn').slice(-3).map((l, i) => <div key={i} className="problem problem-warning">{l.diverged ? T('train.diverged', { step: l.diverged.step, hint: `${E(l.diverged)}; ${E({ message: l.diverged.hint, text: l.diverged.hintText })}` }) : l.message}</div>)}
+        {t.logs.filter((l) => l.level === 'warn').slice(-3).map((l, i) => <div key={i} className="problem problem-warning">{logText(T, i18n, l)}</div>)}
       </section>
 
       <section className="card charts-card">
@@ -249,7 +250,7 @@ export function TrainView({ train }: { train: TrainStore }) {
                 <td title={r.dataDir} data-testid="run-dataset">{r.dataDir ? base(r.dataDir) : '–'}</td>
                 <td data-testid="run-status" className={r.status === 'error' ? 'st-error' : ''}>
                   {r.runId === t.runId && t.runState !== 'idle' ? stateWord(T, 'runState', t.runState) : stateWord(T, 'runStatus', r.status)}
-                  {r.status === 'error' && r.error && <div className="run-error" title={r.error}>{E({ message: r.error, text: r.errorText })}</div>}
+                  {r.status === 'error' && r.error && <div className="run-error" title={E({ message: r.error, text: r.errorText })}>{E({ message: r.error, text: r.errorText })}</div>}
                 </td>
                 <td data-testid="run-epochs">{r.epochs}</td>
                 <td>{pct(r.final?.valAccuracy)}</td>

@@ -35,8 +35,8 @@ export interface TrainState {
   done: { reason: string; step: number; best: { epoch: number; accuracy: number; loss: number } | null } | null;
   error: string | null;
   errorText: EngineText | null;
-  /** A diverged event's line keeps the event, so it shows in the UI's language. */
-  logs: { level: 'info' | 'warn'; message: string; diverged?: DivergedEvent }[];
+  /** The run's log: each line with its code + params (`text`) or, from a divergence, the event, so it shows in the UI's language (renderer/i18n/train.ts). */
+  logs: LogLine[];
   /** Where and why the current run diverged (marked on the step-loss plot). */
   diverged: DivergedEvent | null;
   /** When the current run's first step arrived (ms, performance.now), for the time left. */
@@ -49,6 +49,9 @@ export interface TrainState {
   /** Bumped on every change to the series: charts redraw when it moves. */
   version: number;
 }
+
+/** A line of the run's log: the engine's English `message`, and what the UI shows in its language. */
+export interface LogLine { level: 'info' | 'warn'; message: string; text?: EngineText; diverged?: DivergedEvent }
 
 const emptySeries = (): Series => ({ step: [], loss: [], accuracy: [], lr: [], samplesPerSec: [], epoch: [] });
 
@@ -175,7 +178,7 @@ export class TrainStore {
         this.set({ runState: this.state.runState === 'stopping' ? 'stopping' : 'running' });
         break;
       case 'log':
-        this.set({ logs: [...this.state.logs.slice(-50), { level: e.level, message: e.message }] });
+        this.set({ logs: [...this.state.logs.slice(-50), { level: e.level, message: e.message, ...(e.text ? { text: e.text } : {}) }] });
         break;
       case 'done':
         this.set({ runState: 'idle', done: { reason: e.reason, step: e.step, best: e.best ?? null } });
@@ -227,7 +230,7 @@ export class TrainStore {
   }
 }
 
-/** Why the chosen dataset cannot be trained on: a code for the UI's language (`trainBlock.<code>`), its params and the English text. */
+/** Why the chosen dataset cannot be trained on: a code for the UI's language (`trainBlock.<code>`, renderer/i18n/train.ts), its params and the English text. */
 export interface DatasetBlock {
   code: 'no-folder' | 'report-error' | 'no-images' | 'one-class' | 'no-train';
   params: Record<string, string | number>;

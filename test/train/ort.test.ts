@@ -13,7 +13,7 @@ test('a GPU provider that cannot load falls back to CPU and says why', async (t)
   const s = await openSession(model, 'cuda');
   if (s.device === 'cuda') return t.skip('the CUDA provider loaded on this machine');
   assert.equal(s.device, 'cpu');
-  assert.match(s.fallback ?? '', /^cuda is not available \(CUDA needs an NVIDIA GPU.*; training on CPU instead$/);
+  assert.match(s.fallback?.message ?? '', /^cuda is not available \(CUDA needs an NVIDIA GPU.*; training on CPU instead$/);
   const out = await s.session.run({ input: new (await import('onnxruntime-node')).Tensor('float32', new Float32Array(110), [1, 1, 11, 10]) });
   assert.deepEqual(out.probs.dims, [1, 4]);
   await s.session.release();
@@ -51,7 +51,7 @@ test('scorers run on CPU through the native binding too, and a GPU that cannot l
   const gpu = await openRunner(model, 'cuda', 1);
   if (gpu.device === 'cuda') return t.skip('the CUDA provider loaded on this machine');
   assert.equal(gpu.runner.direct, true);
-  assert.match(gpu.fallback ?? '', /^cuda is not available/);
+  assert.match(gpu.fallback?.message ?? '', /^cuda is not available/);
   const b = new ort.Tensor('float32', new Float32Array(8), [2, 4]);
   await gpu.runner.run({ input }, { probs: b });
   assert.deepEqual(b.data, a.data);
