@@ -7,13 +7,14 @@ import { problemText } from '../i18n/problems.ts';
 import { engineText, skipReasonText } from '../i18n/errors.ts';
 import { blockText, logText } from '../i18n/train.ts';
 import { dataSettings } from '../../engine/graph/document.ts';
-import { EngineError, isSuperseded, type DirListing, type GradCheckResult, type RunSummary } from '../../engine/protocol.ts';
+import { EngineError, isSuperseded, type DeviceInfo, type DirListing, type GradCheckResult, type RunSummary } from '../../engine/protocol.ts';
 import { datasetBlock, downsample, mergeOnX, runRows, smooth, type TrainStore } from '../store/train-store.ts';
 import { Chart } from './Chart.tsx';
 import { ContinueRun, InterruptedNotice } from './ContinueRun.tsx';
 import { useEditor } from './context.ts';
 import { docKey, recentDataDirs, rememberDataDir } from './dataset-choice.ts';
 import { FolderIcon, Modal } from './Dialogs.tsx';
+import { OPTIMIZER_NAMES } from './format.ts';
 
 const DRAW_POINTS = 2000;
 const pct = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '–' : `${(100 * x).toFixed(1)}%`);
@@ -31,6 +32,8 @@ export function TrainView({ train }: { train: TrainStore }) {
   const { store, client, notify } = useEditor();
   const { t: T, i18n } = useTranslation();
   const E = (e: unknown) => engineText(T, i18n, e);
+  /** Why a device cannot train, in the UI's language. */
+  const deviceWhy = (d: DeviceInfo) => E({ message: d.reason ?? '', text: d.reasonText });
   const t = useSyncExternalStore(train.subscribe, train.getState);
   const editor = useSyncExternalStore(store.subscribe, store.getState);
   const doc = editor.doc;
@@ -146,7 +149,7 @@ export function TrainView({ train }: { train: TrainStore }) {
         <div className="grid2">
           <label>{T('train.optimizer')}
             <select value={tr.optimizer} onChange={(e) => store.setTraining({ optimizer: e.target.value as typeof tr.optimizer })} disabled={busy}>
-              <option value="sgd">SGD</option><option value="adam">Adam</option><option value="adamw">AdamW</option>
+              {Object.entries(OPTIMIZER_NAMES).map(([v, name]) => <option key={v} value={v}>{name}</option>)}
             </select>
           </label>
           <label>{T('train.lr')}<NumberField value={tr.lr} onChange={(v) => store.setTraining({ lr: v })} disabled={busy} /></label>
@@ -172,9 +175,9 @@ export function TrainView({ train }: { train: TrainStore }) {
           <label>{T('train.valSplit')}<NumberField value={tr.valSplit} onChange={(v) => store.setTraining({ valSplit: v })} disabled={busy} /></label>
           <label>{T('train.device')}
             <select value={t.device} onChange={(e) => train.setDevice(e.target.value as typeof t.device)} disabled={busy} aria-label={T('train.deviceAria')} data-testid="device"
-              title={t.devices.filter((d) => !d.available).map((d) => `${T(`train.deviceLabel.${d.device}`)}: ${E({ message: d.reason ?? '', text: d.reasonText })}`).join('\n')}>
+              title={t.devices.filter((d) => !d.available).map((d) => `${T(`train.deviceLabel.${d.device}`)}: ${deviceWhy(d)}`).join('\n')}>
               {(t.devices.length ? t.devices : [{ device: 'cpu' as const, label: 'CPU', available: true, reason: undefined, reasonText: undefined }]).map((d) => (
-                <option key={d.device} value={d.device} disabled={!d.available} title={d.reason && E({ message: d.reason, text: d.reasonText })}>{T(`train.deviceLabel.${d.device}`)}{d.available ? '' : T('train.unavailable')}</option>
+                <option key={d.device} value={d.device} disabled={!d.available} title={d.reason && deviceWhy(d)}>{T(`train.deviceLabel.${d.device}`)}{d.available ? '' : T('train.unavailable')}</option>
               ))}
             </select>
           </label>
@@ -190,7 +193,7 @@ export function TrainView({ train }: { train: TrainStore }) {
         </div>
         {t.devices.some((d) => !d.available) && (
           <details className="devices" data-testid="device-reasons"><summary>{T('train.whyUnavailable')}</summary>
-            <ul>{t.devices.filter((d) => !d.available).map((d) => <li key={d.device}><b>{d.label}</b>: {d.reason}</li>)}</ul></details>
+            <ul>{t.devices.filter((d) => !d.available).map((d) => <li key={d.device}><b>{T(`train.deviceLabel.${d.device}`)}</b>: {deviceWhy(d)}</li>)}</ul></details>
         )}
         {!analysisOk && <p className="problem problem-error">{T('train.fixFirstDot')}</p>}
         {analysisOk && blocker && !busy && <p className="problem problem-error" data-testid="train-blocked">{blocker}</p>}

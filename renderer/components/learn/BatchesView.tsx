@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { isSuperseded, type LearnBatchesResult } from '../../../engine/protocol.ts';
 import { Chart, type ChartSeries } from '../Chart.tsx';
+import { OPTIMIZER_NAMES } from '../format.ts';
 import { engineText } from '../../i18n/errors.ts';
 import { useEditor } from '../context.ts';
 import { fmt } from './draw.ts';
@@ -41,7 +42,7 @@ export function BatchesView({ dataDir, docPath, runId }: { dataDir: string; docP
   return (
     <section className="learn-section" data-testid="learn-batches">
       <h3>{t('batches.title')}</h3>
-      <p className="help">{t('batches.help', { steps: STEPS, optimizer: d.optimizer, lr: d.lr })}</p>
+      <p className="help">{t('batches.help', { steps: STEPS, optimizer: OPTIMIZER_NAMES[d.optimizer] ?? d.optimizer, lr: d.lr })}</p>
       <button onClick={() => void run()} disabled={busy} data-testid="learn-batches-run">{busy ? t('batches.running') : t('batches.run', { steps: STEPS })}</button>
       {err != null && <p className="field-error">{t('error', { message: engineText(t, i18n, err) })}</p>}
       {res && (
