@@ -325,7 +325,7 @@ function Augmentation({ train, busy }: { train: TrainStore; busy: boolean }) {
   useEffect(() => {
     if (!t.dataDir) return;
     let live = true;
-    client.augmentPreview(store.doc, t.dataDir, { count: 6, variants: 4 }).then((p) => live && train.setPreview(p), (e: Error) => live && !isSuperseded(e) && train.setPreview(null, engineText(T, i18n, e)));
+    client.augmentPreview(store.doc, t.dataDir, { count: 6, variants: 4 }).then((p) => live && train.setPreview(p), (e: Error) => live && !isSuperseded(e) && train.setPreview(null, e));
     return () => void (live = false);
   }, [key]);
   const p = t.preview;
@@ -339,7 +339,7 @@ function Augmentation({ train, busy }: { train: TrainStore; busy: boolean }) {
         <label>{T('augment.brightnessPm')}<NumberField value={a.brightness} onChange={(v) => set({ brightness: Math.max(0, Math.min(1, v)) })} disabled={busy} aria={T('augment.brightnessAria')} /></label>
         <label>{T('augment.contrastPm')}<NumberField value={a.contrast} onChange={(v) => set({ contrast: Math.max(0, Math.min(1, v)) })} disabled={busy} aria={T('augment.contrastAria')} /></label>
       </div>
-      {t.previewError && <div className="problem problem-error">{t.previewError}</div>}
+      {t.previewError && <div className="problem problem-error">{engineText(T, i18n, t.previewError)}</div>}
       {p && (
         <table className="augment-preview" data-testid="augment-preview" data-augmenting={String(p.augmenting)}>
           <thead><tr><th>{T('augment.original')}</th><th>{p.augmenting ? T('augment.asTraining') : T('augment.none')}</th></tr></thead>

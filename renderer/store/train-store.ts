@@ -25,7 +25,8 @@ export interface TrainState {
   reportLoading: boolean;
   /** A few training images after the document's augmentation, beside the originals. */
   preview: AugmentPreviewResult | null;
-  previewError: string | null;
+  /** Why there is no preview: the engine's error (shown through engineText, so it follows the UI's language). */
+  previewError: Error | string | null;
   runId: string | null;
   runState: RunState;
   started: StartedEvent | null;
@@ -81,7 +82,7 @@ export class TrainStore {
     const text = error instanceof EngineError ? (error.text ?? null) : null;
     this.set({ report, reportError: error instanceof Error ? error.message : error, reportErrorText: text, reportLoading: false });
   }
-  setPreview(preview: AugmentPreviewResult | null, error: string | null = null): void {
+  setPreview(preview: AugmentPreviewResult | null, error: Error | string | null = null): void {
     this.set({ preview, previewError: error });
   }
   setReportLoading(): void {
