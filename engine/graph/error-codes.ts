@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   'skipped-files', 'checkpoint-passed-over', 'checkpoint-moved', 'device-fallback', 'malformed-command', 'network-problems',
   // why a GPU provider cannot train (train/ort.ts, train/devices.ts)
   'device-hint', 'device-not-built', 'device-unusable',
+  // continuing a run (train/prepare.ts, train/loop.ts)
+  'resume-epochs', 'resume-classes', 'resume-images',
   // opening and saving files (session/files.ts)
   'file-missing', 'folder-missing', 'file-outside', 'not-a-document', 'not-onnx', 'not-a-file', 'file-too-large', 'file-exists',
   // importing an ONNX model (session/onnx-import.ts, graph/from-onnx.ts)

@@ -170,7 +170,13 @@ export async function prepareRun(raw: TrainRequest, emit: (e: TrainEvent) => voi
   }
   if (ck && req.epochs !== undefined && req.epochs !== doc.training.epochs) {
     const inProgress = ck.cursor && ck.cursor.batch > 0 ? ck.cursor.epoch : ck.epoch;
-    if (req.epochs < Math.max(1, inProgress)) throw new TrainingError(`the run has ${ck.cursor && ck.cursor.batch > 0 ? `epoch ${inProgress} in progress` : `${ck.epoch} epoch(s) finished`}; resume with --epochs ${Math.max(1, inProgress)} or more`);
+    if (req.epochs < Math.max(1, inProgress)) {
+      const partial = !!ck.cursor && ck.cursor.batch > 0;
+      throw new TrainingError(
+        `the run has ${partial ? `epoch ${inProgress} in progress` : `${ck.epoch} epoch(s) finished`}; resume with --epochs ${Math.max(1, inProgress)} or more`,
+        said('resume-epochs', { state: partial ? 'partial' : 'finished', epoch: partial ? inProgress : ck.epoch, min: Math.max(1, inProgress) }),
+      );
+    }
     const from = doc.training.epochs;
     doc.training = { ...doc.training, epochs: req.epochs };
     const s = scheduleSettings(doc.training);
@@ -193,7 +199,7 @@ export async function prepareRun(raw: TrainRequest, emit: (e: TrainEvent) => voi
     throw new TrainingError(`only one class (${scan.classNames[0]}) in ${req.dataDir}: a classifier needs at least two class folders`, said('only-one-class', { name: scan.classNames[0], dir: req.dataDir }));
   }
   if (ck && ck.classNames.join('\n') !== scan.classNames.join('\n')) {
-    throw new TrainingError(`${req.dataDir} has the classes ${scan.classNames.join(', ')} but the checkpoint was trained on ${ck.classNames.join(', ')}`);
+    throw new TrainingError(`${req.dataDir} has the classes ${scan.classNames.join(', ')} but the checkpoint was trained on ${ck.classNames.join(', ')}`, said('resume-classes', { dir: req.dataDir, classes: scan.classNames.join(', '), trained: ck.classNames.join(', ') }));
   }
   emit({ type: 'log', level: 'info', message: `reading ${scan.train.length + scan.val.length} images (${scan.classNames.length} classes)` });
   const data = await loadDataset(scan, { ...spec, resize: dataOpts.resize }, { cacheDir: dataOpts.cacheDir });
