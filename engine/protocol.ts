@@ -25,8 +25,6 @@ export const epochEvent = z.object({
   seconds: z.number(),
 });
 
-export const logEvent = z.object({ type: z.literal('log'), level: z.enum(['info', 'warn']), message: z.string(), text: z.lazy(() => engineText).optional() });
-
 export const startedEvent = z.object({
   type: z.literal('started'),
   device: z.string(),
@@ -63,6 +61,9 @@ export const engineText: z.ZodType<EngineText> = z.lazy(() => z.object({ code: z
 const codedMessage: z.ZodType<CodedMessage> = z.lazy(() => z.object({ code: z.string(), params: z.record(z.string(), z.union([z.string(), z.number(), codedMessage])), message: z.string() }));
 
 export const errorEvent = z.object({ type: z.literal('error'), message: z.string(), text: engineText.optional() });
+
+/** A line of the run's log; `text`: the message as code + params where the UI shows it (its warnings). */
+export const logEvent = z.object({ type: z.literal('log'), level: z.enum(['info', 'warn']), message: z.string(), text: engineText.optional() });
 
 /**
  * The run stopped because training diverged (an 'error' event follows). `value` is the loss or
@@ -186,6 +187,7 @@ export type ImagesResult = z.infer<typeof imagesResult>;
 
 export const deviceName = z.enum(['cpu', 'cuda', 'dml', 'coreml']);
 export type DeviceName = z.infer<typeof deviceName>;
+/** `reasonText`: why it is not available as code + params (engine/graph/error-codes.ts). */
 export const deviceInfo = z.object({ device: deviceName, label: z.string(), available: z.boolean(), reason: z.string().optional(), reasonText: engineText.optional() });
 export type DeviceInfo = z.infer<typeof deviceInfo>;
 

@@ -15,6 +15,12 @@ export const ERROR_CODES = [
   'run-busy', 'memory', 'memory-onnx-limit', 'memory-tensor', 'nothing-to-train',
   // divergence (train/divergence.ts, train/loop.ts)
   'diverged', 'non-finite-loss', 'loss-spike', 'non-finite-value', 'lower-lr',
+  // a run's warnings in its log, and a network or document with problems (train/outputs.ts, train/prepare.ts, train/ort.ts, train/run-worker.ts)
+  'skipped-files', 'checkpoint-passed-over', 'checkpoint-moved', 'device-fallback', 'malformed-command', 'network-problems',
+  // why a GPU provider cannot train (train/ort.ts, train/devices.ts)
+  'device-hint', 'device-not-built', 'device-unusable',
+  // continuing a run (train/prepare.ts, train/loop.ts)
+  'resume-epochs', 'resume-classes', 'resume-images',
   // opening and saving files (session/files.ts)
   'file-missing', 'folder-missing', 'file-outside', 'not-a-document', 'not-onnx', 'not-a-file', 'file-too-large', 'file-exists',
   // the project's folders and runs, listing and saving (session/project.ts, session/files.ts)
@@ -57,8 +63,8 @@ export const ERROR_CODES = [
   'export-missing', 'export-no-model', 'export-no-document', 'export-doc-load', 'export-problems', 'export-node',
   'export-layer', 'export-no-counterpart', 'export-layer-refused', 'export-torch-name', 'export-no-value',
   'export-window', 'export-maxpool-pad',
-  // execution providers (train/ort.ts, train/devices.ts) and where the memory limit comes from (memory's {where}; train/prepare.ts)
-  'device-hint', 'device-not-built', 'device-failed', 'device-fallback', 'memory-where-machine', 'memory-where-env',
+  // where the memory limit comes from (memory's {where}; train/prepare.ts); the execution providers' codes are with the run's warnings above
+  'memory-where-machine', 'memory-where-env',
   'memory-where-share',
   // a run's model and dataset (session/run-model.ts: evaluate, export, Try it)
   'no-model', 'run-dataset',
@@ -127,6 +133,15 @@ export function nested(e: unknown): string | CodedMessage {
   const message = e instanceof Error ? e.message : String(e);
   const t = textOf(e) ?? skipText(message);
   return t ? { ...t, message } : message;
+}
+
+/**
+ * A problem of the network or of the dataset report (graph/problem-codes.ts) as a coded message:
+ * code `engine.<code>`, which the UI shows from its `engine` texts (a log line, a param).
+ */
+export function problemMessage(p: { code?: string; params?: Record<string, string | number | undefined>; message: string }): CodedMessage {
+  const params = Object.fromEntries(Object.entries(p.params ?? {}).filter(([, v]) => v !== undefined)) as Record<string, string | number>;
+  return { code: p.code ? `engine.${p.code}` : 'engine.?', params, message: p.message };
 }
 
 /** The English reason for a skipped file. */

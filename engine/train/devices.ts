@@ -4,7 +4,7 @@
 import { encodeModel } from '../onnx/model.ts';
 import type { DeviceInfo } from '../protocol.ts';
 import { said } from '../graph/error-codes.ts';
-import { DEVICE_HINT, deviceHint, DEVICES, ort, type Device } from './ort.ts';
+import { DEVICE_HINT, DEVICES, deviceHint, ort, type Device } from './ort.ts';
 
 const LABEL: Record<Device, string> = { cpu: 'CPU', cuda: 'CUDA (NVIDIA GPU)', dml: 'DirectML (Windows GPU)', coreml: 'CoreML (Apple)' };
 const PLATFORM: Partial<Record<Device, NodeJS.Platform>> = { dml: 'win32', coreml: 'darwin' };
@@ -35,7 +35,7 @@ async function probe(device: Device): Promise<DeviceInfo> {
     return { ...base, available: true };
   } catch (e) {
     const why = (e as Error).message.split('\n')[0];
-    return { ...base, available: false, reason: `${DEVICE_HINT[device]}; ONNX Runtime said: ${why}`, reasonText: said('device-failed', { hint: deviceHint(device), said: why }) };
+    return { ...base, available: false, reason: `${DEVICE_HINT[device]}; ONNX Runtime said: ${why}`, reasonText: said('device-unusable', { hint: deviceHint(device), why }) };
   }
 }
 

@@ -4,8 +4,8 @@ import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { NCHWC_DOMAIN, nchwcOp } from '../autodiff/nchwc.ts';
 import { GraphBuilder } from '../onnx/builder.ts';
-import { encodeModel, OPSET } from '../onnx/model.ts';
 import { said } from '../graph/error-codes.ts';
+import { encodeModel, OPSET } from '../onnx/model.ts';
 import type { CodedMessage } from '../protocol.ts';
 
 export type Device = 'cpu' | 'cuda' | 'dml' | 'coreml';
@@ -14,7 +14,7 @@ export const DEVICES: readonly Device[] = ['cpu', 'cuda', 'dml', 'coreml'];
 export interface OpenedSession {
   session: ort.InferenceSession;
   device: Device;
-  /** Set when the requested device was not usable and the session fell back to CPU (errors:device-fallback). */
+  /** Set when the requested device was not usable and the session fell back to CPU: why, in English and as code + params. */
   fallback?: CodedMessage;
 }
 
@@ -70,8 +70,8 @@ export const DEVICE_HINT: Record<Device, string> = {
   coreml: 'CoreML is available on macOS only',
 };
 
-/** DEVICE_HINT[device] as a coded message (errors:device-hint). */
-export const deviceHint = (device: Device): CodedMessage => ({ ...said('device-hint', { device }), message: DEVICE_HINT[device] });
+/** What `device` needs, as a message: English (DEVICE_HINT) and code + params. */
+export const deviceHint = (device: Device): CodedMessage => ({ message: DEVICE_HINT[device], ...said('device-hint', { device }) });
 
 /** Opens a session on `device`, falling back to CPU with the reason when the provider is missing. */
 export async function openSession(model: Uint8Array, device: Device = 'cpu', threads?: number, options = sessionOptions): Promise<OpenedSession> {
@@ -80,7 +80,7 @@ export async function openSession(model: Uint8Array, device: Device = 'cpu', thr
     return { session: await ort.InferenceSession.create(model, options(device, threads)), device };
   } catch (e) {
     const why = (e as Error).message.split('\n')[0];
-    const fallback = { ...said('device-fallback', { device, hint: deviceHint(device), said: why }), message: `${device} is not available (${DEVICE_HINT[device]}; ONNX Runtime said: ${why}); training on CPU instead` };
+    const fallback = { message: `${device} is not available (${DEVICE_HINT[device]}; ONNX Runtime said: ${why}); training on CPU instead`, ...said('device-fallback', { device, hint: deviceHint(device), why }) };
     return { session: await ort.InferenceSession.create(model, options('cpu', threads)), device: 'cpu', fallback };
   }
 }

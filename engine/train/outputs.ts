@@ -8,6 +8,7 @@ import { datasetReport } from '../data/report.ts';
 import type { FolderScan } from '../data/scan.ts';
 import { buildInferenceModel, type ModelMeta } from '../graph/compile.ts';
 import type { NetworkDocument } from '../graph/document.ts';
+import { problemMessage, said } from '../graph/error-codes.ts';
 import { encodeModel } from '../onnx/model.ts';
 import type { TrainEvent } from './messages.ts';
 import { runHeader, writeCheckpoint, type RunState } from './checkpoint.ts';
@@ -18,12 +19,17 @@ export function writeDatasetFiles(dir: string, scan: FolderScan, data: LoadedDat
   fs.mkdirSync(dir, { recursive: true });
   const rep = datasetReport(scan, data);
   fs.writeFileSync(path.join(dir, 'dataset.json'), JSON.stringify(rep, null, 2) + '\n');
-  for (const w of rep.warnings) emit({ type: 'log', level: 'warn', message: w });
+  for (const w of rep.issues) {
+    const { message, ...text } = problemMessage(w);
+    emit({ type: 'log', level: 'warn', message, text });
+  }
   if (data.skipped.length) {
     const csv = 'path,reason\n' + data.skipped.map((s) => `${csvCell(s.path)},${csvCell(s.reason)}`).join('\n') + '\n';
     fs.writeFileSync(path.join(dir, 'skipped.csv'), csv);
     const reasons = Object.entries(rep.skippedByReason).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${v} ${k}`).join(', ');
-    emit({ type: 'log', level: 'warn', message: `skipped ${data.skipped.length} file(s) (${reasons}); see ${path.join(dir, 'skipped.csv')}` });
+    const csvPath = path.join(dir, 'skipped.csv');
+    // The reasons stay in the English line; the dataset report lists them in the UI's language.
+    emit({ type: 'log', level: 'warn', message: `skipped ${data.skipped.length} file(s) (${reasons}); see ${csvPath}`, text: said('skipped-files', { count: data.skipped.length, csv: csvPath }) });
   }
 }
 

@@ -13,7 +13,7 @@ import { dataSettings, nodeParams, parseDocument, type NetworkDocument, type Tra
 import { inputNormalization, isPlain } from '../graph/layers/input.ts';
 import { inferShapes } from '../graph/infer.ts';
 import { estimateMemory, fmtBytes, formatMemory, memoryRefusalText } from '../graph/memory.ts';
-import { CodedError, said } from '../graph/error-codes.ts';
+import { CodedError, problemMessage, said } from '../graph/error-codes.ts';
 import { Rng } from '../graph/rng.ts';
 import type { CodedMessage, EngineText } from '../protocol.ts';
 import { encodeModel } from '../onnx/model.ts';
@@ -45,10 +45,15 @@ export function loadDocument(file: string): NetworkDocument {
 
 export function documentOrThrow(input: unknown, where = 'the document'): NetworkDocument {
   const r = parseDocument(input);
-  if (!r.ok) throw new TrainingError(`${where} cannot be loaded:\n` + r.problems.map((p) => `  - ${p.message}`).join('\n'));
+  if (!r.ok) throw new TrainingError(`${where} cannot be loaded:\n` + r.problems.map((p) => `  - ${p.message}`).join('\n'), problemsText(r.problems));
   const bad = r.problems.filter((p) => p.severity !== 'warning');
-  if (bad.length) throw new TrainingError(`${where} has problems:\n` + bad.map((p) => `  - [${p.nodeId}${p.param ? `.${p.param}` : ''}] ${p.message}`).join('\n'));
+  if (bad.length) throw new TrainingError(`${where} has problems:\n` + bad.map((p) => `  - [${p.nodeId}${p.param ? `.${p.param}` : ''}] ${p.message}`).join('\n'), problemsText(bad));
   return r.doc;
+}
+
+/** A list of problems as one coded message: how many, and the first (the English message lists them all). */
+function problemsText(problems: { nodeId?: string; code: string; params?: Record<string, string | number | undefined>; message: string }[]): EngineText {
+  return said('network-problems', { count: problems.length, node: problems[0].nodeId ?? '-', first: problemMessage(problems[0]) });
 }
 
 /** Training may use this fraction of the machine's memory (os.totalmem()) unless allowLarge. */
@@ -149,13 +154,13 @@ export async function prepareRun(raw: TrainRequest, emit: (e: TrainEvent) => voi
   const resumed = req.resume ? loadCheckpoint(req.outDir) : null;
   const ck = resumed?.header;
   if (resumed) {
-    for (const p of resumed.problems) emit({ type: 'log', level: 'warn', message: `passed over a checkpoint: ${p}` });
+    for (const p of resumed.problems) emit({ type: 'log', level: 'warn', message: `passed over a checkpoint: ${p}`, text: said('checkpoint-passed-over', { problem: p }) });
     const latest = path.join(req.outDir, LATEST);
     if (resumed.file !== latest && fs.existsSync(latest)) {
       // Set the damaged file aside, so the next save does not keep it as the previous checkpoint.
       const aside = path.join(req.outDir, DAMAGED);
       fs.renameSync(latest, aside);
-      emit({ type: 'log', level: 'warn', message: `moved the damaged ${latest} to ${aside}` });
+      emit({ type: 'log', level: 'warn', message: `moved the damaged ${latest} to ${aside}`, text: said('checkpoint-moved', { file: latest, aside }) });
     }
     emit({ type: 'log', level: 'info', message: `resuming from ${resumed.file} at step ${ck!.step} (epoch ${ck!.epoch} finished)` });
   } else {
@@ -165,11 +170,18 @@ export async function prepareRun(raw: TrainRequest, emit: (e: TrainEvent) => voi
   const doc = documentOrThrow(resumed ? ck!.doc : req.doc, resumed ? resumed.file : undefined);
   const analysis = inferShapes(doc);
   if (!analysis.ok) {
-    throw new TrainingError('the network has problems:\n' + analysis.problems.filter((p) => p.severity !== 'warning').map((p) => `  - [${p.nodeId ?? '-'}] ${p.message}`).join('\n'));
+    const bad = analysis.problems.filter((p) => p.severity !== 'warning');
+    throw new TrainingError('the network has problems:\n' + bad.map((p) => `  - [${p.nodeId ?? '-'}] ${p.message}`).join('\n'), problemsText(bad));
   }
   if (ck && req.epochs !== undefined && req.epochs !== doc.training.epochs) {
     const inProgress = ck.cursor && ck.cursor.batch > 0 ? ck.cursor.epoch : ck.epoch;
-    if (req.epochs < Math.max(1, inProgress)) throw new TrainingError(`the run has ${ck.cursor && ck.cursor.batch > 0 ? `epoch ${inProgress} in progress` : `${ck.epoch} epoch(s) finished`}; resume with --epochs ${Math.max(1, inProgress)} or more`);
+    if (req.epochs < Math.max(1, inProgress)) {
+      const partial = !!ck.cursor && ck.cursor.batch > 0;
+      throw new TrainingError(
+        `the run has ${partial ? `epoch ${inProgress} in progress` : `${ck.epoch} epoch(s) finished`}; resume with --epochs ${Math.max(1, inProgress)} or more`,
+        said('resume-epochs', { state: partial ? 'partial' : 'finished', epoch: partial ? inProgress : ck.epoch, min: Math.max(1, inProgress) }),
+      );
+    }
     const from = doc.training.epochs;
     doc.training = { ...doc.training, epochs: req.epochs };
     const s = scheduleSettings(doc.training);
@@ -192,7 +204,7 @@ export async function prepareRun(raw: TrainRequest, emit: (e: TrainEvent) => voi
     throw new TrainingError(`only one class (${scan.classNames[0]}) in ${req.dataDir}: a classifier needs at least two class folders`, said('only-one-class', { name: scan.classNames[0], dir: req.dataDir }));
   }
   if (ck && ck.classNames.join('\n') !== scan.classNames.join('\n')) {
-    throw new TrainingError(`${req.dataDir} has the classes ${scan.classNames.join(', ')} but the checkpoint was trained on ${ck.classNames.join(', ')}`);
+    throw new TrainingError(`${req.dataDir} has the classes ${scan.classNames.join(', ')} but the checkpoint was trained on ${ck.classNames.join(', ')}`, said('resume-classes', { dir: req.dataDir, classes: scan.classNames.join(', '), trained: ck.classNames.join(', ') }));
   }
   emit({ type: 'log', level: 'info', message: `reading ${scan.train.length + scan.val.length} images (${scan.classNames.length} classes)` });
   const data = await loadDataset(scan, { ...spec, resize: dataOpts.resize }, { cacheDir: dataOpts.cacheDir });
@@ -223,7 +235,10 @@ export async function prepareRun(raw: TrainRequest, emit: (e: TrainEvent) => voi
       features = await openFeatures(doc, step.modelValues(), cut, { train, val }, [spec.channels, spec.height, spec.width], norm, step.device, req.threads);
       emit({ type: 'log', level: 'info', message: `everything up to ${cut} is frozen: its output is computed once per image and cached, and only the layers after it train` });
     }
-    if (step.fallback) emit({ type: 'log', level: 'warn', message: step.fallback.message, text: step.fallback });
+    if (step.fallback) {
+      const { message, ...text } = step.fallback;
+      emit({ type: 'log', level: 'warn', message, text });
+    }
     if (step.kind === 'sharded') emit({ type: 'log', level: 'info', message: 'each batch is split in two halves trained at the same time on two threads (same result as one batch)' });
     if (step.group > 1) emit({ type: 'log', level: 'info', message: `steps run up to ${step.group} at a time in one ONNX Runtime call (same result as one at a time)` });
     if (resumed) {

@@ -6,7 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { workerCommand, type TrainEvent } from './messages.ts';
 import { runTraining } from './run.ts';
 import { CONTROL } from './control.ts';
-import { textOf } from '../graph/error-codes.ts';
+import { said, textOf } from '../graph/error-codes.ts';
 
 if (!parentPort) throw new Error('run-worker.ts must run as a worker thread');
 const port = parentPort;
@@ -35,7 +35,8 @@ async function waitIfPaused(): Promise<void> {
 port.on('message', (raw: unknown) => {
   const parsed = workerCommand.safeParse(raw);
   if (!parsed.success) {
-    emit({ type: 'log', level: 'warn', message: `ignored a malformed command: ${parsed.error.issues[0]?.message}` });
+    const detail = parsed.error.issues[0]?.message ?? '';
+    emit({ type: 'log', level: 'warn', message: `ignored a malformed command: ${detail}`, text: said('malformed-command', { detail }) });
     return;
   }
   const cmd = parsed.data;

@@ -41,7 +41,7 @@ const editable = (t: EventTarget | null) => t instanceof HTMLElement && (t.isCon
 
 export function App({ client }: { client: EngineClient }) {
   const { t, i18n } = useTranslation();
-  const store = useMemo(() => new EditorStore(emptyDocument()), []);
+  const store = useMemo(() => new EditorStore(emptyDocument(t('toolbar.untitled'))), []);
   const train = useMemo(() => new TrainStore(), []);
   const [view, setView] = useState<View>('design');
   const state = useSyncExternalStore(store.subscribe, store.getState);
@@ -195,18 +195,18 @@ export function App({ client }: { client: EngineClient }) {
   const fit = useCallback(() => setFitRequest((n) => n + 1), []);
 
   const newDoc = useCallback(async () => {
-    if (await confirmDiscard()) (store.load(emptyDocument(), null), fit());
-  }, [confirmDiscard, store, fit]);
+    if (await confirmDiscard()) (store.load(emptyDocument(t('toolbar.untitled')), null), fit());
+  }, [confirmDiscard, store, fit, t]);
 
   const loadTemplate = useCallback(
     async (id: string) => {
-      const t = TEMPLATES.find((x) => x.id === id);
-      if (t && (await confirmDiscard())) {
-        store.load(t.make(), null);
+      const tpl = TEMPLATES.find((x) => x.id === id);
+      if (tpl && (await confirmDiscard())) {
+        store.load(tpl.make(t(`template.${id}.name`)), null);
         fit();
       }
     },
-    [confirmDiscard, store, fit],
+    [confirmDiscard, store, fit, t],
   );
 
   const openPath = useCallback(
@@ -288,7 +288,7 @@ export function App({ client }: { client: EngineClient }) {
     'select-all': () => store.selectAll(),
     'clear-selection': () => store.select({ nodes: [], edges: [] }),
     group: () => {
-      const r = store.groupSelection();
+      const r = store.groupSelection(undefined, (k) => t('block.defaultName', { k }));
       notify('refused' in r ? t('status.notGrouped', { why: t(`groupRefusal.${r.key}`, r.params ?? {}) }) : t('status.grouped'), 'refused' in r ? 'error' : 'info');
     },
     ungroup: () => void (store.ungroupSelection() || notify(t('status.nothingToUngroup'), 'error')),
@@ -359,8 +359,8 @@ export function App({ client }: { client: EngineClient }) {
               {t('toolbar.templatesPlaceholder')}
             </option>
             {TEMPLATES.map((x) => (
-              <option key={x.id} value={x.id} title={t(`template.${x.id}.help`, { defaultValue: x.help })}>
-                {t(`template.${x.id}.label`, { defaultValue: x.label })}
+              <option key={x.id} value={x.id} title={t(`template.${x.id}.help`)}>
+                {t(`template.${x.id}.label`)}
               </option>
             ))}
           </select>

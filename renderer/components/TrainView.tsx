@@ -5,14 +5,16 @@ import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import { problemText } from '../i18n/problems.ts';
 import { engineText, skipReasonText } from '../i18n/errors.ts';
+import { blockText, logText } from '../i18n/train.ts';
 import { dataSettings } from '../../engine/graph/document.ts';
-import { EngineError, isSuperseded, type DirListing, type GradCheckResult, type RunSummary } from '../../engine/protocol.ts';
+import { EngineError, isSuperseded, type DeviceInfo, type DirListing, type GradCheckResult, type RunSummary } from '../../engine/protocol.ts';
 import { datasetBlock, downsample, mergeOnX, runRows, smooth, type TrainStore } from '../store/train-store.ts';
 import { Chart } from './Chart.tsx';
 import { ContinueRun, InterruptedNotice } from './ContinueRun.tsx';
 import { useEditor } from './context.ts';
 import { docKey, recentDataDirs, rememberDataDir } from './dataset-choice.ts';
 import { FolderIcon, Modal } from './Dialogs.tsx';
+import { OPTIMIZER_NAMES } from './format.ts';
 
 const DRAW_POINTS = 2000;
 const pct = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '–' : `${(100 * x).toFixed(1)}%`);
@@ -30,6 +32,8 @@ export function TrainView({ train }: { train: TrainStore }) {
   const { store, client, notify } = useEditor();
   const { t: T, i18n } = useTranslation();
   const E = (e: unknown) => engineText(T, i18n, e);
+  /** Why a device cannot train, in the UI's language. */
+  const deviceWhy = (d: DeviceInfo) => E({ message: d.reason ?? '', text: d.reasonText });
   const t = useSyncExternalStore(train.subscribe, train.getState);
   const editor = useSyncExternalStore(store.subscribe, store.getState);
   const doc = editor.doc;
@@ -52,7 +56,7 @@ export function TrainView({ train }: { train: TrainStore }) {
   const refreshRuns = () => client.listRuns().then((r) => train.setRuns(r), () => {});
   useEffect(() => void refreshRuns(), [t.done, t.error, t.started]);
   const block = datasetBlock(t);
-  const blocker = block ? (block.code === 'report-error' ? E({ message: block.message, text: t.reportErrorText }) : T(`trainBlock.${block.code}`, block.params)) : null;
+  const blocker = block ? blockText(T, i18n, block, t.reportErrorText) : null;
   const rows = runRows(t).filter((r) => allRuns || r.runId === t.runId || runOfDocument(r, editor));
   const hidden = t.runs.length - t.runs.filter((r) => r.runId === t.runId || runOfDocument(r, editor)).length;
   const rename = async (runId: string, title: string) => {
@@ -145,7 +149,7 @@ export function TrainView({ train }: { train: TrainStore }) {
         <div className="grid2">
           <label>{T('train.optimizer')}
             <select value={tr.optimizer} onChange={(e) => store.setTraining({ optimizer: e.target.value as typeof tr.optimizer })} disabled={busy}>
-              <option value="sgd">SGD</option><option value="adam">Adam</option><option value="adamw">AdamW</option>
+              {Object.entries(OPTIMIZER_NAMES).map(([v, name]) => <option key={v} value={v}>{name}</option>)}
             </select>
           </label>
           <label>{T('train.lr')}<NumberField value={tr.lr} onChange={(v) => store.setTraining({ lr: v })} disabled={busy} /></label>
@@ -171,9 +175,9 @@ export function TrainView({ train }: { train: TrainStore }) {
           <label>{T('train.valSplit')}<NumberField value={tr.valSplit} onChange={(v) => store.setTraining({ valSplit: v })} disabled={busy} /></label>
           <label>{T('train.device')}
             <select value={t.device} onChange={(e) => train.setDevice(e.target.value as typeof t.device)} disabled={busy} aria-label={T('train.deviceAria')} data-testid="device"
-              title={t.devices.filter((d) => !d.available).map((d) => `${d.label}: ${E({ message: d.reason ?? '', text: d.reasonText })}`).join('\n')}>
-              {(t.devices.length ? t.devices : [{ device: 'cpu' as const, label: 'CPU', available: true, reason: undefined }]).map((d) => (
-                <option key={d.device} value={d.device} disabled={!d.available} title={d.reason && E({ message: d.reason, text: d.reasonText })}>{d.label}{d.available ? '' : T('train.unavailable')}</option>
+              title={t.devices.filter((d) => !d.available).map((d) => `${T(`train.deviceLabel.${d.device}`)}: ${deviceWhy(d)}`).join('\n')}>
+              {(t.devices.length ? t.devices : [{ device: 'cpu' as const, label: 'CPU', available: true, reason: undefined, reasonText: undefined }]).map((d) => (
+                <option key={d.device} value={d.device} disabled={!d.available} title={d.reason && deviceWhy(d)}>{T(`train.deviceLabel.${d.device}`)}{d.available ? '' : T('train.unavailable')}</option>
               ))}
             </select>
           </label>
@@ -189,7 +193,7 @@ export function TrainView({ train }: { train: TrainStore }) {
         </div>
         {t.devices.some((d) => !d.available) && (
           <details className="devices" data-testid="device-reasons"><summary>{T('train.whyUnavailable')}</summary>
-            <ul>{t.devices.filter((d) => !d.available).map((d) => <li key={d.device}><b>{d.label}</b>: {E({ message: d.reason ?? '', text: d.reasonText })}</li>)}</ul></details>
+            <ul>{t.devices.filter((d) => !d.available).map((d) => <li key={d.device}><b>{T(`train.deviceLabel.${d.device}`)}</b>: {deviceWhy(d)}</li>)}</ul></details>
         )}
         {!analysisOk && <p className="problem problem-error">{T('train.fixFirstDot')}</p>}
         {analysisOk && blocker && !busy && <p className="problem problem-error" data-testid="train-blocked">{blocker}</p>}
@@ -207,7 +211,7 @@ export function TrainView({ train }: { train: TrainStore }) {
           {t.done && <span data-testid="run-done">{T('train.doneAt', { reason: stateWord(T, 'runStatus', t.done.reason), step: t.done.step })}{t.done.best ? T('train.best', { epoch: t.done.best.epoch, acc: pct(t.done.best.accuracy) }) : ''}</span>}
           {t.error && <span className="st-error" data-testid="run-error">{E({ message: t.error, text: t.errorText })}</span>}
         </div>
-        {t.logs.filter((l) => l.level === 'warn').slice(-3).map((l, i) => <div key={i} className="problem problem-warning">{l.diverged ? T('train.diverged', { step: l.diverged.step, hint: `${E(l.diverged)}; ${E({ message: l.diverged.hint, text: l.diverged.hintText })}` }) : E(l)}</div>)}
+        {t.logs.filter((l) => l.level === 'warn').slice(-3).map((l, i) => <div key={i} className="problem problem-warning">{logText(T, i18n, l)}</div>)}
       </section>
 
       <section className="card charts-card">
@@ -249,7 +253,7 @@ export function TrainView({ train }: { train: TrainStore }) {
                 <td title={r.dataDir} data-testid="run-dataset">{r.dataDir ? base(r.dataDir) : '–'}</td>
                 <td data-testid="run-status" className={r.status === 'error' ? 'st-error' : ''}>
                   {r.runId === t.runId && t.runState !== 'idle' ? stateWord(T, 'runState', t.runState) : stateWord(T, 'runStatus', r.status)}
-                  {r.status === 'error' && r.error && <div className="run-error" title={r.error}>{E({ message: r.error, text: r.errorText })}</div>}
+                  {r.status === 'error' && r.error && <div className="run-error" title={E({ message: r.error, text: r.errorText })}>{E({ message: r.error, text: r.errorText })}</div>}
                 </td>
                 <td data-testid="run-epochs">{r.epochs}</td>
                 <td>{pct(r.final?.valAccuracy)}</td>
@@ -321,7 +325,7 @@ function Augmentation({ train, busy }: { train: TrainStore; busy: boolean }) {
   useEffect(() => {
     if (!t.dataDir) return;
     let live = true;
-    client.augmentPreview(store.doc, t.dataDir, { count: 6, variants: 4 }).then((p) => live && train.setPreview(p), (e: Error) => live && !isSuperseded(e) && train.setPreview(null, engineText(T, i18n, e)));
+    client.augmentPreview(store.doc, t.dataDir, { count: 6, variants: 4 }).then((p) => live && train.setPreview(p), (e: Error) => live && !isSuperseded(e) && train.setPreview(null, e));
     return () => void (live = false);
   }, [key]);
   const p = t.preview;
@@ -335,7 +339,7 @@ function Augmentation({ train, busy }: { train: TrainStore; busy: boolean }) {
         <label>{T('augment.brightnessPm')}<NumberField value={a.brightness} onChange={(v) => set({ brightness: Math.max(0, Math.min(1, v)) })} disabled={busy} aria={T('augment.brightnessAria')} /></label>
         <label>{T('augment.contrastPm')}<NumberField value={a.contrast} onChange={(v) => set({ contrast: Math.max(0, Math.min(1, v)) })} disabled={busy} aria={T('augment.contrastAria')} /></label>
       </div>
-      {t.previewError && <div className="problem problem-error">{t.previewError}</div>}
+      {t.previewError && <div className="problem problem-error">{engineText(T, i18n, t.previewError)}</div>}
       {p && (
         <table className="augment-preview" data-testid="augment-preview" data-augmenting={String(p.augmenting)}>
           <thead><tr><th>{T('augment.original')}</th><th>{p.augmenting ? T('augment.asTraining') : T('augment.none')}</th></tr></thead>

@@ -18,3 +18,6 @@ export function bytes(n: number): string {
 export function plural(n: number, one: string, many = `${one}${/(s|x|ch|sh)$/.test(one) ? 'es' : 's'}`): string {
   return `${count(n)} ${n === 1 ? one : many}`;
 }
+
+/** An optimizer's name as people write it (the document stores 'sgd', 'adam', 'adamw'); the same in every language. */
+export const OPTIMIZER_NAMES: Record<string, string> = { sgd: 'SGD', adam: 'Adam', adamw: 'AdamW' };

@@ -1,5 +1,6 @@
 // An engine error or a skipped file's reason in the UI's language: `errors:<code>` with its
-// params (engine/graph/error-codes.ts), a param that is itself a coded message translated first.
+// params (engine/graph/error-codes.ts), a param that is itself a coded message translated first;
+// a code `engine.<code>` is a problem of the network or the dataset report (its `engine` text).
 // English, an error without a code, or a code this build has no text for: the engine's own
 // English message, as the CLI prints it. Every panel shows engine errors through this.
 import type { i18n as I18n, TFunction } from 'i18next';
@@ -9,9 +10,10 @@ import type { CodedMessage, EngineText } from '../../engine/protocol.ts';
 /** Whatever carries an engine message: an EngineError, an 'error' or 'diverged' event, a status. */
 export interface HasText { message: string; text?: EngineText | null }
 
+const keyOf = (code: string): string => (code.startsWith('engine.') ? `common:${code}` : `errors:${code}`);
+
 function translate(t: TFunction, i18n: I18n, text: EngineText, message: string): string {
-  // `engine.<code>`: a shape-inference problem inside an error (an imported layer that does not fit), as problemText shows it.
-  const key = text.code.startsWith('engine.') ? text.code : `errors:${text.code}`;
+  const key = keyOf(text.code);
   if (!i18n.exists(key)) return message;
   const params: Record<string, string | number> = {};
   for (const [k, v] of Object.entries(text.params)) params[k] = typeof v === 'object' && v ? translate(t, i18n, v, (v as CodedMessage).message) : v;

@@ -542,7 +542,7 @@ export class EditorStore {
   }
 
   /** Groups the selected layers into a new collapsed block: one undo step. */
-  groupSelection(name?: string): { id: string } | GroupRefusal {
+  groupSelection(name?: string, defaultName: (k: number) => string = (k) => `Block ${k}`): { id: string } | GroupRefusal {
     const doc = this.state.doc;
     const ids = doc.nodes.map((n) => n.id).filter((id) => this.state.selection.nodes.includes(id));
     if (ids.length < 2) return { refused: 'select at least two connected layers to group', key: 'too-few' };
@@ -557,8 +557,8 @@ export class EditorStore {
     let i = 1;
     while (takenIds.has(`block${i}`)) i++;
     let k = 1;
-    while (takenNames.has(`Block ${k}`)) k++;
-    const block: DocBlock = { id: `block${i}`, name: name?.trim() || `Block ${k}`, nodes: ids, collapsed: true };
+    while (takenNames.has(defaultName(k))) k++;
+    const block: DocBlock = { id: `block${i}`, name: name?.trim() || defaultName(k), nodes: ids, collapsed: true };
     const next = shiftBelow({ ...doc, blocks: [...blocks, block] }, block, -1);
     this.commit({ key: 'group' }, next, { selection: { nodes: ids, edges: [] } });
     return { id: block.id };

@@ -33,7 +33,7 @@ export class Builder {
   }
 }
 
-function mlp(): NetworkDocument {
+function mlp(name: string): NetworkDocument {
   const b = new Builder();
   b.chain(null, [
     ['input', 'Input', { height: 28, width: 28, color: 'grayscale' }],
@@ -43,10 +43,10 @@ function mlp(): NetworkDocument {
     ['fc2', 'Dense', { units: 10 }],
     ['output', 'Output', { loss: 'cross_entropy' }],
   ]);
-  return b.doc('MLP (28x28x1)');
+  return b.doc(name);
 }
 
-function lenet5(): NetworkDocument {
+function lenet5(name: string): NetworkDocument {
   const b = new Builder();
   b.chain(null, [
     ['input', 'Input', { height: 28, width: 28, color: 'grayscale' }],
@@ -64,10 +64,10 @@ function lenet5(): NetworkDocument {
     ['fc3', 'Dense', { units: 10 }],
     ['output', 'Output', { loss: 'cross_entropy' }],
   ]);
-  return b.doc('LeNet-5 (28x28x1)');
+  return b.doc(name);
 }
 
-function vgg(): NetworkDocument {
+function vgg(name: string): NetworkDocument {
   const b = new Builder();
   const block = (i: number, filters: number): Spec[] => [
     [`conv${i}a`, 'Conv2D', { filters, kernel: 3, padding: 'same' }],
@@ -87,10 +87,10 @@ function vgg(): NetworkDocument {
     ['fc2', 'Dense', { units: 10 }],
     ['output', 'Output', { loss: 'cross_entropy' }],
   ]);
-  return b.doc('Small VGG (32x32 RGB)');
+  return b.doc(name);
 }
 
-function resnet(): NetworkDocument {
+function resnet(name: string): NetworkDocument {
   const b = new Builder();
   // Residual block: conv-bn-relu-conv-bn, plus the block's input, then ReLU.
   // The branch sits to the right, so the skip connection runs straight down beside it.
@@ -124,12 +124,17 @@ function resnet(): NetworkDocument {
     ['fc', 'Dense', { units: 10 }],
     ['output', 'Output', { loss: 'cross_entropy' }],
   ]);
-  return b.doc('Small ResNet (32x32 RGB)');
+  return b.doc(name);
 }
 
-export const TEMPLATES: { id: string; label: string; help: string; make: () => NetworkDocument }[] = [
-  { id: 'mlp', label: 'MLP', help: 'Flatten, one hidden Dense layer of 256, 10 classes (28x28 gray).', make: mlp },
-  { id: 'lenet5', label: 'LeNet-5', help: 'Two conv/pool stages and three Dense layers (28x28 gray).', make: lenet5 },
-  { id: 'vgg', label: 'Small VGG', help: 'Two blocks of two 3x3 convs and a max-pool, then Dense layers (32x32 RGB).', make: vgg },
-  { id: 'resnet', label: 'Small ResNet', help: 'Stem, two residual blocks with Add skip connections, global average pool (32x32 RGB).', make: resnet },
+/**
+ * The templates in the toolbar's menu. Their label, help and document name are texts of the UI
+ * (`template.<id>.label`, `.help`, `.name` in common.json): `make` takes the name in the UI's
+ * language, English by default (the name the CLI and tests see).
+ */
+export const TEMPLATES: { id: string; make: (name?: string) => NetworkDocument }[] = [
+  { id: 'mlp', make: (name = 'MLP (28x28x1)') => mlp(name) },
+  { id: 'lenet5', make: (name = 'LeNet-5 (28x28x1)') => lenet5(name) },
+  { id: 'vgg', make: (name = 'Small VGG (32x32 RGB)') => vgg(name) },
+  { id: 'resnet', make: (name = 'Small ResNet (32x32 RGB)') => resnet(name) },
 ];

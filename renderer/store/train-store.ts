@@ -25,7 +25,8 @@ export interface TrainState {
   reportLoading: boolean;
   /** A few training images after the document's augmentation, beside the originals. */
   preview: AugmentPreviewResult | null;
-  previewError: string | null;
+  /** Why there is no preview: the engine's error (shown through engineText, so it follows the UI's language). */
+  previewError: Error | string | null;
   runId: string | null;
   runState: RunState;
   started: StartedEvent | null;
@@ -35,8 +36,8 @@ export interface TrainState {
   done: { reason: string; step: number; best: { epoch: number; accuracy: number; loss: number } | null } | null;
   error: string | null;
   errorText: EngineText | null;
-  /** A diverged event's line keeps the event, so it shows in the UI's language. */
-  logs: { level: 'info' | 'warn'; message: string; text?: EngineText; diverged?: DivergedEvent }[];
+  /** The run's log: each line with its code + params (`text`) or, from a divergence, the event, so it shows in the UI's language (renderer/i18n/train.ts). */
+  logs: LogLine[];
   /** Where and why the current run diverged (marked on the step-loss plot). */
   diverged: DivergedEvent | null;
   /** When the current run's first step arrived (ms, performance.now), for the time left. */
@@ -49,6 +50,9 @@ export interface TrainState {
   /** Bumped on every change to the series: charts redraw when it moves. */
   version: number;
 }
+
+/** A line of the run's log: the engine's English `message`, and what the UI shows in its language. */
+export interface LogLine { level: 'info' | 'warn'; message: string; text?: EngineText; diverged?: DivergedEvent }
 
 const emptySeries = (): Series => ({ step: [], loss: [], accuracy: [], lr: [], samplesPerSec: [], epoch: [] });
 
@@ -78,7 +82,7 @@ export class TrainStore {
     const text = error instanceof EngineError ? (error.text ?? null) : null;
     this.set({ report, reportError: error instanceof Error ? error.message : error, reportErrorText: text, reportLoading: false });
   }
-  setPreview(preview: AugmentPreviewResult | null, error: string | null = null): void {
+  setPreview(preview: AugmentPreviewResult | null, error: Error | string | null = null): void {
     this.set({ preview, previewError: error });
   }
   setReportLoading(): void {
@@ -227,7 +231,7 @@ export class TrainStore {
   }
 }
 
-/** Why the chosen dataset cannot be trained on: a code for the UI's language (`trainBlock.<code>`), its params and the English text. */
+/** Why the chosen dataset cannot be trained on: a code for the UI's language (`trainBlock.<code>`, renderer/i18n/train.ts), its params and the English text. */
 export interface DatasetBlock {
   code: 'no-folder' | 'report-error' | 'no-images' | 'one-class' | 'no-train';
   params: Record<string, string | number>;

@@ -85,10 +85,22 @@ test('a full pass in zh-CN: design, dataset, train, evaluate, try it, export', {
   assert.deepEqual(await overflowing(page, '.inspector button, .inspector label'), [], 'one line each');
   await assertChinese(page, ['.inspector label[for^="param-"]', '.inspector .field-help', '.inspector h3']);
   await page.screenshot({ path: 'docs/zh-CN-editor.png' });
+  // The templates menu: labels and help from template.<id>.* (renderer/store/templates.ts holds none).
+  await assertChinese(page, ['.toolbar select:not(.language) option']);
+  assert.ok((await page.locator('.toolbar select:not(.language) option[title]').evaluateAll((os) => os.map((o) => o.getAttribute('title')!))).every((t) => HAN.test(t)), 'template help in Chinese');
 
   await page.click('[data-view="train"]');
   await page.waitForSelector('[data-testid="dataset-report"]');
   assert.match(await page.textContent('[data-testid="dataset-report"] p') ?? '', /4 个类别 · 训练 \d+ · 验证 \d+/);
+  // The devices by name, and why a GPU cannot train (engine/train/devices.ts's reasonText).
+  await page.waitForSelector('[data-testid="device"] option[value="cuda"]', { state: 'attached' });
+  await assertChinese(page, ['[data-testid="device"] option:not([value="cpu"])']);
+  assert.match(await page.getAttribute('[data-testid="device"] option[value="cuda"]', 'title') ?? '', HAN);
+  await page.click('[data-testid="device-reasons"] summary');
+  // (ONNX Runtime's own words, quoted after "ONNX Runtime 的说明", stay as it said them.)
+  const reasons = await page.locator('[data-testid="device-reasons"] li').allTextContents();
+  assert.ok(reasons.length > 0 && reasons.every((r) => HAN.test(r) && !/needs an NVIDIA|is available on|GPU\)/.test(r)), JSON.stringify(reasons));
+  await page.click('[data-testid="device-reasons"] summary');
   await page.fill('input[aria-label="轮数"]', '1');
   await page.click('[data-testid="train-start"]');
   await page.waitForSelector('[data-testid="run-done"]', { timeout: 120_000 });

@@ -239,7 +239,7 @@ test('a GPU provider that is missing, and the CPU fallback, are coded', async (t
   if (s.device === 'cuda') return t.skip('the CUDA provider loaded on this machine');
   assert.equal(s.fallback?.code, 'device-fallback');
   checkEnglish(s.fallback!);
-  assert.match(zhText(s.fallback), /^cuda 不可用（CUDA 需要 NVIDIA GPU.*）；改用 CPU 训练$/);
+  assert.match(zhText(s.fallback), /^cuda 不可用（CUDA 需要 NVIDIA GPU.*）；改在 CPU 上训练$/);
   // The run's 'log' event (train/prepare.ts) keeps the code across the border, as the Train view shows it.
   const ev = sessionEvent.parse(JSON.parse(JSON.stringify({ type: 'log', level: 'warn', message: s.fallback!.message, text: s.fallback })));
   assert.ok(ev.type === 'log' && ev.text?.code === 'device-fallback', JSON.stringify(ev));

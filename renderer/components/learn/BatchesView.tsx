@@ -4,6 +4,8 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { isSuperseded, type LearnBatchesResult } from '../../../engine/protocol.ts';
 import { Chart, type ChartSeries } from '../Chart.tsx';
+import { OPTIMIZER_NAMES } from '../format.ts';
+import { engineText } from '../../i18n/errors.ts';
 import { useEditor } from '../context.ts';
 import { fmt } from './draw.ts';
 
@@ -11,10 +13,11 @@ const COLORS = ['#2b6cd4', '#d9822b', '#2e9e5b', '#9b59b6'];
 const STEPS = 6;
 
 export function BatchesView({ dataDir, docPath, runId }: { dataDir: string; docPath: string | null; runId: string | null }) {
-  const { t } = useTranslation('learn');
+  const { t, i18n } = useTranslation('learn');
   const { store, client } = useEditor();
   const [res, setRes] = useState<LearnBatchesResult | null>(null);
-  const [err, setErr] = useState<string | null>(null);
+  /** The engine's error, shown through engineText in the UI's language. */
+  const [err, setErr] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const run = async () => {
     setBusy(true);
@@ -22,7 +25,7 @@ export function BatchesView({ dataDir, docPath, runId }: { dataDir: string; docP
     try {
       setRes(await client.learnBatches(store.doc, dataDir, { sizes: [32, 64, 128], steps: STEPS, docPath, runId }));
     } catch (e) {
-      if (!isSuperseded(e)) setErr((e as Error).message);
+      if (!isSuperseded(e)) setErr(e);
     } finally {
       setBusy(false);
     }
@@ -39,9 +42,9 @@ export function BatchesView({ dataDir, docPath, runId }: { dataDir: string; docP
   return (
     <section className="learn-section" data-testid="learn-batches">
       <h3>{t('batches.title')}</h3>
-      <p className="help">{t('batches.help', { steps: STEPS, optimizer: d.optimizer, lr: d.lr })}</p>
+      <p className="help">{t('batches.help', { steps: STEPS, optimizer: OPTIMIZER_NAMES[d.optimizer] ?? d.optimizer, lr: d.lr })}</p>
       <button onClick={() => void run()} disabled={busy} data-testid="learn-batches-run">{busy ? t('batches.running') : t('batches.run', { steps: STEPS })}</button>
-      {err && <p className="field-error">{t('error', { message: err })}</p>}
+      {err != null && <p className="field-error">{t('error', { message: engineText(t, i18n, err) })}</p>}
       {res && (
         <>
           <Chart title={t('batches.chart')} xLabel={t('batches.step')} series={series} data={data} height={170} testId="learn-batches-chart" />

@@ -7,6 +7,7 @@ import type { Analysis } from '../../../engine/graph/infer.ts';
 import { isSuperseded, type LearnLayerResult } from '../../../engine/protocol.ts';
 import type { EditorState } from '../../store/editor-store.ts';
 import type { TrainStore } from '../../store/train-store.ts';
+import { engineText } from '../../i18n/errors.ts';
 import { useEditor } from '../context.ts';
 import { ActivationCurve } from './ActivationCurve.tsx';
 import { BatchesView } from './BatchesView.tsx';
@@ -24,7 +25,7 @@ const KNOWN = new Set(['Conv2D', 'Dense', 'ReLU', 'LeakyReLU', 'ELU', 'Sigmoid',
 
 export function LearnPanel({ state, analysis, train }: { state: EditorState; analysis: Analysis; train: TrainStore }) {
   // The panel follows the toolbar's language selector (one language control for the whole app).
-  const { t } = useTranslation('learn');
+  const { t, i18n } = useTranslation('learn');
   const { store, client } = useEditor();
   const tr = useSyncExternalStore(train.subscribe, train.getState);
   const nodeId = state.selection.nodes.length === 1 ? state.selection.nodes[0] : null;
@@ -35,7 +36,8 @@ export function LearnPanel({ state, analysis, train }: { state: EditorState; ana
   const runId = run?.runId ?? null;
   const [opt, setOpt] = useState({ filter: 0, unit: 0, channel: 0 });
   const [res, setRes] = useState<LearnLayerResult | null>(null);
-  const [err, setErr] = useState<string | null>(null);
+  /** The engine's error, shown through engineText in the UI's language. */
+  const [err, setErr] = useState<unknown>(null);
   const [loading, setLoading] = useState(false);
   useEffect(() => setOpt({ filter: 0, unit: 0, channel: 0 }), [nodeId]);
   useEffect(() => {
@@ -45,7 +47,7 @@ export function LearnPanel({ state, analysis, train }: { state: EditorState; ana
     const timer = setTimeout(() => {
       client.learnLayer(store.doc, dataDir, nodeId, { docPath: state.path, runId, ...opt }).then(
         (r) => live && (setRes(r), setErr(null), setLoading(false)),
-        (e: Error) => live && !isSuperseded(e) && (setErr(e.message), setRes(null), setLoading(false)),
+        (e: unknown) => live && !isSuperseded(e) && (setErr(e), setRes(null), setLoading(false)),
       );
     }, 150);
     return () => ((live = false), clearTimeout(timer));
@@ -64,7 +66,7 @@ export function LearnPanel({ state, analysis, train }: { state: EditorState; ana
       <p className="learn-explain" data-testid="learn-explain">{t(`kinds.${KNOWN.has(node.type) ? node.type : 'other'}`)}</p>
       {!dataDir && <p className="field-error">{t('needData')}</p>}
       {dataDir && !analysis.ok && <p className="field-error">{t('needValid')}</p>}
-      {err && <p className="field-error" data-testid="learn-error">{t('error', { message: err })}</p>}
+      {err != null && <p className="field-error" data-testid="learn-error">{t('error', { message: engineText(t, i18n, err) })}</p>}
       {loading && !shown && <p className="muted">{t('loading', { n: 16 })}</p>}
       {shown && (
         <>

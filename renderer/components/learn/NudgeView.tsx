@@ -3,19 +3,21 @@
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { isSuperseded, type LearnNudgeResult } from '../../../engine/protocol.ts';
+import { engineText } from '../../i18n/errors.ts';
 import { useEditor } from '../context.ts';
 import { fmt } from './draw.ts';
 
 const EPS = [1e-3, 3e-3, 1e-2, 3e-2, 1e-1];
 
 export function NudgeView({ params, nodeId, dataDir, docPath, runId }: { params: { name: string; shape: number[] }[]; nodeId: string; dataDir: string; docPath: string | null; runId: string | null }) {
-  const { t } = useTranslation('learn');
+  const { t, i18n } = useTranslation('learn');
   const { store, client } = useEditor();
   const [param, setParam] = useState(params[0]?.name ?? '');
   const [index, setIndex] = useState(0);
   const [eps, setEps] = useState(3e-3);
   const [res, setRes] = useState<LearnNudgeResult | null>(null);
-  const [err, setErr] = useState<string | null>(null);
+  /** The engine's error, shown through engineText in the UI's language. */
+  const [err, setErr] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   useEffect(() => (setParam(params[0]?.name ?? ''), setIndex(0), setRes(null), setErr(null)), [nodeId, params.map((p) => p.name).join()]);
   if (!params.length) return <section className="learn-section"><h3>{t('nudge.title')}</h3><p className="muted">{t('nudge.none')}</p></section>;
@@ -26,7 +28,7 @@ export function NudgeView({ params, nodeId, dataDir, docPath, runId }: { params:
     try {
       setRes(await client.learnNudge(store.doc, dataDir, param, Math.min(index, numel - 1), { eps, docPath, runId }));
     } catch (e) {
-      if (!isSuperseded(e)) setErr((e as Error).message);
+      if (!isSuperseded(e)) setErr(e);
     } finally {
       setBusy(false);
     }
@@ -45,7 +47,7 @@ export function NudgeView({ params, nodeId, dataDir, docPath, runId }: { params:
         </select></label>
         <button onClick={() => void run()} disabled={busy} data-testid="learn-nudge-run">{t('nudge.run')}</button>
       </div>
-      {err && <p className="field-error">{t('error', { message: err })}</p>}
+      {err != null && <p className="field-error">{t('error', { message: engineText(t, i18n, err) })}</p>}
       {res && (
         <div data-testid="learn-nudge-result" data-fd={res.numeric} data-ad={res.analytic}>
           <p>{t('nudge.value', { param: res.param, index: res.index, value: fmt(res.value) })}</p>
