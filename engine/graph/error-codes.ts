@@ -15,13 +15,14 @@ export const ERROR_CODES = [
   // starting a run (session/training.ts, train/prepare.ts, graph/memory.ts)
   'run-busy', 'memory', 'memory-onnx-limit', 'memory-tensor', 'nothing-to-train',
   // a run's document and network, resuming, its checkpoints, its threads (train/prepare.ts, train/loop.ts,
-  // train/checkpoint.ts, train/parallel.ts, train/run-client.ts); a run's model file (train/predictor.ts)
+  // train/checkpoint.ts, train/parallel.ts, train/run-client.ts, train/weights.ts); a run's model file (train/predictor.ts)
   'the-document', 'run-document', 'document-unloadable', 'document-problems', 'network-problems', 'no-input-layer',
   'resume-classes', 'resume-tensor-size', 'resume-tensor-missing', 'resume-image-count',
   'checkpoint-non-finite', 'checkpoint-unwritable', 'checkpoint-unreplaceable', 'checkpoint-unreadable', 'checkpoint-old-format',
   'checkpoint-no-magic', 'checkpoint-truncated', 'checkpoint-checksum', 'checkpoint-header-cut', 'checkpoint-header-json',
   'checkpoint-no-tensors', 'checkpoint-tensor-cut', 'checkpoint-extra-bytes', 'checkpoint-missing', 'no-checkpoint',
   'replica-no-start', 'replica-failed', 'replica-exited', 'run-worker-failed', 'run-worker-exited',
+  'weights-unreadable',
   'model-unreadable', 'model-not-onnx', 'model-input', 'model-input-size', 'model-no-probs', 'model-class-names', 'model-norm-json', 'model-norm-channels',
   // dataset thumbnails and the crash backup (session/dataset.ts, session/backup.ts)
   'thumbnail-failed', 'backup-damaged', 'backup-contents', 'backup-checksum',

@@ -19,6 +19,7 @@ import { TrainingSession } from '../../engine/session/training.ts';
 import { decodeCheckpoint, encodeCheckpoint, readCheckpoint, writeCheckpoint } from '../../engine/train/checkpoint.ts';
 import { openModel } from '../../engine/train/predictor.ts';
 import { documentOrThrow, prepareRun } from '../../engine/train/prepare.ts';
+import { readWeightsFile } from '../../engine/train/weights.ts';
 import { RpcClient, type Transport } from '../../renderer/client/rpc.ts';
 import { engineText } from '../../renderer/i18n/errors.ts';
 import { createI18n } from '../../renderer/i18n/index.ts';
@@ -83,7 +84,7 @@ function withParams(id: string, params: Record<string, unknown>) {
 test('a document with problems is refused listing each, translated, through the host and the client', async () => {
   const bad = withParams('conv1', { kernel: 0, filters: 1e9 });
   const training = new TrainingSession(project, { threads: 1 });
-  const e = await failure(() => training.start(bad, 'ds', { allowLarge: false }));
+  const e = await failure(() => training.start(bad, 'ds', { allowLarge: false, device: 'cpu', docPath: null }));
   assert.ok(e instanceof EngineError && e.code === 'bad-request', String(e));
   const s = coded(e, 'document-problems');
   listsTranslated(s, e.text, ['param-range', 'param-range']);
@@ -115,6 +116,14 @@ test('a network whose shapes do not work out: the run refuses it with each probl
   const s = coded(e, 'network-problems');
   listsTranslated(s, (e as { text?: EngineText }).text, ['kernel-too-large']);
   assert.ok(s.includes('[conv3.kernel] 卷积核 9x9'), s);
+
+  // Started from the editor: the run's thread refuses it, and the status keeps the listed problems.
+  const training = new TrainingSession(project, { threads: 1 });
+  training.start(doc, 'ds', { allowLarge: true, device: 'cpu', docPath: null });
+  await training.finished;
+  const status = training.status();
+  assert.ok(status.error, JSON.stringify(status));
+  listsTranslated(codedText(status.error, status.errorText, 'network-problems'), status.errorText, ['kernel-too-large']);
 });
 
 /** A good checkpoint's bytes. */
@@ -152,12 +161,13 @@ test('damaged checkpoints: each fault has its code, and continuing the run names
   assert.match(s, /不存在/);
 });
 
-test('a run model that is not ONNX, or not there', async () => {
+test('a run model that is not ONNX, or not there; an imported model whose weights file is gone', async () => {
   const file = path.join(root, 'not.onnx');
   fs.writeFileSync(file, 'hello, not a protobuf at all \u0000\u00ff');
   const e = await failure(() => openModel(file));
   coded(e, 'model-not-onnx');
   coded(await failure(() => openModel(path.join(root, 'gone.onnx'))), 'model-unreadable');
+  coded(await failure(() => readWeightsFile(path.join(root, 'gone.safetensors'))), 'weights-unreadable');
 });
 
 test('thumbnails: a missing file and one that is not an image say why, coded', async () => {
