@@ -48,13 +48,13 @@ export function documentOrThrow(input: unknown, where: string | CodedMessage = {
   const r = parseDocument(input);
   const named = typeof where === 'string' ? where : where.message;
   if (!r.ok) {
-    const problems = problemList(r.problems);
-    throw new TrainingError(`${named} cannot be loaded:\n${problems.message}`, { ...said('document-unloadable', { where }), problems: problems.problems });
+    const list = problemList(r.problems);
+    throw new TrainingError(`${named} cannot be loaded:\n${list.message}`, { ...said('document-unloadable', { where }), problems: list.problems });
   }
   const bad = r.problems.filter((p) => p.severity !== 'warning');
   if (bad.length) {
-    const problems = problemList(bad);
-    throw new TrainingError(`${named} has problems:\n${problems.message}`, { ...said('document-problems', { where }), problems: problems.problems });
+    const list = problemList(bad);
+    throw new TrainingError(`${named} has problems:\n${list.message}`, { ...said('document-problems', { where }), problems: list.problems });
   }
   return r.doc;
 }
@@ -168,8 +168,8 @@ export async function prepareRun(raw: TrainRequest, emit: (e: TrainEvent) => voi
   const doc = documentOrThrow(resumed ? ck!.doc : req.doc, resumed ? resumed.file : undefined);
   const analysis = inferShapes(doc);
   if (!analysis.ok) {
-    const problems = problemList(analysis.problems.filter((p) => p.severity !== 'warning'));
-    throw new TrainingError(`the network has problems:\n${problems.message}`, { ...said('network-problems'), problems: problems.problems });
+    const list = problemList(analysis.problems.filter((p) => p.severity !== 'warning'));
+    throw new TrainingError(`the network has problems:\n${list.message}`, { ...said('network-problems'), problems: list.problems });
   }
   if (ck && req.epochs !== undefined && req.epochs !== doc.training.epochs) {
     const inProgress = ck.cursor && ck.cursor.batch > 0 ? ck.cursor.epoch : ck.epoch;
