@@ -55,10 +55,17 @@ export const resumedEvent = z.object({ type: z.literal('resumed'), step: z.numbe
  * the English `message` beside it is what the CLI prints. A param may be another coded message
  * with its own English text (the reason inside "cannot import x.onnx: <reason>").
  */
-export type EngineText = { code: string; params: Record<string, string | number | CodedMessage> };
+export type EngineText = { code: string; params: Record<string, string | number | CodedMessage>; problems?: ListedProblem[] };
 export type CodedMessage = EngineText & { message: string };
-export const engineText: z.ZodType<EngineText> = z.lazy(() => z.object({ code: z.string(), params: z.record(z.string(), z.union([z.string(), z.number(), codedMessage])) }));
-const codedMessage: z.ZodType<CodedMessage> = z.lazy(() => z.object({ code: z.string(), params: z.record(z.string(), z.union([z.string(), z.number(), codedMessage])), message: z.string() }));
+/**
+ * One of the graph problems a message lists (a document's, a network's: its `{problems}`
+ * param, filled in by the renderer), with its code (`engine.<code>`, graph/problem-codes.ts).
+ */
+export type ListedProblem = { code: string; params?: Record<string, string | number>; message: string; nodeId?: string; param?: string };
+const listedProblem = z.object({ code: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])).optional(), message: z.string(), nodeId: z.string().optional(), param: z.string().optional() });
+const paramValue = z.lazy(() => z.union([z.string(), z.number(), codedMessage]));
+export const engineText: z.ZodType<EngineText> = z.lazy(() => z.object({ code: z.string(), params: z.record(z.string(), paramValue), problems: z.array(listedProblem).optional() }));
+const codedMessage: z.ZodType<CodedMessage> = z.lazy(() => z.object({ code: z.string(), params: z.record(z.string(), paramValue), problems: z.array(listedProblem).optional(), message: z.string() }));
 
 export const errorEvent = z.object({ type: z.literal('error'), message: z.string(), text: engineText.optional() });
 
@@ -106,6 +113,7 @@ export const recoveredBackup = z.object({
   backup: z.object({ text: z.string(), path: z.string().nullable(), savedAt: z.string() }).nullable(),
   /** Set when a backup existed but was damaged (and skipped). */
   problem: z.string().nullable(),
+  problemText: engineText.optional(),
 });
 export type RecoveredBackup = z.infer<typeof recoveredBackup>;
 
@@ -182,7 +190,7 @@ export const importIdxResult = z.object({
 });
 export type ImportIdxResult = z.infer<typeof importIdxResult>;
 
-export const imagesResult = z.object({ images: z.array(z.object({ path: z.string(), url: z.string().nullable(), error: z.string().optional() })) });
+export const imagesResult = z.object({ images: z.array(z.object({ path: z.string(), url: z.string().nullable(), error: z.string().optional(), text: engineText.optional() })) });
 export type ImagesResult = z.infer<typeof imagesResult>;
 
 export const deviceName = z.enum(['cpu', 'cuda', 'dml', 'coreml']);

@@ -5,7 +5,8 @@
 // test/renderer/error-codes.test.ts checks that each code here has a text in every language,
 // that the sources emit no code missing here (`said('<code>'` and `skipReason('<code>'`) and
 // that every code listed is emitted somewhere.
-import type { CodedMessage, EngineText } from '../protocol.ts';
+import type { CodedMessage, EngineText, ListedProblem } from '../protocol.ts';
+import type { Problem } from './layer.ts';
 
 export const ERROR_CODES = [
   // the dataset folder (data/scan.ts, session/project.ts, train/prepare.ts)
@@ -13,14 +14,26 @@ export const ERROR_CODES = [
   'dataset-missing-here', 'dataset-outside', 'dataset-not-folder', 'no-images', 'only-one-class', 'no-usable-images', 'head-classes',
   // starting a run (session/training.ts, train/prepare.ts, graph/memory.ts)
   'run-busy', 'memory', 'memory-onnx-limit', 'memory-tensor', 'nothing-to-train',
+  // a run's document and network, resuming, its checkpoints, its threads (train/prepare.ts, train/loop.ts,
+  // train/checkpoint.ts, train/parallel.ts, train/run-client.ts, train/weights.ts); a run's model file (train/predictor.ts)
+  'the-document', 'run-document', 'document-unloadable', 'document-problems', 'network-problems', 'no-input-layer',
+  'resume-classes', 'resume-tensor-size', 'resume-tensor-missing', 'resume-image-count',
+  'checkpoint-non-finite', 'checkpoint-unwritable', 'checkpoint-unreplaceable', 'checkpoint-unreadable', 'checkpoint-old-format',
+  'checkpoint-no-magic', 'checkpoint-truncated', 'checkpoint-checksum', 'checkpoint-header-cut', 'checkpoint-header-json',
+  'checkpoint-no-tensors', 'checkpoint-tensor-cut', 'checkpoint-extra-bytes', 'checkpoint-missing', 'no-checkpoint',
+  'replica-no-start', 'replica-failed', 'replica-exited', 'run-worker-failed', 'run-worker-exited',
+  'weights-unreadable',
+  'model-unreadable', 'model-not-onnx', 'model-input', 'model-input-size', 'model-no-probs', 'model-class-names', 'model-norm-json', 'model-norm-channels',
+  // dataset thumbnails and the crash backup (session/dataset.ts, session/backup.ts)
+  'thumbnail-failed', 'backup-damaged', 'backup-contents', 'backup-checksum',
   // divergence (train/divergence.ts, train/loop.ts)
   'diverged', 'non-finite-loss', 'loss-spike', 'non-finite-value', 'lower-lr',
-  // a run's warnings in its log, and a network or document with problems (train/outputs.ts, train/prepare.ts, train/ort.ts, train/run-worker.ts)
-  'skipped-files', 'checkpoint-passed-over', 'checkpoint-moved', 'device-fallback', 'malformed-command', 'network-problems',
+  // a run's warnings in its log (train/outputs.ts, train/prepare.ts, train/ort.ts, train/run-worker.ts)
+  'skipped-files', 'checkpoint-passed-over', 'checkpoint-moved', 'device-fallback', 'malformed-command',
   // why a GPU provider cannot train (train/ort.ts, train/devices.ts)
   'device-hint', 'device-not-built', 'device-unusable',
   // continuing a run (train/prepare.ts, train/loop.ts)
-  'resume-epochs', 'resume-classes', 'resume-images',
+  'resume-epochs',
   // opening and saving files (session/files.ts)
   'file-missing', 'folder-missing', 'file-outside', 'not-a-document', 'not-onnx', 'not-a-file', 'file-too-large', 'file-exists',
   // the project's folders and runs, listing and saving (session/project.ts, session/files.ts)
@@ -117,6 +130,22 @@ export class CodedError extends Error {
   constructor(message: string, readonly text?: EngineText) {
     super(message);
   }
+}
+
+/** One line of a problem list: `  - [node.param] text` (no brackets for a problem of no layer). */
+export const problemLine = (p: Pick<ListedProblem, 'nodeId' | 'param'>, text: string): string =>
+  `  - ${p.nodeId !== undefined ? `[${p.nodeId}${p.param ? `.${p.param}` : ''}] ` : ''}${text}`;
+
+/**
+ * Graph problems a message lists: their English lines (the message's `{problems}`), and each with
+ * its code, for a text's `problems` (the renderer fills `{problems}` in with them translated).
+ */
+export function problemList(problems: Problem[]): { message: string; problems: ListedProblem[] } {
+  const listed = problems.map((p): ListedProblem => {
+    const params = p.params && Object.fromEntries(Object.entries(p.params).filter((e): e is [string, string | number] => e[1] !== undefined));
+    return { code: p.code, message: p.message, ...(params ? { params } : {}), ...(p.nodeId !== undefined ? { nodeId: p.nodeId } : {}), ...(p.param ? { param: p.param } : {}) };
+  });
+  return { message: listed.map((p) => problemLine(p, p.message)).join('\n'), problems: listed };
 }
 
 /** The code and params an error carries (a CodedError, or an EngineError with text), if any. */

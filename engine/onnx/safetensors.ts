@@ -3,8 +3,14 @@
 // shape and byte range, then the raw little-endian data. PyTorch users read it with
 // `safetensors.torch.load_file`; this reader checks every offset it is given.
 import { numel } from '../numel.ts';
+import type { EngineText } from '../protocol.ts';
 
-export class WeightsFileError extends Error {}
+/** `text`: the message as code + params where it has one (train/weights.ts; graph/error-codes.ts's CodedError sits a layer up). */
+export class WeightsFileError extends Error {
+  constructor(message: string, readonly text?: EngineText) {
+    super(message);
+  }
+}
 
 export interface NamedTensor {
   shape: number[];

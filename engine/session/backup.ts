@@ -5,6 +5,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.ts';
+import { CodedError, nested, said } from '../graph/error-codes.ts';
+import type { EngineText } from '../protocol.ts';
 
 export interface Backup {
   text: string;
@@ -28,7 +30,7 @@ export class DocumentBackup {
   }
 
   /** The backup, or null when there is none; a damaged one is reported, never fatal. */
-  read(): { backup: Backup | null; problem: string | null } {
+  read(): { backup: Backup | null; problem: string | null; problemText?: EngineText } {
     let raw: string;
     try {
       raw = fs.readFileSync(this.file, 'utf8');
@@ -37,11 +39,11 @@ export class DocumentBackup {
     }
     try {
       const b = JSON.parse(raw) as { version?: unknown; sha256?: unknown; savedAt?: unknown; path?: unknown; text?: unknown };
-      if (b.version !== 1 || typeof b.text !== 'string' || typeof b.savedAt !== 'string') throw new Error('unexpected contents');
-      if (b.sha256 !== sha(b.text)) throw new Error('checksum mismatch');
+      if (b.version !== 1 || typeof b.text !== 'string' || typeof b.savedAt !== 'string') throw new CodedError('unexpected contents', said('backup-contents'));
+      if (b.sha256 !== sha(b.text)) throw new CodedError('checksum mismatch', said('backup-checksum'));
       return { backup: { text: b.text, path: typeof b.path === 'string' ? b.path : null, savedAt: b.savedAt }, problem: null };
     } catch (e) {
-      return { backup: null, problem: `the crash backup ${this.file} is damaged (${(e as Error).message}) and was skipped` };
+      return { backup: null, problem: `the crash backup ${this.file} is damaged (${(e as Error).message}) and was skipped`, problemText: said('backup-damaged', { file: this.file, reason: nested(e) }) };
     }
   }
 

@@ -9,7 +9,7 @@ import { datasetReport } from '../data/report.ts';
 import { scanImageFolder } from '../data/scan.ts';
 import { dataSettings } from '../graph/document.ts';
 import type { NetworkDocument } from '../graph/document.ts';
-import { textOf } from '../graph/error-codes.ts';
+import { nested, said, textOf } from '../graph/error-codes.ts';
 import { EngineError, type AugmentPreviewResult, type DatasetReportResult, type ImagesResult } from '../protocol.ts';
 import { documentOrThrow, imageSpec } from '../train/prepare.ts';
 import { pngDataUrl } from './predict.ts';
@@ -101,7 +101,15 @@ export async function thumbnails(project: Project, dataDir: string, paths: strin
         .toBuffer();
       images.push({ path: p, url: `data:image/png;base64,${png.toString('base64')}` });
     } catch (e) {
-      images.push({ path: p, url: null, error: e instanceof EngineError ? e.message : `cannot show ${p}: ${(e as Error).message.split('\n')[0]}` });
+      const text = textOf(e);
+      if (e instanceof EngineError) images.push({ path: p, url: null, error: e.message, ...(text ? { text } : {}) });
+      else {
+        // The decoder's first line only (sharp's messages go on with its internals).
+        const inner = nested(e);
+        const reason = typeof inner === 'string' ? inner.split('\n')[0] : inner;
+        const message = `cannot show ${p}: ${typeof reason === 'string' ? reason : reason.message}`;
+        images.push({ path: p, url: null, error: message, text: said('thumbnail-failed', { file: p, reason }) });
+      }
     }
   }
   return { images };

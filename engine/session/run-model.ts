@@ -39,7 +39,7 @@ export function runModel(project: Project, runId: string, which: 'best' | 'last'
       throw new EngineError((e as EngineError).code ?? 'refused', `run ${runId}'s dataset: ${(e as Error).message}`, said('run-dataset', { runId, reason: nested(e) }));
     }
   };
-  return { runId, dir, record, doc: documentOrThrow(record.doc, `run ${runId}'s document`), file, dataDir };
+  return { runId, dir, record, doc: documentOrThrow(record.doc, { ...said('run-document', { runId }), message: `run ${runId}'s document` }), file, dataDir };
 }
 
 /** The run's validation images, decoded as the network sees them (at most `limit`). */

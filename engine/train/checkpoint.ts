@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { syncDir } from '../atomic-write.ts';
+import { CodedError, nested, said } from '../graph/error-codes.ts';
 
 const MAGIC = 'NETWRIGHT-CHECKPOINT 2\n';
 const HASH_BYTES = 32;
@@ -71,7 +72,8 @@ export interface Checkpoint {
   values: Map<string, Float32Array>;
 }
 
-export class CheckpointError extends Error {}
+/** What is wrong with a checkpoint file, or why one cannot be written; `text`: its code + params. */
+export class CheckpointError extends CodedError {}
 
 /** Points a crash test can stop at; production passes none. */
 export type CheckpointStage = 'temp-written' | 'before-fsync' | 'before-rename' | 'renamed';
@@ -100,7 +102,7 @@ export function encodeCheckpoint(header: Omit<CheckpointHeader, 'tensors'>, valu
 
 export function writeCheckpoint(file: string, header: Omit<CheckpointHeader, 'tensors'>, values: Map<string, Float32Array>, opts: WriteOptions = {}): void {
   for (const [name, v] of values) {
-    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new CheckpointError(`refusing to write ${file}: ${name}[${i}] is ${v[i]}`);
+    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new CheckpointError(`refusing to write ${file}: ${name}[${i}] is ${v[i]}`, said('checkpoint-non-finite', { file, tensor: name, index: i, value: String(v[i]) }));
   }
   const parts = encodeCheckpoint(header, values);
   const dir = path.dirname(file);
@@ -111,7 +113,8 @@ export function writeCheckpoint(file: string, header: Omit<CheckpointHeader, 'te
   try {
     fd = fs.openSync(tmp, 'w');
   } catch (e) {
-    throw ioError(`cannot write the checkpoint ${tmp}`, e);
+    const error = ioText(e);
+    throw new CheckpointError(`cannot write the checkpoint ${tmp}: ${error}`, said('checkpoint-unwritable', { file: tmp, error }));
   }
   try {
     for (const p of parts) write(fd, p);
@@ -121,7 +124,8 @@ export function writeCheckpoint(file: string, header: Omit<CheckpointHeader, 'te
   } catch (e) {
     fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });
-    throw ioError(`cannot write the checkpoint ${tmp}`, e);
+    const error = ioText(e);
+    throw new CheckpointError(`cannot write the checkpoint ${tmp}: ${error}`, said('checkpoint-unwritable', { file: tmp, error }));
   }
   fs.closeSync(fd);
   try {
@@ -144,13 +148,14 @@ export function writeCheckpoint(file: string, header: Omit<CheckpointHeader, 'te
     syncDir(dir);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
-    throw ioError(`cannot replace the checkpoint ${file}`, e);
+    const error = ioText(e);
+    throw new CheckpointError(`cannot replace the checkpoint ${file}: ${error}`, said('checkpoint-unreplaceable', { file, error }));
   }
 }
 
-const ioError = (what: string, e: unknown): CheckpointError => {
+const ioText = (e: unknown): string => {
   const err = e as NodeJS.ErrnoException;
-  return new CheckpointError(`${what}: ${err.code ? `${err.code} (${err.message})` : err.message}`);
+  return err.code ? `${err.code} (${err.message})` : err.message;
 };
 
 function syncFile(file: string): void {
@@ -168,7 +173,8 @@ export function readCheckpoint(file: string): Checkpoint {
   try {
     buf = fs.readFileSync(file);
   } catch (e) {
-    throw ioError(`cannot read ${file}`, e);
+    const error = ioText(e);
+    throw new CheckpointError(`cannot read ${file}: ${error}`, said('checkpoint-unreadable', { file, error }));
   }
   return decodeCheckpoint(buf, file);
 }
@@ -176,31 +182,32 @@ export function readCheckpoint(file: string): Checkpoint {
 export function decodeCheckpoint(buf: Buffer, file = 'the checkpoint'): Checkpoint {
   if (buf.length < MAGIC.length || buf.subarray(0, MAGIC.length).toString('latin1') !== MAGIC) {
     const old = buf.subarray(0, 23).toString('latin1') === 'NETWRIGHT-CHECKPOINT 1\n';
-    throw new CheckpointError(`${file} is not a Netwright checkpoint${old ? ' this version reads (format 1, without a checksum)' : ' (no magic line)'}`);
+    if (old) throw new CheckpointError(`${file} is not a Netwright checkpoint this version reads (format 1, without a checksum)`, said('checkpoint-old-format', { file }));
+    throw new CheckpointError(`${file} is not a Netwright checkpoint (no magic line)`, said('checkpoint-no-magic', { file }));
   }
-  if (buf.length < MAGIC.length + 4 + HASH_BYTES) throw new CheckpointError(`${file} is truncated (${buf.length} bytes)`);
+  if (buf.length < MAGIC.length + 4 + HASH_BYTES) throw new CheckpointError(`${file} is truncated (${buf.length} bytes)`, said('checkpoint-truncated', { file, bytes: buf.length }));
   const body = buf.subarray(0, buf.length - HASH_BYTES);
   const sum = createHash('sha256').update(body).digest();
-  if (!sum.equals(buf.subarray(buf.length - HASH_BYTES))) throw new CheckpointError(`${file} fails its SHA-256 checksum (truncated or damaged)`);
+  if (!sum.equals(buf.subarray(buf.length - HASH_BYTES))) throw new CheckpointError(`${file} fails its SHA-256 checksum (truncated or damaged)`, said('checkpoint-checksum', { file }));
   const len = buf.readUInt32LE(MAGIC.length);
   let off = MAGIC.length + 4;
-  if (off + len > body.length) throw new CheckpointError(`${file}: the header runs past the end`);
+  if (off + len > body.length) throw new CheckpointError(`${file}: the header runs past the end`, said('checkpoint-header-cut', { file }));
   let header: CheckpointHeader;
   try {
     header = JSON.parse(body.subarray(off, off + len).toString()) as CheckpointHeader;
   } catch (e) {
-    throw new CheckpointError(`${file}: the header is not JSON (${(e as Error).message})`);
+    throw new CheckpointError(`${file}: the header is not JSON (${(e as Error).message})`, said('checkpoint-header-json', { file, error: (e as Error).message }));
   }
-  if (!Array.isArray(header.tensors)) throw new CheckpointError(`${file}: the header lists no tensors`);
+  if (!Array.isArray(header.tensors)) throw new CheckpointError(`${file}: the header lists no tensors`, said('checkpoint-no-tensors', { file }));
   off += len;
   const values = new Map<string, Float32Array>();
   for (const t of header.tensors) {
     const bytes = t.length * 4;
-    if (!Number.isInteger(t.length) || t.length < 0 || off + bytes > body.length) throw new CheckpointError(`${file}: truncated at tensor ${t.name}`);
+    if (!Number.isInteger(t.length) || t.length < 0 || off + bytes > body.length) throw new CheckpointError(`${file}: truncated at tensor ${t.name}`, said('checkpoint-tensor-cut', { file, tensor: String(t.name) }));
     values.set(t.name, new Float32Array(body.buffer.slice(body.byteOffset + off, body.byteOffset + off + bytes)));
     off += bytes;
   }
-  if (off !== body.length) throw new CheckpointError(`${file}: ${body.length - off} unexpected bytes after the tensors`);
+  if (off !== body.length) throw new CheckpointError(`${file}: ${body.length - off} unexpected bytes after the tensors`, said('checkpoint-extra-bytes', { file, count: body.length - off }));
   return { header, values };
 }
 
@@ -209,18 +216,20 @@ export function decodeCheckpoint(buf: Buffer, file = 'the checkpoint'): Checkpoi
  * the latest is missing or damaged; `problems` names each file passed over and why.
  */
 export function loadCheckpoint(dir: string): Checkpoint & { file: string; problems: string[] } {
-  const problems: string[] = [];
+  const why: ReturnType<typeof nested>[] = [];
+  const problems = (): string[] => why.map((w) => (typeof w === 'string' ? w : w.message));
   for (const name of [LATEST, PREVIOUS]) {
     const file = path.join(dir, name);
     if (!fs.existsSync(file)) {
-      problems.push(`${file} does not exist`);
+      why.push({ ...said('checkpoint-missing', { file }), message: `${file} does not exist` });
       continue;
     }
     try {
-      return { ...readCheckpoint(file), file, problems };
+      return { ...readCheckpoint(file), file, problems: problems() };
     } catch (e) {
-      problems.push((e as Error).message);
+      why.push(nested(e));
     }
   }
-  throw new CheckpointError(`no usable checkpoint in ${dir}:\n` + problems.map((p) => `  - ${p}`).join('\n'));
+  // Always the two files, the latest first.
+  throw new CheckpointError(`no usable checkpoint in ${dir}:\n` + problems().map((p) => `  - ${p}`).join('\n'), said('no-checkpoint', { dir, latest: why[0], previous: why[1] }));
 }

@@ -49,9 +49,7 @@ export async function trainEpochs(run: PreparedRun, out: RunOutputs, control: Ru
     const from = s.cursor;
     const fromSums = s.epochSums;
     const order = from?.order ?? Array.from({ length: train.count }, (_, i) => i);
-    if (order.length !== train.count) {
-      throw new TrainingError(`${run.resumedFrom} was saved for ${order.length} training images but ${req.dataDir} now has ${train.count}; resume needs the same images`, said('resume-images', { file: run.resumedFrom ?? '', saved: order.length, dir: req.dataDir, count: train.count }));
-    }
+    if (order.length !== train.count) throw new TrainingError(`${run.resumedFrom} was saved for ${order.length} training images but ${req.dataDir} now has ${train.count}; resume needs the same images`, said('resume-image-count', { file: String(run.resumedFrom), saved: order.length, dir: req.dataDir, count: train.count }));
     const batchSize = (b: number) => Math.min(bs, train.count - b * bs);
     const fullBatches = Math.floor(train.count / bs);
     /** Steps in the group that starts at batch b when `done` steps are done. */

@@ -13,6 +13,7 @@ import type { Worker } from 'node:worker_threads';
 import { buildTrainingGraph, buildUpdateGraph } from '../autodiff/training-graph.ts';
 import type { LowerOptions } from '../graph/compile.ts';
 import type { NetworkDocument, TrainingSettings } from '../graph/document.ts';
+import { CodedError, said } from '../graph/error-codes.ts';
 import { encodeModel } from '../onnx/model.ts';
 import { spawnWorker, workerUrl } from '../threads.ts';
 import { openStepSession, ort, type StepSession } from './ort.ts';
@@ -111,7 +112,7 @@ type FlatState = Map<string, Float32Array>;
 
 export class ParallelStep {
   private seq = 0;
-  private exited: Promise<string>;
+  private exited: Promise<CodedError>;
   private readonly ctrl: Int32Array;
   private readonly num: Float64Array;
   private readonly sharedParams: Float32Array;
@@ -171,8 +172,8 @@ export class ParallelStep {
       this.views.set(st, v);
     }
     this.exited = new Promise((resolve) => {
-      worker.on('error', (e) => resolve(`the replica thread failed: ${e.message}`));
-      worker.on('exit', (code) => resolve(`the replica thread exited (code ${code})`));
+      worker.on('error', (e) => resolve(replicaFailed(e.message)));
+      worker.on('exit', (code) => resolve(new CodedError(`the replica thread exited (code ${code})`, said('replica-exited', { code }))));
     });
   }
 
@@ -221,7 +222,7 @@ export class ParallelStep {
     };
     const worker = spawnWorker(workerUrl('replica-worker', import.meta.url), init);
     const ready = new Promise<void>((resolve, reject) => {
-      worker.once('message', (m: { ready?: boolean; error?: string }) => (m.ready ? resolve() : reject(new Error(`the replica thread could not start: ${m.error}`))));
+      worker.once('message', (m: { ready?: boolean; error?: string }) => (m.ready ? resolve() : reject(new CodedError(`the replica thread could not start: ${m.error}`, said('replica-no-start', { error: String(m.error) })))));
       worker.once('error', reject);
     });
     try {
@@ -336,12 +337,12 @@ export class ParallelStep {
       if (done === seq) break;
       const w = waitAsync(this.ctrl, CTRL.DONE, done);
       const why = await (w.async ? Promise.race([w.value.then(() => null), this.exited]) : null);
-      if (why) throw new Error(why);
+      if (why) throw why;
     }
     if (Atomics.load(this.ctrl, CTRL.STATUS) !== 0) {
       const bytes = this.errorText.slice();
       const end = bytes.indexOf(0);
-      throw new Error(`the replica thread failed: ${new TextDecoder().decode(end < 0 ? bytes : bytes.subarray(0, end))}`);
+      throw replicaFailed(new TextDecoder().decode(end < 0 ? bytes : bytes.subarray(0, end)));
     }
   }
 
@@ -354,3 +355,5 @@ export class ParallelStep {
     await Promise.all([this.shard.release(), this.update.release()]);
   }
 }
+
+const replicaFailed = (error: string): CodedError => new CodedError(`the replica thread failed: ${error}`, said('replica-failed', { error }));

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Normalization } from '../data/batches.ts';
 import type { ResizePolicy } from '../data/decode.ts';
 import { loadSplit } from '../data/image-folder.ts';
+import { CodedError, nested, said } from '../graph/error-codes.ts';
 import { lossOfOutputTag, type LossName } from '../graph/losses.ts';
 import { decodeModel, OnnxReadError } from '../onnx/model.ts';
 import { openRunner, type Device } from './ort.ts';
@@ -27,25 +28,26 @@ export async function openModel(file: string, device: Device = 'cpu'): Promise<L
   try {
     bytes = fs.readFileSync(file);
   } catch (e) {
-    throw new Error(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const error = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new CodedError(`cannot read ${file}: ${error}`, said('model-unreadable', { file, error }));
   }
   let m;
   try {
     m = decodeModel(bytes);
   } catch (e) {
-    if (e instanceof OnnxReadError) throw new Error(`${file} is not a usable ONNX model: ${e.message}`);
+    if (e instanceof OnnxReadError) throw new CodedError(`${file} is not a usable ONNX model: ${e.message}`, said('model-not-onnx', { file, reason: nested(e) }));
     throw e;
   }
   const input = m.graph.inputs.find((i) => !m.graph.initializers.some((t) => t.name === i.name));
-  if (!input || input.shape.length !== 4) throw new Error(`${file}: expected one image input [N, C, H, W]`);
+  if (!input || input.shape.length !== 4) throw new CodedError(`${file}: expected one image input [N, C, H, W]`, said('model-input', { file }));
   const inputShape = input.shape.slice(1).map((d) => (typeof d === 'number' ? d : NaN));
-  if (inputShape.some((d) => !Number.isFinite(d))) throw new Error(`${file}: the input's channel, height and width must be fixed sizes`);
-  if (!m.graph.outputs.some((o) => o.name === 'probs')) throw new Error(`${file}: no 'probs' output; was it exported by Netwright?`);
+  if (inputShape.some((d) => !Number.isFinite(d))) throw new CodedError(`${file}: the input's channel, height and width must be fixed sizes`, said('model-input-size', { file }));
+  if (!m.graph.outputs.some((o) => o.name === 'probs')) throw new CodedError(`${file}: no 'probs' output; was it exported by Netwright?`, said('model-no-probs', { file }));
   let classNames: string[] = [];
   try {
     classNames = JSON.parse(m.metadata['netwright.class_names'] ?? '[]');
   } catch {
-    throw new Error(`${file}: metadata netwright.class_names is not valid JSON`);
+    throw new CodedError(`${file}: metadata netwright.class_names is not valid JSON`, said('model-class-names', { file }));
   }
   const probs = m.graph.outputs.find((o) => o.name === 'probs')!;
   const k = typeof probs.shape[1] === 'number' ? probs.shape[1] : classNames.length;
@@ -55,9 +57,9 @@ export async function openModel(file: string, device: Device = 'cpu'): Promise<L
     try {
       normalization = { mean: JSON.parse(m.metadata['netwright.mean']), std: JSON.parse(m.metadata['netwright.std']) };
     } catch {
-      throw new Error(`${file}: metadata netwright.mean / netwright.std is not valid JSON`);
+      throw new CodedError(`${file}: metadata netwright.mean / netwright.std is not valid JSON`, said('model-norm-json', { file }));
     }
-    if (normalization!.mean.length !== inputShape[0] || normalization!.std.length !== inputShape[0]) throw new Error(`${file}: netwright.mean and netwright.std need one value per input channel`);
+    if (normalization!.mean.length !== inputShape[0] || normalization!.std.length !== inputShape[0]) throw new CodedError(`${file}: netwright.mean and netwright.std need one value per input channel`, said('model-norm-channels', { file }));
   }
   let resize: ResizePolicy = 'stretch';
   try {

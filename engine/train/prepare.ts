@@ -13,7 +13,7 @@ import { dataSettings, nodeParams, parseDocument, type NetworkDocument, type Tra
 import { inputNormalization, isPlain } from '../graph/layers/input.ts';
 import { inferShapes } from '../graph/infer.ts';
 import { estimateMemory, fmtBytes, formatMemory, memoryRefusalText } from '../graph/memory.ts';
-import { CodedError, problemMessage, said } from '../graph/error-codes.ts';
+import { CodedError, problemList, said } from '../graph/error-codes.ts';
 import { Rng } from '../graph/rng.ts';
 import type { CodedMessage, EngineText } from '../protocol.ts';
 import { encodeModel } from '../onnx/model.ts';
@@ -43,18 +43,22 @@ export function loadDocument(file: string): NetworkDocument {
   return documentOrThrow(text, file);
 }
 
-export function documentOrThrow(input: unknown, where = 'the document'): NetworkDocument {
+/** `where`: the document's file, or what it is as a coded message (default: the document). */
+export function documentOrThrow(input: unknown, where: string | CodedMessage = { ...said('the-document'), message: 'the document' }): NetworkDocument {
   const r = parseDocument(input);
-  if (!r.ok) throw new TrainingError(`${where} cannot be loaded:\n` + r.problems.map((p) => `  - ${p.message}`).join('\n'), problemsText(r.problems));
+  const named = typeof where === 'string' ? where : where.message;
+  if (!r.ok) {
+    const list = problemList(r.problems);
+    throw new TrainingError(`${named} cannot be loaded:\n${list.message}`, { ...said('document-unloadable', { where }), problems: list.problems });
+  }
   const bad = r.problems.filter((p) => p.severity !== 'warning');
-  if (bad.length) throw new TrainingError(`${where} has problems:\n` + bad.map((p) => `  - [${p.nodeId}${p.param ? `.${p.param}` : ''}] ${p.message}`).join('\n'), problemsText(bad));
+  if (bad.length) {
+    const list = problemList(bad);
+    throw new TrainingError(`${named} has problems:\n${list.message}`, { ...said('document-problems', { where }), problems: list.problems });
+  }
   return r.doc;
 }
 
-/** A list of problems as one coded message: how many, and the first (the English message lists them all). */
-function problemsText(problems: { nodeId?: string; code: string; params?: Record<string, string | number | undefined>; message: string }[]): EngineText {
-  return said('network-problems', { count: problems.length, node: problems[0].nodeId ?? '-', first: problemMessage(problems[0]) });
-}
 
 /** Training may use this fraction of the machine's memory (os.totalmem()) unless allowLarge. */
 export const MEMORY_FRACTION = 0.75;
@@ -111,7 +115,7 @@ export function checkNewRunFolder(dir: string, allow: string[] = []): void {
 
 export function imageSpec(doc: NetworkDocument): ImageSpec {
   const input = doc.nodes.find((n) => n.type === 'Input');
-  if (!input) throw new TrainingError('the network has no Input layer');
+  if (!input) throw new TrainingError('the network has no Input layer', said('no-input-layer'));
   const a = inferShapes(doc);
   const [c, h, w] = a.shapes.get(input.id)!;
   return { height: h, width: w, channels: c as 1 | 3 };
@@ -170,8 +174,8 @@ export async function prepareRun(raw: TrainRequest, emit: (e: TrainEvent) => voi
   const doc = documentOrThrow(resumed ? ck!.doc : req.doc, resumed ? resumed.file : undefined);
   const analysis = inferShapes(doc);
   if (!analysis.ok) {
-    const bad = analysis.problems.filter((p) => p.severity !== 'warning');
-    throw new TrainingError('the network has problems:\n' + bad.map((p) => `  - [${p.nodeId ?? '-'}] ${p.message}`).join('\n'), problemsText(bad));
+    const list = problemList(analysis.problems.filter((p) => p.severity !== 'warning'));
+    throw new TrainingError(`the network has problems:\n${list.message}`, { ...said('network-problems'), problems: list.problems });
   }
   if (ck && req.epochs !== undefined && req.epochs !== doc.training.epochs) {
     const inProgress = ck.cursor && ck.cursor.batch > 0 ? ck.cursor.epoch : ck.epoch;
@@ -204,7 +208,8 @@ export async function prepareRun(raw: TrainRequest, emit: (e: TrainEvent) => voi
     throw new TrainingError(`only one class (${scan.classNames[0]}) in ${req.dataDir}: a classifier needs at least two class folders`, said('only-one-class', { name: scan.classNames[0], dir: req.dataDir }));
   }
   if (ck && ck.classNames.join('\n') !== scan.classNames.join('\n')) {
-    throw new TrainingError(`${req.dataDir} has the classes ${scan.classNames.join(', ')} but the checkpoint was trained on ${ck.classNames.join(', ')}`, said('resume-classes', { dir: req.dataDir, classes: scan.classNames.join(', '), trained: ck.classNames.join(', ') }));
+    const [classes, trained] = [scan.classNames.join(', '), ck.classNames.join(', ')];
+    throw new TrainingError(`${req.dataDir} has the classes ${classes} but the checkpoint was trained on ${trained}`, said('resume-classes', { dir: req.dataDir, classes, trained }));
   }
   emit({ type: 'log', level: 'info', message: `reading ${scan.train.length + scan.val.length} images (${scan.classNames.length} classes)` });
   const data = await loadDataset(scan, { ...spec, resize: dataOpts.resize }, { cacheDir: dataOpts.cacheDir });
@@ -244,7 +249,8 @@ export async function prepareRun(raw: TrainRequest, emit: (e: TrainEvent) => voi
     if (resumed) {
       for (const [k, v] of step.values) {
         const saved = resumed.values.get(k);
-        if (!saved || saved.length !== v.length) throw new TrainingError(`${resumed.file} does not fit the network: ${k} ${saved ? `has ${saved.length} values, expected ${v.length}` : 'is missing'}`);
+        if (!saved) throw new TrainingError(`${resumed.file} does not fit the network: ${k} is missing`, said('resume-tensor-missing', { file: resumed.file, tensor: k }));
+        if (saved.length !== v.length) throw new TrainingError(`${resumed.file} does not fit the network: ${k} has ${saved.length} values, expected ${v.length}`, said('resume-tensor-size', { file: resumed.file, tensor: k, found: saved.length, expected: v.length }));
         step.values.set(k, saved);
       }
       step.t = ck!.t;

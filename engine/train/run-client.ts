@@ -1,5 +1,6 @@
 // The client of the training thread: starts a run on its own thread (run-worker.ts), relays
 // its events, validated, to the caller, and passes on stop, pause and resume.
+import { said } from '../graph/error-codes.ts';
 import { spawnWorker, workerUrl } from '../threads.ts';
 import { trainEvent, type TrainEvent, type TrainRequest } from './messages.ts';
 import { CONTROL } from './control.ts';
@@ -25,11 +26,11 @@ export function startTraining(request: TrainRequest, onEvent: (e: TrainEvent) =>
       onEvent(e);
     });
     worker.on('error', (err) => {
-      last = { type: 'error', message: err.message };
+      last = { type: 'error', message: `the training thread failed: ${err.message}`, text: said('run-worker-failed', { error: err.message }) };
       onEvent(last);
     });
     worker.on('exit', (code) => {
-      resolve(last ?? { type: 'error', message: `the training worker exited with code ${code} before finishing` });
+      resolve(last ?? { type: 'error', message: `the training worker exited with code ${code} before finishing`, text: said('run-worker-exited', { code }) });
     });
   });
   const control = new Int32Array(new SharedArrayBuffer(4));

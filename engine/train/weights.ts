@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { initialValues, type Forward } from '../graph/compile.ts';
 import type { NetworkDocument } from '../graph/document.ts';
+import { said } from '../graph/error-codes.ts';
 import { decodeSafetensors, encodeSafetensors, WeightsFileError, type NamedTensor } from '../onnx/safetensors.ts';
 
 export { WeightsFileError };
@@ -19,7 +20,8 @@ export function readWeightsFile(file: string): Map<string, NamedTensor> {
   try {
     bytes = fs.readFileSync(file);
   } catch (e) {
-    throw new WeightsFileError(`cannot read the weights file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const error = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new WeightsFileError(`cannot read the weights file ${file}: ${error}`, said('weights-unreadable', { file, error }));
   }
   return decodeSafetensors(bytes, file).tensors;
 }

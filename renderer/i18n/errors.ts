@@ -1,11 +1,13 @@
 // An engine error or a skipped file's reason in the UI's language: `errors:<code>` with its
-// params (engine/graph/error-codes.ts), a param that is itself a coded message translated first;
-// a code `engine.<code>` is a problem of the network or the dataset report (its `engine` text).
+// params (engine/graph/error-codes.ts), a param that is itself a coded message translated first.
+// A text's `problems` (a document's or a network's graph problems) fill its {problems} in, each
+// problem as `engine.<code>` (problems.ts).
 // English, an error without a code, or a code this build has no text for: the engine's own
 // English message, as the CLI prints it. Every panel shows engine errors through this.
 import type { i18n as I18n, TFunction } from 'i18next';
-import { skipText } from '../../engine/graph/error-codes.ts';
+import { problemLine, skipText } from '../../engine/graph/error-codes.ts';
 import type { CodedMessage, EngineText } from '../../engine/protocol.ts';
+import { problemText } from './problems.ts';
 
 /** Whatever carries an engine message: an EngineError, an 'error' or 'diverged' event, a status. */
 export interface HasText { message: string; text?: EngineText | null }
@@ -17,6 +19,7 @@ function translate(t: TFunction, i18n: I18n, text: EngineText, message: string):
   if (!i18n.exists(key)) return message;
   const params: Record<string, string | number> = {};
   for (const [k, v] of Object.entries(text.params)) params[k] = typeof v === 'object' && v ? translate(t, i18n, v, (v as CodedMessage).message) : v;
+  if (text.problems) params.problems = text.problems.map((p) => problemLine(p, problemText(t, i18n, p))).join('\n');
   try {
     const s = t(key, params);
     return typeof s === 'string' && s ? s : message;
@@ -31,7 +34,7 @@ export function engineText(t: TFunction, i18n: I18n, e: unknown): string {
   const m = e as (Partial<HasText> & Partial<EngineText>) | null;
   const message = typeof m?.message === 'string' ? m.message : String(e);
   // A HasText carries `text`; a CodedMessage is the text itself (code + params beside the message).
-  const text = m?.text ?? (typeof m?.code === 'string' && m.params && typeof m.params === 'object' ? { code: m.code, params: m.params } : undefined);
+  const text = m?.text ?? (typeof m?.code === 'string' && m.params && typeof m.params === 'object' ? { code: m.code, params: m.params, ...(m.problems ? { problems: m.problems } : {}) } : undefined);
   if (i18n.language.startsWith('en') || !text || typeof text.code !== 'string' || !text.params) return message;
   return translate(t, i18n, text, message);
 }
