@@ -20,31 +20,9 @@ import { TrainingSession } from '../../engine/session/training.ts';
 import { writeCheckpoint } from '../../engine/train/checkpoint.ts';
 import { PreloadTransport, type PreloadEngine } from '../../renderer/client/electron-client.ts';
 import { RpcClient } from '../../renderer/client/rpc.ts';
-import { engineText } from '../../renderer/i18n/errors.ts';
-import { createI18n } from '../../renderer/i18n/index.ts';
+import { coded, en, failure, zh } from './coded.ts';
 import { sampleData, sampleProject, tempDir } from '../fixtures/sample.ts';
 
-const en = createI18n('en', false);
-const zh = createI18n('zh-CN', false);
-const HAN = /[\u4e00-\u9fff]/;
-
-/** The en resource's own text (engineText shows English messages as they are, so this checks the resource). */
-const enText = (t: EngineText) => en.t(`errors:${t.code}`, Object.fromEntries(Object.entries(t.params).map(([k, v]) => [k, typeof v === 'object' ? v.message : v])));
-
-/** `e` carries `code`; its en text is its message; zh-CN is Chinese and shows every plain param. Returns the zh text. */
-function coded(e: unknown, code: string): string {
-  assert.ok(e instanceof Error, `expected an error, got ${String(e)}`);
-  const text = (e as { text?: EngineText }).text;
-  assert.equal(text?.code, code, `${e.message}: ${JSON.stringify(text)}`);
-  assert.equal(enText(text), e.message);
-  assert.equal(engineText(en.t, en, e), e.message);
-  const s = engineText(zh.t, zh, e);
-  assert.match(s, HAN, s);
-  assert.notEqual(s, e.message);
-  for (const v of Object.values(text.params)) if (typeof v !== 'object') assert.ok(s.includes(String(v)), `${code}: ${s} lacks ${v}`);
-  return s;
-}
-const failure = (f: () => unknown): Promise<unknown> => Promise.resolve().then(f).then(() => assert.fail('expected a refusal'), (e: unknown) => e);
 
 const root = tempDir();
 after(() => fs.rmSync(root, { recursive: true, force: true }));

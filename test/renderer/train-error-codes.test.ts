@@ -21,41 +21,10 @@ import { openModel } from '../../engine/train/predictor.ts';
 import { documentOrThrow, prepareRun } from '../../engine/train/prepare.ts';
 import { readWeightsFile } from '../../engine/train/weights.ts';
 import { RpcClient, type Transport } from '../../renderer/client/rpc.ts';
-import { engineText } from '../../renderer/i18n/errors.ts';
-import { createI18n } from '../../renderer/i18n/index.ts';
 import { problemText } from '../../renderer/i18n/problems.ts';
 import { sampleData, sampleProject, tempDir } from '../fixtures/sample.ts';
+import { coded, codedText, en, failure, HAN, zh } from './coded.ts';
 
-const en = createI18n('en', false);
-const zh = createI18n('zh-CN', false);
-const HAN = /[\u4e00-\u9fff]/;
-
-/** The en resource's own text (engineText shows English messages as they are, so this checks the resource). */
-function enText(t: EngineText): string {
-  const params: Record<string, string | number> = Object.fromEntries(Object.entries(t.params).map(([k, v]) => [k, typeof v === 'object' ? v.message : v]));
-  if (t.problems) params.problems = t.problems.map((p) => problemLine(p, p.message)).join('\n');
-  return en.t(`errors:${t.code}`, params);
-}
-
-/** Every plain param of `t` and of the coded messages inside it. */
-const plainParams = (t: EngineText): (string | number)[] => Object.values(t.params).flatMap((v) => (typeof v === 'object' ? plainParams(v) : [v]));
-
-/** `text` (of `message`) has `code`; its en text is the message; zh-CN is Chinese and shows every plain param. Returns the zh text. */
-function codedText(message: string, text: EngineText | undefined, code: string): string {
-  assert.equal(text?.code, code, `${message}: ${JSON.stringify(text)}`);
-  assert.equal(enText(text), message);
-  assert.equal(engineText(en.t, en, { message, text }), message);
-  const s = engineText(zh.t, zh, { message, text });
-  assert.match(s, HAN, s);
-  assert.notEqual(s, message);
-  for (const v of plainParams(text)) assert.ok(s.includes(String(v)), `${code}: ${s} lacks ${v}`);
-  return s;
-}
-function coded(e: unknown, code: string): string {
-  assert.ok(e instanceof Error, `expected an error, got ${String(e)}`);
-  return codedText(e.message, (e as { text?: EngineText }).text, code);
-}
-const failure = (f: () => unknown): Promise<unknown> => Promise.resolve().then(f).then(() => assert.fail('expected a refusal'), (e: unknown) => e);
 
 /** Each problem the text lists appears in zh as its own engine.<code> text, with its layer. */
 function listsTranslated(s: string, text: EngineText | undefined, codes: string[]): void {
