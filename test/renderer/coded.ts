@@ -2,10 +2,15 @@
 // its code, that the en resource says exactly what the engine said, and that zh-CN is Chinese
 // and keeps every plain param (of the message and of the coded messages inside it).
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after } from 'node:test';
 import { problemLine } from '../../engine/graph/error-codes.ts';
 import type { EngineText } from '../../engine/protocol.ts';
+import { Project } from '../../engine/session/project.ts';
 import { engineText } from '../../renderer/i18n/errors.ts';
 import { createI18n } from '../../renderer/i18n/index.ts';
+import { sampleData, tempDir } from '../fixtures/sample.ts';
 
 export const en = createI18n('en', false);
 export const zh = createI18n('zh-CN', false);
@@ -41,3 +46,13 @@ export function coded(e: unknown, code: string): string {
 
 /** What `f` throws or rejects with (the test fails when it does not). */
 export const failure = (f: () => unknown): Promise<unknown> => Promise.resolve().then(f).then(() => assert.fail('expected a refusal'), (e: unknown) => e);
+
+/** A temporary project folder with a dataset of 2 images a class in ds/, removed after the file's tests. */
+export function projectWithData(): { root: string; project: Project } {
+  const root = tempDir();
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
+  const data = sampleData(2);
+  fs.cpSync(data, path.join(root, 'ds'), { recursive: true });
+  fs.rmSync(data, { recursive: true, force: true });
+  return { root, project: new Project(root) };
+}

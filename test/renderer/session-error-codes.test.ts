@@ -20,16 +20,11 @@ import { TrainingSession } from '../../engine/session/training.ts';
 import { writeCheckpoint } from '../../engine/train/checkpoint.ts';
 import { PreloadTransport, type PreloadEngine } from '../../renderer/client/electron-client.ts';
 import { RpcClient } from '../../renderer/client/rpc.ts';
-import { coded, en, failure, zh } from './coded.ts';
-import { sampleData, sampleProject, tempDir } from '../fixtures/sample.ts';
+import { coded, en, failure, zh, projectWithData } from './coded.ts';
+import { sampleProject } from '../fixtures/sample.ts';
 
 
-const root = tempDir();
-after(() => fs.rmSync(root, { recursive: true, force: true }));
-const project = new Project(root);
-const data = sampleData(2);
-fs.cpSync(data, path.join(root, 'ds'), { recursive: true });
-fs.rmSync(data, { recursive: true, force: true });
+const { root, project } = projectWithData();
 fs.mkdirSync(path.join(root, 'empty'));
 
 test('project folders, runs and saves: each refusal has its code', async () => {

@@ -22,8 +22,8 @@ import { documentOrThrow, prepareRun } from '../../engine/train/prepare.ts';
 import { readWeightsFile } from '../../engine/train/weights.ts';
 import { RpcClient, type Transport } from '../../renderer/client/rpc.ts';
 import { problemText } from '../../renderer/i18n/problems.ts';
-import { sampleData, sampleProject, tempDir } from '../fixtures/sample.ts';
-import { coded, codedText, en, failure, HAN, zh } from './coded.ts';
+import { sampleProject } from '../fixtures/sample.ts';
+import { coded, codedText, en, failure, HAN, zh, projectWithData } from './coded.ts';
 
 
 /** Each problem the text lists appears in zh as its own engine.<code> text, with its layer. */
@@ -37,12 +37,7 @@ function listsTranslated(s: string, text: EngineText | undefined, codes: string[
   }
 }
 
-const root = tempDir();
-after(() => fs.rmSync(root, { recursive: true, force: true }));
-const project = new Project(root);
-const data = sampleData(2);
-fs.cpSync(data, path.join(root, 'ds'), { recursive: true });
-fs.rmSync(data, { recursive: true, force: true });
+const { root, project } = projectWithData();
 
 /** The sample network with one layer's params changed. */
 function withParams(id: string, params: Record<string, unknown>) {
