@@ -56,3 +56,13 @@ export function projectWithData(): { root: string; project: Project } {
   fs.rmSync(data, { recursive: true, force: true });
   return { root, project: new Project(root) };
 }
+
+/** What `f` throws (the test fails with `what` when it returns). */
+export function thrown<E = unknown>(f: () => unknown, what = 'expected a refusal'): E {
+  try {
+    f();
+  } catch (e) {
+    return e as E;
+  }
+  return assert.fail(what);
+}

@@ -22,6 +22,7 @@ import { memoryLimit } from '../../engine/train/prepare.ts';
 import { createI18n } from '../../renderer/i18n/index.ts';
 import { engineText } from '../../renderer/i18n/errors.ts';
 import { sampleProject, tempDir } from '../fixtures/sample.ts';
+import { thrown } from './coded.ts';
 
 const en = createI18n('en', false);
 const zh = createI18n('zh-CN', false);
@@ -63,14 +64,7 @@ const REFUSALS: [string, Uint8Array, string, Params, string[]][] = [
 
 for (const [what, bytes, code, params, said] of REFUSALS) {
   test(`an import refused for ${what}: onnx-node with the reason ${code}, in Chinese`, () => {
-    const e = (() => {
-      try {
-        importOnnx(bytes);
-      } catch (err) {
-        return err;
-      }
-      assert.fail('the model was imported');
-    })();
+    const e = thrown(() => importOnnx(bytes), 'the model was imported');
     assert.ok(e instanceof ImportError, String(e));
     assert.equal(e.text?.code, 'onnx-node', e.message);
     const detail = e.text!.params.detail as CodedMessage;
@@ -87,14 +81,7 @@ for (const [what, bytes, code, params, said] of REFUSALS) {
 }
 
 test('a graph input the import refuses has its own code, no node around it', () => {
-  const e = (() => {
-    try {
-      importOnnx(model((g, x) => g.op('Relu', [x]), [1, 3, 'H' as unknown as number, 8]));
-    } catch (err) {
-      return err as ImportError;
-    }
-    assert.fail('imported');
-  })();
+  const e = thrown<ImportError>(() => importOnnx(model((g, x) => g.op('Relu', [x]), [1, 3, 'H' as unknown as number, 8])), 'imported');
   assert.equal(e.text?.code, 'onnx-input-size');
   checkEnglish({ ...e.text!, message: e.message });
   assert.match(zhText(e), /^输入 x 的形状是 \[1,3,H,8\]：高度和宽度必须是固定尺寸$/);
@@ -111,14 +98,7 @@ test('a file that is not a readable model: onnx-unreadable with the reason coded
     [unproduced, 'onnx-read-never', /^不是可读取的 ONNX 模型：model\.graph\.output：输出 "z" 从未被产生$/],
   ];
   for (const [bytes, code, zhWant] of cases) {
-    const e = (() => {
-      try {
-        importOnnx(bytes);
-      } catch (err) {
-        return err as ImportError;
-      }
-      assert.fail('imported');
-    })();
+    const e = thrown<ImportError>(() => importOnnx(bytes), 'imported');
     assert.equal(e.text?.code, 'onnx-unreadable');
     const detail = e.text!.params.detail as CodedMessage;
     assert.equal(detail.code, 'onnx-read-at', e.message);
@@ -133,14 +113,7 @@ test('File > Import ONNX…: the reason reaches the editor inside onnx-import an
   try {
     const src = path.join(root, 'square.onnx');
     fs.writeFileSync(src, REFUSALS[0][1]);
-    const e = (() => {
-      try {
-        importOnnxJob(new Project(root), src, path.join(root, 'square.json'), {});
-      } catch (err) {
-        return err as EngineError;
-      }
-      assert.fail('imported');
-    })();
+    const e = thrown<EngineError>(() => importOnnxJob(new Project(root), src, path.join(root, 'square.json'), {}), 'imported');
     assert.ok(e instanceof EngineError);
     assert.equal(e.text?.code, 'onnx-import');
     const reason = e.text!.params.reason as CodedMessage;
@@ -161,14 +134,7 @@ test('Export > PyTorch refused: export-refused with the reason coded', () => {
     fs.writeFileSync(path.join(run, 'run.json'), JSON.stringify({ runId: 'r1', doc: sampleProject() }));
     // A model.onnx without its document (netwright.document): nothing to write model.py from.
     fs.writeFileSync(path.join(run, 'model.onnx'), model((g, x) => g.op('Relu', [x])));
-    const e = (() => {
-      try {
-        exportRunPyTorch(new Project(root), 'r1', 'last');
-      } catch (err) {
-        return err as EngineError;
-      }
-      assert.fail('exported');
-    })();
+    const e = thrown<EngineError>(() => exportRunPyTorch(new Project(root), 'r1', 'last'), 'exported');
     assert.ok(e instanceof EngineError && e.code === 'refused', String(e));
     assert.equal(e.text?.code, 'export-refused');
     const detail = e.text!.params.detail as CodedMessage;
@@ -180,14 +146,7 @@ test('Export > PyTorch refused: export-refused with the reason coded', () => {
     // A folder with no model in it: which files were looked for, in Chinese too.
     const empty = path.join(root, 'empty');
     fs.mkdirSync(empty);
-    const e2 = (() => {
-      try {
-        loadSource(empty);
-      } catch (err) {
-        return err as CodedError;
-      }
-      assert.fail('loaded');
-    })();
+    const e2 = thrown<CodedError>(() => loadSource(empty), 'loaded');
     assert.deepEqual(e2.text, { code: 'export-no-model', params: { file: empty, which: 'best' } });
     checkEnglish({ ...e2.text!, message: e2.message });
     assert.equal(zhText(e2), `${empty} 中没有 best.onnx 或 model.onnx：它是 Netwright 的运行文件夹吗？`);
