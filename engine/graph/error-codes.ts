@@ -17,7 +17,7 @@ export const ERROR_CODES = [
   // a run's document and network, resuming, its checkpoints, its threads (train/prepare.ts, train/loop.ts,
   // train/checkpoint.ts, train/parallel.ts, train/run-client.ts, train/weights.ts); a run's model file (train/predictor.ts)
   'the-document', 'run-document', 'document-unloadable', 'document-problems', 'network-problems', 'no-input-layer',
-  'resume-classes', 'resume-tensor-size', 'resume-tensor-missing', 'resume-image-count',
+  'resume-classes', 'resume-tensor-size', 'resume-tensor-missing', 'resume-image-count', 'resume-epochs',
   'checkpoint-non-finite', 'checkpoint-unwritable', 'checkpoint-unreplaceable', 'checkpoint-unreadable', 'checkpoint-old-format',
   'checkpoint-no-magic', 'checkpoint-truncated', 'checkpoint-checksum', 'checkpoint-header-cut', 'checkpoint-header-json',
   'checkpoint-no-tensors', 'checkpoint-tensor-cut', 'checkpoint-extra-bytes', 'checkpoint-missing', 'no-checkpoint',
@@ -32,8 +32,6 @@ export const ERROR_CODES = [
   'skipped-files', 'checkpoint-passed-over', 'checkpoint-moved', 'device-fallback', 'malformed-command',
   // why a GPU provider cannot train (train/ort.ts, train/devices.ts)
   'device-hint', 'device-not-built', 'device-unusable',
-  // continuing a run (train/prepare.ts, train/loop.ts)
-  'resume-epochs',
   // opening and saving files (session/files.ts)
   'file-missing', 'folder-missing', 'file-outside', 'not-a-document', 'not-onnx', 'not-a-file', 'file-too-large', 'file-exists',
   // the project's folders and runs, listing and saving (session/project.ts, session/files.ts)
@@ -42,7 +40,7 @@ export const ERROR_CODES = [
   // importing IDX files (session/import.ts, data/idx.ts)
   'idx-no-pair', 'idx-pairs', 'idx-gzip', 'idx-not-idx', 'idx-type', 'idx-header-cut', 'idx-truncated', 'idx-extra-bytes',
   'idx-image-shape', 'idx-label-shape', 'idx-count-mismatch', 'idx-empty-images', 'idx-label-unnamed',
-  // continuing a run, its folder (session/training.ts, session/run-model.ts)
+  // continuing a run as the session checks it first, its folder (session/training.ts, session/run-model.ts; the thread's own resume checks are with the run's document above)
   'run-folder-exists', 'cannot-continue', 'run-record-unreadable', 'run-no-dataset', 'continue-in-epoch', 'continue-below', 'continue-finished',
   'run-json-no-dataset', 'run-dataset-unreadable',
   // jobs on their threads (session/jobs.ts)
