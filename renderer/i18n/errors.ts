@@ -1,7 +1,8 @@
 // An engine error or a skipped file's reason in the UI's language: `errors:<code>` with its
 // params (engine/graph/error-codes.ts), a param that is itself a coded message translated first.
 // A text's `problems` (a document's or a network's graph problems) fill its {problems} in, each
-// problem as `engine.<code>` (problems.ts).
+// problem as `engine.<code>` (problems.ts); a code `engine.<code>` itself (a layer that does not fit,
+// inside an import refusal) is looked up in the same `common` texts.
 // English, an error without a code, or a code this build has no text for: the engine's own
 // English message, as the CLI prints it. Every panel shows engine errors through this.
 import type { i18n as I18n, TFunction } from 'i18next';
