@@ -6,10 +6,11 @@
 import { numel } from '../numel.ts';
 import { isAugmenting, toInput, type Normalization } from '../data/batches.ts';
 import type { CachedSplit } from '../data/cache.ts';
-import { lowerForward } from '../graph/compile.ts';
+import { lowerForward, upstreamOf } from '../graph/compile.ts';
 import { dataSettings, type NetworkDocument } from '../graph/document.ts';
 import { frozenCut } from '../graph/finetune.ts';
 import { inferShapes } from '../graph/infer.ts';
+import { layerDef } from '../graph/registry.ts';
 import { encodeModel, OPSET, type GraphIR, type ModelIR } from '../onnx/model.ts';
 import { openRunner, ort, type Device, type StepSession } from './ort.ts';
 
@@ -18,7 +19,10 @@ const limitBytes = () => Number(process.env.NETWRIGHT_FEATURE_CACHE_MB ?? 2048) 
 
 /**
  * The node whose output is cached, or null: augmentation off, a single frozen part below the
- * trainable one (engine/graph/finetune.ts, frozenCut), features that fit the memory limit.
+ * trainable one (engine/graph/finetune.ts, frozenCut) that holds frozen weights, features that
+ * fit the memory limit. A part without weights (an MLP's Flatten) is not cached: its features
+ * are the pixels again, as floats, four times their bytes, and reading them back costs more than
+ * the step recomputing them (MLP epoch on Fashion-MNIST 490-520 → 430-440 ms, bench/README.md).
  * NETWRIGHT_FEATURE_CACHE=0 turns the cache off (for comparisons).
  */
 export function featureCut(doc: NetworkDocument, images: number): string | null {
@@ -28,6 +32,11 @@ export function featureCut(doc: NetworkDocument, images: number): string | null 
   if (!a.ok) return null;
   const cut = frozenCut(doc, a);
   if (!cut) return null;
+  const frozenWeights = [...upstreamOf(a, cut)].some((id) => {
+    const n = doc.nodes.find((m) => m.id === id);
+    return n?.frozen === true && !!layerDef(n.type)?.weights;
+  });
+  if (!frozenWeights) return null;
   const per = numel(a.shapes.get(cut)!);
   return per * 4 * images <= limitBytes() ? cut : null;
 }
@@ -113,32 +122,38 @@ export class FeatureCache {
 
 /**
  * The training batches from cached features, in the shape of the pixel Prefetcher (prefetch.ts)
- * that the epoch loop (loop.ts) uses: request(start, n, order) then take().
+ * that the epoch loop (loop.ts) uses: request(start, n, order) then take(). Two slots, taken in
+ * turn and kept from group to group, as the Prefetcher's: a batch is valid until the batch after
+ * the next is requested. They are not shared memory, so the loop feeds them without a copy.
  */
 export class FeatureSource {
   private order: number[] = [];
-  private readonly queue: Promise<{ x: Float32Array; y: BigInt64Array; n: number }>[] = [];
+  private readonly queue: { idx: number[]; slot: number }[] = [];
+  private readonly slots: { x: Float32Array; y: BigInt64Array }[] = [0, 1].map(() => ({ x: new Float32Array(0), y: new BigInt64Array(0) }));
+  private next = 0;
 
   constructor(private readonly cache: FeatureCache) {}
 
   request(start: number, n: number, order?: number[]): void {
     if (order) this.order = order.slice();
-    const idx = this.order.slice(start, start + n);
-    const c = this.cache;
-    this.queue.push(
-      (async () => {
-        await c.ensure(idx);
-        const x = new Float32Array(n * c.per);
-        c.gather(idx, x);
-        return { x, y: BigInt64Array.from(idx, (i) => BigInt(c.split.labels[i])), n };
-      })(),
-    );
+    this.queue.push({ idx: this.order.slice(start, start + n), slot: this.next });
+    this.next ^= 1;
   }
 
+  /** The oldest requested batch, its features computed where not yet cached, gathered into its slot. */
   async take(): Promise<{ x: Float32Array; y: BigInt64Array; n: number }> {
     const p = this.queue.shift();
     if (!p) throw new Error('features: take() without request()');
-    return p;
+    const c = this.cache;
+    const n = p.idx.length;
+    await c.ensure(p.idx);
+    const slot = this.slots[p.slot];
+    if (slot.x.length < n * c.per) slot.x = new Float32Array(n * c.per);
+    if (slot.y.length < n) slot.y = new BigInt64Array(n);
+    c.gather(p.idx, slot.x);
+    const labels = c.split.labels;
+    for (let i = 0; i < n; i++) slot.y[i] = BigInt(labels[p.idx[i]]);
+    return { x: slot.x.subarray(0, n * c.per), y: slot.y.subarray(0, n), n };
   }
 
   /** No augmentation, so no generator: the state a checkpoint records is empty. */

@@ -11,6 +11,7 @@ import { freezeUpTo } from '../../engine/graph/finetune.ts';
 import { featureCut } from '../../engine/train/features.ts';
 import type { TrainEvent } from '../../engine/train/messages.ts';
 import { startTraining } from '../../engine/train/run-client.ts';
+import { chain, net } from '../fixtures/nets.ts';
 import { sampleData, sampleProject, tempDir } from '../fixtures/sample.ts';
 
 const data = sampleData(20);
@@ -43,6 +44,9 @@ test('a frozen backbone with no augmentation trains on cached features, with the
   assert.equal(featureCut(doc, 100), 'gap');
   assert.equal(featureCut(freezeUpTo(sampleProject(), 'conv2'), 100), 'pool2', 'frozen up to conv2: the features of pool2 feed conv3, which trains');
   assert.equal(featureCut(sampleProject(), 100), null, 'nothing frozen: no cache');
+  const mlp = net('mlp', [['in', 'Input'], ['f', 'Flatten'], ['fc', 'Dense', { units: 10 }], ['out', 'Output', { loss: 'cross_entropy' }]], chain(['in', 'f', 'fc', 'out']));
+  assert.equal(featureCut(mlp, 100), null, 'an MLP: the part above Dense (a Flatten) has no weights, its features would be the pixels again');
+  assert.equal(featureCut(freezeUpTo(mlp, 'f'), 100), null, 'the same with the Flatten marked frozen');
   assert.equal(featureCut({ ...doc, training: { ...doc.training, data: { resize: 'stretch', normalize: 'x/255', augment: { hflip: true, cropPadding: 0, translate: 0, brightness: 0, contrast: 0 } } } }, 100), null, 'augmentation: no cache');
 
   const cached = await run(true);
