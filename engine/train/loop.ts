@@ -55,10 +55,17 @@ export async function trainEpochs(run: PreparedRun, out: RunOutputs, control: Ru
     /** Steps in the group that starts at batch b when `done` steps are done. */
     const groupAt = (b: number, done: number) => (b >= fullBatches ? 1 : Math.max(1, Math.min(G, fullBatches - b, (req.maxSteps ?? Infinity) - done)));
     const samples = (b: number, k: number) => (k === 1 ? batchSize(b) : k * bs);
-    // ONNX Runtime refuses tensors over shared memory: each group is copied out (a few µs a batch).
+    // ONNX Runtime refuses tensors over shared memory: a group the prefetch thread filled there
+    // is copied out (a few µs a batch); one in ordinary memory (cached features) is fed as it is.
     const per = run.features ? run.features.train.per : spec.channels * spec.height * spec.width;
-    const x = floatArray(G * bs * per, `a group of ${G} batches of ${bs} images`);
-    const y = new BigInt64Array(G * bs);
+    let copies: { x: Float32Array; y: BigInt64Array } | undefined;
+    const unshared = (batch: { x: Float32Array; y: BigInt64Array }, size: number): { x: Float32Array; y: BigInt64Array } => {
+      if (!(batch.x.buffer instanceof SharedArrayBuffer) && !(batch.y.buffer instanceof SharedArrayBuffer)) return batch;
+      copies ??= { x: floatArray(G * bs * per, `a group of ${G} batches of ${bs} images`), y: new BigInt64Array(G * bs) };
+      copies.x.set(batch.x.subarray(0, size * per));
+      copies.y.set(batch.y.subarray(0, size));
+      return copies;
+    };
 
     const stopDiverged = (e: DivergedEvent): never => {
       emit(e);
@@ -127,8 +134,7 @@ export async function trainEpochs(run: PreparedRun, out: RunOutputs, control: Ru
           if (b + k < stepsPerEpoch) prefetch.request((b + k) * bs, samples(b + k, groupAt(b + k, s.step + k)));
           const batch = await prefetch.take();
           n = k === 1 ? batch.n : bs;
-          x.set(batch.x.subarray(0, k * n * per));
-          y.set(batch.y.subarray(0, k * n));
+          const { x, y } = unshared(batch, k * n);
           lrs = Array.from({ length: k }, (_, i) => lrAt(settings.lr, schedule, s.step + 1 + i, stepsPerEpoch, lrHorizon));
           rs = await step.runGroup(x, y, k, n, lrs, step.masks(n, rng, k));
           perStep = (performance.now() - ts) / k;
