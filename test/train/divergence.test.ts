@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LossWatch, nonFinite, uniformLoss } from '../../engine/train/divergence.ts';
+import { DivergenceCheck, LossWatch, nonFinite, uniformLoss } from '../../engine/train/divergence.ts';
 
 test('a loss that is not finite is divergence, with a null value (not JSON otherwise) and the hint', () => {
   for (const v of [NaN, Infinity, -Infinity]) {
@@ -61,4 +61,28 @@ test('nonFinite finds a bad value at every position, in each of its four sums an
   // finite values whose sum overflows a float32 are not flagged (every value is finite).
   assert.deepEqual(nonFinite(new Map([['w', Float32Array.of(Infinity, -Infinity, 0, 0)]])), { name: 'w', index: 0, value: Infinity });
   assert.equal(nonFinite(new Map([['w', new Float32Array(64).fill(3e38)]])), null);
+});
+
+test('values are read every 16 steps but not twice within the gap, and always at a boundary', () => {
+  let t = 0;
+  const good = new Map([['w', new Float32Array(8).fill(0.5)]]);
+  const bad = new Map([['w', Float32Array.of(0.5, NaN)]]);
+  const losses = new Array(16).fill(1);
+  const guard = () => new DivergenceCheck(new LossWatch(3, 1), 100, () => t);
+
+  const first = guard();
+  assert.equal(first.check(0, losses.slice(0, 8), bad, false).diverged, null, 'under 16 steps: values not read');
+  const d = first.check(8, losses.slice(0, 8), bad, false).diverged;
+  assert.ok(d && d.reason === 'non-finite-parameters' && /w\[1\] became NaN by step 16/.test(d.message), JSON.stringify(d));
+
+  const g = guard();
+  assert.equal(g.check(0, losses, good, false).diverged, null);
+  t = 50;
+  assert.equal(g.check(16, losses, bad, false).diverged, null, '16 steps on, but 50 ms after the last read: not read');
+  t = 60;
+  assert.match(g.check(32, [1], bad, true).diverged?.message ?? '', /at step 33/, 'a boundary always reads them');
+  const h = guard();
+  h.check(0, losses, good, false);
+  t = 170;
+  assert.match(h.check(16, losses, bad, false).diverged?.message ?? '', /by step 32/, 'past the gap: read');
 });
