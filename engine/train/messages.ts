@@ -1,6 +1,7 @@
-// What crosses the training worker thread's border (engine/train/trainer.ts <-> worker.ts), and
-// the request the training loop takes (engine/train/run.ts, the CLI). None of it reaches the
-// editor: the session coalesces these events into engine/protocol.ts's SessionEvent.
+// What crosses the training worker thread's border (run-client.ts <-> run-worker.ts: an event,
+// or one step group's step events as an array), and the request the training loop takes
+// (engine/train/run.ts, the CLI). None of it reaches the editor: the session coalesces these
+// events into engine/protocol.ts's SessionEvent.
 import { z } from 'zod';
 import { deviceName, divergedEvent, doneEvent, epochEvent, errorEvent, logEvent, pausedEvent, resumedEvent, startedEvent, stepPoint } from '../protocol.ts';
 

@@ -18,12 +18,15 @@ export function startTraining(request: TrainRequest, onEvent: (e: TrainEvent) =>
   const worker = spawnWorker(workerUrl('run-worker', import.meta.url));
   let last: Extract<TrainEvent, { type: 'done' | 'error' }> | undefined;
   const finished = new Promise<Extract<TrainEvent, { type: 'done' | 'error' }>>((resolve) => {
+    // An event, or an array of step events (a step group's, run-worker.ts).
     worker.on('message', (raw: unknown) => {
-      const parsed = trainEvent.safeParse(raw);
-      if (!parsed.success) return;
-      const e = parsed.data;
-      if (e.type === 'done' || e.type === 'error') last = e;
-      onEvent(e);
+      for (const item of Array.isArray(raw) ? raw : [raw]) {
+        const parsed = trainEvent.safeParse(item);
+        if (!parsed.success) continue;
+        const e = parsed.data;
+        if (e.type === 'done' || e.type === 'error') last = e;
+        onEvent(e);
+      }
     });
     worker.on('error', (err) => {
       last = { type: 'error', message: `the training thread failed: ${err.message}`, text: said('run-worker-failed', { error: err.message }) };

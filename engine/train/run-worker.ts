@@ -20,8 +20,22 @@ const stopped = () => stop || (control !== null && Atomics.load(control, 0) === 
 const pausing = () => paused || (control !== null && Atomics.load(control, 0) === CONTROL.pause);
 let step = 0;
 let release: (() => void) | null = null;
+// Step events cross the border as one array per step group (a message each cost 20-40 µs of this
+// thread's time, 4-7% of an MLP epoch): queued, and posted at the loop's next await. Any other
+// event posts the queued steps first, then itself at once, so the order is kept.
+let steps: TrainEvent[] = [];
+const flushSteps = () => {
+  if (!steps.length) return;
+  port.postMessage(steps);
+  steps = [];
+};
 const emit = (e: TrainEvent) => {
-  if (e.type === 'step') step = e.step;
+  if (e.type === 'step') {
+    step = e.step;
+    if (steps.push(e) === 1) queueMicrotask(flushSteps);
+    return;
+  }
+  flushSteps();
   port.postMessage(e);
 };
 
