@@ -3,4 +3,4 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { prefetchThread } from './prefetch.ts';
 
 if (!parentPort) throw new Error('prefetch-worker.ts must run as a worker thread');
-prefetchThread(parentPort, workerData.src, workerData.buffers);
+prefetchThread(parentPort, workerData.src);

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import type { MessagePort, Worker } from 'node:worker_threads';
 import { augmentRng, BatchFiller, type AugmentSettings, type BatchShape, type Normalization } from './batches.ts';
+import { floatArray } from '../graph/memory.ts';
 import { spawnWorker, workerUrl } from '../threads.ts';
 import { CachedSplit, PixelStore } from './cache.ts';
 
@@ -24,13 +25,18 @@ export interface PrefetchSource {
   augmentState?: number[];
 }
 
-interface Slot {
-  x: Float32Array;
-  y: BigInt64Array;
+/** A request to the prefetch thread: fill the slot's buffers (handed over with it) with order[start .. start+n-1]. */
+interface Fill {
+  slot: number;
+  start: number;
+  n: number;
+  order?: Int32Array;
+  x: ArrayBuffer;
+  y: ArrayBuffer;
 }
 
-/** Runs in the prefetch thread: fills slot s with the samples of `order` it is told. */
-export function prefetchThread(port: MessagePort, src: PrefetchSource, buffers: { x: SharedArrayBuffer; y: SharedArrayBuffer }[]): void {
+/** Runs in the prefetch thread: fills each batch it is handed and hands it back. */
+export function prefetchThread(port: MessagePort, src: PrefetchSource): void {
   let split: CachedSplit;
   if (src.pixels) split = CachedSplit.fromPixels(new Uint8Array(src.pixels), src.labels, src.size);
   else {
@@ -38,12 +44,11 @@ export function prefetchThread(port: MessagePort, src: PrefetchSource, buffers: 
   }
   const filler = new BatchFiller(split, src.shape, src.norm, src.augment, src.seed);
   if (src.augmentState) filler.augmentState = Uint32Array.from(src.augmentState);
-  const slots: Slot[] = buffers.map((b) => ({ x: new Float32Array(b.x), y: new BigInt64Array(b.y) }));
-  port.on('message', (m: { slot: number; start: number; n: number; order?: Int32Array }) => {
+  port.on('message', (m: Fill) => {
     if (m.order) for (let i = 0; i < m.order.length; i++) filler.order[i] = m.order[i];
     const before = Array.from(filler.augmentState);
-    filler.fill(m.start, m.n, slots[m.slot].x, slots[m.slot].y);
-    port.postMessage({ slot: m.slot, before, after: Array.from(filler.augmentState) });
+    filler.fill(m.start, m.n, new Float32Array(m.x), new BigInt64Array(m.y));
+    port.postMessage({ slot: m.slot, before, after: Array.from(filler.augmentState), x: m.x, y: m.y }, [m.x, m.y]);
   });
 }
 
@@ -56,10 +61,15 @@ export function prefetchSource(split: CachedSplit, shape: BatchShape, norm: Norm
 /**
  * The training side: `request(start, n)` starts filling the next batch in the other thread and
  * returns at once; `take()` waits for it. With one batch always in flight, filling overlaps the step.
+ * Two slots of ordinary memory go back and forth: a request hands a slot's buffers to the
+ * thread, which hands them back filled (transferred, not copied). ONNX Runtime refuses tensors
+ * over shared memory, so shared slots cost a copy of every group (MLP: 13-45 ms an epoch of
+ * 500-1,100, bench/README.md); these are fed as they are.
  */
 export class Prefetcher {
   private readonly worker: Worker;
-  private readonly slots: Slot[];
+  /** Each slot's buffers while this side holds them (null while the thread fills them). */
+  private readonly slots: { x: ArrayBuffer | null; y: ArrayBuffer | null }[];
   private next = 0;
   private pending: { slot: number; n: number; done: Promise<void> }[] = [];
   private waiters = new Map<number, () => void>();
@@ -72,14 +82,14 @@ export class Prefetcher {
 
   constructor(src: PrefetchSource) {
     const per = src.shape.channels * src.shape.height * src.shape.width;
-    const buffers = [0, 1].map(() => ({ x: new SharedArrayBuffer(src.batch * per * 4), y: new SharedArrayBuffer(src.batch * 8) }));
-    this.slots = buffers.map((b) => ({ x: new Float32Array(b.x), y: new BigInt64Array(b.y) }));
-    this.worker = spawnWorker(workerUrl('prefetch-worker', import.meta.url), { src, buffers });
+    this.slots = [0, 1].map(() => ({ x: floatArray(src.batch * per, `a group of ${src.batch} images`).buffer as ArrayBuffer, y: new ArrayBuffer(src.batch * 8) }));
+    this.worker = spawnWorker(workerUrl('prefetch-worker', import.meta.url), { src });
     // Keep the process alive only while a batch is being filled.
     this.after = src.augmentState ?? Array.from(augmentRng(src.seed).state());
-    this.worker.on('message', (m: { slot: number; before: number[]; after: number[] }) => {
+    this.worker.on('message', (m: { slot: number; before: number[]; after: number[]; x: ArrayBuffer; y: ArrayBuffer }) => {
       this.before.set(m.slot, m.before);
       this.after = m.after;
+      this.slots[m.slot] = { x: m.x, y: m.y };
       if (--this.filling === 0) this.worker.unref();
       this.waiters.get(m.slot)?.();
     });
@@ -92,10 +102,14 @@ export class Prefetcher {
     if (this.pending.length) this.requestedAhead++;
     const slot = this.next;
     this.next ^= 1;
+    const { x, y } = this.slots[slot];
+    if (!x || !y) throw new Error('prefetch: a slot requested while the thread still fills it');
+    this.slots[slot] = { x: null, y: null };
     const done = new Promise<void>((resolve) => this.waiters.set(slot, resolve));
     this.pending.push({ slot, n, done });
     if (this.filling++ === 0) this.worker.ref();
-    this.worker.postMessage({ slot, start, n, order: order ? Int32Array.from(order) : undefined });
+    const fill: Fill = { slot, start, n, order: order ? Int32Array.from(order) : undefined, x, y };
+    this.worker.postMessage(fill, [x, y]);
   }
 
   /** The oldest requested batch, once filled. Valid until the batch after the next is requested. */
@@ -103,7 +117,8 @@ export class Prefetcher {
     const p = this.pending.shift();
     if (!p) throw new Error('prefetch: take() without request()');
     await p.done;
-    return { ...this.slots[p.slot], n: p.n };
+    const { x, y } = this.slots[p.slot];
+    return { x: new Float32Array(x!), y: new BigInt64Array(y!), n: p.n };
   }
 
   /**

@@ -3,7 +3,6 @@
 // the checkpoint header's own shape: a new run and a resumed one go through the same loop.
 import { Prefetcher, prefetchSource } from '../data/prefetch.ts';
 import { dataSettings } from '../graph/document.ts';
-import { floatArray } from '../graph/memory.ts';
 import { Rng } from '../graph/rng.ts';
 import { said } from '../graph/error-codes.ts';
 import type { DivergedEvent, DoneEvent, EpochEvent } from '../protocol.ts';
@@ -55,18 +54,7 @@ export async function trainEpochs(run: PreparedRun, out: RunOutputs, control: Ru
     /** Steps in the group that starts at batch b when `done` steps are done. */
     const groupAt = (b: number, done: number) => (b >= fullBatches ? 1 : Math.max(1, Math.min(G, fullBatches - b, (req.maxSteps ?? Infinity) - done)));
     const samples = (b: number, k: number) => (k === 1 ? batchSize(b) : k * bs);
-    // ONNX Runtime refuses tensors over shared memory: a group the prefetch thread filled there
-    // is copied out (a few µs a batch); one in ordinary memory (cached features) is fed as it is.
-    const per = run.features ? run.features.train.per : spec.channels * spec.height * spec.width;
-    let copies: { x: Float32Array; y: BigInt64Array } | undefined;
-    const unshared = (batch: { x: Float32Array; y: BigInt64Array }, size: number): { x: Float32Array; y: BigInt64Array } => {
-      if (!(batch.x.buffer instanceof SharedArrayBuffer) && !(batch.y.buffer instanceof SharedArrayBuffer)) return batch;
-      copies ??= { x: floatArray(G * bs * per, `a group of ${G} batches of ${bs} images`), y: new BigInt64Array(G * bs) };
-      copies.x.set(batch.x.subarray(0, size * per));
-      copies.y.set(batch.y.subarray(0, size));
-      return copies;
-    };
-
+    // Both sources hand out batches in ordinary memory (ONNX Runtime refuses shared memory), fed as they are.
     const stopDiverged = (e: DivergedEvent): never => {
       emit(e);
       metrics.flush();
@@ -134,7 +122,7 @@ export async function trainEpochs(run: PreparedRun, out: RunOutputs, control: Ru
           if (b + k < stepsPerEpoch) prefetch.request((b + k) * bs, samples(b + k, groupAt(b + k, s.step + k)));
           const batch = await prefetch.take();
           n = k === 1 ? batch.n : bs;
-          const { x, y } = unshared(batch, k * n);
+          const { x, y } = batch;
           lrs = Array.from({ length: k }, (_, i) => lrAt(settings.lr, schedule, s.step + 1 + i, stepsPerEpoch, lrHorizon));
           rs = await step.runGroup(x, y, k, n, lrs, step.masks(n, rng, k));
           perStep = (performance.now() - ts) / k;

@@ -28,6 +28,7 @@ for (const where of ['memory', 'disk'] as const) {
     const x = new Float32Array(8 * split.size);
     const y = new BigInt64Array(8);
     let batches = 0;
+    let previous: Float32Array | undefined;
     for (let epoch = 0; epoch < 2; epoch++) {
       rng.shuffle(order);
       const starts = Array.from({ length: Math.ceil(split.count / 8) }, (_, i) => i * 8);
@@ -40,6 +41,9 @@ for (const where of ['memory', 'disk'] as const) {
         assert.equal(got.n, n);
         assert.deepEqual(Array.from(got.y.subarray(0, n)), Array.from(y.subarray(0, n)));
         assert.deepEqual(got.x.subarray(0, n * split.size), x.subarray(0, n * split.size));
+        assert.ok(!(got.x.buffer instanceof SharedArrayBuffer) && !(got.y.buffer instanceof SharedArrayBuffer), 'ordinary memory: ONNX Runtime takes it as it is, no copy');
+        if (previous && b + 1 < starts.length) assert.equal(previous.byteLength, 0, 'the batch before was handed back to the thread when the one after this was requested');
+        previous = got.x;
         batches++;
       }
     }
