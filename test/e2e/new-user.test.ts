@@ -234,7 +234,11 @@ const chooseFolder = async (dir: string) => {
   await page.click('[data-testid="choose-folder"]');
   await page.fill('[data-testid="folder-path"]', dir);
   await page.click('[data-testid="folder-use"]');
-  await page.waitForSelector('.modal', { state: 'detached' });
+  // Should the dialog stay, the failure says what it showed (an error from the engine, or nothing yet).
+  await page.waitForSelector('.modal', { state: 'detached', timeout: 20_000 }).catch(async (e: Error) => {
+    const shown = await page.textContent('.modal').catch(() => '(no dialog)');
+    throw new Error(`the folder dialog for ${dir} stayed open: ${shown}\n${e.message}`);
+  });
   await page.waitForFunction((d) => document.querySelector('[data-testid="data-dir"]')?.textContent?.endsWith(d), dir);
 };
 
