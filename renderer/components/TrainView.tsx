@@ -401,6 +401,7 @@ export function FolderDialog({ current = null, onPick, onClose }: { current?: st
   const [error, setError] = useState('');
   const [root, setRoot] = useState('');
   const [shortcuts, setShortcuts] = useState<string[]>([]);
+  /** Set once the user is in the path field (focused or typed): the first listing then leaves it as it is. */
   const typedByHand = useRef(false);
   const go = (dir: string, first = false) =>
     client.listDir(dir).then(
@@ -436,7 +437,7 @@ export function FolderDialog({ current = null, onPick, onClose }: { current?: st
         </div>
       )}
       <div className="row path-row">
-        <input className="path-field" value={typed} onChange={(e) => ((typedByHand.current = true), setTyped(e.target.value))} aria-label={T('folder.path')} data-testid="folder-path"
+        <input className="path-field" value={typed} onChange={(e) => ((typedByHand.current = true), setTyped(e.target.value))} onFocus={() => (typedByHand.current = true)} aria-label={T('folder.path')} data-testid="folder-path"
           onKeyDown={(e) => e.key === 'Enter' && void go(typed)} spellCheck={false} />
         <button onClick={() => void go(typed)} disabled={!typed.trim()}>{T('folder.open')}</button>
       </div>

@@ -268,6 +268,31 @@ test('the folder picker: path field, the reason a folder is out of reach, defaul
   await page.waitForFunction(() => /3 classes/.test(document.querySelector('[data-testid="dataset-report"]')?.textContent ?? ''));
 });
 
+test('a path typed while the first listing is on its way is kept as typed, not appended to the listed folder', { skip: skipReason, timeout: 60_000 }, async () => {
+  // A slow engine: its replies reach this page 800 ms late, so the listing lands while the user is in the field.
+  const page = await s.browser.newPage({ viewport: { width: 1440, height: 960 } });
+  let delay = 0;
+  await page.routeWebSocket(/\/ws/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((m) => server.send(m));
+    server.onMessage((m) => (delay ? setTimeout(() => ws.send(m), delay) : ws.send(m)));
+  });
+  try {
+    await page.goto(s.url);
+    await page.waitForSelector('.react-flow__pane');
+    await page.click('[data-view="train"]');
+    delay = 800;
+    await page.click('[data-testid="choose-folder"]');
+    await page.click('[data-testid="folder-path"]');
+    await page.waitForSelector('[data-testid="folder-entry"]');
+    const typed = `${s.root}/three`;
+    await page.keyboard.type(typed);
+    assert.equal(await page.inputValue('[data-testid="folder-path"]'), typed);
+  } finally {
+    await page.close();
+  }
+});
+
 test('Train is disabled with the report\'s reason for datasets it rejects; a failed start shows error and reason in its row at once', { skip: skipReason, timeout: 90_000 }, async () => {
   const { page } = s;
   await chooseFolder(`${s.root}/oneclass`);
