@@ -21,7 +21,34 @@ const TRAIN_IMAGES = 10000;
 const noTorch = torchAvailable() ? false : 'PyTorch (Debian python3-torch) is not installed';
 const noData = noTorch || (fs.existsSync(path.join(FMNIST, 'train-images-idx3-ubyte.gz')) ? false : `Fashion-MNIST is not in ${FMNIST} (apt-get install dataset-fashion-mnist)`);
 
-const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/netwright.js', ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+/** Each step has its own deadline, so a hang fails with what was printed rather than the test's timeout. */
+const STEP_MS = 240_000;
+const cli = (...args: string[]) => {
+  const r = spawnSync(process.execPath, ['bin/netwright.js', ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, timeout: STEP_MS, killSignal: 'SIGKILL' });
+  assert.ok(!r.error && r.signal === null, `netwright ${args.join(' ')}: ${r.error?.message ?? `killed (${r.signal}) after ${STEP_MS / 1000} s`}\n${r.stdout}\n${r.stderr}`);
+  return r;
+};
+
+/**
+ * Both ranks, each with its output. When one fails the other is stopped at once (it would wait for
+ * its peer for 30 minutes); at the deadline both are stopped with SIGABRT, which makes Python print
+ * where each one was (PYTHONFAULTHANDLER).
+ */
+function runRanks(args: (rank: number) => string[], env: (rank: number) => NodeJS.ProcessEnv): Promise<{ code: number | null; signal: string | null; log: string }[]> {
+  const procs = [0, 1].map((rank) => spawn(PYTHON, args(rank), { env: { ...env(rank), PYTHONFAULTHANDLER: '1' } }));
+  const stopAll = (signal: NodeJS.Signals) => procs.forEach((p) => p.exitCode === null && p.signalCode === null && p.kill(signal));
+  const deadline = setTimeout(() => stopAll('SIGABRT'), STEP_MS);
+  const done = procs.map((p) => {
+    let log = '';
+    p.stdout.on('data', (d) => (log += d));
+    p.stderr.on('data', (d) => (log += d));
+    return new Promise<{ code: number | null; signal: string | null; log: string }>((resolve) => p.on('close', (code, signal) => {
+      if (code !== 0) stopAll('SIGABRT');
+      resolve({ code, signal, log });
+    }));
+  });
+  return Promise.all(done).finally(() => clearTimeout(deadline));
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -77,17 +104,13 @@ test('two ranks (gloo) train LeNet-5 on Fashion-MNIST for 1 epoch to within 1.5 
   const onnx = path.join(out, 'model.onnx');
   const port = await freePort();
   const t1 = performance.now();
-  const ranks = [0, 1].map((rank) => {
-    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), OMP_NUM_THREADS: '1' };
-    const p = spawn(PYTHON, [path.join(pkg, 'train.py'), '--data', train, '--epochs', '1', '--val-split', '0', '--out', out, '--workers', '0', '--threads', '1', '--onnx', onnx], { env });
-    let log = '';
-    p.stdout.on('data', (d) => (log += d));
-    p.stderr.on('data', (d) => (log += d));
-    return new Promise<{ code: number | null; log: string }>((resolve) => p.on('close', (code) => resolve({ code, log })));
-  });
-  const done = await Promise.all(ranks);
+  // Both ranks on this machine: gloo binds to the loopback interface, not to whatever the host name resolves to.
+  const done = await runRanks(
+    () => [path.join(pkg, 'train.py'), '--data', train, '--epochs', '1', '--val-split', '0', '--out', out, '--workers', '0', '--threads', '1', '--onnx', onnx],
+    (rank) => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), OMP_NUM_THREADS: '1', GLOO_SOCKET_IFNAME: 'lo' }),
+  );
   const ddpSeconds = (performance.now() - t1) / 1000;
-  for (const [rank, r] of done.entries()) assert.equal(r.code, 0, `rank ${rank}:\n${r.log}`);
+  for (const [rank, r] of done.entries()) assert.equal(r.code, 0, `rank ${rank} ended with ${r.signal ?? `code ${r.code}`} after ${ddpSeconds.toFixed(0)} s:\n${r.log}\nthe other rank:\n${done[1 - rank].log}`);
   assert.match(done[0].log, /training on cpu x 2 processes: 10000 images/);
   assert.equal(done[1].log, '', 'only rank 0 prints');
 

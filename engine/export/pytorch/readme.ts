@@ -35,6 +35,9 @@ Netwright splits it (same seed, same files). train.py reads only the variables t
 (\`RANK\`, \`LOCAL_RANK\`, \`WORLD_SIZE\`, \`MASTER_ADDR\`, \`MASTER_PORT\`), so SLURM's srun
 wrappers and Kubernetes' PyTorchJob start it unchanged. \`--batch\` is the global batch: each of
 W processes takes ceil(batch / W) images a step, so a step means the same as in Netwright.
+On CPU (gloo), a process group that waits at start-up on one machine usually means the host
+name resolves to an address that is not this machine's: set \`GLOO_SOCKET_IFNAME=lo\` (the
+loopback interface; on several machines, the interface that connects them, e.g. \`eth0\`).
 Only rank 0 writes: \`metrics.csv\` (Netwright's columns: \`step,epoch,loss,accuracy,val_loss,val_accuracy,samples_per_s\`),
 \`model.pt\` (the last epoch), \`best.pt\` (best validation accuracy), \`checkpoint.pt\` after every
 epoch (\`--resume\` goes on from it) and, with \`--onnx FILE\`, a model Netwright reads:
