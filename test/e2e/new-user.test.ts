@@ -278,6 +278,9 @@ test('a path typed while the first listing is on its way is kept as typed, not a
     server.onMessage((m) => (delay ? setTimeout(() => ws.send(m), delay) : ws.send(m)));
   });
   try {
+    // The earlier tests' unsaved work is offered back to a new page, whenever that offer comes: take it, as the first page would.
+    const restore = page.locator('.modal button.primary', { hasText: 'Restore' });
+    await page.addLocatorHandler(restore, () => restore.click());
     await page.goto(s.url);
     await page.waitForSelector('.react-flow__pane');
     await page.click('[data-view="train"]');
