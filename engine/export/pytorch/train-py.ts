@@ -552,6 +552,11 @@ def main():
     if distributed:
         dist.barrier()
         dist.destroy_process_group()
+        # Every file is written and closed. Freeing DDP and gloo's process group after the other
+        # ranks have left can wait forever (seen with PyTorch 1.13 on CPU), so leave without it.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 if __name__ == "__main__":
