@@ -2,6 +2,7 @@
 // image is read (uint8 CHW), optionally augmented, and written as float32 straight into the
 // batch tensor, so a batch costs one pass over its pixels and no allocation.
 import { Rng } from '../graph/rng.ts';
+import { ByteTable } from './byte-table.ts';
 import type { CachedSplit } from './cache.ts';
 
 export interface AugmentSettings {
@@ -88,6 +89,8 @@ export class BatchFiller {
   private rng: Rng;
   private readonly scale: Float32Array;
   private readonly bias: Float32Array;
+  /** Without augmentation: the normalization as a byte table in WebAssembly (same floats, less CPU). */
+  private readonly table: ByteTable | null;
   /** Images read and converted so far (for throughput figures). */
   images = 0;
 
@@ -104,6 +107,7 @@ export class BatchFiller {
     this.rng = augmentRng(seed);
     this.scale = Float32Array.from(norm.std, (s) => 1 / s);
     this.bias = Float32Array.from(norm.mean, (m, c) => -m / norm.std[c]);
+    this.table = isAugmenting(augment) || typeof WebAssembly === 'undefined' ? null : new ByteTable(ByteTable.tables(Array.from(this.scale, (v) => v / 255), this.bias));
   }
 
   /** The augmentation generator's state: a checkpoint saves it, a resumed run sets it back. */
@@ -118,6 +122,17 @@ export class BatchFiller {
   /** Fills x (n images) and y (n labels) with samples order[start .. start+n-1]. */
   fill(start: number, n: number, x: Float32Array, y: BigInt64Array): void {
     const size = this.split.size;
+    if (this.table) {
+      const bytes = this.table.input(n * size);
+      for (let i = 0; i < n; i++) {
+        const j = this.order[start + i];
+        this.split.read(j, bytes, i * size);
+        y[i] = BigInt(this.split.labels[j]);
+      }
+      this.table.run(n * size, this.shape.height * this.shape.width, this.shape.channels, x.subarray(0, n * size));
+      this.images += n;
+      return;
+    }
     for (let i = 0; i < n; i++) {
       const j = this.order[start + i];
       this.split.read(j, this.raw, 0);
