@@ -88,6 +88,19 @@ export async function center(page: Page, selector: string): Promise<{ x: number;
   return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
 }
 
+/**
+ * Types a path into an open folder dialog's path field once its first listing has filled it, so
+ * the typed path replaces it (typing while the listing is on its way has its own test in
+ * new-user.test.ts); fails naming what the field holds if it is not the path.
+ */
+export async function fillFolderPath(page: Page, dir: string): Promise<void> {
+  const field = '[data-testid="folder-path"]';
+  await page.waitForFunction((f) => (document.querySelector(f) as HTMLInputElement | null)?.value !== '', field, { timeout: 20_000 });
+  await page.fill(field, dir);
+  const held = await page.inputValue(field);
+  if (held !== dir) throw new Error(`the folder dialog's path field holds ${held}, not ${dir}`);
+}
+
 export const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
 
 /** Drags a layer from the palette onto the canvas; returns the new node's id (it becomes the selection). */

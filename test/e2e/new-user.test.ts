@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { writeSampleDataset } from '../../engine/data/sample.ts';
 import { sampleData } from '../fixtures/sample.ts';
-import { center, drag, shot, skipReason, start, type Session } from './helpers.ts';
+import { center, drag, fillFolderPath, shot, skipReason, start, type Session } from './helpers.ts';
 
 if (skipReason) console.log(`# ${skipReason}`);
 
@@ -232,7 +232,7 @@ const chooseFolder = async (dir: string) => {
   const { page } = s;
   await page.click('[data-view="train"]');
   await page.click('[data-testid="choose-folder"]');
-  await page.fill('[data-testid="folder-path"]', dir);
+  await fillFolderPath(page, dir);
   await page.click('[data-testid="folder-use"]');
   // Should the dialog stay, the failure says what it showed (an error from the engine, or nothing yet).
   await page.waitForSelector('.modal', { state: 'detached', timeout: 20_000 }).catch(async (e: Error) => {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { sampleData } from '../fixtures/sample.ts';
-import { skipReason, start, type Session } from './helpers.ts';
+import { fillFolderPath, skipReason, start, type Session } from './helpers.ts';
 
 let s: Session;
 let data: string;
@@ -41,7 +41,7 @@ test('zh-CN: skipped-file reasons and an engine error show in Chinese', { skip: 
 
   // A folder without class folders: the report's error, as the reason Train is off.
   await page.click('[data-testid="choose-folder"]');
-  await page.fill('[data-testid="folder-path"]', path.join(s.root, 'empty'));
+  await fillFolderPath(page, path.join(s.root, 'empty'));
   await page.click('[data-testid="folder-use"]');
   await page.waitForSelector('[data-testid="train-blocked"]', { timeout: 30_000 });
   const blocked = (await page.textContent('[data-testid="train-blocked"]')) ?? '';
