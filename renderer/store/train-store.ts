@@ -118,9 +118,19 @@ export class TrainStore {
    * reset back to 'starting'.
    */
   beginRun(runId: string): void {
+    const early = this.early?.runId === runId ? this.early.events : [];
+    this.early = null;
     if (this.state.runId === runId) return;
     this.reset(runId);
+    for (const e of early) this.handle({ runId, event: e });
   }
+
+  /**
+   * Events of a run this page does not follow yet, other than 'started' and 'log' (which make it
+   * follow the run): a refusal's 'error' can come before the start reply, and beginRun replays it.
+   * Only the latest such run's, and only its last few.
+   */
+  private early: { runId: string; events: ServerEvent['event'][] } | null = null;
 
   /**
    * A run of this page is continued (same run id): its old curves go now, before the request,
@@ -156,8 +166,12 @@ export class TrainStore {
 
   handle({ runId, event: e }: ServerEvent): void {
     if (runId !== this.state.runId) {
-      // A run started elsewhere (another page): follow it from here on.
-      if (e.type !== 'started' && e.type !== 'log') return;
+      // A run started elsewhere (another page): follow it from here on. Other events wait for beginRun.
+      if (e.type !== 'started' && e.type !== 'log') {
+        if (this.early?.runId !== runId) this.early = { runId, events: [] };
+        this.early.events = [...this.early.events.slice(-15), e];
+        return;
+      }
       this.reset(runId);
     }
     switch (e.type) {

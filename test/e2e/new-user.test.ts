@@ -40,7 +40,7 @@ after(async () => {
 type W = {
   __netwright: {
     store: { doc: { nodes: { id: string; position: { x: number; y: number } }[]; edges: unknown[]; name: string }; getState(): { selection: { nodes: string[] }; dirty: boolean }; analysis(): { ok: boolean } };
-    train: { getState(): { runState: string; series: { step: number[] }; done: unknown; epochs: unknown[]; dataDir: string | null } };
+    train: { getState(): { runState: string; series: { step: number[] }; done: unknown; epochs: unknown[]; dataDir: string | null; runId: string | null } };
     flow: { getViewport(): { zoom: number } };
   };
 };
@@ -293,6 +293,8 @@ test('a path typed while the first listing is on its way is kept as typed, not a
     assert.equal(await page.inputValue('[data-testid="folder-path"]'), typed);
   } finally {
     await page.close();
+    // The first page gets the focus back: without it, focus() sets the active element but fires no focus event there.
+    await s.page.bringToFront();
   }
 });
 
@@ -329,7 +331,13 @@ test('Train is disabled with the report\'s reason for datasets it rejects; a fai
   await chooseFolder(`${s.root}/three`);
   await page.waitForSelector('[data-testid="dataset-report"]');
   await page.waitForFunction(() => !(document.querySelector('[data-testid="train-start"]') as HTMLButtonElement).disabled);
+  // The refused run's row is the current one until this run's start: wait for the new run, not the old row's error.
+  const runBefore = await page.evaluate(() => (window as unknown as W).__netwright.train.getState().runId);
   await page.click('[data-testid="train-start"]');
+  await page.waitForFunction((before) => {
+    const id = (window as unknown as W).__netwright.train.getState().runId;
+    return id !== before && document.querySelector('[data-testid="runs"] tr.current')?.getAttribute('data-run') === id;
+  }, runBefore, { timeout: 20_000 });
   await page.waitForSelector('[data-testid="run-error"]');
   const row = page.locator('[data-testid="runs"] tr.current');
   await row.locator('[data-testid="run-status"]', { hasText: 'error' }).waitFor({ timeout: 5000 });

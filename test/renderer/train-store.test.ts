@@ -82,6 +82,26 @@ test('a start reply that comes after the run\'s first events keeps them: a refus
   assert.equal(t.getState().error, null);
 });
 
+test('a refusal whose error is its only event, before the start reply, is not lost: the row does not stay "starting"', () => {
+  const t = new TrainStore();
+  t.beginRun('r1');
+  t.handle({ runId: 'r1', event: { type: 'error', message: 'no usable training images' } });
+  // The next run is refused at once with no log first: its error reaches the page before startTraining's reply.
+  t.handle({ runId: 'r2', event: { type: 'error', message: 'the network has 4 classes but the folder has 3 class folders' } });
+  assert.match(t.getState().error ?? '', /no usable/, 'the page still shows the run it follows');
+  t.beginRun('r2');
+  assert.equal(t.getState().runId, 'r2');
+  assert.equal(t.getState().runState, 'idle');
+  assert.match(t.getState().error ?? '', /3 class folders/);
+  // Held events belong to their run only: another run starts clean, and they are not replayed twice.
+  t.handle({ runId: 'r3', event: { type: 'error', message: 'refused r3' } });
+  t.beginRun('r4');
+  assert.equal(t.getState().runState, 'starting');
+  assert.equal(t.getState().error, null);
+  t.beginRun('r3');
+  assert.equal(t.getState().runState, 'starting', 'the held events went when another run began');
+});
+
 test('continuing a run (same id) clears its old curves before the request; a refusal leaves nothing running', () => {
   const t = new TrainStore();
   t.beginRun('r4');
