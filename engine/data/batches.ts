@@ -1,6 +1,6 @@
 // Training batches from the cache: seeded shuffling, seeded augmentation, normalization. Each
-// image is read (uint8 CHW), optionally augmented, and written as float32 straight into the
-// batch tensor, so a batch costs one pass over its pixels and no allocation.
+// image is read (uint8 CHW) and, augmented, written as float32 straight into the batch tensor;
+// without augmentation a batch's bytes go through the normalization's byte table (byte-table.ts).
 import { Rng } from '../graph/rng.ts';
 import { ByteTable } from './byte-table.ts';
 import type { CachedSplit } from './cache.ts';
@@ -89,7 +89,7 @@ export class BatchFiller {
   private rng: Rng;
   private readonly scale: Float32Array;
   private readonly bias: Float32Array;
-  /** Without augmentation: the normalization as a byte table in WebAssembly (same floats, less CPU). */
+  /** Without augmentation: the normalization, `pixel * scale/255 + bias` per channel, as a byte table in WebAssembly. */
   private readonly table: ByteTable | null;
   /** Images read and converted so far (for throughput figures). */
   images = 0;
@@ -107,7 +107,7 @@ export class BatchFiller {
     this.rng = augmentRng(seed);
     this.scale = Float32Array.from(norm.std, (s) => 1 / s);
     this.bias = Float32Array.from(norm.mean, (m, c) => -m / norm.std[c]);
-    this.table = isAugmenting(augment) || typeof WebAssembly === 'undefined' ? null : new ByteTable(ByteTable.tables(Array.from(this.scale, (v) => v / 255), this.bias));
+    this.table = isAugmenting(augment) ? null : new ByteTable(ByteTable.tables(Array.from(this.scale, (v) => v / 255), this.bias));
   }
 
   /** The augmentation generator's state: a checkpoint saves it, a resumed run sets it back. */
@@ -142,19 +142,12 @@ export class BatchFiller {
     this.images += n;
   }
 
+  /** One augmented image: this.raw → out. */
   private convert(out: Float32Array): void {
     const { channels, height: H, width: W } = this.shape;
     const plane = H * W;
     const raw = this.raw;
     const a = this.augment;
-    if (!isAugmenting(a)) {
-      for (let c = 0; c < channels; c++) {
-        const s = this.scale[c] / 255;
-        const b = this.bias[c];
-        for (let k = c * plane, e = k + plane; k < e; k++) out[k] = raw[k] * s + b;
-      }
-      return;
-    }
     const rng = this.rng;
     const flip = a.hflip && rng.next() < 0.5;
     const range = (r: number): number => (r > 0 ? rng.int(2 * r + 1) - r : 0);
