@@ -401,10 +401,9 @@ export function FolderDialog({ current = null, onPick, onClose }: { current?: st
   const [error, setError] = useState('');
   const [root, setRoot] = useState('');
   const [shortcuts, setShortcuts] = useState<string[]>([]);
-  /** Set once the user is in the path field (focused or typed): the first listing then leaves it as it is. */
   const typedByHand = useRef(false);
   const pathField = useRef<HTMLInputElement>(null);
-  /** The first listing fills the path field only if the user has not been in it and is not in it now. */
+  /** The first listing fills the path field only if the user has not typed in it and is not in it now (focus() fires no event on a page without focus). */
   const mayFill = () => !typedByHand.current && document.activeElement !== pathField.current;
   const go = (dir: string, first = false) =>
     client.listDir(dir).then(
@@ -440,7 +439,7 @@ export function FolderDialog({ current = null, onPick, onClose }: { current?: st
         </div>
       )}
       <div className="row path-row">
-        <input ref={pathField} className="path-field" value={typed} onChange={(e) => ((typedByHand.current = true), setTyped(e.target.value))} onFocus={() => (typedByHand.current = true)} aria-label={T('folder.path')} data-testid="folder-path"
+        <input ref={pathField} className="path-field" value={typed} onChange={(e) => ((typedByHand.current = true), setTyped(e.target.value))} aria-label={T('folder.path')} data-testid="folder-path"
           onKeyDown={(e) => e.key === 'Enter' && void go(typed)} spellCheck={false} />
         <button onClick={() => void go(typed)} disabled={!typed.trim()}>{T('folder.open')}</button>
       </div>
