@@ -2,6 +2,7 @@
 // inference (batch 256; 64 for RGB nets) for one bench net (bench/nets.ts), measured like bench/torch/benchutil.py
 // (warm-up, then timed windows; median samples/s). Prints one JSON line.
 //   node --import tsx bench/engine-bench.ts <net (bench/nets.ts)> [windows] [threads]
+import fs from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { buildInferenceModel, initialValues, lowerForward } from '../engine/graph/compile.ts';
 import type { NetworkDocument } from '../engine/graph/document.ts';
@@ -12,7 +13,30 @@ import { openRunner } from '../engine/train/ort.ts';
 import { openStepRunner } from '../engine/train/step.ts';
 import { benchNet, benchPlan, inferBatch } from './nets.ts';
 
+/**
+ * bench/paired.ts runs this side and PyTorch's in turn, window by window: with NW_LOCKSTEP set,
+ * each warm-up, window and the work after the last window waits for a line on stdin ("wait" on
+ * stdout says so), and every window's rate is printed ("rate R"); as bench/torch/benchutil.py.
+ */
+const LOCKSTEP = !!process.env.NW_LOCKSTEP;
+function gate() {
+  if (!LOCKSTEP) return;
+  process.stdout.write('wait\n');
+  const b = Buffer.alloc(1);
+  for (;;) {
+    let n = 0;
+    try {
+      n = fs.readSync(0, b, 0, 1, null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+      throw e;
+    }
+    if (n === 0 || b[0] === 10) return;
+  }
+}
+
 export async function timedWindows(step: () => Promise<void>, samplesPerCall: number, windows = 7, windowS = 1, warmupS = 1) {
+  gate();
   let t0 = performance.now();
   let n = 0;
   let el = 0;
@@ -25,10 +49,13 @@ export async function timedWindows(step: () => Promise<void>, samplesPerCall: nu
   const calls = Math.max(3, Math.round(windowS / (el / n)));
   const rates: number[] = [];
   for (let w = 0; w < windows; w++) {
+    gate();
     t0 = performance.now();
     for (let i = 0; i < calls; i++) await step();
     rates.push((calls * samplesPerCall) / ((performance.now() - t0) / 1000));
+    if (LOCKSTEP) process.stdout.write(`rate ${rates.at(-1)}\n`);
   }
+  gate();
   const sorted = [...rates].sort((a, b) => a - b);
   return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted[sorted.length - 1], rates };
 }
