@@ -60,41 +60,69 @@ export async function timedWindows(step: () => Promise<void>, samplesPerCall: nu
   return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted[sorted.length - 1], rates };
 }
 
+/** The bench's document for `name` with its training settings (SGD, lr 0.01, momentum 0.9, the plan's batch). */
+export function benchDoc(name: string): NetworkDocument {
+  const doc = benchNet(name);
+  doc.training = { ...doc.training, optimizer: 'sgd', lr: 0.01, momentum: 0.9, batchSize: benchPlan(name).batch };
+  return doc;
+}
+
+/**
+ * Random inputs for `doc`: the speed of these kernels does not depend on pixel values. A pool
+ * of batches (fewer for big images) cycled through, as the PyTorch side does.
+ */
+export function inputPool(doc: NetworkDocument) {
+  const batch = doc.training.batchSize;
+  const input = doc.nodes.find((n) => n.type === 'Input')!.params;
+  const dims = [input.color === 'rgb' ? 3 : 1, Number(input.height ?? 28), Number(input.width ?? 28)];
+  const per = dims[0] * dims[1] * dims[2];
+  const batches = Math.max(2, Math.min(32, Math.floor((64 << 20) / (batch * per * 4))));
+  const rng = new Rng(1);
+  const xs = Float32Array.from({ length: batch * batches * per }, () => rng.next());
+  const ys = BigInt64Array.from({ length: batch * batches }, () => BigInt(rng.int(10)));
+  return { xs, ys, dims, per, batches };
+}
+
+/**
+ * One call of the training (or, frozen below the head, head-only) step as training runs it:
+ * step.group steps per call (one looped session run, or one run each), over the input pool.
+ */
+export async function openTrainPhase(doc: NetworkDocument, phase: 'train' | 'head', threads?: number, pool = inputPool(doc)) {
+  const d = phase === 'head' ? freezeUpTo(doc, upstreamOfHead(doc)) : doc;
+  const step = await openStepRunner(d, { threads });
+  const G = step.group;
+  const batch = doc.training.batchSize;
+  const { xs, ys, per, batches } = pool;
+  const lrs = new Array<number>(G).fill(0.01);
+  let b = 0;
+  return {
+    samplesPerCall: batch * G,
+    call: async () => {
+      let o = (b++ * G) % batches;
+      if (o + G > batches) o = 0;
+      o *= batch;
+      await step.runGroup(xs.subarray(o * per, (o + batch * G) * per), ys.subarray(o, o + batch * G), G, batch, lrs);
+    },
+    release: () => step.release(),
+  };
+}
+
 async function main() {
   const name = process.argv[2];
   const windows = Number(process.argv[3] ?? 7);
   // Default: every core, as training uses them.
   const threads = process.argv[4] ? Number(process.argv[4]) : undefined;
-  const doc = benchNet(name);
-  const { batch, phases } = benchPlan(name);
-  doc.training = { ...doc.training, optimizer: 'sgd', lr: 0.01, momentum: 0.9, batchSize: batch };
-  const rng = new Rng(1);
-  // Random inputs: the speed of these kernels does not depend on pixel values. A pool of
-  // batches (fewer for big images) cycled through, as the PyTorch side does.
-  const input = doc.nodes.find((n) => n.type === 'Input')!.params;
-  const dims = [input.color === 'rgb' ? 3 : 1, Number(input.height ?? 28), Number(input.width ?? 28)];
-  const per = dims[0] * dims[1] * dims[2];
-  const batches = Math.max(2, Math.min(32, Math.floor((64 << 20) / (batch * per * 4))));
-  const pool = batch * batches;
-  const xs = Float32Array.from({ length: pool * per }, () => rng.next());
-  const ys = BigInt64Array.from({ length: pool }, () => BigInt(rng.int(10)));
+  const doc = benchDoc(name);
+  const { phases } = benchPlan(name);
+  const pool = inputPool(doc);
+  const { xs, dims, per } = pool;
   const out: Record<string, unknown> = { engine: 'netwright', net: name };
   // 'train': every layer trains; 'head': everything below the last Dense frozen (no backward
   // there, no optimizer state), as fine-tuning a backbone does.
-  for (const phase of phases.filter((p) => p !== 'infer')) {
-    const d = phase === 'head' ? freezeUpTo(doc, upstreamOfHead(doc)) : doc;
-    const step = await openStepRunner(d, { threads });
-    // As training runs them: step.group steps per call (one looped session run, or one run each).
-    const G = step.group;
-    const lrs = new Array<number>(G).fill(0.01);
-    let b = 0;
-    out[phase] = await timedWindows(async () => {
-      let o = (b++ * G) % batches;
-      if (o + G > batches) o = 0;
-      o *= batch;
-      await step.runGroup(xs.subarray(o * per, (o + batch * G) * per), ys.subarray(o, o + batch * G), G, batch, lrs);
-    }, batch * G, windows);
-    await step.release();
+  for (const phase of phases.filter((p) => p !== 'infer') as ('train' | 'head')[]) {
+    const t = await openTrainPhase(doc, phase, threads, pool);
+    out[phase] = await timedWindows(t.call, t.samplesPerCall, windows);
+    await t.release();
   }
   const forward = lowerForward(doc, 'infer', 'inputs');
   const { totals } = forward.analysis;

@@ -5,23 +5,22 @@
 // bench/README.md) the ratio of two adjacent windows compares the engines under the same
 // conditions; npm run bench pairs whole launches. Prints, per net and phase, the median of
 // the per-window ratios (min-max) and each side's median.
-//   node --import tsx bench/paired.ts [--nets mlp,lenet5] [--launches 3] [--windows 5]
+//   node --import tsx bench/paired.ts [--nets mlp,lenet5] [--launches 3] [--windows 5] [--allow-reference-blas]
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BENCH_NETS, benchPlan } from './nets.ts';
+import { median, netwrightSide, pytorchSide, root, torchEnv, torchMissing } from './sides.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const flag = (name: string, d: string) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : d);
 const nets = flag('nets', 'mlp').split(',');
 const launches = Number(flag('launches', '3'));
 const windows = flag('windows', '5');
 for (const n of nets) if (!BENCH_NETS.includes(n)) throw new Error(`unknown net ${n} (known: ${BENCH_NETS.join(', ')})`);
-const avx512 = fs.existsSync('/proc/cpuinfo') && /avx512f/.test(fs.readFileSync('/proc/cpuinfo', 'utf8'));
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+const missing = torchMissing(args.includes('--allow-reference-blas'));
+if (missing) throw new Error(`bench/paired.ts needs the PyTorch side: ${missing}`);
 
 /** A side of the pair: its rates in order, and a promise for its next "wait" (or its exit). */
 class Side {
@@ -75,10 +74,11 @@ for (const net of nets) {
   const nwAll: Record<string, number[]> = {};
   const ptAll: Record<string, number[]> = {};
   for (let l = 0; l < launches; l++) {
-    const env = { ...process.env, NW_LOCKSTEP: '1' };
     const out = path.join(os.tmpdir(), `nw-paired-${process.pid}.json`);
-    const nw = new Side('netwright', spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'engine-bench.ts'), net, windows], { cwd: root, env }));
-    const pt = new Side('pytorch', spawn('/usr/bin/python3', [path.join(root, 'bench', 'torch', 'torch_bench.py'), '--nets', net, '--no-train2', '--windows', windows, '--json', out], { env: { ...env, ...(avx512 ? { OPENBLAS_CORETYPE: 'SkylakeX' } : {}) } }));
+    const [nwCmd, nwArgs] = netwrightSide(net, windows);
+    const [ptCmd, ptArgs] = pytorchSide(net, windows, out);
+    const nw = new Side('netwright', spawn(nwCmd, nwArgs, { cwd: root, env: { ...process.env, NW_LOCKSTEP: '1' } }));
+    const pt = new Side('pytorch', spawn(ptCmd, ptArgs, { env: { ...torchEnv, NW_LOCKSTEP: '1' } }));
     await Promise.all([nw.next(), pt.next()]);
     const order = l % 2 ? [pt, nw] : [nw, pt];
     // One chunk (a warm-up, a window, or what follows a phase's last window) at a time, taking turns.

@@ -8,11 +8,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { convPeak, gemmPeak } from './gemm-peak.ts';
 import { BENCH_NETS, benchPlan } from './nets.ts';
+import { median, netwrightSide, PY, pytorchSide, root, TORCH_LENET, torchEnv, torchMissing } from './sides.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
   console.log(`npm run bench -- [options]: Netwright against PyTorch 1.13, interleaved over process launches
@@ -43,53 +42,32 @@ if (jsonFile === '' || jsonFile?.startsWith('--')) {
   process.exit(2);
 }
 const skipTime = args.includes('--no-time-to-accuracy') || !nets.includes('lenet5');
-const TORCH_BENCH = path.join(root, 'bench', 'torch', 'torch_bench.py');
-const TORCH_LENET = path.join(root, 'bench', 'torch', 'torch_lenet.py');
 const FMNIST = '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz';
-const PY = '/usr/bin/python3';
 
 const log = (s: string) => console.log(s);
-
-function torchMissing(): string | null {
-  if (!fs.existsSync(PY) || spawnSync(PY, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) return 'python3-torch is not installed (apt-get install python3-torch python3-numpy libopenblas0-openmp)';
-  for (const f of [TORCH_BENCH, TORCH_LENET]) if (!fs.existsSync(f)) return `the PyTorch reference script is missing (${f})`;
-  // Without OpenBLAS, Debian's torch resolves libblas.so.3 to the reference BLAS and runs its
-  // matrix products 10-40x slower: every ratio would measure that, not the engines.
-  const blas = spawnSync(PY, ['-c', "import torch; torch.ones(8, 8) @ torch.ones(8, 8); print('/blas/libblas.so' in open('/proc/self/maps').read())"], { encoding: 'utf8', env: torchEnv });
-  if (blas.stdout.trim() === 'True' && !args.includes('--allow-reference-blas')) return 'PyTorch is using the reference BLAS (libblas3), 10-40x slower than OpenBLAS: apt-get install libopenblas0-openmp (or pass --allow-reference-blas to measure anyway)';
-  return null;
-}
-
-// OpenBLAS 0.3.21 mis-detects newer AVX-512 CPUs; the reference README asks for SkylakeX there (PyTorch process only).
-const avx512 = fs.existsSync('/proc/cpuinfo') && /avx512f/.test(fs.readFileSync('/proc/cpuinfo', 'utf8'));
-const torchEnv = { ...process.env, ...(avx512 ? { OPENBLAS_CORETYPE: 'SkylakeX' } : {}) };
-delete torchEnv.OPENBLAS_L2_SIZE;
 
 interface Rates { median: number; min: number; max: number }
 type Phase = 'train' | 'head' | 'infer';
 type Side = Partial<Record<Phase, Rates>> & { params?: number; flopsPerSample?: number };
 
 function netwright(net: string): Side {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'engine-bench.ts'), net, windows], { cwd: root, encoding: 'utf8' });
+  const [cmd, argv] = netwrightSide(net, windows);
+  const r = spawnSync(cmd, argv, { cwd: root, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`engine-bench ${net} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
 function pytorch(net: string): Side {
   const out = path.join(os.tmpdir(), `nw-torch-${process.pid}.json`);
-  const r = spawnSync(PY, [TORCH_BENCH, '--nets', net, '--no-train2', '--windows', windows, '--json', out], { encoding: 'utf8', env: torchEnv });
+  const [cmd, argv] = pytorchSide(net, windows, out);
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', env: torchEnv });
   if (r.status !== 0) throw new Error(`torch_bench ${net} failed: ${r.stderr}`);
   const j = JSON.parse(fs.readFileSync(out, 'utf8'));
   fs.rmSync(out, { force: true });
   return { train: j.train[net], head: j.head?.[net], infer: j.infer[net], params: j.params?.[net] };
 }
 
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-const missing = torchMissing();
+const missing = torchMissing(args.includes('--allow-reference-blas'));
 if (missing) log(`PyTorch side skipped: ${missing}`);
 if (args.includes('--dry-run')) {
   // What a run would start, with every script it needs checked for, so a clone can be checked in seconds.

@@ -4,44 +4,26 @@
 // median, min and max of its half-second rates (samples/s): how long a slow stretch lasts shows.
 //   node --import tsx bench/spin-modes.ts [--net mlp] [--rounds 5] [--seconds 15]
 import { spawnSync } from 'node:child_process';
-import { Rng } from '../engine/graph/rng.ts';
-import { openStepRunner } from '../engine/train/step.ts';
-import { benchNet, benchPlan } from './nets.ts';
+import { benchDoc, openTrainPhase } from './engine-bench.ts';
+import { median } from './sides.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, d: string) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : d);
 const net = flag('net', 'mlp');
 const seconds = Number(flag('seconds', '15'));
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
 
 async function child() {
-  const doc = benchNet(net);
-  const { batch } = benchPlan(net);
-  doc.training = { ...doc.training, optimizer: 'sgd', lr: 0.01, momentum: 0.9, batchSize: batch };
-  const step = await openStepRunner(doc, {});
-  const per = step.inputShape.reduce((a, b) => a * b, 1);
-  const G = step.group;
-  const pool = Math.max(G, 32);
-  const rng = new Rng(1);
-  const xs = Float32Array.from({ length: batch * pool * per }, () => rng.next());
-  const ys = BigInt64Array.from({ length: batch * pool }, () => BigInt(rng.int(10)));
-  const lrs = new Array<number>(G).fill(0.01);
+  const t = await openTrainPhase(benchDoc(net), 'train');
   const rates: number[] = [];
   const end = performance.now() + seconds * 1000;
-  let b = 0;
   while (performance.now() < end) {
-    const t = performance.now();
+    const t0 = performance.now();
     let calls = 0;
-    while (performance.now() - t < 500) {
-      let o = (b++ * G) % pool;
-      if (o + G > pool) o = 0;
-      await step.runGroup(xs.subarray(o * batch * per, (o + G) * batch * per), ys.subarray(o * batch, (o + G) * batch), G, batch, lrs);
-      calls++;
-    }
-    rates.push((calls * G * batch) / ((performance.now() - t) / 1000));
+    for (; performance.now() - t0 < 500; calls++) await t.call();
+    rates.push((calls * t.samplesPerCall) / ((performance.now() - t0) / 1000));
   }
   console.log(JSON.stringify({ median: median(rates), min: Math.min(...rates), max: Math.max(...rates), rates: rates.map(Math.round) }));
-  await step.release();
+  await t.release();
 }
 
 if (args.includes('--child')) await child();
